@@ -1,0 +1,121 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { AppError, errorBody } from "./lib/errors";
+import { LIMITS } from "./lib/limits";
+import { apiKeysRouter } from "./api/api-keys";
+import { authenticate } from "./api/auth";
+import type { AppEnv } from "./api/context";
+import { createRouter } from "./api/router";
+
+/** Paths that authenticate by something other than API credentials (a resume token, a webhook signature). */
+const PUBLIC_PREFIXES = ["/v1/automation/public/", "/v1/webhooks/"];
+const isPublic = (path: string) => PUBLIC_PREFIXES.some((p) => path.startsWith(p));
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+function hasBody(headers: Headers): boolean {
+  const len = headers.get("content-length");
+  return (len !== null && len !== "0") || headers.has("transfer-encoding");
+}
+
+function renderError(c: Context<AppEnv>, err: unknown): Response {
+  if (err instanceof AppError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+  if (err instanceof HTTPException) {
+    const status = err.status;
+    const code =
+      status === 400
+        ? "MALFORMED_REQUEST"
+        : status === 401
+          ? "UNAUTHORIZED"
+          : status === 413
+            ? "PAYLOAD_TOO_LARGE"
+            : "HTTP_ERROR";
+    return c.json(errorBody(code, err.message || "Request rejected"), status);
+  }
+  console.error("unhandled error", c.req.method, c.req.path, err instanceof Error ? err.stack : String(err));
+  return c.json(errorBody("INTERNAL_ERROR", "Internal error"), 500);
+}
+
+/** Builds the Worker's HTTP app: middleware, every router, the OpenAPI document and the docs page. */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+
+  app.use("*", async (c, next) => {
+    c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
+    await next();
+    c.header("x-request-id", c.get("requestId"));
+  });
+
+  app.use("/v1/*", async (c, next) => {
+    const method = c.req.method;
+    if (BODY_METHODS.has(method) && !c.req.path.startsWith("/v1/webhooks/") && hasBody(c.req.raw.headers)) {
+      const type = c.req.header("content-type") ?? "";
+      if (!JSON_TYPE.test(type)) {
+        return c.json(errorBody("UNSUPPORTED_MEDIA_TYPE", "The request body must be JSON (Content-Type: application/json)"), 415);
+      }
+    }
+    await next();
+  });
+
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: LIMITS.MAX_REQUEST_BODY_BYTES,
+      onError: (c) =>
+        c.json(errorBody("PAYLOAD_TOO_LARGE", `The request body exceeds ${LIMITS.MAX_REQUEST_BODY_BYTES} bytes`), 413),
+    }),
+  );
+
+  app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : authenticate(c, next)));
+
+  app.route("/", apiKeysRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "BearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key (`ak_…`), a JWT, or the admin key",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "XKey", { type: "apiKey", in: "header", name: "x-key" });
+  app.doc("/openapi.json", {
+    openapi: "3.0.3",
+    info: {
+      title: "Automation Engine API",
+      version: "1.0.0",
+      description: "Self-hosted automation engine for Cloudflare. Compatible with the epilot Automation API.",
+    },
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "Automation Engine API" }));
+  app.get("/", (c) => c.json({ name: "automation-engine", docs: "/docs", openapi: "/openapi.json" }));
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      c.header("Allow", allowed.join(", "));
+      return c.json(errorBody("METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here; use ${allowed.join(", ")}`), 405);
+    }
+    return c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404);
+  });
+  app.onError((err, c) => renderError(c, err));
+  return app;
+}
+
+const patternCache = new WeakMap<object, { method: string; re: RegExp }[]>();
+
+/** Methods that some route serves at `path`: turns a wrong method into 405 instead of 404. */
+function allowedMethods(app: OpenAPIHono<AppEnv>, path: string): string[] {
+  let patterns = patternCache.get(app);
+  if (!patterns) {
+    patterns = app.routes
+      .filter((r) => r.method !== "ALL" && !r.path.includes("*"))
+      .map((r) => ({
+        method: r.method,
+        re: new RegExp(`^${r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+")}$`),
+      }));
+    patternCache.set(app, patterns);
+  }
+  return [...new Set(patterns.filter((p) => p.re.test(path)).map((p) => p.method))];
+}

@@ -1,0 +1,26 @@
+import type { ExecutionObject } from "./objects/execution-object";
+import type { FlowScheduleObject } from "./objects/flow-schedule-object";
+
+/** Bindings and vars of the Worker (see wrangler.toml). Secrets are optional so a missing one fails closed. */
+export interface Env {
+  DB: D1Database;
+  EXECUTIONS: DurableObjectNamespace<ExecutionObject>;
+  FLOW_SCHEDULES: DurableObjectNamespace<FlowScheduleObject>;
+  EVENTS_QUEUE: Queue<unknown>;
+  BULK_QUEUE: Queue<unknown>;
+
+  /** Superuser key (`x-key` or `Authorization: Bearer`). */
+  ADMIN_API_KEY?: string;
+  /** HS256 secret for JWTs. */
+  JWT_SECRET?: string;
+  /** JWKS URL for asymmetric JWTs. */
+  JWT_JWKS_URL?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  /** Base64 or passphrase from which the AES-GCM key for secrets at rest is derived. */
+  ENCRYPTION_KEY?: string;
+  /** Comma-separated hosts outbound actions may reach although they are loopback or private. */
+  ALLOWED_OUTBOUND_HOSTS?: string;
+  /** Days executions are kept. */
+  EXECUTION_RETENTION_DAYS?: string;
+}
