@@ -6,6 +6,10 @@ import { HTTPException } from "hono/http-exception";
 import { AppError, errorBody } from "./lib/errors";
 import { LIMITS } from "./lib/limits";
 import { apiKeysRouter } from "./api/api-keys";
+import { executionsRouter } from "./api/executions";
+import { runsRouter } from "./api/runs";
+import { flowsRouter } from "./api/flows";
+import { recordsRouter } from "./api/records";
 import { authenticate } from "./api/auth";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
@@ -73,6 +77,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : authenticate(c, next)));
 
   app.route("/", apiKeysRouter);
+  app.route("/", flowsRouter);
+  app.route("/", recordsRouter);
+  app.route("/", executionsRouter);
+  app.route("/", runsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "BearerAuth", {
     type: "http",

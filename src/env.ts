@@ -19,6 +19,8 @@ export interface Env {
   JWT_AUDIENCE?: string;
   /** Base64 or passphrase from which the AES-GCM key for secrets at rest is derived. */
   ENCRYPTION_KEY?: string;
+  /** Comma-separated earlier ENCRYPTION_KEY values: secrets they sealed still decrypt after a rotation. */
+  ENCRYPTION_KEYS_PREVIOUS?: string;
   /** Comma-separated hosts outbound actions may reach although they are loopback or private. */
   ALLOWED_OUTBOUND_HOSTS?: string;
   /** Days executions are kept. */

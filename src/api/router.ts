@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, type RouteConfig } from "@hono/zod-openapi";
+import { OpenAPIHono, createRoute, type RouteConfig, type z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { ErrorSchema } from "../schemas/common";
 import { requireScope } from "./auth";
@@ -33,6 +33,11 @@ export function scopedRoute<const R extends Omit<RouteConfig, "middleware" | "se
   return createRoute(config as R & { middleware: MiddlewareHandler<AppEnv> });
 }
 
+/** A route that authenticates by other means (a resume token, a webhook signature): no credentials, no scope. */
+export function publicRoute<const R extends Omit<RouteConfig, "middleware" | "security">>(route: R) {
+  return createRoute({ ...route, security: [] as Record<string, string[]>[] });
+}
+
 /** A router whose validation failures become the common 400 body naming every bad field. */
 export function createRouter(): OpenAPIHono<AppEnv> {
   return new OpenAPIHono<AppEnv>({
@@ -57,3 +62,9 @@ export function createRouter(): OpenAPIHono<AppEnv> {
     },
   });
 }
+
+/**
+ * Types an engine view as the route's response schema. The zod schema is what the OpenAPI document
+ * shows and what tests validate responses against; the view builders are typed on their own.
+ */
+export const asResponse = <S extends z.ZodType>(_schema: S, value: unknown): z.output<S> => value as z.output<S>;

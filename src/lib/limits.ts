@@ -22,4 +22,69 @@ export const LIMITS = {
   MAX_RECORD_BYTES: 256 * 1024,
   /** Most API keys per organization. */
   MAX_API_KEYS_PER_ORG: 100,
+  /** Longest template string (characters) the Liquid parser accepts (liquidjs parseLimit). */
+  MAX_TEMPLATE_LENGTH: 64 * 1024,
+  /** Largest output of one rendered template string, in characters (captures included). */
+  MAX_TEMPLATE_OUTPUT_CHARS: 256 * 1024,
+  /** liquidjs memoryLimit of one render: bounds loop ranges and string/array building. */
+  MAX_TEMPLATE_MEMORY: 1_000_000,
+  /** liquidjs renderLimit of one render, in ms (wall clock; workerd freezes time during CPU work, so the bounds above are the real guard). */
+  MAX_TEMPLATE_RENDER_MS: 200,
+  /** Deepest nesting of objects/arrays a template walk or a condition/filter document may have. */
+  MAX_EXPRESSION_DEPTH: 32,
+  /** Most parsed templates kept in the in-memory cache. */
+  TEMPLATE_CACHE_SIZE: 1000,
+  /** Most pattern nodes (leaves, nested objects, $or branches) in one filter_config. */
+  MAX_FILTER_CONFIG_NODES: 500,
+  /** Deepest nesting of objects/arrays inside a record's attribute values (SQLite's JSON functions stop at 1000). */
+  MAX_RECORD_DEPTH: 32,
+  /** Most top-level attributes of one record. */
+  MAX_RECORD_ATTRIBUTES: 500,
+  /** Longest attribute name. */
+  MAX_ATTRIBUTE_NAME_LENGTH: 100,
+  /** Longest record title. */
+  MAX_RECORD_TITLE_LENGTH: 1000,
+  /** Most tags on one record, and the longest tag. */
+  MAX_RECORD_TAGS: 100,
+  MAX_TAG_LENGTH: 200,
+  /** Longest record search query string (`q`, `entities_query`). */
+  MAX_QUERY_LENGTH: 2000,
+  /** Most terms (field clauses and words) in one query string. */
+  MAX_QUERY_TERMS: 30,
+  /** Deepest nesting of parentheses / NOT in a query string, and of $and/$or/$not in a filter. */
+  MAX_QUERY_DEPTH: 8,
+  /** Most clauses, counted over all levels, in one EntitySearchFilter. */
+  MAX_FILTER_CLAUSES: 50,
+  /** Most values in one `terms` or `ids` clause (bound as one JSON parameter). */
+  MAX_FILTER_VALUES: 1000,
+  /** Most segments of a dotted field path (`address.city` has 2). */
+  MAX_FIELD_PATH_SEGMENTS: 8,
+  /** Most bound parameters the translated WHERE clause may use (D1 allows 100 per statement). */
+  MAX_QUERY_SQL_PARAMS: 90,
+  /** Times an update retries after losing a race with a concurrent write before answering 409. */
+  MAX_RECORD_WRITE_RETRIES: 3,
+  /** Most loops in one flow. */
+  MAX_LOOPS_PER_FLOW: 20,
+  /** Longest id a client may give a flow's trigger, action, condition, schedule or loop. */
+  MAX_FLOW_ITEM_ID_LENGTH: 100,
+  /** Longest flow description. */
+  MAX_DESCRIPTION_LENGTH: 2000,
+  /** Shortest and longest webhook / outbound signing secret, in characters. */
+  MIN_SECRET_LENGTH: 16,
+  MAX_SECRET_LENGTH: 1024,
+  /** Most attempts of an action's retry policy, which is also the most backoff steps. */
+  MAX_RETRY_ATTEMPTS: 10,
+  /** Longest backoff step of a retry policy, in seconds. */
+  MAX_RETRY_BACKOFF_SECONDS: 86_400,
+  /** Bounds of an outbound webhook call's timeout, in milliseconds. */
+  MIN_WEBHOOK_TIMEOUT_MS: 100,
+  MAX_WEBHOOK_TIMEOUT_MS: 30_000,
+  /** Highest concurrency_limit a flow may set. */
+  MAX_FLOW_CONCURRENCY: 100,
+  /** Deepest chain of flows starting flows (trigger-workflow, record events of update_record). */
+  MAX_CHAIN_DEPTH: 10,
+  /** Longest a synchronous API call (manual trigger, single action run) waits for an execution to settle, in ms. */
+  MAX_SYNC_WAIT_MS: 10_000,
+  /** How long an Idempotency-Key keeps returning the same execution, in ms (24 hours). */
+  IDEMPOTENCY_WINDOW_MS: 24 * 60 * 60 * 1000,
 } as const;

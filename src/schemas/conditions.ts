@@ -119,7 +119,8 @@ export type ActionCondition = z.infer<typeof ActionConditionSchema>;
 export const FlowConditionSchema = z.union([SimpleConditionSchema, ActionConditionSchema]).openapi("FlowCondition");
 export type FlowCondition = z.infer<typeof FlowConditionSchema>;
 
-export const TRIGGER_COMPARISONS = ["equals", "any_of", "not_empty", "is_empty"] as const;
+/** The document's enum, plus `exists` (an alias of `not_empty`) because the document's own TriggerCondition example uses it. */
+export const TRIGGER_COMPARISONS = ["equals", "any_of", "not_empty", "is_empty", "exists"] as const;
 
 /** epilot's TriggerCondition: `source` is a dotted/indexed path into the trigger event. */
 export const TriggerConditionSchema = z

@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { defineAction, permanentFailure } from "./types";
+
+/**
+ * Action types whose effect needs a provider integration that is not set up. They fail clearly
+ * instead of pretending to have sent anything.
+ */
+export const NOT_CONFIGURED_TYPES = [
+  "send-email",
+  "send_email",
+  "send_notification",
+  "inform-erp",
+  "create-document",
+  "trigger-share-entity",
+  "cart-checkout",
+  "forward-email",
+  "reply-email",
+  "move-thread",
+  "assign-thread",
+  "integration",
+] as const;
+
+export const notConfiguredAction = defineAction({
+  types: NOT_CONFIGURED_TYPES,
+  config: z.record(z.string(), z.unknown()),
+  async run(ctx) {
+    return permanentFailure("BAD_CONFIG", `Action ${ctx.actionId}: this action type needs an integration that is not configured`);
+  },
+});

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { AppError } from "../lib/errors";
+import { createRecord, updateRecord } from "../services/records";
+import type { ActionContext, ActionResult } from "./types";
+import { defineAction, permanentFailure } from "./types";
+
+/** Records written by a flow name the execution as their author. */
+export const automationActor = (ctx: ActionContext): string => `automation:${ctx.executionId}`;
+
+/** A records-service error as an action failure: 4xx are final (bad data), anything else is retried. */
+export function recordFailure(err: unknown, code: "MAPPING_ERROR" | "ENTITY_NOT_FOUND" | "INVALID_PAYLOAD" = "INVALID_PAYLOAD"): ActionResult {
+  if (err instanceof AppError) {
+    const errorCode = err.status === 404 ? "ENTITY_NOT_FOUND" : code;
+    return { kind: "failed", error: { error_code: errorCode, error_reason: err.message, error_info: { details: err.details } }, retry: err.status === 409 ? "policy" : "never" };
+  }
+  return { kind: "failed", error: { error_code: "INTERNAL_ERROR", error_reason: (err as Error).message ?? String(err) }, retry: "policy" };
+}
+
+/** Coherence's create_record: a new record in `module` with the (rendered) `data`. */
+export const createRecordAction = defineAction({
+  types: ["create_record"],
+  config: z.object({ module: z.string().min(1), data: z.record(z.string(), z.unknown()).default({}) }),
+  async run(ctx, cfg) {
+    try {
+      const { record, change } = await createRecord(ctx.env.DB, ctx.orgId, automationActor(ctx), cfg.module, cfg.data);
+      return { kind: "success", outputs: { record_id: record!._id, record }, response: { change: change.operation } };
+    } catch (err) {
+      return recordFailure(err);
+    }
+  },
+});
+
+/** Coherence's update_record: the triggering record, or a record named by module + id. */
+export const updateRecordAction = defineAction({
+  types: ["update_record"],
+  config: z.object({
+    record: z.enum(["trigger", "related", "id"]).default("trigger"),
+    module: z.string().optional(),
+    record_id: z.string().optional(),
+    updates: z.record(z.string(), z.unknown()),
+  }),
+  async run(ctx, cfg) {
+    let schema: string | undefined;
+    let id: string | undefined;
+    if (cfg.record === "trigger") {
+      schema = typeof ctx.entity?._schema === "string" ? ctx.entity._schema : undefined;
+      id = ctx.entityId || undefined;
+      if (!schema || !id) return permanentFailure("ENTITY_NOT_FOUND", "The execution has no triggering record to update");
+    } else {
+      schema = cfg.module;
+      id = cfg.record_id;
+      if (!schema || !id) return permanentFailure("BAD_CONFIG", `update_record with record "${cfg.record}" needs module and record_id`);
+    }
+    try {
+      const { record, change } = await updateRecord(ctx.env.DB, ctx.orgId, automationActor(ctx), schema, id, cfg.updates);
+      return { kind: "success", outputs: { record_id: id, record, changed: Object.keys({ ...change.diff.added, ...change.diff.updated, ...change.diff.deleted }) } };
+    } catch (err) {
+      return recordFailure(err);
+    }
+  },
+});

@@ -1,0 +1,33 @@
+import { cancelFlowExecutionAction } from "./cancel-flow-execution";
+import { customAction } from "./custom-action";
+import { delayAction } from "./delay";
+import { notConfiguredAction } from "./not-configured";
+import type { ActionHandler } from "./types";
+import { mapEntityAction } from "./map-entity";
+import { createRecordAction, updateRecordAction } from "./records";
+import { triggerEventAction } from "./trigger-event";
+import { triggerWorkflowAction } from "./trigger-workflow";
+import { webhookAction } from "./webhook";
+
+/** Every action handler; a new action type is a new module added here. */
+const HANDLERS: ActionHandler[] = [
+  webhookAction,
+  delayAction,
+  createRecordAction,
+  updateRecordAction,
+  mapEntityAction,
+  triggerWorkflowAction,
+  triggerEventAction,
+  cancelFlowExecutionAction,
+  customAction,
+  notConfiguredAction,
+];
+
+const byType = new Map<string, ActionHandler>();
+for (const h of HANDLERS) for (const t of h.types) byType.set(t, h);
+
+export function actionHandler(type: string): ActionHandler | undefined {
+  return byType.get(type);
+}
+
+export const registeredActionTypes = (): string[] => [...byType.keys()];

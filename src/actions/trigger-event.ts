@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { defineAction } from "./types";
+
+/**
+ * epilot's trigger-event: records an event and hands it to the events queue, where flows with an
+ * `event` trigger of that name pick it up. Its id is the action's idempotency key, so a retried attempt
+ * is the same event.
+ */
+export const triggerEventAction = defineAction({
+  types: ["trigger-event"],
+  config: z.object({ event_name: z.string().min(1).max(200), event_inputs: z.record(z.string(), z.unknown()).default({}) }),
+  async run(ctx, cfg) {
+    const event = {
+      id: `evt:${ctx.idempotencyKey}`,
+      type: "event",
+      org_id: ctx.orgId,
+      event_name: cfg.event_name,
+      payload: cfg.event_inputs,
+      entity_id: ctx.entityId || null,
+      source: { execution_id: ctx.executionId, action_id: ctx.actionId },
+      depth: ctx.depth + 1,
+      at: new Date(ctx.now).toISOString(),
+    };
+    await ctx.env.EVENTS_QUEUE.send(event, { contentType: "json" });
+    return { kind: "success", outputs: { event_id: event.id, event_name: cfg.event_name } };
+  },
+});

@@ -1,0 +1,43 @@
+import type { z } from "zod";
+import type { ActionOutcome } from "../engine/execution/types";
+import type { Env } from "../env";
+
+/** What an action sees when it runs: bindings, who and where it runs for, and its idempotency key. */
+export interface ActionContext {
+  env: Env;
+  orgId: string;
+  executionId: string;
+  flowId: string;
+  actionId: string;
+  attempt: number;
+  iteration?: number;
+  /** `<execution_id>:<action_id>` (plus `:<iteration>` in a loop): the same for every attempt. */
+  idempotencyKey: string;
+  now: number;
+  /** Position of this execution in a chain of flows starting flows. */
+  depth: number;
+  entityId: string;
+  entity: Record<string, unknown> | null;
+  triggerEvent: Record<string, unknown>;
+  /** Issues the execution's resume token for a pause: the token is returned once, only its hash is kept. */
+  issueResumeToken(): Promise<{ token: string; hash: string }>;
+}
+
+/** An action's result: the engine's outcome, plus the request and response kept in the run history. */
+export type ActionResult = ActionOutcome & { request?: unknown; response?: unknown };
+
+/** One action type: its runtime config schema (validated after templates are rendered) and what it does. */
+export interface ActionHandler<S extends z.ZodType = z.ZodType> {
+  types: readonly string[];
+  config: S;
+  run(ctx: ActionContext, config: z.infer<S>): Promise<ActionResult>;
+}
+
+export const defineAction = <S extends z.ZodType>(handler: ActionHandler<S>): ActionHandler<S> => handler;
+
+/** A failure that retrying cannot fix (bad config, a refused target, a 4xx). */
+export const permanentFailure = (code: Extract<ActionOutcome, { kind: "failed" }>["error"]["error_code"], reason: string, info?: Record<string, unknown>): ActionResult => ({
+  kind: "failed",
+  error: { error_code: code, error_reason: reason, ...(info ? { error_info: info } : {}) },
+  retry: "never",
+});

@@ -1,0 +1,200 @@
+import { z } from "@hono/zod-openapi";
+import { toAutomationExecution } from "../engine/execution/views";
+import type { Env } from "../env";
+import { AppError, notFound } from "../lib/errors";
+import { LIMITS } from "../lib/limits";
+import { IdParam } from "../schemas/common";
+import {
+  ActionScheduleRespSchema,
+  AutomationExecutionSchema,
+  GetExecutionsQuery,
+  GetExecutionsRespSchema,
+  ResumeReqSchema,
+  ResumeRespSchema,
+  RetryReqSchema,
+  StartExecutionRequestSchema,
+} from "../schemas/executions";
+import { executionClient } from "../services/executions";
+import { startFlowExecution } from "../services/start-flow";
+import { getExecutionRow, getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
+import type { ControlResult } from "../objects/execution-object";
+import { createRouter, errorResponses, publicRoute, scopedRoute, asResponse } from "./router";
+
+const TAGS = ["executions"];
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const ExecParams = z.object({ execution_id: IdParam("execution_id") });
+
+/** The D1 index row of the org's execution, or 404. */
+async function requireRow(env: Env, orgId: string, id: string): Promise<ExecutionRow> {
+  const row = await getExecutionRow(env.DB, orgId, id);
+  if (!row) throw notFound("Execution");
+  return row;
+}
+
+async function fullExecution(env: Env, id: string) {
+  const snap = await executionClient(env, id).snapshot();
+  if (!snap) throw notFound("Execution");
+  return toAutomationExecution(snap.state);
+}
+
+function unwrap(res: ControlResult) {
+  if (!res.ok) throw new AppError(res.status, res.status === 404 ? "NOT_FOUND" : res.status === 409 ? "CONFLICT" : "BAD_REQUEST", res.message);
+  return res.snapshot;
+}
+
+/** A list item from the index row (per-action detail is read from the object on getExecution). */
+function fromRow(r: ExecutionRow) {
+  return {
+    id: r.id,
+    execution_status: r.status,
+    status: r.status,
+    entity_id: r.entity_id,
+    org_id: r.org_id,
+    flow_id: r.flow_id,
+    flow_name: r.flow_name,
+    version: r.flow_version,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    ...(r.current_action_id ? { current_action_id: r.current_action_id } : {}),
+    actions: r.actions_summary,
+    ...(r.last_error ? { error_output: r.last_error } : {}),
+  };
+}
+
+const startRoute = scopedRoute("automations:trigger", {
+  method: "post",
+  path: "/v1/automation/executions",
+  operationId: "startExecution",
+  tags: TAGS,
+  summary: "Start an execution of a flow for an entity. An `Idempotency-Key` header makes retries return the same execution for 24 hours.",
+  request: {
+    headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
+    body: { content: { "application/json": { schema: StartExecutionRequestSchema } }, required: true },
+  },
+  responses: { 201: json(AutomationExecutionSchema, "Started"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+});
+
+const listRoute = scopedRoute("automations:read", {
+  method: "get",
+  path: "/v1/automation/executions",
+  operationId: "getExecutions",
+  tags: TAGS,
+  summary: "List executions, newest first (per-action detail is in getExecution)",
+  request: { query: GetExecutionsQuery },
+  responses: { 200: json(GetExecutionsRespSchema, "Executions"), ...errorResponses(400, 401, 403) },
+});
+
+const getRoute = scopedRoute("automations:read", {
+  method: "get",
+  path: "/v1/automation/executions/{execution_id}",
+  operationId: "getExecution",
+  tags: TAGS,
+  summary: "Get an execution with the state of every action",
+  request: { params: ExecParams },
+  responses: { 200: json(AutomationExecutionSchema, "The execution"), ...errorResponses(401, 403, 404) },
+});
+
+const cancelRoute = scopedRoute("automations:trigger", {
+  method: "delete",
+  path: "/v1/automation/executions/{execution_id}",
+  operationId: "cancelExecution",
+  tags: TAGS,
+  summary: "Cancel an execution: its timers are cleared and pending actions cancelled",
+  request: { params: ExecParams },
+  responses: { 200: json(AutomationExecutionSchema, "The cancelled execution"), ...errorResponses(401, 403, 404, 409) },
+});
+
+const retriggerRoute = scopedRoute("automations:trigger", {
+  method: "post",
+  path: "/v1/automation/executions/{execution_id}/{action_id}/retrigger",
+  operationId: "retriggerAction",
+  tags: TAGS,
+  summary: "Retry a failed or stuck action (RETRY_AND_RESUME by default)",
+  request: {
+    params: ExecParams.extend({ action_id: IdParam("action_id") }),
+    body: { content: { "application/json": { schema: RetryReqSchema } }, required: false },
+  },
+  responses: { 200: json(AutomationExecutionSchema, "Action re-triggered"), ...errorResponses(400, 401, 403, 404, 409) },
+});
+
+const resumeRoute = publicRoute({
+  method: "post",
+  path: "/v1/automation/public/executions:resume",
+  operationId: "resumeExecutionWithToken",
+  tags: TAGS,
+  summary: "Resume a paused execution with its resume token (authenticated by the token alone; single use)",
+  request: { body: { content: { "application/json": { schema: ResumeReqSchema } }, required: true } },
+  responses: { 200: json(ResumeRespSchema, "Resumed"), ...errorResponses(400, 404, 413, 415) },
+});
+
+const cancelScheduleRoute = scopedRoute("automations:trigger", {
+  method: "delete",
+  path: "/v1/automation/executions/{execution_id}/schedules/{schedule_id}",
+  operationId: "cancelSchedule",
+  tags: TAGS,
+  summary: "Cancel a schedule of an execution: the actions waiting for it are cancelled, the rest continue",
+  request: { params: ExecParams.extend({ schedule_id: IdParam("schedule_id") }) },
+  responses: { 200: json(ActionScheduleRespSchema, "The cancelled schedule"), ...errorResponses(401, 403, 404, 409) },
+});
+
+export const executionsRouter = createRouter()
+  .openapi(startRoute, async (c) => {
+    const p = c.get("principal");
+    const body = c.req.valid("json");
+    const res = await startFlowExecution(c.env, p, {
+      flowId: body.flow_id,
+      entityId: body.entity_id,
+      workflowContext: body.workflow_context,
+      idempotencyKey: c.req.valid("header")["idempotency-key"],
+      triggerEvent: { type: "manual", org_id: p.orgId, entity_id: body.entity_id, caller: { actor: p.actor } },
+    });
+    return c.json(asResponse(AutomationExecutionSchema, await fullExecution(c.env, res.id)), 201);
+  })
+  .openapi(listRoute, async (c) => {
+    const q = c.req.valid("query");
+    const page = await listExecutions(c.env.DB, {
+      orgId: c.get("principal").orgId,
+      entityId: q.entity_id,
+      flowId: q.flow_id,
+      limit: q.size ?? LIMITS.DEFAULT_PAGE_SIZE,
+      offset: q.from ?? 0,
+    });
+    return c.json(asResponse(GetExecutionsRespSchema, { total: page.total, results: page.results.map(fromRow) }), 200);
+  })
+  .openapi(getRoute, async (c) => {
+    const { execution_id } = c.req.valid("param");
+    await requireRow(c.env, c.get("principal").orgId, execution_id);
+    return c.json(asResponse(AutomationExecutionSchema, await fullExecution(c.env, execution_id)), 200);
+  })
+  .openapi(cancelRoute, async (c) => {
+    const { execution_id } = c.req.valid("param");
+    await requireRow(c.env, c.get("principal").orgId, execution_id);
+    const snap = unwrap(await executionClient(c.env, execution_id).cancel(`Cancelled by ${c.get("principal").actor}`));
+    return c.json(asResponse(AutomationExecutionSchema, toAutomationExecution(snap.state)), 200);
+  })
+  .openapi(retriggerRoute, async (c) => {
+    const { execution_id, action_id } = c.req.valid("param");
+    await requireRow(c.env, c.get("principal").orgId, execution_id);
+    const body = c.req.valid("json") ?? {};
+    const strategy = body.retry_strategy ?? "RETRY_AND_RESUME";
+    const snap = unwrap(await executionClient(c.env, execution_id).retrigger(action_id, strategy, body.condition_id));
+    return c.json(asResponse(AutomationExecutionSchema, toAutomationExecution(snap.state)), 200);
+  })
+  .openapi(resumeRoute, async (c) => {
+    const { resume_token } = c.req.valid("json");
+    const executionId = resume_token.split(".", 1)[0];
+    const row = await getExecutionRowAnyOrg(c.env.DB, executionId);
+    if (!row || !resume_token.includes(".")) throw notFound("Resume token");
+    const res = await executionClient(c.env, executionId).resume(resume_token);
+    const snap = unwrap(res);
+    const execution = toAutomationExecution(snap.state);
+    const resumedAction = execution.actions.find((a) => a.id === res.resumed_action_id)!;
+    return c.json(asResponse(ResumeRespSchema, { execution, resumedAction }), 200);
+  })
+  .openapi(cancelScheduleRoute, async (c) => {
+    const { execution_id, schedule_id } = c.req.valid("param");
+    await requireRow(c.env, c.get("principal").orgId, execution_id);
+    const snap = unwrap(await executionClient(c.env, execution_id).cancelSchedule(schedule_id));
+    const schedule = snap.state.flow.schedules?.find((s) => s.id === schedule_id);
+    return c.json(asResponse(ActionScheduleRespSchema, { ...schedule, cancelled: true }), 200);
+  });

@@ -1,0 +1,119 @@
+import type { Env } from "../env";
+import { AppError, type ErrorDetail } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { LIMITS } from "../lib/limits";
+import { blobKeyId, canEncryptSecrets, encryptSecret } from "../lib/secrets";
+import { SECRET_ACTION_TYPES, triggerSourceKey, type AutomationFlow, type DisableDetails, type ParsedFlowInput } from "../schemas/flow";
+import { actionSecretOwner, flowSecretAad } from "../store/flow-secrets";
+import type { FlowDoc, FlowSecretRow, FlowWrite } from "../store/flows";
+
+/**
+ * Turns a validated flow body into what the store writes: ids assigned, secrets split off (encrypted,
+ * replaced by `secret_configured`), the trigger index computed and the document's size checked.
+ */
+
+interface SecretSlot {
+  owner: string;
+  config: { secret?: string | null; secret_configured?: boolean };
+  /** Path of the config in the document, for error messages. */
+  path: string;
+}
+
+export interface PrepareArgs {
+  env: Env;
+  orgId: string;
+  flowId: string;
+  input: ParsedFlowInput;
+  /** The stored flow on a PUT, null on create. */
+  existing: AutomationFlow | null;
+  existingSecrets: FlowSecretRow[];
+  at: string;
+  actor: string;
+  blame: string;
+}
+
+const userDisabled = (at: string, blame: string): DisableDetails => ({ disabled_at: at, disabled_by: "user", blame });
+
+export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
+  const { enabled: requestedEnabled, ...rest } = structuredClone(a.input);
+  const doc = rest as unknown as FlowDoc;
+
+  // Ids: keep the client's, assign new ones to items without. A webhook trigger sent without its id keeps
+  // the id (and so the stored secret) of the stored webhook trigger with the same path.
+  const storedWebhookIds = new Map<string, string>();
+  for (const t of a.existing?.triggers ?? []) if (t.type === "webhook") storedWebhookIds.set(t.configuration.path, t.id);
+  const usedTriggerIds = new Set(doc.triggers.map((t) => t.id).filter(Boolean));
+  for (const t of doc.triggers) {
+    if (t.id) continue;
+    const reuse = t.type === "webhook" ? storedWebhookIds.get(t.configuration.path) : undefined;
+    t.id = reuse && !usedTriggerIds.has(reuse) ? reuse : newId();
+    usedTriggerIds.add(t.id);
+  }
+  for (const action of doc.actions) action.id ||= newId();
+
+  const slots: SecretSlot[] = [];
+  doc.triggers.forEach((t, i) => {
+    if (t.type === "webhook") slots.push({ owner: t.id, config: t.configuration, path: `triggers.${i}.configuration` });
+  });
+  doc.actions.forEach((action, i) => {
+    if (SECRET_ACTION_TYPES.has(action.type) && action.config && typeof action.config === "object") {
+      slots.push({ owner: actionSecretOwner(action.id), config: action.config as SecretSlot["config"], path: `actions.${i}.config` });
+    }
+  });
+
+  const stored = new Map(a.existingSecrets.map((s) => [s.owner, s]));
+  const kept: FlowSecretRow[] = [];
+  const fresh: { owner: string; plaintext: string }[] = [];
+  const problems: ErrorDetail[] = [];
+  for (const slot of slots) {
+    const secret = slot.config.secret;
+    delete slot.config.secret;
+    if (typeof secret === "string") fresh.push({ owner: slot.owner, plaintext: secret });
+    else if (secret === undefined && stored.has(slot.owner)) kept.push(stored.get(slot.owner)!);
+    slot.config.secret_configured = typeof secret === "string" || (secret === undefined && stored.has(slot.owner));
+  }
+  doc.triggers.forEach((t, i) => {
+    if (t.type === "webhook" && !t.configuration.secret_configured && !t.configuration.allow_unsigned) {
+      problems.push({
+        path: `triggers.${i}.configuration.secret`,
+        location: "json",
+        message: "A webhook trigger needs a secret unless allow_unsigned is true",
+      });
+    }
+  });
+  if (problems.length > 0) throw new AppError(400, "VALIDATION_ERROR", "Invalid request body", problems);
+
+  const bytes = new TextEncoder().encode(JSON.stringify(doc)).length;
+  if (bytes > LIMITS.MAX_FLOW_BYTES) {
+    throw new AppError(413, "FLOW_TOO_LARGE", `The flow document is ${bytes} bytes; the limit is ${LIMITS.MAX_FLOW_BYTES} bytes`);
+  }
+
+  if (fresh.length > 0 && !canEncryptSecrets(a.env)) {
+    throw new AppError(
+      503,
+      "ENCRYPTION_NOT_CONFIGURED",
+      "This server cannot store secrets: ENCRYPTION_KEY is not configured. Set it (wrangler secret put ENCRYPTION_KEY) and retry.",
+    );
+  }
+  const secrets: FlowSecretRow[] = [...kept];
+  for (const f of fresh) {
+    const ciphertext = await encryptSecret(a.env, f.plaintext, flowSecretAad(a.orgId, a.flowId, f.owner));
+    secrets.push({ owner: f.owner, key_id: blobKeyId(ciphertext), ciphertext, created_at: a.at });
+  }
+
+  const enabled = requestedEnabled ?? a.existing?.enabled ?? true;
+  let disable_details: DisableDetails | null = null;
+  if (!enabled) disable_details = a.existing && !a.existing.enabled ? (a.existing.disable_details ?? null) : userDisabled(a.at, a.blame);
+
+  return {
+    id: a.flowId,
+    org_id: a.orgId,
+    enabled,
+    doc,
+    disable_details,
+    at: a.at,
+    actor: a.actor,
+    triggers: doc.triggers.map((t) => ({ trigger_id: t.id, trigger_type: t.type, source_key: triggerSourceKey(t) })),
+    secrets,
+  };
+}

@@ -1,0 +1,240 @@
+import { z } from "@hono/zod-openapi";
+import { conflict, notFound } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { LIMITS } from "../lib/limits";
+import { isoNow } from "../lib/time";
+import { ErrorSchema, IdParam } from "../schemas/common";
+import {
+  AutomationFlowInputSchema,
+  AutomationFlowSchema,
+  BatchGetFlowsBody,
+  DeleteFlowResponse,
+  SearchAutomationsRespSchema,
+  SearchFlowsQuery,
+  type AutomationFlow,
+} from "../schemas/flow";
+import { listFlowSecrets } from "../store/flow-secrets";
+import { deleteFlow, getFlow, getFlowsByIds, insertFlow, replaceFlow, searchFlows, setFlowEnabled } from "../store/flows";
+import type { Principal } from "./context";
+import { prepareFlowWrite } from "./flow-documents";
+import { createRouter, errorResponses, scopedRoute } from "./router";
+
+const TAGS = ["flows"];
+const FlowParams = z.object({ flow_id: IdParam("flow_id").openapi({ description: "Automation Workflow ID" }) });
+const flowBody = {
+  body: {
+    content: { "application/json": { schema: AutomationFlowInputSchema } },
+    required: true,
+    description: "Automation flow to create or store",
+  },
+};
+const flowResponse = (description: string) => ({
+  description,
+  content: { "application/json": { schema: AutomationFlowSchema } },
+});
+const encryptionUnavailable = {
+  503: {
+    description: "A secret was sent but the server has no ENCRYPTION_KEY to store it with",
+    content: { "application/json": { schema: ErrorSchema } },
+  },
+};
+const LIMITS_NOTE =
+  `Limits: at most ${LIMITS.MAX_TRIGGERS_PER_FLOW} triggers, ${LIMITS.MAX_ACTIONS_PER_FLOW} actions, ` +
+  `${LIMITS.MAX_CONDITIONS_PER_FLOW} conditions / schedules / trigger conditions and ${LIMITS.MAX_LOOPS_PER_FLOW} loops per flow; ` +
+  `names up to ${LIMITS.MAX_NAME_LENGTH} characters; a request body up to ${LIMITS.MAX_REQUEST_BODY_BYTES} bytes (413 above) ` +
+  `and a stored flow document up to ${LIMITS.MAX_FLOW_BYTES} bytes (413 FLOW_TOO_LARGE above).`;
+
+const searchRoute = scopedRoute("automations:read", {
+  method: "get",
+  path: "/v1/automation/flows",
+  operationId: "searchFlows",
+  tags: TAGS,
+  summary: "searchFlows",
+  description: `Search the organization's automation flows, newest first. Page size at most ${LIMITS.MAX_PAGE_SIZE}.`,
+  request: { query: SearchFlowsQuery },
+  responses: {
+    200: {
+      description: "List of automation flows, including total count",
+      content: { "application/json": { schema: SearchAutomationsRespSchema } },
+    },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const createRoute = scopedRoute("automations:write", {
+  method: "post",
+  path: "/v1/automation/flows",
+  operationId: "createFlow",
+  tags: TAGS,
+  summary: "createFlow",
+  description: `Create a new automation flow. ${LIMITS_NOTE}`,
+  request: flowBody,
+  responses: {
+    201: flowResponse("The created automation flow"),
+    ...errorResponses(400, 401, 403, 413, 415),
+    ...encryptionUnavailable,
+  },
+});
+
+const batchGetRoute = scopedRoute("automations:read", {
+  method: "post",
+  path: "/v1/automation/flows:batchGet",
+  operationId: "batchGetFlows",
+  tags: TAGS,
+  summary: "batchGetFlows",
+  description: `Get up to ${LIMITS.MAX_BATCH_GET} flows by id, in the order asked; unknown ids are left out.`,
+  request: { body: { content: { "application/json": { schema: BatchGetFlowsBody } }, required: true } },
+  responses: {
+    200: { description: "List of automation flows", content: { "application/json": { schema: SearchAutomationsRespSchema } } },
+    ...errorResponses(400, 401, 403, 413, 415),
+  },
+});
+
+const getRoute = scopedRoute("automations:read", {
+  method: "get",
+  path: "/v1/automation/flows/{flow_id}",
+  operationId: "getFlow",
+  tags: TAGS,
+  summary: "getFlow",
+  description: "Get one automation flow",
+  request: { params: FlowParams },
+  responses: { 200: flowResponse("The returned automation flow"), ...errorResponses(401, 403, 404) },
+});
+
+const putRoute = scopedRoute("automations:write", {
+  method: "put",
+  path: "/v1/automation/flows/{flow_id}",
+  operationId: "putFlow",
+  tags: TAGS,
+  summary: "putFlow",
+  description:
+    "Replace an automation flow; its version goes up by one. Trigger and action ids sent are kept, missing ones are " +
+    "assigned. Secrets omitted are kept, `null` removes them. `enabled` omitted keeps the current state. " +
+    `409 when the flow changed concurrently. ${LIMITS_NOTE}`,
+  request: { params: FlowParams, ...flowBody },
+  responses: {
+    200: flowResponse("The updated automation flow"),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+    ...encryptionUnavailable,
+  },
+});
+
+const deleteRoute = scopedRoute("automations:write", {
+  method: "delete",
+  path: "/v1/automation/flows/{flow_id}",
+  operationId: "deleteFlow",
+  tags: TAGS,
+  summary: "deleteFlow",
+  description: "Delete an automation flow with its trigger index and secrets. Executions already started keep running.",
+  request: { params: FlowParams },
+  responses: {
+    200: { description: "Flow deleted successfully", content: { "application/json": { schema: DeleteFlowResponse } } },
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+const toggleRoute = (enable: boolean) =>
+  scopedRoute("automations:write", {
+    method: "post",
+    path: `/v1/automation/flows/{flow_id}/${enable ? "enable" : "disable"}`,
+    operationId: enable ? "enableFlow" : "disableFlow",
+    tags: TAGS,
+    summary: enable ? "enableFlow" : "disableFlow",
+    description: enable
+      ? "Enable a flow: clears disable_details and the consecutive failure count (also after the circuit breaker stopped it)."
+      : 'Disable a flow: it stops matching triggers; disable_details records `disabled_by: "user"`.',
+    request: { params: FlowParams },
+    responses: { 200: flowResponse(enable ? "The enabled flow" : "The disabled flow"), ...errorResponses(401, 403, 404) },
+  });
+
+const blameOf = (p: Principal): string => p.email ?? p.actor;
+
+async function loadOr404(db: D1Database, orgId: string, id: string): Promise<AutomationFlow> {
+  const flow = await getFlow(db, orgId, id);
+  if (!flow) throw notFound("Flow");
+  return flow;
+}
+
+export const flowsRouter = createRouter()
+  .openapi(searchRoute, async (c) => {
+    const q = c.req.valid("query");
+    const page = await searchFlows(
+      c.env.DB,
+      c.get("principal").orgId,
+      {
+        schema: q.schema,
+        trigger_source_id: q.trigger_source_id,
+        target_workflow: q.target_workflow,
+        include_flows: q.include_flows === "true",
+        enabled: q.enabled === undefined ? undefined : q.enabled === "true",
+        trigger_type: q.trigger_type,
+      },
+      q.size ?? LIMITS.DEFAULT_PAGE_SIZE,
+      q.from ?? 0,
+    );
+    return c.json(page, 200);
+  })
+  .openapi(createRoute, async (c) => {
+    const principal = c.get("principal");
+    const id = newId();
+    const write = await prepareFlowWrite({
+      env: c.env,
+      orgId: principal.orgId,
+      flowId: id,
+      input: c.req.valid("json"),
+      existing: null,
+      existingSecrets: [],
+      at: isoNow(),
+      actor: principal.actor,
+      blame: blameOf(principal),
+    });
+    await insertFlow(c.env.DB, write);
+    return c.json(await loadOr404(c.env.DB, principal.orgId, id), 201);
+  })
+  .openapi(batchGetRoute, async (c) => {
+    const results = await getFlowsByIds(c.env.DB, c.get("principal").orgId, c.req.valid("json").ids);
+    return c.json({ total: results.length, results }, 200);
+  })
+  .openapi(getRoute, async (c) => {
+    return c.json(await loadOr404(c.env.DB, c.get("principal").orgId, c.req.valid("param").flow_id), 200);
+  })
+  .openapi(putRoute, async (c) => {
+    const principal = c.get("principal");
+    const { flow_id } = c.req.valid("param");
+    const input = c.req.valid("json");
+    const existing = await loadOr404(c.env.DB, principal.orgId, flow_id);
+    const write = await prepareFlowWrite({
+      env: c.env,
+      orgId: principal.orgId,
+      flowId: flow_id,
+      input,
+      existing,
+      existingSecrets: await listFlowSecrets(c.env.DB, principal.orgId, flow_id),
+      at: isoNow(),
+      actor: principal.actor,
+      blame: blameOf(principal),
+    });
+    if ((await replaceFlow(c.env.DB, write, existing.version)) === "conflict") {
+      throw conflict("The flow was changed or deleted by another request; fetch it again and retry");
+    }
+    return c.json(await loadOr404(c.env.DB, principal.orgId, flow_id), 200);
+  })
+  .openapi(deleteRoute, async (c) => {
+    const { flow_id } = c.req.valid("param");
+    if (!(await deleteFlow(c.env.DB, c.get("principal").orgId, flow_id))) throw notFound("Flow");
+    return c.json({ id: flow_id, deleted: true as const }, 200);
+  })
+  .openapi(toggleRoute(true), async (c) => toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, true).then((f) => c.json(f, 200)))
+  .openapi(toggleRoute(false), async (c) =>
+    toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, false).then((f) => c.json(f, 200)),
+  );
+
+async function toggle(db: D1Database, p: Principal, id: string, enabled: boolean): Promise<AutomationFlow> {
+  const at = isoNow();
+  const details = enabled ? null : { disabled_at: at, disabled_by: "user" as const, blame: blameOf(p) };
+  const current = await loadOr404(db, p.orgId, id);
+  // Disabling an already disabled flow keeps the original reason (e.g. the circuit breaker's).
+  const keep = !enabled && !current.enabled ? (current.disable_details ?? details) : details;
+  if (!(await setFlowEnabled(db, p.orgId, id, enabled, keep, at, p.actor))) throw notFound("Flow");
+  return loadOr404(db, p.orgId, id);
+}

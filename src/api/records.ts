@@ -1,0 +1,123 @@
+import { z } from "@hono/zod-openapi";
+import { notFound } from "../lib/errors";
+import { LIMITS } from "../lib/limits";
+import { IdParam } from "../schemas/common";
+import {
+  CreateRecordRequest,
+  EntitySnapshotSchema,
+  PatchRecordRequest,
+  RecordSearchQuery,
+  RecordSearchResultSchema,
+  SchemaParam,
+} from "../schemas/records";
+import { createRecord, deleteRecord, getRecordSnapshot, searchRecordSnapshots, updateRecord } from "../services/records";
+import { createRouter, errorResponses, scopedRoute } from "./router";
+
+const TAGS = ["Records"];
+const SchemaPath = z.object({ schema: SchemaParam });
+const RecordPath = z.object({ schema: SchemaParam, id: IdParam("id") });
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+
+const createRoute = scopedRoute("automations:write", {
+  method: "post",
+  path: "/v1/entities/{schema}",
+  operationId: "createEntity",
+  tags: TAGS,
+  summary: "Create a record of a schema",
+  request: { params: SchemaPath, body: { ...json(CreateRecordRequest), required: true } },
+  responses: {
+    201: { description: "Created", ...json(EntitySnapshotSchema) },
+    ...errorResponses(400, 401, 403, 413, 415),
+  },
+});
+
+const searchRoute = scopedRoute("automations:read", {
+  method: "get",
+  path: "/v1/entities/{schema}",
+  operationId: "searchEntities",
+  tags: TAGS,
+  summary: "Search the records of a schema (query syntax in docs/records.md), newest first",
+  request: { params: SchemaPath, query: RecordSearchQuery },
+  responses: {
+    200: { description: "A page of records and the total number of matches", ...json(RecordSearchResultSchema) },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const getRoute = scopedRoute("automations:read", {
+  method: "get",
+  path: "/v1/entities/{schema}/{id}",
+  operationId: "getEntity",
+  tags: TAGS,
+  summary: "Get a record",
+  request: { params: RecordPath },
+  responses: {
+    200: { description: "The record", ...json(EntitySnapshotSchema) },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+const patchRoute = scopedRoute("automations:write", {
+  method: "patch",
+  path: "/v1/entities/{schema}/{id}",
+  operationId: "patchEntity",
+  tags: TAGS,
+  summary: "Update a record: top-level merge of the given attributes; null removes an attribute",
+  request: { params: RecordPath, body: { ...json(PatchRecordRequest), required: true } },
+  responses: {
+    200: { description: "The updated record", ...json(EntitySnapshotSchema) },
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+  },
+});
+
+const deleteRoute = scopedRoute("automations:write", {
+  method: "delete",
+  path: "/v1/entities/{schema}/{id}",
+  operationId: "deleteEntity",
+  tags: TAGS,
+  summary: "Delete a record; answers with the record as it was",
+  request: { params: RecordPath },
+  responses: {
+    200: { description: "The deleted record", ...json(EntitySnapshotSchema) },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+export const recordsRouter = createRouter()
+  .openapi(createRoute, async (c) => {
+    const p = c.get("principal");
+    const { schema } = c.req.valid("param");
+    const { record } = await createRecord(c.env.DB, p.orgId, p.actor, schema, c.req.valid("json"));
+    return c.json(record!, 201);
+  })
+  .openapi(searchRoute, async (c) => {
+    const { schema } = c.req.valid("param");
+    const q = c.req.valid("query");
+    const page = await searchRecordSnapshots(
+      c.env.DB,
+      c.get("principal").orgId,
+      schema,
+      q.q,
+      q.size ?? LIMITS.DEFAULT_PAGE_SIZE,
+      q.from ?? 0,
+    );
+    return c.json(page, 200);
+  })
+  .openapi(getRoute, async (c) => {
+    const { schema, id } = c.req.valid("param");
+    const record = await getRecordSnapshot(c.env.DB, c.get("principal").orgId, schema, id);
+    if (!record) throw notFound("Record");
+    return c.json(record, 200);
+  })
+  .openapi(patchRoute, async (c) => {
+    const p = c.get("principal");
+    const { schema, id } = c.req.valid("param");
+    const { record } = await updateRecord(c.env.DB, p.orgId, p.actor, schema, id, c.req.valid("json"));
+    return c.json(record!, 200);
+  })
+  .openapi(deleteRoute, async (c) => {
+    const p = c.get("principal");
+    const { schema, id } = c.req.valid("param");
+    const { change } = await deleteRecord(c.env.DB, p.orgId, p.actor, schema, id);
+    return c.json(change.before!, 200);
+  });

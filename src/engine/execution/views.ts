@@ -1,0 +1,131 @@
+import type { ActionState, ExecutionState, ExecutionStatus } from "./types";
+
+/** Request/response detail of one attempt, as kept by the execution object. */
+export interface AttemptView {
+  action_id: string;
+  iteration: number | null;
+  attempt: number;
+  started_at: number;
+  ended_at: number;
+  outcome: string;
+  request: unknown;
+  response: unknown;
+  error: unknown;
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+function actionView(state: ExecutionState, a: ActionState) {
+  const def = state.flow.actions.find((d) => d.id === a.id);
+  return {
+    ...def,
+    id: a.id,
+    flow_action_id: a.id,
+    name: a.name ?? def?.name,
+    type: a.type,
+    execution_status: a.execution_status,
+    started_at: iso(a.started_at),
+    updated_at: iso(a.updated_at),
+    outputs: a.outputs ?? {},
+    ...(a.error_output ? { error_output: a.error_output } : {}),
+    ...(a.retry_strategy ? { retry_strategy: a.retry_strategy } : {}),
+    ...(a.reason ? { reason: a.reason } : {}),
+    ...(a.iterations
+      ? {
+          iterations: a.iterations.map((it) => ({
+            index: it.index,
+            execution_status: it.execution_status,
+            started_at: iso(it.started_at),
+            ended_at: iso(it.ended_at),
+            outputs: it.outputs,
+            error_output: it.error_output,
+          })),
+        }
+      : {}),
+    ...(a.loop_state ? { loop_state: a.loop_state } : {}),
+    attempts: a.attempt_log.map((e) => ({ ...e, started_at: iso(e.started_at), ended_at: iso(e.ended_at) })),
+    ...(a.scheduled_for !== undefined ? { scheduled_for: iso(a.scheduled_for) } : {}),
+    ...(a.next_attempt_at !== undefined ? { next_attempt_at: iso(a.next_attempt_at) } : {}),
+    ...(a.condition_result ? { condition_result: a.condition_result } : {}),
+  };
+}
+
+/** The epilot AutomationExecution document (`status` and `execution_status` both, equal: the document requires `status`). */
+export function toAutomationExecution(state: ExecutionState) {
+  const entity = state.entity;
+  return {
+    id: state.id,
+    execution_status: state.status,
+    status: state.status,
+    entity_id: state.entity_id,
+    ...(entity ? { entity_snapshot: entity } : {}),
+    org_id: state.org_id,
+    flow_id: state.flow.id,
+    flow_name: state.flow.flow_name,
+    version: state.flow.version,
+    created_at: iso(state.created_at)!,
+    updated_at: iso(state.updated_at)!,
+    ...(state.finished_at !== undefined ? { finished_at: iso(state.finished_at) } : {}),
+    current_action_id: state.actions[state.cursor]?.id,
+    conditions: (state.flow.conditions ?? []).map((c) => {
+      const evaluated = state.actions.find((a) => a.condition_result?.condition_id === c.id)?.condition_result;
+      return evaluated ? { ...c, evaluationResult: evaluated.passed } : c;
+    }),
+    schedules: state.flow.schedules ?? [],
+    loops: state.flow.loops ?? [],
+    actions: state.actions.map((a) => actionView(state, a)),
+    trigger_event: state.trigger_event,
+    ...(state.workflow_context ? { workflow_context: state.workflow_context } : {}),
+    ...(state.conditions_evaluated ? { conditions_evaluated: state.conditions_evaluated } : {}),
+    ...(state.last_error ? { error_output: state.last_error } : {}),
+    ...(state.cancel_reason ? { cancel_reason: state.cancel_reason } : {}),
+  };
+}
+
+/** TrustPager/Coherence normalized run status. */
+export function runStatus(status: ExecutionStatus | string): "completed" | "failed" | "running" | "skipped" {
+  if (status === "success") return "completed";
+  if (status === "failed" || status === "cancelled" || status === "hot") return "failed";
+  if (status === "skipped") return "skipped";
+  return "running";
+}
+
+/** Most action results a run view carries inline; more are cut and `truncated` is set. */
+export const MAX_INLINE_ACTION_RESULTS = 100;
+
+/** The normalized run (TrustPager / Coherence) of an execution, with inline action results. */
+export function toRun(state: ExecutionState, attempts: AttemptView[]) {
+  const last = new Map<string, AttemptView>();
+  for (const a of attempts) last.set(a.action_id, a);
+  const results = state.actions.map((a) => {
+    const at = last.get(a.id);
+    const response = at?.response as { truncated?: boolean } | null | undefined;
+    return {
+      action_id: a.id,
+      action_type: a.type,
+      status: a.execution_status,
+      request: at?.request ?? null,
+      response: at?.response ?? null,
+      error: a.error_output ?? null,
+      duration_ms: at ? at.ended_at - at.started_at : null,
+      attempts: a.attempt_log.length,
+      truncated: Boolean(response?.truncated),
+    };
+  });
+  const count = (s: string[]) => state.actions.filter((a) => s.includes(a.execution_status)).length;
+  return {
+    run_id: state.id,
+    flow_id: state.flow.id,
+    status: runStatus(state.status),
+    execution_status: state.status,
+    started_at: iso(state.started_at ?? state.created_at),
+    finished_at: iso(state.finished_at) ?? null,
+    actions_total: state.actions.length,
+    actions_executed: count(["success", "failed"]),
+    actions_failed: count(["failed"]),
+    actions_skipped: count(["skipped", "cancelled"]),
+    action_results: results.slice(0, MAX_INLINE_ACTION_RESULTS),
+    truncated: results.length > MAX_INLINE_ACTION_RESULTS || results.some((r) => r.truncated),
+    ...(state.last_error ? { error: state.last_error } : {}),
+  };
+}

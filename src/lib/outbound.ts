@@ -1,0 +1,106 @@
+import { checkOutboundUrl, parseAllowedHosts } from "./ssrf";
+
+/** Longest response body kept in the run history; longer bodies are cut and flagged. */
+export const MAX_CAPTURED_BODY_BYTES = 64 * 1024;
+/** Redirects followed (each hop is checked against the outbound policy again). */
+export const MAX_REDIRECTS = 3;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const MAX_TIMEOUT_MS = 30_000;
+
+export class OutboundRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OutboundRefused";
+  }
+}
+export class OutboundTimeout extends Error {
+  constructor(ms: number) {
+    super(`No response within ${ms} ms`);
+    this.name = "OutboundTimeout";
+  }
+}
+
+export interface OutboundOptions {
+  allowedHosts: string | undefined;
+  timeoutMs?: number;
+  selfHost?: string;
+}
+
+export interface CapturedResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  truncated: boolean;
+  bytes: number;
+}
+
+/** Reads at most `limit` bytes of a body; the rest is discarded and reported as truncated. */
+export async function readCapped(res: Response, limit = MAX_CAPTURED_BODY_BYTES): Promise<{ text: string; truncated: boolean; bytes: number }> {
+  if (!res.body) return { text: "", truncated: false, bytes: 0 };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let kept = 0;
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (kept < limit) {
+      const piece = value.subarray(0, limit - kept);
+      chunks.push(piece);
+      kept += piece.byteLength;
+    }
+  }
+  const buf = new Uint8Array(kept);
+  let off = 0;
+  for (const c of chunks) {
+    buf.set(c, off);
+    off += c.byteLength;
+  }
+  return { text: new TextDecoder().decode(buf), truncated: total > limit, bytes: total };
+}
+
+export async function captureResponse(res: Response): Promise<CapturedResponse> {
+  const { text, truncated, bytes } = await readCapped(res);
+  let body: unknown = text;
+  if (!truncated && /json/i.test(res.headers.get("content-type") ?? "")) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  return { status: res.status, headers: Object.fromEntries(res.headers), body, truncated, bytes };
+}
+
+/**
+ * fetch() under the outbound policy: the URL and every redirect target are checked, redirects are
+ * followed by hand (303 turns into GET), and the whole exchange is bounded by a timeout.
+ */
+export async function safeFetch(rawUrl: string, init: RequestInit, opts: OutboundOptions): Promise<Response> {
+  const allowed = parseAllowedHosts(opts.allowedHosts);
+  const timeoutMs = Math.min(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  const signal = AbortSignal.timeout(timeoutMs);
+  let url = rawUrl;
+  let reqInit: RequestInit = { ...init, redirect: "manual", signal };
+  for (let hop = 0; ; hop++) {
+    const check = checkOutboundUrl(url, allowed, opts.selfHost);
+    if (!check.ok) throw new OutboundRefused(`Refused outbound call to ${url}: ${check.reason}`);
+    let res: Response;
+    try {
+      res = await fetch(check.url.toString(), reqInit);
+    } catch (err) {
+      if (signal.aborted) throw new OutboundTimeout(timeoutMs);
+      throw err;
+    }
+    const location = res.headers.get("location");
+    if (res.status >= 300 && res.status < 400 && location) {
+      if (hop >= MAX_REDIRECTS) throw new OutboundRefused(`More than ${MAX_REDIRECTS} redirects`);
+      await res.body?.cancel();
+      url = new URL(location, check.url).toString();
+      if (res.status === 303) reqInit = { ...reqInit, method: "GET", body: undefined };
+      continue;
+    }
+    return res;
+  }
+}

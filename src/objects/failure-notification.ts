@@ -1,0 +1,38 @@
+import type { ExecutionState } from "../engine/execution/types";
+import type { Env } from "../env";
+import { safeFetch } from "../lib/outbound";
+
+/**
+ * Flow `error_handling.notify_on_failure`: POSTs a failure report to `notify_url`. Best effort, one
+ * attempt, under the outbound policy; the receiver can drop duplicates by the idempotency key.
+ */
+export async function sendFailureNotification(env: Env, state: ExecutionState): Promise<void> {
+  const eh = state.flow.error_handling;
+  if (!eh?.notify_on_failure || !eh.notify_url) return;
+  const failed = state.actions.find((a) => a.execution_status === "failed");
+  const report = {
+    type: "execution.failed",
+    org_id: state.org_id,
+    flow_id: state.flow.id,
+    flow_name: state.flow.flow_name,
+    execution_id: state.id,
+    entity_id: state.entity_id,
+    failed_action_id: failed?.id ?? null,
+    error: state.last_error ?? null,
+    finished_at: state.finished_at ? new Date(state.finished_at).toISOString() : null,
+  };
+  try {
+    const res = await safeFetch(
+      eh.notify_url,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": `${state.id}:failure-notification` },
+        body: JSON.stringify(report),
+      },
+      { allowedHosts: env.ALLOWED_OUTBOUND_HOSTS, timeoutMs: 5_000 },
+    );
+    await res.body?.cancel();
+  } catch (err) {
+    console.warn("failure notification not delivered", state.id, (err as Error).message);
+  }
+}

@@ -1,0 +1,108 @@
+import type { NewExecution } from "../engine/execution/create";
+import type { FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execution/types";
+import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
+import type { Env } from "../env";
+import { AppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { LIMITS } from "../lib/limits";
+import { sha256Hex } from "../lib/crypto";
+import type { AutomationFlow } from "../schemas/flow";
+import { getRecord } from "../store/records";
+import { toSnapshot } from "./records";
+
+export interface StartExecutionRequest {
+  orgId: string;
+  flow: AutomationFlow;
+  entityId?: string;
+  /** The entity snapshot; when absent and `entityId` is set, it is read from the records store. */
+  entity?: Record<string, unknown> | null;
+  triggerEvent: Record<string, unknown>;
+  workflowContext?: Record<string, unknown>;
+  depth?: number;
+  user?: { id?: string; email?: string };
+  variables?: Record<string, unknown>;
+  /**
+   * Makes the start idempotent: the same key (an event id, a bulk item, a parent action) always maps to
+   * the same execution id, and starting it again changes nothing.
+   */
+  dedupeKey?: string;
+  /** Use this execution id (already derived by the caller). */
+  executionId?: string;
+}
+
+/** An id derived from a key: a UUID (version 8, RFC 9562 custom) made of the key's SHA-256. */
+export async function deterministicId(...parts: string[]): Promise<string> {
+  const hex = (await sha256Hex(parts.join("\u0000"))).slice(0, 32).split("");
+  hex[12] = "8";
+  hex[16] = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  const h = hex.join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The part of a flow an execution keeps: later edits of the flow do not change a running execution. */
+export function toFlowSnapshot(flow: AutomationFlow): FlowSnapshot {
+  return {
+    id: flow.id,
+    flow_name: flow.flow_name,
+    version: flow.version ?? 1,
+    actions: flow.actions as unknown as FlowActionDef[],
+    conditions: (flow.conditions ?? []) as Record<string, unknown>[],
+    schedules: (flow.schedules ?? []) as FlowSnapshot["schedules"],
+    loops: (flow.loops ?? []) as FlowSnapshot["loops"],
+    retry_policy: flow.retry_policy,
+    error_handling: flow.error_handling,
+  };
+}
+
+export function executionStub(env: Env, executionId: string) {
+  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId));
+}
+
+/**
+ * The one way executions start (API, triggers, bulk jobs, trigger-workflow): snapshot the flow, hand
+ * it to a new ExecutionObject and return at once; the object works in its alarm.
+ */
+export async function startExecution(env: Env, req: StartExecutionRequest): Promise<{ id: string; created: boolean; status: string }> {
+  const depth = req.depth ?? 0;
+  if (depth > LIMITS.MAX_CHAIN_DEPTH) {
+    throw new AppError(409, "CHAIN_TOO_DEEP", `Flows triggering flows may nest at most ${LIMITS.MAX_CHAIN_DEPTH} deep`);
+  }
+  const id = req.executionId ?? (req.dedupeKey ? await deterministicId(req.orgId, req.flow.id, req.dedupeKey) : newId());
+  let entity = req.entity;
+  if (entity === undefined && req.entityId) {
+    const row = await getRecord(env.DB, req.orgId, null, req.entityId);
+    entity = row ? (toSnapshot(row) as unknown as Record<string, unknown>) : null;
+  }
+  const input: NewExecution = {
+    id,
+    org_id: req.orgId,
+    flow: toFlowSnapshot(req.flow),
+    entity_id: req.entityId ?? (typeof entity?._id === "string" ? entity._id : ""),
+    entity: entity ?? null,
+    trigger_event: req.triggerEvent,
+    workflow_context: req.workflowContext,
+    depth,
+    user: req.user,
+    variables: req.variables,
+  };
+  const res = await executionStub(env, id).start(input);
+  return { id, ...res };
+}
+
+/**
+ * Typed calls into an ExecutionObject. Workers RPC types cannot express the `unknown` payloads of an
+ * execution (outputs, trigger events), so the results are re-typed here, once.
+ */
+export const executionClient = (env: Env, executionId: string) => {
+  const stub = executionStub(env, executionId);
+  return {
+    snapshot: async () => (await stub.snapshot()) as unknown as ExecutionSnapshot | null,
+    cancel: async (reason?: string) => (await stub.cancel(reason)) as unknown as ControlResult,
+    retrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string) =>
+      (await stub.retrigger(actionId, strategy, conditionId)) as unknown as ControlResult,
+    resume: async (token: string, payload?: Record<string, unknown>) =>
+      (await stub.resume(token, payload)) as unknown as ControlResult & { resumed_action_id?: string },
+    cancelSchedule: async (scheduleId: string) => (await stub.cancelSchedule(scheduleId)) as unknown as ControlResult,
+    waitUntilSettled: (timeoutMs: number) => stub.waitUntilSettled(timeoutMs),
+  };
+};

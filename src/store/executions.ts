@@ -1,0 +1,161 @@
+import type { ErrorOutput, ExecutionState } from "../engine/execution/types";
+import { isoNow } from "../lib/time";
+
+export interface ExecutionRow {
+  id: string;
+  org_id: string;
+  flow_id: string;
+  flow_name: string;
+  flow_version: number;
+  entity_id: string;
+  status: string;
+  current_action_id: string | null;
+  trigger_type: string | null;
+  actions_total: number;
+  actions_executed: number;
+  actions_failed: number;
+  actions_skipped: number;
+  actions_summary: { id: string; type: string; name?: string; execution_status: string }[];
+  last_error: ErrorOutput | null;
+  parent_execution_id: string | null;
+  depth: number;
+  bulk_job_id: string | null;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+type RawRow = Omit<ExecutionRow, "actions_summary" | "last_error"> & { actions_summary: string; last_error: string | null };
+const fromRaw = (r: RawRow): ExecutionRow => ({
+  ...r,
+  actions_summary: JSON.parse(r.actions_summary),
+  last_error: r.last_error ? JSON.parse(r.last_error) : null,
+});
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : isoNow(ms));
+
+/** The D1 summary of an execution's state: one upsert, ignored if a newer state was already written. */
+export function summaryStatement(db: D1Database, s: ExecutionState): D1PreparedStatement {
+  const current = s.actions[s.cursor]?.id ?? null;
+  const count = (pred: (st: string) => boolean) => s.actions.filter((a) => pred(a.execution_status)).length;
+  const chain = (s.workflow_context?._execution_chain ?? {}) as { parent_execution_id?: string };
+  return db
+    .prepare(
+      `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, current_action_id, trigger_type,
+         actions_total, actions_executed, actions_failed, actions_skipped, actions_summary, last_error, parent_execution_id,
+         depth, bulk_job_id, seq, created_at, updated_at, started_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, current_action_id = excluded.current_action_id,
+         actions_executed = excluded.actions_executed, actions_failed = excluded.actions_failed,
+         actions_skipped = excluded.actions_skipped, actions_summary = excluded.actions_summary,
+         last_error = excluded.last_error, seq = excluded.seq, updated_at = excluded.updated_at,
+         started_at = excluded.started_at, finished_at = excluded.finished_at
+       WHERE excluded.seq >= executions.seq`,
+    )
+    .bind(
+      s.id,
+      s.org_id,
+      s.flow.id,
+      s.flow.flow_name,
+      s.flow.version,
+      s.entity_id,
+      s.status,
+      current,
+      typeof s.trigger_event.type === "string" ? s.trigger_event.type : null,
+      s.actions.length,
+      count((st) => st === "success" || st === "failed"),
+      count((st) => st === "failed"),
+      count((st) => st === "skipped" || st === "cancelled"),
+      JSON.stringify(s.actions.map((a) => ({ id: a.id, type: a.type, name: a.name, execution_status: a.execution_status }))),
+      s.last_error ? JSON.stringify(s.last_error) : null,
+      chain.parent_execution_id ?? null,
+      s.depth,
+      typeof s.trigger_event.bulk_job_id === "string" ? s.trigger_event.bulk_job_id : null,
+      s.seq,
+      isoNow(s.created_at),
+      isoNow(s.updated_at),
+      iso(s.started_at),
+      iso(s.finished_at),
+    );
+}
+
+export async function getExecutionRow(db: D1Database, orgId: string, id: string): Promise<ExecutionRow | null> {
+  const row = await db.prepare(`SELECT * FROM executions WHERE org_id = ? AND id = ?`).bind(orgId, id).first<RawRow>();
+  return row ? fromRaw(row) : null;
+}
+
+/** For the public resume endpoint, which is authenticated by the token alone (the token names the execution). */
+export async function getExecutionRowAnyOrg(db: D1Database, id: string): Promise<ExecutionRow | null> {
+  const row = await db.prepare(`SELECT * FROM executions WHERE id = ?`).bind(id).first<RawRow>();
+  return row ? fromRaw(row) : null;
+}
+
+export interface ExecutionFilter {
+  orgId: string;
+  entityId?: string;
+  flowId?: string;
+  statuses?: string[];
+  since?: string;
+  limit: number;
+  offset: number;
+}
+
+export async function listExecutions(db: D1Database, f: ExecutionFilter): Promise<{ total: number; results: ExecutionRow[] }> {
+  const where = ["org_id = ?"];
+  const args: unknown[] = [f.orgId];
+  if (f.entityId) where.push("entity_id = ?"), args.push(f.entityId);
+  if (f.flowId) where.push("flow_id = ?"), args.push(f.flowId);
+  if (f.statuses?.length) where.push(`status IN (${f.statuses.map(() => "?").join(", ")})`), args.push(...f.statuses);
+  if (f.since) where.push("created_at >= ?"), args.push(f.since);
+  const clause = where.join(" AND ");
+  const [count, rows] = await db.batch([
+    db.prepare(`SELECT COUNT(*) AS n FROM executions WHERE ${clause}`).bind(...args),
+    db.prepare(`SELECT * FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...args, f.limit, f.offset),
+  ]);
+  return {
+    total: (count.results[0] as { n: number } | undefined)?.n ?? 0,
+    results: (rows.results as RawRow[]).map(fromRaw),
+  };
+}
+
+/** Executions stuck in a non-final status since before `before` (ISO), for the reconciler. */
+export async function listStaleExecutions(db: D1Database, before: string, limit: number): Promise<{ id: string; org_id: string; status: string }[]> {
+  const rows = await db
+    .prepare(`SELECT id, org_id, status FROM executions WHERE status IN ('pending', 'starting', 'in_progress') AND updated_at < ? LIMIT ?`)
+    .bind(before, limit)
+    .all<{ id: string; org_id: string; status: string }>();
+  return rows.results;
+}
+
+/** Deletes finished executions older than the retention cutoff (ISO); returns how many went. */
+export async function pruneExecutions(db: D1Database, finishedBefore: string, limit: number): Promise<number> {
+  const res = await db
+    .prepare(
+      `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE finished_at IS NOT NULL AND finished_at < ? LIMIT ?)`,
+    )
+    .bind(finishedBefore, limit)
+    .run();
+  return res.meta.changes;
+}
+
+export async function findIdempotentExecution(db: D1Database, orgId: string, scope: string, key: string, notBefore: number): Promise<string | null> {
+  const row = await db
+    .prepare(`SELECT execution_id FROM idempotency_keys WHERE org_id = ? AND scope = ? AND key = ? AND created_at >= ?`)
+    .bind(orgId, scope, key, notBefore)
+    .first<{ execution_id: string }>();
+  return row?.execution_id ?? null;
+}
+
+/** Claims an idempotency key for an execution id; an expired claim is replaced. Returns the id that holds the key. */
+export async function claimIdempotencyKey(db: D1Database, orgId: string, scope: string, key: string, executionId: string, now: number, notBefore: number): Promise<string> {
+  await db
+    .prepare(
+      `INSERT INTO idempotency_keys (org_id, scope, key, execution_id, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (org_id, scope, key) DO UPDATE SET execution_id = excluded.execution_id, created_at = excluded.created_at
+       WHERE idempotency_keys.created_at < ?`,
+    )
+    .bind(orgId, scope, key, executionId, now, notBefore)
+    .run();
+  return (await findIdempotentExecution(db, orgId, scope, key, 0)) ?? executionId;
+}

@@ -1,0 +1,47 @@
+import type { ExecutionState } from "../engine/execution/types";
+import { isoNow } from "../lib/time";
+
+/** Default of `error_handling.disable_after_failures`: consecutive failed executions that open the circuit breaker. */
+export const DEFAULT_DISABLE_AFTER_FAILURES = 5;
+
+/**
+ * Statements that count a finished execution in its flow's statistics and open the circuit breaker
+ * after too many consecutive failures. Run in the same D1 batch as the summary upsert; counting is
+ * idempotent per state sequence (`executions.stats_seq`), so replaying the outbox counts nothing twice.
+ */
+export function finishStatements(db: D1Database, s: ExecutionState): D1PreparedStatement[] {
+  const now = isoNow(s.finished_at ?? s.updated_at);
+  const threshold = s.flow.error_handling?.disable_after_failures ?? DEFAULT_DISABLE_AFTER_FAILURES;
+  const notCounted = `NOT EXISTS (SELECT 1 FROM executions WHERE id = ? AND stats_seq >= ?)`;
+  const reason = s.last_error ? `${s.last_error.error_code}: ${s.last_error.error_reason}` : `Execution ${s.id} failed`;
+  return [
+    db
+      .prepare(
+        `UPDATE flows SET runs = runs + 1, last_run_at = ?,
+           success_count = success_count + (CASE WHEN ? = 'success' THEN 1 ELSE 0 END),
+           failure_count = failure_count + (CASE WHEN ? = 'failed' THEN 1 ELSE 0 END),
+           consecutive_failures = CASE WHEN ? = 'failed' THEN consecutive_failures + 1
+                                       WHEN ? = 'success' THEN 0 ELSE consecutive_failures END
+         WHERE org_id = ? AND id = ? AND ${notCounted}`,
+      )
+      .bind(now, s.status, s.status, s.status, s.status, s.org_id, s.flow.id, s.id, s.seq),
+    db
+      .prepare(
+        `UPDATE flows SET enabled = 0, disable_details = ?
+         WHERE org_id = ? AND id = ? AND enabled = 1 AND consecutive_failures >= ? AND ? = 'failed' AND ${notCounted}`,
+      )
+      .bind(
+        JSON.stringify({ disabled_at: now, disabled_by: "system", reason: `Disabled after ${threshold} consecutive failed executions`, last_error: reason, execution_id: s.id }),
+        s.org_id,
+        s.flow.id,
+        threshold,
+        s.status,
+        s.id,
+        s.seq,
+      ),
+    db
+      .prepare(`UPDATE flow_triggers SET enabled = 0 WHERE org_id = ? AND flow_id = ? AND EXISTS (SELECT 1 FROM flows WHERE org_id = ? AND id = ? AND enabled = 0)`)
+      .bind(s.org_id, s.flow.id, s.org_id, s.flow.id),
+    db.prepare(`UPDATE executions SET stats_seq = ? WHERE id = ? AND stats_seq < ?`).bind(s.seq, s.id, s.seq),
+  ];
+}
