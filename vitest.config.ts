@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { sinkControl, sinkOutbound } from "./test/support/sink.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -15,12 +16,21 @@ export default defineConfig(async () => {
             ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI=",
             ALLOWED_OUTBOUND_HOSTS: "127.0.0.1,localhost,sink.test",
           },
+          // Every outbound fetch of the Worker goes to the local sink; tests inspect it via SINK.
+          outboundService: sinkOutbound,
+          serviceBindings: { SINK: sinkControl },
         },
       }),
     ],
     test: {
       setupFiles: ["./test/setup.ts"],
       include: ["test/**/*.test.ts"],
+      // Two projects: the Workers tests (this config), and test/node/ run in Node against a Worker that
+      // wrangler starts (the epilot client round-trip), which must not load the Workers plugin.
+      projects: [
+        { extends: true, test: { name: "workers", exclude: ["test/node/**", "**/node_modules/**"] } },
+        { extends: false, test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 } },
+      ],
     },
   };
 });

@@ -6,6 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { AppError, errorBody } from "./lib/errors";
 import { LIMITS } from "./lib/limits";
 import { apiKeysRouter } from "./api/api-keys";
+import { expressionsRouter } from "./api/expressions";
 import { executionsRouter } from "./api/executions";
 import { runsRouter } from "./api/runs";
 import { flowsRouter } from "./api/flows";
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : authenticate(c, next)));
 
   app.route("/", apiKeysRouter);
+  app.route("/", expressionsRouter);
   app.route("/", flowsRouter);
   app.route("/", recordsRouter);
   app.route("/", executionsRouter);

@@ -1,15 +1,22 @@
 import type { Env } from "../env";
+import { validateTemplates } from "../engine/templates";
 import { AppError, type ErrorDetail } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { blobKeyId, canEncryptSecrets, encryptSecret } from "../lib/secrets";
-import { SECRET_ACTION_TYPES, triggerSourceKey, type AutomationFlow, type DisableDetails, type ParsedFlowInput } from "../schemas/flow";
+import {
+  SECRET_ACTION_TYPES,
+  triggerSourceKey,
+  type AutomationFlow,
+  type DisableDetails,
+  type ParsedFlowInput,
+} from "../schemas/flow";
 import { actionSecretOwner, flowSecretAad } from "../store/flow-secrets";
 import type { FlowDoc, FlowSecretRow, FlowWrite } from "../store/flows";
 
 /**
  * Turns a validated flow body into what the store writes: ids assigned, secrets split off (encrypted,
- * replaced by `secret_configured`), the trigger index computed and the document's size checked.
+ * replaced by `secret_configured`), templates parsed, the trigger index computed and the size checked.
  */
 
 interface SecretSlot {
@@ -57,7 +64,11 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
   });
   doc.actions.forEach((action, i) => {
     if (SECRET_ACTION_TYPES.has(action.type) && action.config && typeof action.config === "object") {
-      slots.push({ owner: actionSecretOwner(action.id), config: action.config as SecretSlot["config"], path: `actions.${i}.config` });
+      slots.push({
+        owner: actionSecretOwner(action.id),
+        config: action.config as SecretSlot["config"],
+        path: `actions.${i}.config`,
+      });
     }
   });
 
@@ -81,6 +92,26 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
       });
     }
   });
+  // Templates are parsed (not rendered) at save time, so a syntax error is a 400 now rather than a failed run later.
+  doc.actions.forEach((action, i) => {
+    for (const issue of validateTemplates(action.config)) {
+      const where = issue.line !== undefined ? ` (line ${issue.line}, column ${issue.col})` : "";
+      problems.push({
+        path: `actions.${i}.config${issue.path ? `.${issue.path}` : ""}`,
+        location: "json",
+        message: `Invalid template${where}: ${issue.message}`,
+        code: "invalid_template",
+      });
+    }
+  });
+  for (const issue of validateTemplates(doc.error_handling?.notify_url)) {
+    problems.push({
+      path: "error_handling.notify_url",
+      location: "json",
+      message: `Invalid template: ${issue.message}`,
+      code: "invalid_template",
+    });
+  }
   if (problems.length > 0) throw new AppError(400, "VALIDATION_ERROR", "Invalid request body", problems);
 
   const bytes = new TextEncoder().encode(JSON.stringify(doc)).length;
@@ -103,7 +134,8 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
 
   const enabled = requestedEnabled ?? a.existing?.enabled ?? true;
   let disable_details: DisableDetails | null = null;
-  if (!enabled) disable_details = a.existing && !a.existing.enabled ? (a.existing.disable_details ?? null) : userDisabled(a.at, a.blame);
+  if (!enabled)
+    disable_details = a.existing && !a.existing.enabled ? (a.existing.disable_details ?? null) : userDisabled(a.at, a.blame);
 
   return {
     id: a.flowId,

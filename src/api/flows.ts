@@ -224,7 +224,9 @@ export const flowsRouter = createRouter()
     if (!(await deleteFlow(c.env.DB, c.get("principal").orgId, flow_id))) throw notFound("Flow");
     return c.json({ id: flow_id, deleted: true as const }, 200);
   })
-  .openapi(toggleRoute(true), async (c) => toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, true).then((f) => c.json(f, 200)))
+  .openapi(toggleRoute(true), async (c) =>
+    toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, true).then((f) => c.json(f, 200)),
+  )
   .openapi(toggleRoute(false), async (c) =>
     toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, false).then((f) => c.json(f, 200)),
   );

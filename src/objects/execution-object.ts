@@ -17,6 +17,8 @@ import { sendFailureNotification } from "./failure-notification";
 export const MAX_RUNS_PER_INVOCATION = 10;
 /** Wall-clock budget of one alarm invocation, in ms, checked between action runs. */
 export const INVOCATION_BUDGET_MS = 15_000;
+/** Real-time delay of the alarm kept armed while an invocation runs, so a crashed invocation is resumed. */
+export const WATCHDOG_MS = 60_000;
 /** Days a finished execution's storage is kept when EXECUTION_RETENTION_DAYS is not set. */
 export const DEFAULT_RETENTION_DAYS = 30;
 
@@ -36,6 +38,7 @@ export class ExecutionObject extends DurableObject<Env> {
   clock: () => number = () => Date.now();
   private readonly store: ExecutionStorage;
   private settleWaiters: (() => void)[] = [];
+  private alarmQueue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -134,7 +137,19 @@ export class ExecutionObject extends DurableObject<Env> {
 
   // ---- alarm ------------------------------------------------------------------------------
 
+  /** Alarm invocations of one instance run one after another (a test may fire one while another runs). */
   override async alarm(): Promise<void> {
+    const run = this.alarmQueue.then(() => this.onAlarm());
+    this.alarmQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The earliest pending wake-up on the engine's clock, or null. */
+  async nextWakeAt(): Promise<number | null> {
+    return this.store.earliestTimer();
+  }
+
+  private async onAlarm(): Promise<void> {
     const now = this.clock();
     const state = this.store.loadState();
     const due = this.store.timers().filter((t) => t.due_at <= now);
@@ -147,6 +162,9 @@ export class ExecutionObject extends DurableObject<Env> {
       await this.ctx.storage.deleteAll();
       return;
     }
+    // If this invocation dies (crash, eviction, deploy), the watchdog alarm brings the execution back;
+    // the run that was in flight is then recorded as interrupted.
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     await this.flushOutbox();
     if (due.some((t) => t.kind === "wake")) this.store.clearTimer("wake");
     await this.drive(state.status === "pending" ? { type: "started" } : { type: "wake" });

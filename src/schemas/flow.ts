@@ -103,7 +103,8 @@ export function flowReferenceIssues(flow: {
     items?.forEach((item, i) => {
       if (item.id === undefined) return;
       const first = seen.get(item.id);
-      if (first !== undefined) issues.push({ path: [list, i, "id"], message: `Duplicate ${label} id "${item.id}" (also ${list}.${first}.id)` });
+      if (first !== undefined)
+        issues.push({ path: [list, i, "id"], message: `Duplicate ${label} id "${item.id}" (also ${list}.${first}.id)` });
       else seen.set(item.id, i);
     });
     return seen;
@@ -121,7 +122,10 @@ export function flowReferenceIssues(flow: {
     if (path === undefined) return;
     const first = paths.get(path);
     if (first !== undefined) {
-      issues.push({ path: ["triggers", i, "configuration", "path"], message: `Webhook path "${path}" is already used by triggers.${first}` });
+      issues.push({
+        path: ["triggers", i, "configuration", "path"],
+        message: `Webhook path "${path}" is already used by triggers.${first}`,
+      });
     } else paths.set(path, i);
   });
 
@@ -212,13 +216,21 @@ export const SearchAutomationsRespSchema = z
 const BoolParam = (description: string) => z.enum(["true", "false"]).optional().openapi({ type: "boolean", description });
 
 export const SearchFlowsQuery = PagingQuery.extend({
-  schema: z.string().max(200).optional().openapi({ description: "Entity schema (the flow's entity_schema or a trigger's schema)" }),
+  schema: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Entity schema (the flow's entity_schema or a trigger's schema)" }),
   trigger_source_id: z
     .string()
     .max(200)
     .optional()
     .openapi({ description: "Flows with a submission trigger (api/frontend/journey) of this source id" }),
-  target_workflow: z.string().max(200).optional().openapi({ description: "Flows with a trigger-workflow action targeting this workflow" }),
+  target_workflow: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "Flows with a trigger-workflow action targeting this workflow" }),
   include_flows: BoolParam("Include Workflows V2 automations (flows with a flows_trigger); excluded by default"),
   enabled: BoolParam("Only enabled (true) or disabled (false) flows"),
   trigger_type: z

@@ -64,7 +64,8 @@ const TagsSchema = z.array(z.string().trim().min(1).max(LIMITS.MAX_TAG_LENGTH)).
 
 /** Runs the attribute checks even when `_title`/`_tags` failed, so one response names every bad field. */
 const ON_ANY_OBJECT = {
-  when: (payload: { value: unknown }) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value),
+  when: (payload: { value: unknown }) =>
+    typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value),
 };
 
 /** Checks every attribute key of a create/patch body; `_title`/`_tags` are typed by the object schema. */

@@ -13,7 +13,11 @@ import { ItemIdSchema, SecretConfigured, ShortText, WriteOnlySecret } from "./fl
 const ENTITY_OPERATIONS = ["createEntity", "updateEntity", "deleteEntity", "softDeleteEntity", "restoreEntity"] as const;
 
 const trigger = <T extends string, C extends z.ZodType>(type: T, configuration: C) =>
-  z.object({ id: ItemIdSchema.optional().openapi({ description: "Assigned by the server when missing" }), type: z.literal(type), configuration });
+  z.object({
+    id: ItemIdSchema.optional().openapi({ description: "Assigned by the server when missing" }),
+    type: z.literal(type),
+    configuration,
+  });
 
 const FrontendSubmitTrigger = trigger("frontend_submission", z.looseObject({ source_id: z.string().max(200).optional() }));
 const JourneySubmitTrigger = trigger("journey_submission", z.looseObject({ source_id: z.string().min(1).max(200) }));
@@ -79,7 +83,12 @@ const ScheduleTrigger = trigger(
   z
     .strictObject({
       cron: z.string().min(1).max(200).openapi({ example: "0 9 * * 1-5" }),
-      timezone: z.string().min(1).max(100).optional().openapi({ example: "Europe/Berlin", description: "IANA zone; UTC when absent" }),
+      timezone: z
+        .string()
+        .min(1)
+        .max(100)
+        .optional()
+        .openapi({ example: "Europe/Berlin", description: "IANA zone; UTC when absent" }),
     })
     .superRefine((cfg, ctx) => {
       for (const p of cronProblems(cfg.cron, cfg.timezone)) ctx.addIssue({ code: "custom", path: [p.path], message: p.message });
@@ -143,7 +152,8 @@ const TRIGGER_SCHEMAS = [
 export const TRIGGER_TYPES = TRIGGER_SCHEMAS.map((s) => s.shape.type.value);
 export type TriggerType = (typeof TRIGGER_SCHEMAS)[number]["shape"]["type"]["value"];
 
-const describe = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v.slice(0, 100)) : v === undefined ? "missing" : typeof v);
+const describe = (v: unknown): string =>
+  typeof v === "string" ? JSON.stringify(v.slice(0, 100)) : v === undefined ? "missing" : typeof v;
 
 export const FlowTriggerSchema = z
   .discriminatedUnion("type", TRIGGER_SCHEMAS, {

@@ -16,14 +16,7 @@ import {
   type RecordChange,
 } from "../schemas/records";
 import { queryToSql, type SqlFragment } from "../store/record-sql";
-import {
-  deleteRecordRow,
-  getRecord,
-  insertRecord,
-  searchRecords,
-  updateRecordRow,
-  type RecordRow,
-} from "../store/records";
+import { deleteRecordRow, getRecord, insertRecord, searchRecords, updateRecordRow, type RecordRow } from "../store/records";
 
 /**
  * The one module every record write goes through (the API, and later the engine's record actions and
@@ -91,7 +84,12 @@ function validate<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
       400,
       "VALIDATION_ERROR",
       "Invalid record",
-      result.error.issues.map((i) => ({ path: i.path.map(String).join("."), location: "json", message: i.message, code: i.code })),
+      result.error.issues.map((i) => ({
+        path: i.path.map(String).join("."),
+        location: "json",
+        message: i.message,
+        code: i.code,
+      })),
     );
   }
   return result.data;
@@ -204,7 +202,13 @@ export async function updateRecord(
   throw new AppError(409, "CONFLICT", "The record was changed concurrently too often; retry the request");
 }
 
-export async function deleteRecord(db: D1Database, orgId: string, actor: string, schema: string, id: string): Promise<RecordResult> {
+export async function deleteRecord(
+  db: D1Database,
+  orgId: string,
+  actor: string,
+  schema: string,
+  id: string,
+): Promise<RecordResult> {
   checkSchemaName(schema);
   const row = await deleteRecordRow(db, orgId, schema, id);
   if (!row) throw notFound("Record");
@@ -212,7 +216,12 @@ export async function deleteRecord(db: D1Database, orgId: string, actor: string,
   return { record: null, change: changeOf("deleteEntity", orgId, actor, schema, id, isoNow(), before, null) };
 }
 
-export async function getRecordSnapshot(db: D1Database, orgId: string, schema: string, id: string): Promise<EntitySnapshot | null> {
+export async function getRecordSnapshot(
+  db: D1Database,
+  orgId: string,
+  schema: string,
+  id: string,
+): Promise<EntitySnapshot | null> {
   const row = await getRecord(db, orgId, schema, id);
   return row ? toSnapshot(row) : null;
 }

@@ -27,7 +27,12 @@ export async function listFlowSecrets(db: D1Database, orgId: string, flowId: str
   return results;
 }
 
-export async function getFlowSecretRow(db: D1Database, orgId: string, flowId: string, owner: string): Promise<FlowSecretRow | null> {
+export async function getFlowSecretRow(
+  db: D1Database,
+  orgId: string,
+  flowId: string,
+  owner: string,
+): Promise<FlowSecretRow | null> {
   return db
     .prepare(
       `SELECT trigger_id AS owner, key_id, ciphertext, created_at FROM flow_secrets WHERE org_id = ? AND flow_id = ? AND trigger_id = ?`,

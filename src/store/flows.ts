@@ -98,7 +98,9 @@ function toFlow(row: FlowRow): AutomationFlow {
 /** Statements that replace the flow's index and secrets, run only while `guard` (SQL + binds) holds. */
 function sideTableStatements(db: D1Database, w: FlowWrite, guard: { sql: string; binds: unknown[] }): D1PreparedStatement[] {
   const out: D1PreparedStatement[] = [
-    db.prepare(`DELETE FROM flow_triggers WHERE org_id = ? AND flow_id = ? AND ${guard.sql}`).bind(w.org_id, w.id, ...guard.binds),
+    db
+      .prepare(`DELETE FROM flow_triggers WHERE org_id = ? AND flow_id = ? AND ${guard.sql}`)
+      .bind(w.org_id, w.id, ...guard.binds),
     db.prepare(`DELETE FROM flow_secrets WHERE org_id = ? AND flow_id = ? AND ${guard.sql}`).bind(w.org_id, w.id, ...guard.binds),
   ];
   for (const t of w.triggers) {
@@ -218,11 +220,15 @@ export async function searchFlows(
   const where = ["f.org_id = ?"];
   const binds: unknown[] = [orgId];
   if (q.schema !== undefined) {
-    where.push(`(f.entity_schema = ? OR ${hasTrigger("t.trigger_type IN ('entity_operation', 'entity_manual', 'activity') AND t.source_key = ?")})`);
+    where.push(
+      `(f.entity_schema = ? OR ${hasTrigger("t.trigger_type IN ('entity_operation', 'entity_manual', 'activity') AND t.source_key = ?")})`,
+    );
     binds.push(q.schema, q.schema);
   }
   if (q.trigger_source_id !== undefined) {
-    where.push(hasTrigger("t.trigger_type IN ('api_submission', 'frontend_submission', 'journey_submission') AND t.source_key = ?"));
+    where.push(
+      hasTrigger("t.trigger_type IN ('api_submission', 'frontend_submission', 'journey_submission') AND t.source_key = ?"),
+    );
     binds.push(q.trigger_source_id);
   }
   if (q.target_workflow !== undefined) {

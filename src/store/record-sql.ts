@@ -1,7 +1,12 @@
 import type { FieldOp, QueryNode } from "../engine/record-query";
 import { AppError } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
-import { stripKeyword, type EntitySearchClause, type EntitySearchFilter, type EntitySearchFilterValue } from "../schemas/entity-search";
+import {
+  stripKeyword,
+  type EntitySearchClause,
+  type EntitySearchFilter,
+  type EntitySearchFilterValue,
+} from "../schemas/entity-search";
 import { resolveField, type FieldRef, type SystemField } from "../schemas/records";
 
 /**

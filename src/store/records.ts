@@ -58,9 +58,10 @@ export async function insertRecord(db: D1Database, row: RecordRow): Promise<void
 /** One record of the org; with `schema`, a record of another schema is not found. */
 export async function getRecord(db: D1Database, orgId: string, schema: string | null, id: string): Promise<RecordRow | null> {
   // Conditions are left out rather than written `? IS NULL OR …`, which would keep SQLite off the indexes.
-  const row = await (schema === null
-    ? db.prepare(`SELECT ${COLUMNS} FROM records AS r WHERE r.org_id = ? AND r.id = ?`).bind(orgId, id)
-    : db.prepare(`SELECT ${COLUMNS} FROM records AS r WHERE r.org_id = ? AND r.id = ? AND r.schema = ?`).bind(orgId, id, schema)
+  const row = await (
+    schema === null
+      ? db.prepare(`SELECT ${COLUMNS} FROM records AS r WHERE r.org_id = ? AND r.id = ?`).bind(orgId, id)
+      : db.prepare(`SELECT ${COLUMNS} FROM records AS r WHERE r.org_id = ? AND r.id = ? AND r.schema = ?`).bind(orgId, id, schema)
   ).first<RawRecordRow>();
   return row ? fromRaw(row) : null;
 }

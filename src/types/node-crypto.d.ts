@@ -6,11 +6,5 @@ declare module "node:crypto" {
     digest(encoding: "hex"): string;
   }
   export function createHash(algorithm: "sha256"): Hash;
-  export function hkdfSync(
-    digest: "sha256",
-    ikm: Uint8Array,
-    salt: Uint8Array,
-    info: Uint8Array,
-    keylen: number,
-  ): ArrayBuffer;
+  export function hkdfSync(digest: "sha256", ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, keylen: number): ArrayBuffer;
 }

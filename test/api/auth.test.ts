@@ -54,7 +54,9 @@ describe("superuser (ADMIN_API_KEY)", () => {
 describe("missing and bad credentials", () => {
   it("answers 401 without credentials, with a malformed header and with an unknown token", async () => {
     expect((await call("GET", "/v1/entities/contact", { token: null })).status).toBe(401);
-    expect((await call("GET", "/v1/entities/contact", { token: null, headers: { authorization: "Basic abc" } })).status).toBe(401);
+    expect((await call("GET", "/v1/entities/contact", { token: null, headers: { authorization: "Basic abc" } })).status).toBe(
+      401,
+    );
     expect((await call("GET", "/v1/entities/contact", { token: "not-a-key" })).status).toBe(401);
     expect((await call("POST", "/v1/entities/contact", { token: null, body: { a: 1 } })).status).toBe(401);
   });
@@ -133,7 +135,12 @@ describe("JWT (HS256 with JWT_SECRET)", () => {
   it("refuses tokens without org_id or sub, or with an invalid org_id", async () => {
     const { org_id: _o, ...noOrg } = VALID;
     const { sub: _s, ...noSub } = VALID;
-    for (const [name, claims] of Object.entries({ noOrg, noSub, badOrg: { ...VALID, org_id: "a b" }, numOrg: { ...VALID, org_id: 5 } })) {
+    for (const [name, claims] of Object.entries({
+      noOrg,
+      noSub,
+      badOrg: { ...VALID, org_id: "a b" },
+      numOrg: { ...VALID, org_id: 5 },
+    })) {
       const res = await call("GET", "/v1/entities/contact", { token: await jwt(claims) });
       expect({ name, status: res.status }).toEqual({ name, status: 401 });
     }
@@ -168,7 +175,10 @@ describe("JWT via JWKS (JWT_JWKS_URL)", () => {
     });
     const jwksEnv = { DB: env.DB, JWT_JWKS_URL: url } as Env;
     const sign = (key: CryptoKey, claims: JWTPayload = VALID) =>
-      new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "k1" }).setExpirationTime(nowSec() + 600).sign(key);
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", kid: "k1" })
+        .setExpirationTime(nowSec() + 600)
+        .sign(key);
     const headers = (t: string) => new Headers({ authorization: `Bearer ${t}` });
 
     const ok = await resolvePrincipal(jwksEnv, headers(await sign(privateKey)));
@@ -181,7 +191,10 @@ describe("JWT via JWKS (JWT_JWKS_URL)", () => {
       .sign(privateKey);
     expect(await resolvePrincipal(jwksEnv, headers(expired))).toBeNull();
     // An HS256 token is refused on the JWKS path even if it names the right kid.
-    const hs = await new SignJWT(VALID).setProtectedHeader({ alg: "HS256", kid: "k1" }).setExpirationTime(nowSec() + 60).sign(secret());
+    const hs = await new SignJWT(VALID)
+      .setProtectedHeader({ alg: "HS256", kid: "k1" })
+      .setExpirationTime(nowSec() + 60)
+      .sign(secret());
     expect(await resolvePrincipal(jwksEnv, headers(hs))).toBeNull();
   });
 });

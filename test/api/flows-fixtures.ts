@@ -18,17 +18,24 @@ export function sampleFlow(overrides: Record<string, unknown> = {}) {
         schedule_id: "s1",
         evaluation_order: "AFTER_SCHEDULE",
         allow_failure: true,
-        statements: [{ id: "st1", source: { origin: "trigger", schema: "contact", attribute: "email" }, operation: "is_not_empty" }],
+        statements: [
+          { id: "st1", source: { origin: "trigger", schema: "contact", attribute: "email" }, operation: "is_not_empty" },
+        ],
       },
       { id: "c2", field: "record.source", operator: "equals", value: "website" },
     ],
-    schedules: [{ id: "s1", numberOfUnits: 2, timePeriod: "days", timeRelation: "after", source: { id: "trigger-1", origin: "trigger" } }],
+    schedules: [
+      { id: "s1", numberOfUnits: 2, timePeriod: "days", timeRelation: "after", source: { id: "trigger-1", origin: "trigger" } },
+    ],
     loops: [{ id: "loop_contracts", source_path: "submission.steps[0]['Contracts']", source_type: "journey-multi-select" }],
     actions: [
       {
         name: "Map contact",
         type: "map-entity",
-        config: { target_schema: "contact", mapping_attributes: [{ target: "_tags", operation: { _append: ["new"], _uniq: true } }] },
+        config: {
+          target_schema: "contact",
+          mapping_attributes: [{ target: "_tags", operation: { _append: ["new"], _uniq: true } }],
+        },
       },
       {
         name: "Notify",

@@ -15,7 +15,9 @@ const webhookFlow = (configuration: Record<string, unknown>, extra: Record<strin
 });
 
 async function secretRows(flowId: string) {
-  const { results } = await env.DB.prepare("SELECT org_id, trigger_id, key_id, ciphertext FROM flow_secrets WHERE flow_id = ? ORDER BY trigger_id")
+  const { results } = await env.DB.prepare(
+    "SELECT org_id, trigger_id, key_id, ciphertext FROM flow_secrets WHERE flow_id = ? ORDER BY trigger_id",
+  )
     .bind(flowId)
     .all<{ org_id: string; trigger_id: string; key_id: string; ciphertext: string }>();
   return results;
@@ -65,7 +67,10 @@ describe("flows: webhook and outbound secrets", () => {
     expect(noId.body.triggers[0].id).toBe(triggerId);
     expect(await readFlowSecret(env, org, flow.id, triggerId)).toBe(WEBHOOK_SECRET);
 
-    const replaced = await call("PUT", `/v1/automation/flows/${flow.id}`, { org, body: webhookFlow({ secret: "whsec_replacement-secret-1" }) });
+    const replaced = await call("PUT", `/v1/automation/flows/${flow.id}`, {
+      org,
+      body: webhookFlow({ secret: "whsec_replacement-secret-1" }),
+    });
     expect(replaced.status).toBe(200);
     expect(await readFlowSecret(env, org, flow.id, triggerId)).toBe("whsec_replacement-secret-1");
 
@@ -169,7 +174,9 @@ describe("flows: webhook and outbound secrets", () => {
       body: { ...flow, enabled: true, triggers: [{ id: "t3", type: "record.created", configuration: { module: "tasks" } }] },
     });
     expect(put.status).toBe(200);
-    const after = await env.DB.prepare("SELECT trigger_id, trigger_type, source_key, enabled FROM flow_triggers WHERE flow_id = ?")
+    const after = await env.DB.prepare(
+      "SELECT trigger_id, trigger_type, source_key, enabled FROM flow_triggers WHERE flow_id = ?",
+    )
       .bind(flow.id)
       .all();
     expect(after.results).toEqual([{ trigger_id: "t3", trigger_type: "record.created", source_key: "tasks", enabled: 1 }]);

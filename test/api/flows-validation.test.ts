@@ -38,10 +38,10 @@ describe("flows: validation", () => {
   });
 
   it("rejects unknown trigger and action types with a message listing the known ones", async () => {
-    const details = await rejects({ flow_name: "x", triggers: [{ type: "telepathy" }], actions: [{ type: "teleport", config: {} }] }, [
-      "actions.0.type",
-      "triggers.0.type",
-    ]);
+    const details = await rejects(
+      { flow_name: "x", triggers: [{ type: "telepathy" }], actions: [{ type: "teleport", config: {} }] },
+      ["actions.0.type", "triggers.0.type"],
+    );
     const trigger = details.find((d) => d.path === "triggers.0.type")!;
     expect(trigger.message).toContain('"telepathy"');
     expect(trigger.message).toContain("schedule, webhook, manual");
@@ -52,7 +52,11 @@ describe("flows: validation", () => {
   });
 
   it("validates cron expressions and time zones with croner, naming the field", async () => {
-    const flow = (configuration: unknown) => ({ flow_name: "cron", triggers: [{ type: "schedule", configuration }], actions: [] });
+    const flow = (configuration: unknown) => ({
+      flow_name: "cron",
+      triggers: [{ type: "schedule", configuration }],
+      actions: [],
+    });
     const zone = await rejects(flow({ cron: "0 9 * * 1-5", timezone: "Mars/Olympus" }), ["triggers.0.configuration.timezone"]);
     expect(zone[0].message).toContain("Mars/Olympus");
     await rejects(flow({ cron: "61 * * * *" }), ["triggers.0.configuration.cron"]);
@@ -156,6 +160,28 @@ describe("flows: validation", () => {
     expect(ok.status).toBe(201);
   });
 
+  it("parses the templates of action configs at save time and names each broken one", async () => {
+    const details = await rejects(
+      {
+        flow_name: "bad templates",
+        triggers: [{ type: "manual" }],
+        actions: [
+          { type: "delay", config: { duration: 1 } },
+          {
+            type: "call_webhook",
+            config: {
+              url: "https://example.com/{{ record.id }}",
+              body: { text: "Hi {% if record.vip %}VIP", ok: "{{ record.name }}" },
+            },
+          },
+          { type: "create_record", config: { module: "tasks", data: { items: ["fine", "Dear {{ record.name"] } } },
+        ],
+      },
+      ["actions.1.config.body.text", "actions.2.config.data.items.1"],
+    );
+    expect(details.every((d) => d.message.startsWith("Invalid template"))).toBe(true);
+  });
+
   it("requires references between actions, conditions, schedules and loops to resolve, and ids to be unique", async () => {
     await rejects(
       sampleFlow({
@@ -164,7 +190,10 @@ describe("flows: validation", () => {
           { id: "t1", type: "webhook", configuration: { path: "p", allow_unsigned: true } },
           { type: "webhook", configuration: { path: "p", allow_unsigned: true } },
         ],
-        conditions: [{ id: "c1", schedule_id: "missing-schedule" }, { id: "c1", field: "x", operator: "equals" }],
+        conditions: [
+          { id: "c1", schedule_id: "missing-schedule" },
+          { id: "c1", field: "x", operator: "equals" },
+        ],
         actions: [
           { id: "a1", type: "delay", config: { duration: 1 }, condition_id: "nope", schedule_id: "nope", loop_id: "nope" },
           { id: "a1", type: "delay", config: { duration: 1 } },
@@ -188,17 +217,24 @@ describe("flows: validation", () => {
   it("enforces the count limits", async () => {
     const many = (n: number) => Array.from({ length: n }, () => ({ type: "delay", config: { duration: 1 } }));
     await rejects({ ...minimalFlow(), actions: many(LIMITS.MAX_ACTIONS_PER_FLOW + 1) }, ["actions"]);
-    await rejects({ ...minimalFlow(), triggers: Array.from({ length: LIMITS.MAX_TRIGGERS_PER_FLOW + 1 }, () => ({ type: "manual" })) }, [
-      "triggers",
-    ]);
+    await rejects(
+      { ...minimalFlow(), triggers: Array.from({ length: LIMITS.MAX_TRIGGERS_PER_FLOW + 1 }, () => ({ type: "manual" })) },
+      ["triggers"],
+    );
     expect((await post({ ...minimalFlow(), actions: many(LIMITS.MAX_ACTIONS_PER_FLOW) })).status).toBe(201);
   });
 
   it("answers 400 for malformed JSON, 415 for a non-JSON body and 413 above the size limits", async () => {
-    const malformed = await call("POST", "/v1/automation/flows", { rawBody: '{"flow_name": ', headers: { "content-type": "application/json" } });
+    const malformed = await call("POST", "/v1/automation/flows", {
+      rawBody: '{"flow_name": ',
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe("MALFORMED_REQUEST");
-    const notJson = await call("POST", "/v1/automation/flows", { rawBody: "flow_name=x", headers: { "content-type": "text/plain" } });
+    const notJson = await call("POST", "/v1/automation/flows", {
+      rawBody: "flow_name=x",
+      headers: { "content-type": "text/plain" },
+    });
     expect(notJson.status).toBe(415);
     expect(notJson.body.error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
     const array = await post([minimalFlow()]);
@@ -209,7 +245,10 @@ describe("flows: validation", () => {
     expect(huge.body.error.code).toBe("PAYLOAD_TOO_LARGE");
 
     // Under the request limit but over the stored flow limit.
-    const bulky = Array.from({ length: 40 }, () => ({ type: "create_record", config: { module: "m", data: { blob: "y".repeat(8000) } } }));
+    const bulky = Array.from({ length: 40 }, () => ({
+      type: "create_record",
+      config: { module: "m", data: { blob: "y".repeat(8000) } },
+    }));
     const tooBig = await post({ ...minimalFlow(), actions: bulky });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error.code).toBe("FLOW_TOO_LARGE");
@@ -235,7 +274,10 @@ describe("flows: validation", () => {
       { ...flow, flow_name: 42 },
     ];
     for (const body of attempts) expect((await call("PUT", `/v1/automation/flows/${flow.id}`, { body })).status).toBe(400);
-    const malformed = await call("PUT", `/v1/automation/flows/${flow.id}`, { rawBody: "{", headers: { "content-type": "application/json" } });
+    const malformed = await call("PUT", `/v1/automation/flows/${flow.id}`, {
+      rawBody: "{",
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     const after = await call("GET", `/v1/automation/flows/${flow.id}`);
     expect(after.body).toEqual(flow);

@@ -61,7 +61,10 @@ describe("flows: create and read", () => {
       flow_name: "ids",
       enabled: false,
       triggers: [{ id: "trig-1", type: "manual" }],
-      actions: [{ id: "act-1", type: "delay", config: { duration: 5 } }, { type: "delay", config: { duration: 1, unit: "minutes" } }],
+      actions: [
+        { id: "act-1", type: "delay", config: { duration: 5 } },
+        { type: "delay", config: { duration: 1, unit: "minutes" } },
+      ],
     });
     expect(flow.triggers[0].id).toBe("trig-1");
     expect(flow.actions[0].id).toBe("act-1");
@@ -102,15 +105,37 @@ describe("flows: create and read", () => {
       system_flow: false,
     });
     expect(flow.triggers).toHaveLength(17);
-    expect(flow.triggers[10].configuration).toEqual({ path: "open-hook", allow_unsigned: true, provider: "standard", secret_configured: false });
-    expect(flow.error_handling).toEqual({ notify_on_failure: true, notify_url: "https://ops.example.com/alerts", disable_after_failures: 5 });
-    expect(flow).toMatchObject({ concurrency_limit: 5, description: "every trigger type", max_executions: { count: 100, window: "PT1M" } });
+    expect(flow.triggers[10].configuration).toEqual({
+      path: "open-hook",
+      allow_unsigned: true,
+      provider: "standard",
+      secret_configured: false,
+    });
+    expect(flow.error_handling).toEqual({
+      notify_on_failure: true,
+      notify_url: "https://ops.example.com/alerts",
+      disable_after_failures: 5,
+    });
+    expect(flow).toMatchObject({
+      concurrency_limit: 5,
+      description: "every trigger type",
+      max_executions: { count: 100, window: "PT1M" },
+    });
   });
 
   it("accepts every action type of the epilot document and of the engine", async () => {
     const actions = [
-      { type: "map-entity", config: { target_schema: "contact", mapping_attributes: [{ mode: "copy_if_exists", target: "a", source: "b" }] } },
-      { type: "trigger-workflow", config: { target_workflow: "wf-1", conditions: [{ schema: "contact", source: "email", comparison: "equals", value: "x" }] } },
+      {
+        type: "map-entity",
+        config: { target_schema: "contact", mapping_attributes: [{ mode: "copy_if_exists", target: "a", source: "b" }] },
+      },
+      {
+        type: "trigger-workflow",
+        config: {
+          target_workflow: "wf-1",
+          conditions: [{ schema: "contact", source: "email", comparison: "equals", value: "x" }],
+        },
+      },
       { type: "trigger-share-entity", config: { partner_org_ids: ["p1"] } },
       { type: "trigger-webhook", config: { target_webhook_id: "hook-1", sync: true } },
       { type: "trigger-webhook", config: { url: "https://example.com/in", method: "PUT", timeout_ms: 5000 } },
@@ -119,7 +144,10 @@ describe("flows: create and read", () => {
       { type: "create-document", config: { template_id: "tpl", filename: "x.pdf" } },
       { type: "send-email", config: { email_template_id: "tpl", language_code: "de", wait_for_confirmation: true } },
       { type: "cart-checkout", config: { version: "2" } },
-      { type: "custom-action", config: { name: "Credit check", app_id: "app", url: "https://apps.example.com/run", wait_for_callback: true } },
+      {
+        type: "custom-action",
+        config: { name: "Credit check", app_id: "app", url: "https://apps.example.com/run", wait_for_callback: true },
+      },
       { type: "cancel-flow-execution", config: { selected_reasons: [{ id: "r1", title: "Done" }], extra_description: "x" } },
       { type: "forward-email", config: { forward_to: [{ email: "ops@example.com" }, { email: "{{ record.owner_email }}" }] } },
       { type: "reply-email", config: { email_template_id: "tpl", reply_mode: "new_email" } },
@@ -128,9 +156,15 @@ describe("flows: create and read", () => {
       { type: "call_webhook", config: { url: "{{ settings.hook_url }}", method: "GET", headers: { "x-a": "1" } } },
       { type: "delay", config: { duration: 24, unit: "hours" } },
       { type: "create_record", config: { module: "tasks", data: { name: "Follow up {{ record.name }}" } } },
-      { type: "update_record", config: { record: "related", module: "accounts", record_id: "{{ record.account_id }}", updates: { x: 1 } } },
+      {
+        type: "update_record",
+        config: { record: "related", module: "accounts", record_id: "{{ record.account_id }}", updates: { x: 1 } },
+      },
       { type: "update_record", config: { record: "trigger", updates: { status: "processed" } } },
-      { type: "send_email", config: { to: "{{ record.email }}", template: "welcome", data: { first: "{{ record.first_name }}" } } },
+      {
+        type: "send_email",
+        config: { to: "{{ record.email }}", template: "welcome", data: { first: "{{ record.first_name }}" } },
+      },
       { type: "send_notification", config: { user_id: "{{ record.owner_id }}", title: "New deal", link: "/deals/1" } },
       { type: "integration", config: { platform: "slack", action: "post_message", params: { channel: "#ops" } } },
     ];
@@ -200,21 +234,31 @@ describe("flows: enable, disable, delete", () => {
     expect(off.status).toBe(200);
     expect(off.body).toMatchObject({ enabled: false, version: 1, disable_details: { disabled_by: "user", blame: "superuser" } });
     expect(Date.parse(off.body.disable_details.disabled_at)).not.toBeNaN();
-    const rows = await env.DB.prepare("SELECT enabled FROM flow_triggers WHERE flow_id = ?").bind(flow.id).all<{ enabled: number }>();
+    const rows = await env.DB.prepare("SELECT enabled FROM flow_triggers WHERE flow_id = ?")
+      .bind(flow.id)
+      .all<{ enabled: number }>();
     expect(rows.results.map((r) => r.enabled)).toEqual([0]);
 
     const on = await call("POST", `/v1/automation/flows/${flow.id}/enable`);
     expect(on.status).toBe(200);
     expect(on.body.enabled).toBe(true);
     expect(on.body.disable_details).toBeUndefined();
-    const rows2 = await env.DB.prepare("SELECT enabled FROM flow_triggers WHERE flow_id = ?").bind(flow.id).all<{ enabled: number }>();
+    const rows2 = await env.DB.prepare("SELECT enabled FROM flow_triggers WHERE flow_id = ?")
+      .bind(flow.id)
+      .all<{ enabled: number }>();
     expect(rows2.results.map((r) => r.enabled)).toEqual([1]);
   });
 
   it("enabling a flow the circuit breaker stopped clears its reason and failure count", async () => {
     const flow = await createFlow(minimalFlow());
-    const details = JSON.stringify({ disabled_at: "2026-01-01T00:00:00.000Z", disabled_by: "system", reason: "Disabled after 5 failures" });
-    await env.DB.prepare("UPDATE flows SET enabled = 0, consecutive_failures = 5, disable_details = ? WHERE id = ?").bind(details, flow.id).run();
+    const details = JSON.stringify({
+      disabled_at: "2026-01-01T00:00:00.000Z",
+      disabled_by: "system",
+      reason: "Disabled after 5 failures",
+    });
+    await env.DB.prepare("UPDATE flows SET enabled = 0, consecutive_failures = 5, disable_details = ? WHERE id = ?")
+      .bind(details, flow.id)
+      .run();
     // Disabling again keeps the system's reason.
     const off = await call("POST", `/v1/automation/flows/${flow.id}/disable`);
     expect(off.body.disable_details).toMatchObject({ disabled_by: "system", reason: "Disabled after 5 failures" });
@@ -265,7 +309,11 @@ describe("flows: search and batch get", () => {
     const org = freshOrg();
     const bySchema = await createFlow({ ...minimalFlow("schema"), entity_schema: "opportunity" }, org);
     const byTriggerSchema = await createFlow(
-      { flow_name: "trigger schema", triggers: [{ type: "entity_operation", configuration: { schema: "opportunity" } }], actions: [] },
+      {
+        flow_name: "trigger schema",
+        triggers: [{ type: "entity_operation", configuration: { schema: "opportunity" } }],
+        actions: [],
+      },
       org,
     );
     const bySource = await createFlow(
@@ -305,11 +353,17 @@ describe("flows: search and batch get", () => {
     const a = await createFlow(minimalFlow("a"), org);
     const b = await createFlow(minimalFlow("b"), org);
     const foreign = await createFlow(minimalFlow("foreign"), freshOrg());
-    const res = await call("POST", "/v1/automation/flows:batchGet", { org, body: { ids: [b.id, "nope", foreign.id, a.id, b.id] } });
+    const res = await call("POST", "/v1/automation/flows:batchGet", {
+      org,
+      body: { ids: [b.id, "nope", foreign.id, a.id, b.id] },
+    });
     expect(res.status).toBe(200);
     expect(res.body.total).toBe(2);
     expect(res.body.results.map((f: { id: string }) => f.id)).toEqual([b.id, a.id]);
-    expect((await call("POST", "/v1/automation/flows:batchGet", { org, body: { ids: [] } })).body).toEqual({ total: 0, results: [] });
+    expect((await call("POST", "/v1/automation/flows:batchGet", { org, body: { ids: [] } })).body).toEqual({
+      total: 0,
+      results: [],
+    });
   });
 
   it("rejects a bad batch get body", async () => {
@@ -332,7 +386,14 @@ describe("flows: OpenAPI", () => {
     expect(ops("/v1/automation/flows/{flow_id}/enable")).toEqual(["enableFlow"]);
     expect(ops("/v1/automation/flows/{flow_id}/disable")).toEqual(["disableFlow"]);
     const schemas = res.body.components.schemas;
-    for (const name of ["AutomationFlow", "AutomationFlowInput", "FlowTrigger", "FlowAction", "ActionSchedule", "AutomationLoop"]) {
+    for (const name of [
+      "AutomationFlow",
+      "AutomationFlowInput",
+      "FlowTrigger",
+      "FlowAction",
+      "ActionSchedule",
+      "AutomationLoop",
+    ]) {
       expect(schemas[name], name).toBeDefined();
     }
     expect(paths["/v1/automation/flows"].post.responses["201"]).toBeDefined();

@@ -185,7 +185,10 @@ describe("records API: bad input", () => {
       const res = await call("POST", path, { body });
       expect({ body, status: res.status }).toEqual({ body, status: 400 });
     }
-    const form = await call("POST", path, { rawBody: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = await call("POST", path, {
+      rawBody: "name=x",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(form.status).toBe(415);
   });
 
@@ -202,7 +205,9 @@ describe("records API: bad input", () => {
     expect(patch.status).toBe(400);
     const tags = await call("POST", path, { body: { _tags: ["ok", ""] } });
     expect(tags.status).toBe(400);
-    const many = await call("POST", path, { body: { _tags: Array.from({ length: LIMITS.MAX_RECORD_TAGS + 1 }, (_, i) => `t${i}`) } });
+    const many = await call("POST", path, {
+      body: { _tags: Array.from({ length: LIMITS.MAX_RECORD_TAGS + 1 }, (_, i) => `t${i}`) },
+    });
     expect(many.status).toBe(400);
   });
 

@@ -63,12 +63,18 @@ describe("parseQuery", () => {
       type: "or",
       children: [field("a", "eq", "1"), { type: "and", children: [field("b", "eq", "2"), field("c", "eq", "3")] }],
     });
-    expect(parseQuery("NOT a:1 b:2")).toMatchObject({ type: "and", children: [{ type: "not", child: field("a", "eq", "1") }, {}] });
+    expect(parseQuery("NOT a:1 b:2")).toMatchObject({
+      type: "and",
+      children: [{ type: "not", child: field("a", "eq", "1") }, {}],
+    });
     expect(parseQuery("-a:1")).toMatchObject({ type: "not", child: field("a", "eq", "1") });
     expect(parseQuery("(a:1 OR b:2) c:3")).toMatchObject({ type: "and", children: [{ type: "or" }, field("c", "eq", "3")] });
     expect(parseQuery("-(a:1)")).toMatchObject({ type: "not", child: field("a", "eq", "1") });
     // Lower-case and/or are plain words; a hyphen inside a word is not NOT.
-    expect(parseQuery("rock and roll")).toMatchObject({ type: "and", children: [{ type: "text" }, { type: "text" }, { type: "text" }] });
+    expect(parseQuery("rock and roll")).toMatchObject({
+      type: "and",
+      children: [{ type: "text" }, { type: "text" }, { type: "text" }],
+    });
     expect(parseQuery("first-name:x")).toMatchObject({ field: attr("first-name") });
     expect(parseQuery("age:-5")).toMatchObject(field("age", "eq", "-5"));
   });
@@ -107,7 +113,9 @@ describe("parseQuery", () => {
     expect(errorOf("a".repeat(LIMITS.MAX_QUERY_LENGTH + 1)).message).toMatch(/limited to/);
     const terms = Array.from({ length: LIMITS.MAX_QUERY_TERMS + 1 }, (_, i) => `f${i}:1`).join(" ");
     expect(errorOf(terms).message).toMatch(/More than/);
-    expect(parseQuery(Array.from({ length: LIMITS.MAX_QUERY_TERMS }, (_, i) => `f${i}:1`).join(" "))).toMatchObject({ type: "and" });
+    expect(parseQuery(Array.from({ length: LIMITS.MAX_QUERY_TERMS }, (_, i) => `f${i}:1`).join(" "))).toMatchObject({
+      type: "and",
+    });
     const deep = "(".repeat(LIMITS.MAX_QUERY_DEPTH + 1) + "a" + ")".repeat(LIMITS.MAX_QUERY_DEPTH + 1);
     expect(errorOf(deep).message).toMatch(/Nesting deeper/);
     const ok = "(".repeat(LIMITS.MAX_QUERY_DEPTH) + "a" + ")".repeat(LIMITS.MAX_QUERY_DEPTH);

@@ -81,7 +81,13 @@ describe("secrets at rest", () => {
   });
 
   it("rejects malformed blobs and refuses to encrypt without a key", async () => {
-    for (const bad of ["", "plaintext", "v2.abcdef01.AAAA.AAAA", "v1.abcdef01.!!.AAAA", "v1.xyz.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA"]) {
+    for (const bad of [
+      "",
+      "plaintext",
+      "v2.abcdef01.AAAA.AAAA",
+      "v1.abcdef01.!!.AAAA",
+      "v1.xyz.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA",
+    ]) {
       expect((await rejection(decryptSecret({ ENCRYPTION_KEY: KEY_A }, bad, AAD))).code).toBe("malformed");
     }
     expect((await rejection(encryptSecret({}, "x", AAD))).code).toBe("not_configured");

@@ -62,7 +62,13 @@ const SEEDS: Seed[] = [
     created_at: "2024-04-10T10:00:00.000Z",
     data: { title: "Big deal", amount: 1000, status: "active", address: {} },
   },
-  { key: "other", org: OTHER, title: "John Other", created_at: "2024-01-01T00:00:00.000Z", data: { name: "John Other", status: "active" } },
+  {
+    key: "other",
+    org: OTHER,
+    title: "John Other",
+    created_at: "2024-01-01T00:00:00.000Z",
+    data: { name: "John Other", status: "active" },
+  },
 ];
 const IDS: Record<string, string> = {};
 
@@ -258,7 +264,11 @@ describe("EntitySearchFilter → SQL", () => {
     expect(await f([{ $and: [{ term: { status: "active" } }, { range: { age: { gte: 30 } } }] }])).toEqual(["john"]);
     expect(await f([{ $or: [{ term: { vip: true } }, { term: { _schema: "deal" } }] }])).toEqual(["deal", "john"]);
     expect(await f([{ $not: [{ term: { status: "active" } }] }])).toEqual(["jane"]);
-    expect(await f([{ $not: [{ term: { status: "active" } }, { term: { _schema: "deal" } }] }])).toEqual(["jane", "john", "jorg"]);
+    expect(await f([{ $not: [{ term: { status: "active" } }, { term: { _schema: "deal" } }] }])).toEqual([
+      "jane",
+      "john",
+      "jorg",
+    ]);
     expect(
       await f([
         { term: { _schema: "contact" } },
@@ -320,9 +330,9 @@ describe("EntitySearchFilterSchema", () => {
 
   it("accepts the document's example and nested clauses", () => {
     expect(parse([{ term: { _schema: "contact" } }, { terms: { status: ["active"] } }]).success).toBe(true);
-    expect(parse([{ $or: [{ range: { _created_at: { gte: "2021-01-01" } } }, { $not: [{ exists: { field: "x" } }] }] }]).success).toBe(
-      true,
-    );
+    expect(
+      parse([{ $or: [{ range: { _created_at: { gte: "2021-01-01" } } }, { $not: [{ exists: { field: "x" } }] }] }]).success,
+    ).toBe(true);
   });
 
   it("refuses clauses with zero or several operators, several fields, empty ranges and unknown keys", () => {
@@ -370,7 +380,9 @@ describe("EntitySearchFilterSchema", () => {
       createRoute({
         method: "post",
         path: "/x",
-        request: { body: { content: { "application/json": { schema: z.object({ entities_filter: EntitySearchFilterSchema }) } } } },
+        request: {
+          body: { content: { "application/json": { schema: z.object({ entities_filter: EntitySearchFilterSchema }) } } },
+        },
         responses: { 200: { description: "ok" } },
       }),
       (c) => c.body(null, 200),
@@ -378,7 +390,10 @@ describe("EntitySearchFilterSchema", () => {
     const doc = app.getOpenAPIDocument({ openapi: "3.0.3", info: { title: "t", version: "1" } });
     const schemas = doc.components?.schemas ?? {};
     expect(schemas.EntitySearchFilter).toBeDefined();
-    expect(schemas.EntitySearchFilter).toMatchObject({ type: "array", items: { $ref: "#/components/schemas/EntitySearchClause" } });
+    expect(schemas.EntitySearchFilter).toMatchObject({
+      type: "array",
+      items: { $ref: "#/components/schemas/EntitySearchClause" },
+    });
     expect(JSON.stringify(schemas.EntitySearchClause)).toContain("#/components/schemas/EntitySearchClause");
   });
 });

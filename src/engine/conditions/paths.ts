@@ -53,6 +53,7 @@ function parseUncached(path: string): PathSegment[] {
       while (j < path.length && path[j] !== "." && path[j] !== "[") j++;
       const name = path.slice(i, j).trim();
       if (!name) throw new PathSyntaxError(path, `empty segment at position ${i}`);
+      if (name.includes("]")) throw new PathSyntaxError(path, `unexpected ']' at position ${i + path.slice(i, j).indexOf("]")}`);
       out.push(name);
       i = j;
       expectName = false;

@@ -63,7 +63,10 @@ export const CartCheckoutConfig = z.looseObject({ ...mappingFields, version: z.s
 
 export const TriggerWorkflowConfig = z.looseObject({
   target_workflow: z.string().max(200).optional(),
-  conditions: z.array(TriggerConditionSchema.extend({ schema: z.string().min(1).max(200) })).max(100).optional(),
+  conditions: z
+    .array(TriggerConditionSchema.extend({ schema: z.string().min(1).max(200) }))
+    .max(100)
+    .optional(),
   assignees: Strings.optional(),
   assign_steps: z
     .array(
@@ -127,7 +130,19 @@ export const SendEmailConfig = z.looseObject({
             relation_tag: z.string().max(200).optional(),
             tag: z.string().max(200).optional(),
             document_type: z
-              .enum(["document", "text", "image", "video", "audio", "spreadsheet", "presentation", "font", "archive", "application", "unknown"])
+              .enum([
+                "document",
+                "text",
+                "image",
+                "video",
+                "audio",
+                "spreadsheet",
+                "presentation",
+                "font",
+                "archive",
+                "application",
+                "unknown",
+              ])
               .optional(),
             self: z.boolean().optional(),
           })

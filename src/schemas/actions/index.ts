@@ -14,7 +14,8 @@ export type ActionType = (typeof ACTION_SCHEMAS)[number]["shape"]["type"]["value
 /** Action types whose config may hold an outbound signing `secret` (stored encrypted, never returned). */
 export const SECRET_ACTION_TYPES: ReadonlySet<string> = new Set(["trigger-webhook", "call_webhook"]);
 
-const describe = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v.slice(0, 100)) : v === undefined ? "missing" : typeof v);
+const describe = (v: unknown): string =>
+  typeof v === "string" ? JSON.stringify(v.slice(0, 100)) : v === undefined ? "missing" : typeof v;
 
 export const FlowActionSchema = z
   .discriminatedUnion("type", ACTION_SCHEMAS, {

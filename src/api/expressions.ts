@@ -1,0 +1,175 @@
+import {
+  type ConditionResult,
+  type EntityOperationEvent,
+  type EvaluationContext,
+  evaluateActionCondition,
+  evaluateSimpleConditions,
+  evaluateStatement,
+  evaluateTriggerConditions,
+  matchFilterConfig,
+} from "../engine/conditions";
+import { TemplateError, renderValue } from "../engine/templates";
+import { AppError } from "../lib/errors";
+import type { ActionCondition, ConditionStatement, FilterConfig, SimpleCondition, TriggerCondition } from "../schemas/conditions";
+import {
+  ConditionInputDoc,
+  type ConditionKind,
+  ConditionTestRequest,
+  ConditionTestResponse,
+  type ExpressionContext,
+  TemplateRenderRequest,
+  TemplateRenderResponse,
+  conditionKind,
+} from "../schemas/expressions";
+import { createRouter, errorResponses, scopedRoute } from "./router";
+
+const TAGS = ["Expressions"];
+
+const testCondition = scopedRoute("automations:read", {
+  method: "post",
+  path: "/v1/automation/conditions:test",
+  operationId: "testCondition",
+  tags: TAGS,
+  summary: "Evaluate a condition against a context and explain each statement",
+  description:
+    "`condition` may be an epilot ActionCondition, one ConditionStatement, a Coherence condition, a list of Coherence " +
+    "conditions, `{trigger_conditions: [...]}` or `{filter_config: {...}}`; the kind is told apart by key (see " +
+    "ConditionTestInput). Nothing is stored. A bad condition is a 400 naming the field.",
+  request: { body: { content: { "application/json": { schema: ConditionTestRequest } }, required: true } },
+  responses: {
+    200: { description: "The result and one explanation line per statement", content: { "application/json": { schema: ConditionTestResponse } } },
+    ...errorResponses(400, 401, 403, 413, 415),
+  },
+});
+
+const renderTemplates = scopedRoute("automations:read", {
+  method: "post",
+  path: "/v1/automation/templates:render",
+  operationId: "renderTemplates",
+  tags: TAGS,
+  summary: "Render the Liquid templates in a parameters object against a context",
+  description:
+    "Every string in `parameters` is rendered; a string that is exactly one `{{ expression }}` keeps the value's type. " +
+    "A template that does not parse (or, with `strict`, names a missing variable) is a 400 `TEMPLATE_ERROR` whose details " +
+    "name the field (`parameters.<path>`) and the line/column.",
+  request: { body: { content: { "application/json": { schema: TemplateRenderRequest } }, required: true } },
+  responses: {
+    200: { description: "The rendered parameters", content: { "application/json": { schema: TemplateRenderResponse } } },
+    ...errorResponses(400, 401, 403, 413, 415),
+  },
+});
+
+function evaluationContext(c: ExpressionContext | undefined, nowMs: number): EvaluationContext {
+  const entity = c?.entity !== undefined ? c.entity : c?.record;
+  return {
+    trigger: c?.trigger,
+    entity: entity ?? undefined,
+    previous: c?.previous,
+    diff: c?.diff,
+    actions: c?.actions,
+    loop: c?.loop,
+    variables: c?.variables,
+    user: c?.user,
+    now: nowMs,
+  };
+}
+
+function entityEvent(ctx: EvaluationContext): EntityOperationEvent {
+  const trigger = ctx.trigger ?? {};
+  const activity = trigger.activity as { type?: string } | undefined;
+  return {
+    operation: String(trigger.operation ?? trigger.operation_type ?? ""),
+    entity: ctx.entity ?? {},
+    diff: ctx.diff,
+    previous: ctx.previous,
+    activity: activity && typeof activity === "object" ? activity : undefined,
+  };
+}
+
+function evaluate(kind: ConditionKind, condition: unknown, ctx: EvaluationContext): ConditionResult {
+  switch (kind) {
+    case "action_condition":
+      return evaluateActionCondition(condition as ActionCondition, ctx);
+    case "statement": {
+      const s = evaluateStatement(condition as ConditionStatement, ctx);
+      return { passed: s.passed, statements: [s] };
+    }
+    case "simple_condition":
+      return evaluateSimpleConditions([condition as SimpleCondition], ctx);
+    case "simple_conditions":
+      return evaluateSimpleConditions(condition as SimpleCondition[], ctx);
+    case "trigger_conditions":
+      return evaluateTriggerConditions((condition as { trigger_conditions: TriggerCondition[] }).trigger_conditions, ctx.trigger ?? {});
+    case "filter_config":
+      return matchFilterConfig((condition as { filter_config: FilterConfig }).filter_config, entityEvent(ctx));
+  }
+}
+
+const nowOf = (c: ExpressionContext | undefined): number => (c?.now ? Date.parse(c.now) : Date.now());
+
+export const expressionsRouter = createRouter()
+  .openapi(testCondition, (c) => {
+    const body = c.req.valid("json");
+    const kind = conditionKind(body.condition) as ConditionKind;
+    const ctx = evaluationContext(body.context, nowOf(body.context));
+    const result = evaluate(kind, body.condition, ctx);
+    const single = result.statements.length === 1 ? result.statements[0] : undefined;
+    return c.json(
+      {
+        result: result.passed,
+        kind,
+        evaluated_value: single ? single.actual_value : result.statements.map((s) => s.actual_value),
+        expected_value: single ? single.value : result.statements.map((s) => s.value),
+        operator: single ? single.operator : kind === "filter_config" ? "filter_config" : "and",
+        statements: result.statements,
+      },
+      200,
+    );
+  })
+  .openapi(renderTemplates, (c) => {
+    const body = c.req.valid("json");
+    const ctx = body.context;
+    const entity = ctx?.entity !== undefined ? ctx.entity : ctx?.record;
+    try {
+      const rendered = renderValue(
+        body.parameters,
+        {
+          record: entity,
+          entity,
+          previous: ctx?.previous,
+          trigger: ctx?.trigger,
+          actions: ctx?.actions,
+          loop: ctx?.loop,
+          variables: ctx?.variables,
+          user: ctx?.user,
+          diff: ctx?.diff,
+          now: nowOf(ctx),
+        },
+        { strict: body.strict === true },
+      );
+      return c.json(
+        {
+          original_parameters: body.parameters,
+          substituted_parameters: rendered.value as Record<string, unknown>,
+          substitutions_made: rendered.substitutions,
+        },
+        200,
+      );
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      throw new AppError(
+        400,
+        "TEMPLATE_ERROR",
+        e.message.replace(/^Template error at /, "Template error at parameters."),
+        e.issues.map((i) => ({
+          path: i.path ? `parameters.${i.path}` : "parameters",
+          location: "json",
+          code: i.kind,
+          message: i.line !== undefined ? `${i.message} (line ${i.line}, col ${i.col})` : i.message,
+        })),
+      );
+    }
+  });
+
+// The accepted condition shapes, as a component the request schema refers to.
+expressionsRouter.openAPIRegistry.register("ConditionTestInput", ConditionInputDoc);

@@ -1,0 +1,75 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { expect } from "vitest";
+import type { ExecutionObject } from "../../src/objects/execution-object";
+import { call } from "../helpers";
+import type { SinkRequest } from "./sink";
+
+export const SINK = "http://sink.test";
+
+export function executionStub(id: string) {
+  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id));
+}
+
+/** Creates a flow in `org` (default org-a) through the API and returns it. */
+export async function createFlow(body: Record<string, unknown>, org = "org-a"): Promise<any> {
+  const res = await call("POST", "/v1/automation/flows", { org, body: { triggers: [{ type: "manual" }], ...body } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
+/** Creates a record through the API and returns its snapshot. */
+export async function createRecord(schema: string, data: Record<string, unknown>, org = "org-a"): Promise<any> {
+  const res = await call("POST", `/v1/entities/${schema}`, { org, body: data });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body;
+}
+
+/** Starts an execution through the API (startExecution) and returns its id. */
+export async function startExec(flowId: string, entityId = "none", org = "org-a", headers: Record<string, string> = {}): Promise<string> {
+  const res = await call("POST", "/v1/automation/executions", { org, body: { flow_id: flowId, entity_id: entityId }, headers });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+/** Sets the execution object's clock (ms). */
+export async function setClock(id: string, now: number): Promise<void> {
+  await runInDurableObject(executionStub(id), (o: ExecutionObject) => {
+    o.clock = () => now;
+  });
+}
+
+const SETTLED = new Set(["success", "failed", "cancelled", "skipped", "hot", "paused"]);
+
+/**
+ * Fires the execution's alarm on purpose until nothing is due on its clock (optionally set first):
+ * time moves only when a test says so.
+ */
+export async function drive(id: string, now?: number): Promise<any> {
+  const stub = executionStub(id);
+  if (now !== undefined) await setClock(id, now);
+  const clock = now ?? Date.now();
+  for (let i = 0; i < 200; i++) {
+    await runDurableObjectAlarm(stub);
+    const snap = await stub.snapshot();
+    if (!snap || SETTLED.has(snap.state.status)) break;
+    const next = await stub.nextWakeAt();
+    if (next === null || next > clock) break;
+  }
+  return getExecution(id);
+}
+
+export async function getExecution(id: string, org = "org-a"): Promise<any> {
+  const res = await call("GET", `/v1/automation/executions/${id}`, { org });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+export async function sinkRequests(pathPrefix = "/"): Promise<SinkRequest[]> {
+  const res = await env.SINK.fetch("http://sink/__requests");
+  const all = (await res.json()) as SinkRequest[];
+  return all.filter((r) => r.path.startsWith(pathPrefix));
+}
+
+export async function sinkReset(): Promise<void> {
+  await env.SINK.fetch("http://sink/__reset", { method: "POST" });
+}
