@@ -1,5 +1,7 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
+import { EVENTS_DLQ, EVENTS_QUEUE, handleDeadLetterBatch, handleEventsBatch } from "./queues/events";
+import { reconcileExecutions } from "./services/reconcile";
 
 export { ExecutionObject } from "./objects/execution-object";
 export { FlowScheduleObject } from "./objects/flow-schedule-object";
@@ -8,4 +10,23 @@ const app = createApp();
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+
+  async queue(batch, env, _ctx) {
+    switch (batch.queue) {
+      case EVENTS_QUEUE:
+        return handleEventsBatch(batch, env);
+      case EVENTS_DLQ:
+        return handleDeadLetterBatch(batch, env, EVENTS_QUEUE);
+      default:
+        // An unknown queue is a deployment mistake: retry so nothing is lost while it is fixed.
+        console.error(`no consumer for queue ${batch.queue}`);
+        batch.retryAll();
+    }
+  },
+
+  /** Every minute: reconciliation only (lost alarms, lost executions, retention). */
+  async scheduled(controller, env) {
+    const report = await reconcileExecutions(env, controller.scheduledTime);
+    if (report.rearmed.length || report.lost.length || report.pruned) console.log("reconcile", JSON.stringify(report));
+  },
 } satisfies ExportedHandler<Env>;

@@ -36,7 +36,11 @@ export const customAction = defineAction({
         payload: cfg.payload ?? null,
         ...(token ? { resume_token: token.token, resume_path: "/v1/automation/public/executions:resume" } : {}),
       };
-      const result = await performHttpCall(ctx, { url: cfg.url, method: cfg.method, headers: cfg.headers, body, timeout_ms: cfg.timeout_ms }, "CUSTOM_ACTION_ERROR");
+      const result = await performHttpCall(
+        ctx,
+        { url: cfg.url, method: cfg.method, headers: cfg.headers, body, timeout_ms: cfg.timeout_ms },
+        "CUSTOM_ACTION_ERROR",
+      );
       if (result.kind !== "success" || !token) return result;
       ({ request, response, outputs } = result);
     }

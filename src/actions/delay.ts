@@ -2,7 +2,12 @@ import { z } from "zod";
 import { defineAction } from "./types";
 
 /** Coherence's delay units with their maxima. */
-export const DELAY_UNITS = { seconds: [1000, 86_400], minutes: [60_000, 1_440], hours: [3_600_000, 24], days: [86_400_000, 7] } as const;
+export const DELAY_UNITS = {
+  seconds: [1000, 86_400],
+  minutes: [60_000, 1_440],
+  hours: [3_600_000, 24],
+  days: [86_400_000, 7],
+} as const;
 
 const DelayConfig = z
   .object({ duration: z.coerce.number().positive(), unit: z.enum(["seconds", "minutes", "hours", "days"]).default("seconds") })

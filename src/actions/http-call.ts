@@ -44,7 +44,11 @@ export async function performHttpCall(
   const started = Date.now();
   let res: Response;
   try {
-    res = await safeFetch(cfg.url, { method: cfg.method, headers, body }, { allowedHosts: ctx.env.ALLOWED_OUTBOUND_HOSTS, timeoutMs: cfg.timeout_ms });
+    res = await safeFetch(
+      cfg.url,
+      { method: cfg.method, headers, body },
+      { allowedHosts: ctx.env.ALLOWED_OUTBOUND_HOSTS, timeoutMs: cfg.timeout_ms },
+    );
   } catch (err) {
     if (err instanceof OutboundRefused) {
       return { kind: "failed", error: { error_code: "BAD_CONFIG", error_reason: err.message }, retry: "never", request };
@@ -52,11 +56,21 @@ export async function performHttpCall(
     if (err instanceof OutboundTimeout) {
       return { kind: "failed", error: { error_code: "TIMEOUT_ERROR", error_reason: err.message }, retry: "policy", request };
     }
-    return { kind: "failed", error: { error_code: errorCode, error_reason: `Request failed: ${(err as Error).message}` }, retry: "policy", request };
+    return {
+      kind: "failed",
+      error: { error_code: errorCode, error_reason: `Request failed: ${(err as Error).message}` },
+      retry: "policy",
+      request,
+    };
   }
   const response = { ...(await captureResponse(res)), duration_ms: Date.now() - started };
   if (res.ok) {
-    return { kind: "success", outputs: { status: response.status, headers: response.headers, body: response.body, truncated: response.truncated }, request, response };
+    return {
+      kind: "success",
+      outputs: { status: response.status, headers: response.headers, body: response.body, truncated: response.truncated },
+      request,
+      response,
+    };
   }
   const error = {
     error_code: errorCode,

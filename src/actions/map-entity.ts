@@ -3,7 +3,8 @@ import { lookupPath } from "../engine/execution/context";
 import { createRecord, updateRecord } from "../services/records";
 import { searchRecords } from "../store/records";
 import { filterToSql } from "../store/record-sql";
-import { automationActor, recordFailure } from "./records";
+import { emitRecordChange } from "../services/record-events";
+import { automationActor, automationEvent, recordFailure } from "./records";
 import { defineAction, permanentFailure } from "./types";
 
 const V1Mapping = z.object({
@@ -85,23 +86,33 @@ export const mapEntityAction = defineAction({
         if (missing.length) return permanentFailure("MAPPING_ERROR", `Unique attributes without a value: ${missing.join(", ")}`);
         const filter = [{ term: Object.fromEntries(cfg.target_unique.map((k) => [k, attrs[k] as string | number | boolean])) }];
         const found = await searchRecords(db, ctx.orgId, cfg.target_schema, filterToSql(filter), 2, 0);
-        if (found.total > 1) return permanentFailure("DUPLICATE_ENTITY_ERROR", `More than one ${cfg.target_schema} matches the unique attributes`);
+        if (found.total > 1)
+          return permanentFailure("DUPLICATE_ENTITY_ERROR", `More than one ${cfg.target_schema} matches the unique attributes`);
         targetId = found.results[0]?.id ?? null;
       }
       const result = targetId
         ? await updateRecord(db, ctx.orgId, actor, cfg.target_schema, targetId, attrs)
         : await createRecord(db, ctx.orgId, actor, cfg.target_schema, attrs);
       const record = result.record!;
+      await emitRecordChange(ctx.env, result.change, automationEvent(ctx));
       const linkAttr = cfg.linkback_relation_attribute;
       const mainSchema = typeof source._schema === "string" ? source._schema : undefined;
       if (linkAttr && mainSchema && ctx.entityId) {
         const existing = asArray(source[linkAttr]) as { entity_id?: string }[];
         if (!existing.some((r) => r?.entity_id === record._id)) {
-          const link = { entity_id: record._id, _schema: cfg.target_schema, ...(cfg.linkback_relation_tags ? { _tags: cfg.linkback_relation_tags } : {}) };
-          await updateRecord(db, ctx.orgId, actor, mainSchema, ctx.entityId, { [linkAttr]: [...existing, link] });
+          const link = {
+            entity_id: record._id,
+            _schema: cfg.target_schema,
+            ...(cfg.linkback_relation_tags ? { _tags: cfg.linkback_relation_tags } : {}),
+          };
+          const linked = await updateRecord(db, ctx.orgId, actor, mainSchema, ctx.entityId, { [linkAttr]: [...existing, link] });
+          await emitRecordChange(ctx.env, linked.change, automationEvent(ctx, ":linkback"));
         }
       }
-      return { kind: "success", outputs: { entity_id: record._id, target_schema: cfg.target_schema, operation: targetId ? "updated" : "created", record } };
+      return {
+        kind: "success",
+        outputs: { entity_id: record._id, target_schema: cfg.target_schema, operation: targetId ? "updated" : "created", record },
+      };
     } catch (err) {
       return recordFailure(err, "MAPPING_ERROR");
     }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../lib/errors";
+import { emitRecordChange } from "../services/record-events";
 import { createRecord, updateRecord } from "../services/records";
 import type { ActionContext, ActionResult } from "./types";
 import { defineAction, permanentFailure } from "./types";
@@ -7,13 +8,33 @@ import { defineAction, permanentFailure } from "./types";
 /** Records written by a flow name the execution as their author. */
 export const automationActor = (ctx: ActionContext): string => `automation:${ctx.executionId}`;
 
+/**
+ * The record event of an automation's write: one level deeper in the chain (so a flow re-triggering
+ * itself stops at the chain limit), with an id fixed by the action so a retried attempt is the same event.
+ */
+export const automationEvent = (ctx: ActionContext, part = "") => ({
+  eventId: `rec:${ctx.idempotencyKey}${part}:${ctx.attempt}`,
+  depth: ctx.depth + 1,
+});
+
 /** A records-service error as an action failure: 4xx are final (bad data), anything else is retried. */
-export function recordFailure(err: unknown, code: "MAPPING_ERROR" | "ENTITY_NOT_FOUND" | "INVALID_PAYLOAD" = "INVALID_PAYLOAD"): ActionResult {
+export function recordFailure(
+  err: unknown,
+  code: "MAPPING_ERROR" | "ENTITY_NOT_FOUND" | "INVALID_PAYLOAD" = "INVALID_PAYLOAD",
+): ActionResult {
   if (err instanceof AppError) {
     const errorCode = err.status === 404 ? "ENTITY_NOT_FOUND" : code;
-    return { kind: "failed", error: { error_code: errorCode, error_reason: err.message, error_info: { details: err.details } }, retry: err.status === 409 ? "policy" : "never" };
+    return {
+      kind: "failed",
+      error: { error_code: errorCode, error_reason: err.message, error_info: { details: err.details } },
+      retry: err.status === 409 ? "policy" : "never",
+    };
   }
-  return { kind: "failed", error: { error_code: "INTERNAL_ERROR", error_reason: (err as Error).message ?? String(err) }, retry: "policy" };
+  return {
+    kind: "failed",
+    error: { error_code: "INTERNAL_ERROR", error_reason: (err as Error).message ?? String(err) },
+    retry: "policy",
+  };
 }
 
 /** Coherence's create_record: a new record in `module` with the (rendered) `data`. */
@@ -23,6 +44,7 @@ export const createRecordAction = defineAction({
   async run(ctx, cfg) {
     try {
       const { record, change } = await createRecord(ctx.env.DB, ctx.orgId, automationActor(ctx), cfg.module, cfg.data);
+      await emitRecordChange(ctx.env, change, automationEvent(ctx));
       return { kind: "success", outputs: { record_id: record!._id, record }, response: { change: change.operation } };
     } catch (err) {
       return recordFailure(err);
@@ -49,11 +71,20 @@ export const updateRecordAction = defineAction({
     } else {
       schema = cfg.module;
       id = cfg.record_id;
-      if (!schema || !id) return permanentFailure("BAD_CONFIG", `update_record with record "${cfg.record}" needs module and record_id`);
+      if (!schema || !id)
+        return permanentFailure("BAD_CONFIG", `update_record with record "${cfg.record}" needs module and record_id`);
     }
     try {
       const { record, change } = await updateRecord(ctx.env.DB, ctx.orgId, automationActor(ctx), schema, id, cfg.updates);
-      return { kind: "success", outputs: { record_id: id, record, changed: Object.keys({ ...change.diff.added, ...change.diff.updated, ...change.diff.deleted }) } };
+      await emitRecordChange(ctx.env, change, automationEvent(ctx));
+      return {
+        kind: "success",
+        outputs: {
+          record_id: id,
+          record,
+          changed: Object.keys({ ...change.diff.added, ...change.diff.updated, ...change.diff.deleted }),
+        },
+      };
     } catch (err) {
       return recordFailure(err);
     }

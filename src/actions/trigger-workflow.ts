@@ -15,7 +15,11 @@ export const triggerWorkflowAction = defineAction({
   async run(ctx, cfg) {
     const depth = ctx.depth + 1;
     if (depth > LIMITS.MAX_CHAIN_DEPTH) {
-      return permanentFailure("TRIGGER_WORKFLOW_ERROR", `Execution chain too deep: flows triggering flows may nest at most ${LIMITS.MAX_CHAIN_DEPTH} deep`, { depth });
+      return permanentFailure(
+        "TRIGGER_WORKFLOW_ERROR",
+        `Execution chain too deep: flows triggering flows may nest at most ${LIMITS.MAX_CHAIN_DEPTH} deep`,
+        { depth },
+      );
     }
     const flow = await getFlow(ctx.env.DB, ctx.orgId, cfg.target_workflow);
     if (!flow) return permanentFailure("TRIGGER_WORKFLOW_ERROR", `Flow ${cfg.target_workflow} not found`);
@@ -31,7 +35,12 @@ export const triggerWorkflowAction = defineAction({
       flow,
       entityId: ctx.entityId || undefined,
       entity: ctx.entity,
-      triggerEvent: { type: "flow_automation_task", org_id: ctx.orgId, entity_id: ctx.entityId, parent_execution_id: ctx.executionId },
+      triggerEvent: {
+        type: "flow_automation_task",
+        org_id: ctx.orgId,
+        entity_id: ctx.entityId,
+        parent_execution_id: ctx.executionId,
+      },
       workflowContext,
       depth,
       dedupeKey: `child:${ctx.idempotencyKey}`,

@@ -36,7 +36,11 @@ export interface ActionHandler<S extends z.ZodType = z.ZodType> {
 export const defineAction = <S extends z.ZodType>(handler: ActionHandler<S>): ActionHandler<S> => handler;
 
 /** A failure that retrying cannot fix (bad config, a refused target, a 4xx). */
-export const permanentFailure = (code: Extract<ActionOutcome, { kind: "failed" }>["error"]["error_code"], reason: string, info?: Record<string, unknown>): ActionResult => ({
+export const permanentFailure = (
+  code: Extract<ActionOutcome, { kind: "failed" }>["error"]["error_code"],
+  reason: string,
+  info?: Record<string, unknown>,
+): ActionResult => ({
   kind: "failed",
   error: { error_code: code, error_reason: reason, ...(info ? { error_info: info } : {}) },
   retry: "never",

@@ -21,7 +21,10 @@ import type { ControlResult } from "../objects/execution-object";
 import { createRouter, errorResponses, publicRoute, scopedRoute, asResponse } from "./router";
 
 const TAGS = ["executions"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 const ExecParams = z.object({ execution_id: IdParam("execution_id") });
 
 /** The D1 index row of the org's execution, or 404. */
@@ -38,7 +41,12 @@ async function fullExecution(env: Env, id: string) {
 }
 
 function unwrap(res: ControlResult) {
-  if (!res.ok) throw new AppError(res.status, res.status === 404 ? "NOT_FOUND" : res.status === 409 ? "CONFLICT" : "BAD_REQUEST", res.message);
+  if (!res.ok)
+    throw new AppError(
+      res.status,
+      res.status === 404 ? "NOT_FOUND" : res.status === 409 ? "CONFLICT" : "BAD_REQUEST",
+      res.message,
+    );
   return res.snapshot;
 }
 
@@ -66,7 +74,8 @@ const startRoute = scopedRoute("automations:trigger", {
   path: "/v1/automation/executions",
   operationId: "startExecution",
   tags: TAGS,
-  summary: "Start an execution of a flow for an entity. An `Idempotency-Key` header makes retries return the same execution for 24 hours.",
+  summary:
+    "Start an execution of a flow for an entity. An `Idempotency-Key` header makes retries return the same execution for 24 hours.",
   request: {
     headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
     body: { content: { "application/json": { schema: StartExecutionRequestSchema } }, required: true },

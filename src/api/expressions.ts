@@ -37,7 +37,10 @@ const testCondition = scopedRoute("automations:read", {
     "ConditionTestInput). Nothing is stored. A bad condition is a 400 naming the field.",
   request: { body: { content: { "application/json": { schema: ConditionTestRequest } }, required: true } },
   responses: {
-    200: { description: "The result and one explanation line per statement", content: { "application/json": { schema: ConditionTestResponse } } },
+    200: {
+      description: "The result and one explanation line per statement",
+      content: { "application/json": { schema: ConditionTestResponse } },
+    },
     ...errorResponses(400, 401, 403, 413, 415),
   },
 });
@@ -99,7 +102,11 @@ function evaluate(kind: ConditionKind, condition: unknown, ctx: EvaluationContex
     case "simple_conditions":
       return evaluateSimpleConditions(condition as SimpleCondition[], ctx);
     case "trigger_conditions":
-      return evaluateTriggerConditions((condition as { trigger_conditions: TriggerCondition[] }).trigger_conditions, ctx.trigger ?? {});
+      // The trigger event carries its entity, so sources that are entity attributes resolve (epilot's `billing_contact.email`).
+      return evaluateTriggerConditions((condition as { trigger_conditions: TriggerCondition[] }).trigger_conditions, {
+        ...ctx.trigger,
+        entity: ctx.trigger?.entity ?? ctx.entity ?? undefined,
+      });
     case "filter_config":
       return matchFilterConfig((condition as { filter_config: FilterConfig }).filter_config, entityEvent(ctx));
   }

@@ -22,8 +22,6 @@ import type { FlowDoc, FlowSecretRow, FlowWrite } from "../store/flows";
 interface SecretSlot {
   owner: string;
   config: { secret?: string | null; secret_configured?: boolean };
-  /** Path of the config in the document, for error messages. */
-  path: string;
 }
 
 export interface PrepareArgs {
@@ -59,18 +57,12 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
   for (const action of doc.actions) action.id ||= newId();
 
   const slots: SecretSlot[] = [];
-  doc.triggers.forEach((t, i) => {
-    if (t.type === "webhook") slots.push({ owner: t.id, config: t.configuration, path: `triggers.${i}.configuration` });
-  });
-  doc.actions.forEach((action, i) => {
+  for (const t of doc.triggers) if (t.type === "webhook") slots.push({ owner: t.id, config: t.configuration });
+  for (const action of doc.actions) {
     if (SECRET_ACTION_TYPES.has(action.type) && action.config && typeof action.config === "object") {
-      slots.push({
-        owner: actionSecretOwner(action.id),
-        config: action.config as SecretSlot["config"],
-        path: `actions.${i}.config`,
-      });
+      slots.push({ owner: actionSecretOwner(action.id), config: action.config as SecretSlot["config"] });
     }
-  });
+  }
 
   const stored = new Map(a.existingSecrets.map((s) => [s.owner, s]));
   const kept: FlowSecretRow[] = [];

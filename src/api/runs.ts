@@ -11,7 +11,10 @@ import { getFlow } from "../store/flows";
 import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
 
 const TAGS = ["runs"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 
 /** Normalized run statuses → the execution statuses they stand for. */
 const RUN_TO_EXECUTION: Record<string, string[]> = {

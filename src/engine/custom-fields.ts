@@ -34,11 +34,15 @@ export function resolveCustomFields(
     Object.defineProperty(out, key, { value: params[key], enumerable: true, writable: true, configurable: true });
   }
   if (entries === undefined || entries === null) return out;
-  if (!Array.isArray(entries)) throw new CustomFieldError("params.customFields must be a list of {field, customFieldEnabled}", "customFields");
+  if (!Array.isArray(entries))
+    throw new CustomFieldError("params.customFields must be a list of {field, customFieldEnabled}", "customFields");
   const fields = callData?.fields;
   entries.forEach((entry, i) => {
     if (!isObject(entry) || typeof entry.field !== "string" || entry.field === "") {
-      throw new CustomFieldError(`params.customFields[${i}] must be {field: string, customFieldEnabled: boolean}`, `customFields.${i}`);
+      throw new CustomFieldError(
+        `params.customFields[${i}] must be {field: string, customFieldEnabled: boolean}`,
+        `customFields.${i}`,
+      );
     }
     if (entry.customFieldEnabled !== undefined && typeof entry.customFieldEnabled !== "boolean") {
       throw new CustomFieldError(`params.customFields[${i}].customFieldEnabled must be true or false`, entry.field);
@@ -46,7 +50,10 @@ export function resolveCustomFields(
     if (entry.customFieldEnabled !== true) return;
     const param = entry.field;
     if (!hasOwn(out, param)) {
-      throw new CustomFieldError(`Custom field "${param}" is enabled but params.${param} is not set (it must hold a callData.fields key)`, param);
+      throw new CustomFieldError(
+        `Custom field "${param}" is enabled but params.${param} is not set (it must hold a callData.fields key)`,
+        param,
+      );
     }
     const key = out[param];
     if (typeof key !== "string" || key === "") {

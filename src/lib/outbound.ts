@@ -35,7 +35,10 @@ export interface CapturedResponse {
 }
 
 /** Reads at most `limit` bytes of a body; the rest is discarded and reported as truncated. */
-export async function readCapped(res: Response, limit = MAX_CAPTURED_BODY_BYTES): Promise<{ text: string; truncated: boolean; bytes: number }> {
+export async function readCapped(
+  res: Response,
+  limit = MAX_CAPTURED_BODY_BYTES,
+): Promise<{ text: string; truncated: boolean; bytes: number }> {
   if (!res.body) return { text: "", truncated: false, bytes: 0 };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];

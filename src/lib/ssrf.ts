@@ -14,7 +14,12 @@ export function parseAllowedHosts(value: string | undefined): Set<string> {
   return new Set(
     (value ?? "")
       .split(",")
-      .map((h) => h.trim().toLowerCase().replace(/^\[|\]$/g, ""))
+      .map((h) =>
+        h
+          .trim()
+          .toLowerCase()
+          .replace(/^\[|\]$/g, ""),
+      )
       .filter(Boolean),
   );
 }
@@ -48,7 +53,7 @@ const V4_BLOCKED: [string, number][] = [
 function v4Blocked(n: number): boolean {
   return V4_BLOCKED.some(([base, bits]) => {
     const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-    return ((n & mask) >>> 0) === ((ipv4ToInt(base)! & mask) >>> 0);
+    return (n & mask) >>> 0 === (ipv4ToInt(base)! & mask) >>> 0;
   });
 }
 
@@ -98,9 +103,13 @@ export function checkOutboundUrl(raw: string, allowed: Set<string>, selfHost?: s
   } catch {
     return { ok: false, reason: "Not a valid URL" };
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return { ok: false, reason: `Scheme ${url.protocol} is not allowed` };
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return { ok: false, reason: `Scheme ${url.protocol} is not allowed` };
   if (url.username || url.password) return { ok: false, reason: "Credentials in the URL are not allowed" };
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const host = url.hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   if (!host) return { ok: false, reason: "The URL has no host" };
   if (allowed.has(host) || allowed.has(`${host}:${url.port}`)) return { ok: true, url };
   if (selfHost && host === selfHost.toLowerCase()) return { ok: false, reason: "Calls to the engine's own host are not allowed" };

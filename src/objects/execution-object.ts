@@ -100,7 +100,11 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!state) return { ok: false, status: 404, message: "Execution not found" };
     const expected = state.resume?.token_hash;
     if (state.status !== "paused" || !expected) {
-      return { ok: false, status: 400, message: `The execution is ${state.status}, not waiting to be resumed (a token is single use)` };
+      return {
+        ok: false,
+        status: 400,
+        message: `The execution is ${state.status}, not waiting to be resumed (a token is single use)`,
+      };
     }
     if (!timingSafeEqual(await sha256Hex(token), expected)) return { ok: false, status: 400, message: "Invalid resume token" };
     const actionId = state.resume!.action_id;
@@ -112,7 +116,8 @@ export class ExecutionObject extends DurableObject<Env> {
   async cancelSchedule(scheduleId: string): Promise<ControlResult> {
     const state = this.store.loadState();
     if (!state) return { ok: false, status: 404, message: "Execution not found" };
-    if (!state.flow.schedules?.some((s) => s.id === scheduleId)) return { ok: false, status: 404, message: `Schedule ${scheduleId} not found` };
+    if (!state.flow.schedules?.some((s) => s.id === scheduleId))
+      return { ok: false, status: 404, message: `Schedule ${scheduleId} not found` };
     if (isFinal(state.status)) return { ok: false, status: 409, message: `The execution already ended (${state.status})` };
     await this.apply({ type: "schedule_cancelled", schedule_id: scheduleId });
     await this.wakeAt(this.clock());
@@ -142,6 +147,21 @@ export class ExecutionObject extends DurableObject<Env> {
     const run = this.alarmQueue.then(() => this.onAlarm());
     this.alarmQueue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Reconciliation: an unfinished execution must always have an alarm. Re-arms a lost one (and flushes
+   * a summary stuck in the outbox). Returns what it found.
+   */
+  async ensureAlarm(): Promise<"missing" | "final" | "ok" | "rearmed"> {
+    const state = this.store.loadState();
+    if (!state) return "missing";
+    await this.flushOutbox();
+    if (isFinal(state.status)) return "final";
+    if ((await this.ctx.storage.getAlarm()) !== null) return "ok";
+    if (this.store.earliestTimer() === null) this.store.setTimer("wake", this.clock());
+    await this.syncAlarm();
+    return "rearmed";
   }
 
   /** The earliest pending wake-up on the engine's clock, or null. */
@@ -177,19 +197,16 @@ export class ExecutionObject extends DurableObject<Env> {
   private async drive(first: EngineEvent): Promise<void> {
     const began = Date.now();
     let runs = 0;
-    let event: EngineEvent | null = first;
-
+    // A run still marked dispatched means the runtime restarted while it was in flight: it is recorded
+    // as interrupted (outcome unknown) and retried with the same idempotency key, within its attempt budget.
     const stale = this.store.pending();
-    if (stale?.dispatched_at !== undefined) {
-      // The runtime restarted while this run was in flight: it is recorded as interrupted (outcome
-      // unknown) and retried with the same idempotency key, within the action's attempt budget.
-      const c = stale.command;
-      event = { type: "action_interrupted", action_id: c.action_id, iteration: c.iteration, attempt: c.attempt, run: c.run };
-    }
+    const c = stale?.dispatched_at !== undefined ? stale.command : null;
+    let event: EngineEvent = c
+      ? { type: "action_interrupted", action_id: c.action_id, iteration: c.iteration, attempt: c.attempt, run: c.run }
+      : first;
 
     for (;;) {
-      if (event) await this.apply(event);
-      event = null;
+      await this.apply(event);
       const pending = this.store.pending();
       if (!pending || pending.dispatched_at !== undefined) return;
       if (runs >= MAX_RUNS_PER_INVOCATION || Date.now() - began > INVOCATION_BUDGET_MS) {
@@ -229,7 +246,11 @@ export class ExecutionObject extends DurableObject<Env> {
     const started = this.clock();
     let result: ActionResult;
     if (!handler) {
-      result = { kind: "failed", error: { error_code: "BAD_CONFIG", error_reason: `Unknown action type ${cmd.action_type}` }, retry: "never" };
+      result = {
+        kind: "failed",
+        error: { error_code: "BAD_CONFIG", error_reason: `Unknown action type ${cmd.action_type}` },
+        retry: "never",
+      };
     } else {
       const parsed = handler.config.safeParse(cmd.config);
       if (!parsed.success) {
@@ -246,7 +267,11 @@ export class ExecutionObject extends DurableObject<Env> {
         try {
           result = await handler.run(this.actionContext(state, cmd), parsed.data);
         } catch (err) {
-          result = { kind: "failed", error: { error_code: "INTERNAL_ERROR", error_reason: (err as Error).message ?? String(err) }, retry: "policy" };
+          result = {
+            kind: "failed",
+            error: { error_code: "INTERNAL_ERROR", error_reason: (err as Error).message ?? String(err) },
+            retry: "policy",
+          };
         }
       }
     }
@@ -262,7 +287,14 @@ export class ExecutionObject extends DurableObject<Env> {
       response,
       error: outcome.kind === "failed" ? outcome.error : undefined,
     });
-    return { type: "action_result", action_id: cmd.action_id, iteration: cmd.iteration, attempt: cmd.attempt, run: cmd.run, outcome: outcome as ActionOutcome };
+    return {
+      type: "action_result",
+      action_id: cmd.action_id,
+      iteration: cmd.iteration,
+      attempt: cmd.attempt,
+      run: cmd.run,
+      outcome: outcome as ActionOutcome,
+    };
   }
 
   private actionContext(state: ExecutionState, cmd: RunActionCommand): ActionContext {

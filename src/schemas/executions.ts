@@ -23,7 +23,9 @@ export const WorkflowExecutionContextSchema = z
     workflow_role: z.enum(["trigger_workflow", "run_task_automation"]),
     _execution_chain: ExecutionChainSchema.optional(),
     entity_contexts: z
-      .array(z.object({ entity_id: z.string().optional(), entity_schema: z.string().optional(), is_primary: z.boolean().optional() }))
+      .array(
+        z.object({ entity_id: z.string().optional(), entity_schema: z.string().optional(), is_primary: z.boolean().optional() }),
+      )
       .max(100)
       .optional(),
   })
@@ -101,7 +103,10 @@ export const RetryReqSchema = z
   .object({ condition_id: z.string().max(200).optional(), retry_strategy: z.enum(RETRY_STRATEGIES).optional() })
   .openapi("RetryReq");
 
-export const ResumeReqSchema = z.object({ resume_token: z.string().min(1).max(500) }).strict().openapi("ResumeReq");
+export const ResumeReqSchema = z
+  .object({ resume_token: z.string().min(1).max(500) })
+  .strict()
+  .openapi("ResumeReq");
 
 export const ResumeRespSchema = z
   .object({ execution: AutomationExecutionSchema, resumedAction: ExecutionActionSchema })

@@ -27,10 +27,10 @@ const contextFields = {
   loop: z.strictObject({ item: z.unknown(), index: z.number().int().min(0) }).optional(),
   variables: JsonObject.optional(),
   user: z.strictObject({ id: z.string().max(200).optional(), email: z.string().max(320).optional() }).optional(),
-  now: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ description: "The clock for `{{ now }}` (ISO-8601); defaults to the time of the request", example: "2024-01-15T10:00:00Z" }),
+  now: z.iso.datetime({ offset: true }).optional().openapi({
+    description: "The clock for `{{ now }}` (ISO-8601); defaults to the time of the request",
+    example: "2024-01-15T10:00:00Z",
+  }),
 };
 
 export const ExpressionContextSchema = z.strictObject(contextFields).openapi("ExpressionContext", {
@@ -75,7 +75,8 @@ export function conditionKind(c: unknown): ConditionKind | null {
   return null;
 }
 
-type IssueSink = { addIssue: (issue: { code: "custom"; message: string; path: (string | number)[] }) => void };
+type CustomIssue = { code: "custom"; message: string; path: (string | number)[] };
+type IssueSink = { addIssue: (issue: CustomIssue) => void };
 
 function checkPath(path: string, at: (string | number)[], ctx: IssueSink): void {
   try {
@@ -100,7 +101,8 @@ function validateCondition(value: unknown, ctx: IssueSink): void {
   }
   const parsed = KIND_SCHEMAS[kind].safeParse(value);
   if (!parsed.success) {
-    for (const i of parsed.error.issues) ctx.addIssue({ code: "custom", message: i.message, path: i.path as (string | number)[] });
+    // Re-raised as they are (code and message of the kind's schema), under `condition.`.
+    for (const i of parsed.error.issues) ctx.addIssue({ ...i, path: i.path as (string | number)[] } as unknown as CustomIssue);
     return;
   }
   const data = parsed.data as Record<string, unknown> & unknown[];
@@ -111,18 +113,27 @@ function validateCondition(value: unknown, ctx: IssueSink): void {
       return data.forEach((c, i) => checkPath(String((c as { field: string }).field), [i, "field"], ctx));
     case "statement":
     case "action_condition": {
-      const statements = (kind === "statement" ? [data] : ((data.statements as unknown[]) ?? [])) as { source?: { attribute?: string } }[];
+      const statements = (kind === "statement" ? [data] : ((data.statements as unknown[]) ?? [])) as {
+        source?: { attribute?: string };
+      }[];
       statements.forEach((s, i) => {
         const attr = s.source?.attribute;
-        if (attr !== undefined) checkPath(attr, kind === "statement" ? ["source", "attribute"] : ["statements", i, "source", "attribute"], ctx);
+        if (attr !== undefined)
+          checkPath(attr, kind === "statement" ? ["source", "attribute"] : ["statements", i, "source", "attribute"], ctx);
       });
       return;
     }
     case "trigger_conditions":
-      return (data.trigger_conditions as { source: string }[]).forEach((c, i) => checkPath(c.source, ["trigger_conditions", i, "source"], ctx));
+      return (data.trigger_conditions as { source: string }[]).forEach((c, i) =>
+        checkPath(c.source, ["trigger_conditions", i, "source"], ctx),
+      );
     case "filter_config":
       for (const issue of validateFilterConfig(data.filter_config)) {
-        ctx.addIssue({ code: "custom", message: issue.message, path: ["filter_config", ...(issue.path ? issue.path.split(".") : [])] });
+        ctx.addIssue({
+          code: "custom",
+          message: issue.message,
+          path: ["filter_config", ...(issue.path ? issue.path.split(".") : [])],
+        });
       }
   }
 }

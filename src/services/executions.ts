@@ -62,7 +62,10 @@ export function executionStub(env: Env, executionId: string) {
  * The one way executions start (API, triggers, bulk jobs, trigger-workflow): snapshot the flow, hand
  * it to a new ExecutionObject and return at once; the object works in its alarm.
  */
-export async function startExecution(env: Env, req: StartExecutionRequest): Promise<{ id: string; created: boolean; status: string }> {
+export async function startExecution(
+  env: Env,
+  req: StartExecutionRequest,
+): Promise<{ id: string; created: boolean; status: string }> {
   const depth = req.depth ?? 0;
   if (depth > LIMITS.MAX_CHAIN_DEPTH) {
     throw new AppError(409, "CHAIN_TOO_DEEP", `Flows triggering flows may nest at most ${LIMITS.MAX_CHAIN_DEPTH} deep`);

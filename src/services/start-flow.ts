@@ -23,7 +23,11 @@ export interface ApiStart {
  * Starts an execution on behalf of an API caller: the flow must exist in the caller's org and be
  * enabled; an Idempotency-Key returns the execution it started before, within its 24-hour window.
  */
-export async function startFlowExecution(env: Env, principal: Principal, req: ApiStart): Promise<{ id: string; created: boolean }> {
+export async function startFlowExecution(
+  env: Env,
+  principal: Principal,
+  req: ApiStart,
+): Promise<{ id: string; created: boolean }> {
   const flow = await getFlow(env.DB, principal.orgId, req.flowId);
   if (!flow) throw notFound("Flow");
   if (flow.enabled === false) throw new AppError(409, "FLOW_DISABLED", `Flow ${flow.id} is disabled; enable it to run it`);
@@ -40,7 +44,8 @@ export async function startFlowExecution(env: Env, principal: Principal, req: Ap
     const scope = req.idempotencyScope ?? "executions";
     const notBefore = now - LIMITS.IDEMPOTENCY_WINDOW_MS;
     const existing = await findIdempotentExecution(env.DB, principal.orgId, scope, req.idempotencyKey, notBefore);
-    executionId = existing ?? (await claimIdempotencyKey(env.DB, principal.orgId, scope, req.idempotencyKey, newId(), now, notBefore));
+    executionId =
+      existing ?? (await claimIdempotencyKey(env.DB, principal.orgId, scope, req.idempotencyKey, newId(), now, notBefore));
   }
   const res = await startExecution(env, {
     orgId: principal.orgId,

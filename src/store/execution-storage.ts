@@ -46,7 +46,9 @@ export class ExecutionStorage {
 
   migrate(): void {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL)`);
+    this.sql.exec(
+      `CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL)`,
+    );
     this.sql.exec(
       `CREATE TABLE IF NOT EXISTS attempts (action_id TEXT NOT NULL, iteration INTEGER NOT NULL, attempt INTEGER NOT NULL,
          started_at INTEGER NOT NULL, ended_at INTEGER NOT NULL, outcome TEXT NOT NULL, request TEXT, response TEXT, error TEXT,
@@ -61,7 +63,11 @@ export class ExecutionStorage {
   }
 
   private put(key: string, value: unknown): void {
-    this.sql.exec(`INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, JSON.stringify(value));
+    this.sql.exec(
+      `INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      key,
+      JSON.stringify(value),
+    );
   }
 
   private delete(key: string): void {
@@ -97,7 +103,13 @@ export class ExecutionStorage {
    * Stores the new state, the event that produced it, the next run (a new command, `"keep"` while an
    * earlier run is still in flight, or null) and the D1 outbox, atomically.
    */
-  commit(state: ExecutionState, event: EngineEvent, now: number, pending: RunActionCommand | "keep" | null, outbox: Outbox | null): void {
+  commit(
+    state: ExecutionState,
+    event: EngineEvent,
+    now: number,
+    pending: RunActionCommand | "keep" | null,
+    outbox: Outbox | null,
+  ): void {
     this.storage.transactionSync(() => {
       this.saveStateOnly(state);
       this.appendEvent(event, now);
@@ -148,9 +160,17 @@ export class ExecutionStorage {
 
   attempts(): AttemptDetail[] {
     return this.sql
-      .exec<{ action_id: string; iteration: number; attempt: number; started_at: number; ended_at: number; outcome: string; request: string | null; response: string | null; error: string | null }>(
-        `SELECT * FROM attempts ORDER BY started_at, action_id, iteration, attempt`,
-      )
+      .exec<{
+        action_id: string;
+        iteration: number;
+        attempt: number;
+        started_at: number;
+        ended_at: number;
+        outcome: string;
+        request: string | null;
+        response: string | null;
+        error: string | null;
+      }>(`SELECT * FROM attempts ORDER BY started_at, action_id, iteration, attempt`)
       .toArray()
       .map((r) => ({
         ...r,
@@ -169,7 +189,11 @@ export class ExecutionStorage {
   }
 
   setTimer(kind: string, dueAt: number): void {
-    this.sql.exec(`INSERT INTO timers (kind, due_at) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET due_at = excluded.due_at`, kind, dueAt);
+    this.sql.exec(
+      `INSERT INTO timers (kind, due_at) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET due_at = excluded.due_at`,
+      kind,
+      dueAt,
+    );
   }
 
   clearTimer(kind: string): void {

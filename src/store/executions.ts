@@ -104,14 +104,20 @@ export interface ExecutionFilter {
 export async function listExecutions(db: D1Database, f: ExecutionFilter): Promise<{ total: number; results: ExecutionRow[] }> {
   const where = ["org_id = ?"];
   const args: unknown[] = [f.orgId];
-  if (f.entityId) where.push("entity_id = ?"), args.push(f.entityId);
-  if (f.flowId) where.push("flow_id = ?"), args.push(f.flowId);
-  if (f.statuses?.length) where.push(`status IN (${f.statuses.map(() => "?").join(", ")})`), args.push(...f.statuses);
-  if (f.since) where.push("created_at >= ?"), args.push(f.since);
+  const add = (clause: string, ...values: unknown[]) => {
+    where.push(clause);
+    args.push(...values);
+  };
+  if (f.entityId) add("entity_id = ?", f.entityId);
+  if (f.flowId) add("flow_id = ?", f.flowId);
+  if (f.statuses?.length) add(`status IN (${f.statuses.map(() => "?").join(", ")})`, ...f.statuses);
+  if (f.since) add("created_at >= ?", f.since);
   const clause = where.join(" AND ");
   const [count, rows] = await db.batch([
     db.prepare(`SELECT COUNT(*) AS n FROM executions WHERE ${clause}`).bind(...args),
-    db.prepare(`SELECT * FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`).bind(...args, f.limit, f.offset),
+    db
+      .prepare(`SELECT * FROM executions WHERE ${clause} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`)
+      .bind(...args, f.limit, f.offset),
   ]);
   return {
     total: (count.results[0] as { n: number } | undefined)?.n ?? 0,
@@ -120,9 +126,15 @@ export async function listExecutions(db: D1Database, f: ExecutionFilter): Promis
 }
 
 /** Executions stuck in a non-final status since before `before` (ISO), for the reconciler. */
-export async function listStaleExecutions(db: D1Database, before: string, limit: number): Promise<{ id: string; org_id: string; status: string }[]> {
+export async function listStaleExecutions(
+  db: D1Database,
+  before: string,
+  limit: number,
+): Promise<{ id: string; org_id: string; status: string }[]> {
   const rows = await db
-    .prepare(`SELECT id, org_id, status FROM executions WHERE status IN ('pending', 'starting', 'in_progress') AND updated_at < ? LIMIT ?`)
+    .prepare(
+      `SELECT id, org_id, status FROM executions WHERE status IN ('pending', 'starting', 'in_progress') AND updated_at < ? LIMIT ?`,
+    )
     .bind(before, limit)
     .all<{ id: string; org_id: string; status: string }>();
   return rows.results;
@@ -139,7 +151,13 @@ export async function pruneExecutions(db: D1Database, finishedBefore: string, li
   return res.meta.changes;
 }
 
-export async function findIdempotentExecution(db: D1Database, orgId: string, scope: string, key: string, notBefore: number): Promise<string | null> {
+export async function findIdempotentExecution(
+  db: D1Database,
+  orgId: string,
+  scope: string,
+  key: string,
+  notBefore: number,
+): Promise<string | null> {
   const row = await db
     .prepare(`SELECT execution_id FROM idempotency_keys WHERE org_id = ? AND scope = ? AND key = ? AND created_at >= ?`)
     .bind(orgId, scope, key, notBefore)
@@ -148,7 +166,15 @@ export async function findIdempotentExecution(db: D1Database, orgId: string, sco
 }
 
 /** Claims an idempotency key for an execution id; an expired claim is replaced. Returns the id that holds the key. */
-export async function claimIdempotencyKey(db: D1Database, orgId: string, scope: string, key: string, executionId: string, now: number, notBefore: number): Promise<string> {
+export async function claimIdempotencyKey(
+  db: D1Database,
+  orgId: string,
+  scope: string,
+  key: string,
+  executionId: string,
+  now: number,
+  notBefore: number,
+): Promise<string> {
   await db
     .prepare(
       `INSERT INTO idempotency_keys (org_id, scope, key, execution_id, created_at) VALUES (?, ?, ?, ?, ?)
@@ -158,4 +184,30 @@ export async function claimIdempotencyKey(db: D1Database, orgId: string, scope: 
     .bind(orgId, scope, key, executionId, now, notBefore)
     .run();
   return (await findIdempotentExecution(db, orgId, scope, key, 0)) ?? executionId;
+}
+
+/** An index row whose object holds no execution (the start never reached it): it is failed, with the reason. */
+export async function markExecutionLost(db: D1Database, id: string, at: string): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE executions SET status = 'failed', last_error = ?, updated_at = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'starting', 'in_progress')`,
+    )
+    .bind(
+      JSON.stringify({ error_code: "INTERNAL_ERROR", error_reason: "The execution was never started by its object" }),
+      at,
+      at,
+      id,
+    )
+    .run();
+}
+
+/** Unfinished executions of a flow (for a flow's concurrency limit). */
+export async function countActiveExecutions(db: D1Database, orgId: string, flowId: string): Promise<number> {
+  const row = await db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM executions WHERE org_id = ? AND flow_id = ? AND status IN ('pending', 'starting', 'in_progress', 'paused', 'scheduled')`,
+    )
+    .bind(orgId, flowId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }

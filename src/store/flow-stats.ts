@@ -11,7 +11,8 @@ export const DEFAULT_DISABLE_AFTER_FAILURES = 5;
  */
 export function finishStatements(db: D1Database, s: ExecutionState): D1PreparedStatement[] {
   const now = isoNow(s.finished_at ?? s.updated_at);
-  const threshold = s.flow.error_handling?.disable_after_failures ?? DEFAULT_DISABLE_AFTER_FAILURES;
+  // The live flow's threshold applies (an edit of error_handling takes effect for running executions too).
+  const threshold = `COALESCE(json_extract(doc, '$.error_handling.disable_after_failures'), ${DEFAULT_DISABLE_AFTER_FAILURES})`;
   const notCounted = `NOT EXISTS (SELECT 1 FROM executions WHERE id = ? AND stats_seq >= ?)`;
   const reason = s.last_error ? `${s.last_error.error_code}: ${s.last_error.error_reason}` : `Execution ${s.id} failed`;
   return [
@@ -27,20 +28,16 @@ export function finishStatements(db: D1Database, s: ExecutionState): D1PreparedS
       .bind(now, s.status, s.status, s.status, s.status, s.org_id, s.flow.id, s.id, s.seq),
     db
       .prepare(
-        `UPDATE flows SET enabled = 0, disable_details = ?
-         WHERE org_id = ? AND id = ? AND enabled = 1 AND consecutive_failures >= ? AND ? = 'failed' AND ${notCounted}`,
+        `UPDATE flows SET enabled = 0,
+           disable_details = json_object('disabled_at', ?, 'disabled_by', 'system', 'blame', 'system',
+             'reason', 'Disabled after ' || consecutive_failures || ' consecutive failed executions', 'last_error', ?, 'execution_id', ?)
+         WHERE org_id = ? AND id = ? AND enabled = 1 AND consecutive_failures >= ${threshold} AND ? = 'failed' AND ${notCounted}`,
       )
-      .bind(
-        JSON.stringify({ disabled_at: now, disabled_by: "system", reason: `Disabled after ${threshold} consecutive failed executions`, last_error: reason, execution_id: s.id }),
-        s.org_id,
-        s.flow.id,
-        threshold,
-        s.status,
-        s.id,
-        s.seq,
-      ),
+      .bind(now, reason, s.id, s.org_id, s.flow.id, s.status, s.id, s.seq),
     db
-      .prepare(`UPDATE flow_triggers SET enabled = 0 WHERE org_id = ? AND flow_id = ? AND EXISTS (SELECT 1 FROM flows WHERE org_id = ? AND id = ? AND enabled = 0)`)
+      .prepare(
+        `UPDATE flow_triggers SET enabled = 0 WHERE org_id = ? AND flow_id = ? AND EXISTS (SELECT 1 FROM flows WHERE org_id = ? AND id = ? AND enabled = 0)`,
+      )
       .bind(s.org_id, s.flow.id, s.org_id, s.flow.id),
     db.prepare(`UPDATE executions SET stats_seq = ? WHERE id = ? AND stats_seq < ?`).bind(s.seq, s.id, s.seq),
   ];

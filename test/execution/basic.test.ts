@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { call } from "../helpers";
 import { SINK, createFlow, drive, sinkRequests, sinkReset, startExec } from "../support/engine";
 
 beforeEach(sinkReset);
@@ -10,7 +9,11 @@ describe("execution basics", () => {
       flow_name: "two hooks",
       actions: [
         { id: "a1", type: "call_webhook", config: { url: `${SINK}/hook/one`, body: { n: 1 } } },
-        { id: "a2", type: "trigger-webhook", config: { url: `${SINK}/hook/two`, method: "PUT", body: { prev: "{{ actions.a1.outputs.status }}" } } },
+        {
+          id: "a2",
+          type: "trigger-webhook",
+          config: { url: `${SINK}/hook/two`, method: "PUT", body: { prev: "{{ actions.a1.outputs.status }}" } },
+        },
       ],
     });
     const id = await startExec(flow.id);

@@ -25,9 +25,15 @@ describe("pause and resume", () => {
     expect(token.startsWith(`${id}.`)).toBe(true);
     expect(exec.actions[0].outputs.resume_token).toBe(token);
 
-    const bad = await call("POST", "/v1/automation/public/executions:resume", { token: null, body: { resume_token: `${id}.wrong` } });
+    const bad = await call("POST", "/v1/automation/public/executions:resume", {
+      token: null,
+      body: { resume_token: `${id}.wrong` },
+    });
     expect(bad.status).toBe(400);
-    const unknown = await call("POST", "/v1/automation/public/executions:resume", { token: null, body: { resume_token: "nope.nope" } });
+    const unknown = await call("POST", "/v1/automation/public/executions:resume", {
+      token: null,
+      body: { resume_token: "nope.nope" },
+    });
     expect(unknown.status).toBe(404);
 
     const ok = await call("POST", "/v1/automation/public/executions:resume", { token: null, body: { resume_token: token } });
@@ -44,7 +50,10 @@ describe("pause and resume", () => {
   });
 
   it("a cancelled execution's token no longer resumes it", async () => {
-    const flow = await createFlow({ flow_name: "p", actions: [{ id: "w", type: "custom-action", config: { wait_for_callback: true } }] });
+    const flow = await createFlow({
+      flow_name: "p",
+      actions: [{ id: "w", type: "custom-action", config: { wait_for_callback: true } }],
+    });
     const id = await startExec(flow.id);
     const exec = await drive(id);
     const token = exec.actions[0].outputs.resume_token;
@@ -58,7 +67,10 @@ describe("pause and resume", () => {
 describe("retries", () => {
   it("retries a 5xx on the 1, 5, 30 minute ladder, recording each attempt, then fails for good", async () => {
     const now = Date.now();
-    const flow = await createFlow({ flow_name: "ladder", actions: [{ id: "h", type: "call_webhook", config: { url: `${SINK}/status/503` } }] });
+    const flow = await createFlow({
+      flow_name: "ladder",
+      actions: [{ id: "h", type: "call_webhook", config: { url: `${SINK}/status/503` } }],
+    });
     const id = await startExec(flow.id);
     let exec = await drive(id, now);
     expect(exec.execution_status).toBe("in_progress");
@@ -81,7 +93,14 @@ describe("retries", () => {
     const flow = await createFlow({
       flow_name: "flaky",
       retry_policy: { max_attempts: 2, backoff_seconds: [600] },
-      actions: [{ id: "h", type: "call_webhook", retry_policy: { max_attempts: 3, backoff_seconds: [10, 20] }, config: { url: `${SINK}/flaky/2/k1` } }],
+      actions: [
+        {
+          id: "h",
+          type: "call_webhook",
+          retry_policy: { max_attempts: 3, backoff_seconds: [10, 20] },
+          config: { url: `${SINK}/flaky/2/k1` },
+        },
+      ],
     });
     const id = await startExec(flow.id);
     let exec = await drive(id, now);
@@ -97,15 +116,16 @@ describe("retries", () => {
     const now = Date.now();
     const flow = await createFlow({
       flow_name: "codes",
-      actions: [
-        { id: "limited", type: "call_webhook", allow_failure: true, config: { url: `${SINK}/retry-after/120` } },
-      ],
+      actions: [{ id: "limited", type: "call_webhook", allow_failure: true, config: { url: `${SINK}/retry-after/120` } }],
     });
     const id = await startExec(flow.id);
     const exec = await drive(id, now);
     expect(Date.parse(exec.actions[0].next_attempt_at)).toBe(now + 120_000);
 
-    const flow2 = await createFlow({ flow_name: "404", actions: [{ id: "nf", type: "call_webhook", config: { url: `${SINK}/status/404` } }] });
+    const flow2 = await createFlow({
+      flow_name: "404",
+      actions: [{ id: "nf", type: "call_webhook", config: { url: `${SINK}/status/404` } }],
+    });
     const exec2 = await drive(await startExec(flow2.id), now);
     expect(exec2.execution_status).toBe("failed");
     expect(exec2.actions[0].attempts.length).toBe(1);
@@ -133,7 +153,9 @@ describe("retrigger", () => {
 
   it("RETRY_AND_RESUME re-runs the failed action and continues with the rest", async () => {
     const id = await failedRun(`${SINK}/flaky/1/resume`);
-    const res = await call("POST", `/v1/automation/executions/${id}/a2/retrigger`, { body: { retry_strategy: "RETRY_AND_RESUME" } });
+    const res = await call("POST", `/v1/automation/executions/${id}/a2/retrigger`, {
+      body: { retry_strategy: "RETRY_AND_RESUME" },
+    });
     expect(res.status).toBe(200);
     const exec = await drive(id);
     expect(exec.execution_status).toBe("success");
@@ -143,7 +165,9 @@ describe("retrigger", () => {
 
   it("RETRY_AND_STOP re-runs only that action and stops", async () => {
     const id = await failedRun(`${SINK}/flaky/1/stop`);
-    expect((await call("POST", `/v1/automation/executions/${id}/a2/retrigger`, { body: { retry_strategy: "RETRY_AND_STOP" } })).status).toBe(200);
+    expect(
+      (await call("POST", `/v1/automation/executions/${id}/a2/retrigger`, { body: { retry_strategy: "RETRY_AND_STOP" } })).status,
+    ).toBe(200);
     const exec = await drive(id);
     expect(exec.actions.map((a: any) => a.execution_status)).toEqual(["success", "success", "skipped"]);
     expect((await sinkRequests("/ok/a3")).length).toBe(0);
@@ -172,7 +196,10 @@ describe("retrigger", () => {
 
 describe("tenancy", () => {
   it("another org's execution ids are 404 for every execution operation", async () => {
-    const flow = await createFlow({ flow_name: "mine", actions: [{ id: "w", type: "custom-action", config: { wait_for_callback: true } }] });
+    const flow = await createFlow({
+      flow_name: "mine",
+      actions: [{ id: "w", type: "custom-action", config: { wait_for_callback: true } }],
+    });
     const id = await startExec(flow.id);
     await drive(id);
     for (const [method, path] of [
@@ -185,8 +212,12 @@ describe("tenancy", () => {
       const res = await call(method, path, { org: "org-b", body: method === "POST" ? {} : undefined });
       expect(res.status, `${method} ${path}`).toBe(404);
     }
-    expect((await call("GET", `/v1/automation/executions`, { org: "org-b" })).body.results.some((e: any) => e.id === id)).toBe(false);
-    expect((await call("POST", "/v1/automation/executions", { org: "org-b", body: { flow_id: flow.id, entity_id: "x" } })).status).toBe(404);
+    expect((await call("GET", `/v1/automation/executions`, { org: "org-b" })).body.results.some((e: any) => e.id === id)).toBe(
+      false,
+    );
+    expect(
+      (await call("POST", "/v1/automation/executions", { org: "org-b", body: { flow_id: flow.id, entity_id: "x" } })).status,
+    ).toBe(404);
     expect((await getExecution(id)).execution_status).toBe("paused");
     void env;
   });

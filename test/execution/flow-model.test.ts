@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { call } from "../helpers";
-import { SINK, createFlow, createRecord, drive, getExecution, sinkRequests, sinkReset, startExec } from "../support/engine";
+import { SINK, createFlow, createRecord, drive, sinkRequests, sinkReset, startExec } from "../support/engine";
 
 beforeEach(sinkReset);
 
@@ -14,7 +14,13 @@ describe("conditions", () => {
       conditions: [
         {
           id: "c-big",
-          statements: [{ source: { origin: "trigger", attribute: "value", attributeType: "number" }, operation: "greater_than", values: ["1000"] }],
+          statements: [
+            {
+              source: { origin: "trigger", attribute: "value", attributeType: "number" },
+              operation: "greater_than",
+              values: ["1000"],
+            },
+          ],
         },
       ],
       actions: [
@@ -53,7 +59,15 @@ describe("schedules", () => {
     const rec = await createRecord("contract", { name: "C", end_date: new Date(due).toISOString() });
     const flow = await createFlow({
       flow_name: "reminder",
-      schedules: [{ id: "s1", numberOfUnits: 2, timePeriod: "days", timeRelation: "before", source: { id: "t", origin: "trigger", attribute: "end_date" } }],
+      schedules: [
+        {
+          id: "s1",
+          numberOfUnits: 2,
+          timePeriod: "days",
+          timeRelation: "before",
+          source: { id: "t", origin: "trigger", attribute: "end_date" },
+        },
+      ],
       actions: [{ id: "remind", type: "call_webhook", schedule_id: "s1", config: { url: `${SINK}/remind` } }],
     });
     const id = await startExec(flow.id, rec._id);
@@ -73,7 +87,9 @@ describe("schedules", () => {
     const now = Date.now();
     const flow = await createFlow({
       flow_name: "follow-up",
-      schedules: [{ id: "s10", numberOfUnits: 10, timePeriod: "minutes", timeRelation: "after", source: { id: "first", origin: "action" } }],
+      schedules: [
+        { id: "s10", numberOfUnits: 10, timePeriod: "minutes", timeRelation: "after", source: { id: "first", origin: "action" } },
+      ],
       actions: [
         { id: "first", type: "call_webhook", config: { url: `${SINK}/first` } },
         { id: "second", type: "call_webhook", schedule_id: "s10", config: { url: `${SINK}/second` } },
@@ -91,7 +107,15 @@ describe("schedules", () => {
     const rec = await createRecord("contract", { name: "old", end_date: "2001-01-01T00:00:00Z" });
     const flow = await createFlow({
       flow_name: "past",
-      schedules: [{ id: "s", numberOfUnits: 1, timePeriod: "days", timeRelation: "after", source: { id: "t", origin: "trigger", attribute: "end_date" } }],
+      schedules: [
+        {
+          id: "s",
+          numberOfUnits: 1,
+          timePeriod: "days",
+          timeRelation: "after",
+          source: { id: "t", origin: "trigger", attribute: "end_date" },
+        },
+      ],
       actions: [{ id: "a", type: "call_webhook", schedule_id: "s", config: { url: `${SINK}/past` } }],
     });
     const exec = await drive(await startExec(flow.id, rec._id));
@@ -102,7 +126,9 @@ describe("schedules", () => {
     const now = Date.now();
     const flow = await createFlow({
       flow_name: "cancel-schedule",
-      schedules: [{ id: "later", numberOfUnits: 1, timePeriod: "hours", timeRelation: "after", source: { id: "x", origin: "automation" } }],
+      schedules: [
+        { id: "later", numberOfUnits: 1, timePeriod: "hours", timeRelation: "after", source: { id: "x", origin: "automation" } },
+      ],
       actions: [
         { id: "wait", type: "call_webhook", schedule_id: "later", config: { url: `${SINK}/later` } },
         { id: "after", type: "call_webhook", config: { url: `${SINK}/after` } },
@@ -123,7 +149,9 @@ describe("schedules", () => {
     const now = Date.now();
     const flow = await createFlow({
       flow_name: "cancel-while-scheduled",
-      schedules: [{ id: "s", numberOfUnits: 3, timePeriod: "days", timeRelation: "after", source: { id: "x", origin: "automation" } }],
+      schedules: [
+        { id: "s", numberOfUnits: 3, timePeriod: "days", timeRelation: "after", source: { id: "x", origin: "automation" } },
+      ],
       actions: [{ id: "a", type: "call_webhook", schedule_id: "s", config: { url: `${SINK}/cancelled` } }],
     });
     const id = await startExec(flow.id);
@@ -151,7 +179,10 @@ describe("loops", () => {
           type: "call_webhook",
           loop_id: "each-item",
           allow_failure: true,
-          config: { url: `${SINK}/{% if loop.item.sku == "bad" %}status/400{% else %}item/{{ loop.item.sku }}{% endif %}`, body: { i: "{{ loop.index }}" } },
+          config: {
+            url: `${SINK}/{% if loop.item.sku == "bad" %}status/400{% else %}item/{{ loop.item.sku }}{% endif %}`,
+            body: { i: "{{ loop.index }}" },
+          },
         },
         { id: "next", type: "call_webhook", config: { url: `${SINK}/next` } },
       ],

@@ -70,13 +70,14 @@ const flowBody: AutomationFlow = {
 
 describe("@epilot/automation-client against the Worker", () => {
   it("round-trips a flow: create → search → batchGet → get → put → delete", async () => {
-    const api = client("org-epilot-client");
+    const org = `org-epilot-${crypto.randomUUID().slice(0, 8)}`;
+    const api = client(org);
 
     const created = await api.createFlow(null, flowBody);
     expect(created.status).toBe(201);
     const flow = created.data;
     expect(flow.id).toBeTruthy();
-    expect(flow).toMatchObject({ flow_name: "Handle contact form", org_id: "org-epilot-client", version: 1, enabled: true });
+    expect(flow).toMatchObject({ flow_name: "Handle contact form", org_id: org, version: 1, enabled: true });
     expect(flow.actions.every((a: { id?: string }) => typeof a.id === "string")).toBe(true);
     const id = flow.id!;
 
@@ -109,7 +110,7 @@ describe("@epilot/automation-client against the Worker", () => {
   });
 
   it("surfaces validation and auth errors as HTTP errors with the JSON error body", async () => {
-    const api = client("org-epilot-client-errors");
+    const api = client(`org-epilot-${crypto.randomUUID().slice(0, 8)}`);
     await expect(api.createFlow(null, { ...flowBody, triggers: [] })).rejects.toMatchObject({
       response: { status: 400, data: { error: { code: "VALIDATION_ERROR" } } },
     });

@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import type { ExecutionObject } from "../../src/objects/execution-object";
+import type { ExecutionObject, ExecutionSnapshot } from "../../src/objects/execution-object";
 import { call } from "../helpers";
 import type { SinkRequest } from "./sink";
 
@@ -25,7 +25,12 @@ export async function createRecord(schema: string, data: Record<string, unknown>
 }
 
 /** Starts an execution through the API (startExecution) and returns its id. */
-export async function startExec(flowId: string, entityId = "none", org = "org-a", headers: Record<string, string> = {}): Promise<string> {
+export async function startExec(
+  flowId: string,
+  entityId = "none",
+  org = "org-a",
+  headers: Record<string, string> = {},
+): Promise<string> {
   const res = await call("POST", "/v1/automation/executions", { org, body: { flow_id: flowId, entity_id: entityId }, headers });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id as string;
@@ -50,7 +55,7 @@ export async function drive(id: string, now?: number): Promise<any> {
   const clock = now ?? Date.now();
   for (let i = 0; i < 200; i++) {
     await runDurableObjectAlarm(stub);
-    const snap = await stub.snapshot();
+    const snap = (await stub.snapshot()) as unknown as ExecutionSnapshot | null;
     if (!snap || SETTLED.has(snap.state.status)) break;
     const next = await stub.nextWakeAt();
     if (next === null || next > clock) break;

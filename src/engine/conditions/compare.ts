@@ -17,7 +17,7 @@ export type Coerced = { ok: true; v: Scalar } | { ok: false; reason: string };
 
 const describe = (v: unknown): string => {
   if (v === undefined) return "missing";
-  const s = typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+  const s = typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
@@ -77,7 +77,11 @@ export function resolveKind(kind: ValueKind, actual: unknown, expected: unknown,
   if (kind !== "auto") return kind;
   const bothNumeric = toNumber(actual) !== null && toNumber(expected) !== null;
   if ((typeof actual === "number" || typeof expected === "number") && bothNumeric) return "number";
-  if ((typeof actual === "boolean" || typeof expected === "boolean") && toBoolean(actual) !== null && toBoolean(expected) !== null)
+  if (
+    (typeof actual === "boolean" || typeof expected === "boolean") &&
+    toBoolean(actual) !== null &&
+    toBoolean(expected) !== null
+  )
     return "boolean";
   if (ordering) {
     if (bothNumeric) return "number";

@@ -163,7 +163,17 @@ function numericMatch(v: number, spec: unknown[]): boolean {
     const n = toNum(spec[i + 1]);
     if (!Number.isFinite(n)) return false;
     const ok =
-      spec[i] === "<" ? v < n : spec[i] === "<=" ? v <= n : spec[i] === "=" ? v === n : spec[i] === ">" ? v > n : spec[i] === ">=" ? v >= n : false;
+      spec[i] === "<"
+        ? v < n
+        : spec[i] === "<="
+          ? v <= n
+          : spec[i] === "="
+            ? v === n
+            : spec[i] === ">"
+              ? v > n
+              : spec[i] === ">="
+                ? v >= n
+                : false;
     if (!ok) return false;
   }
   return spec.length >= 2;
@@ -192,7 +202,7 @@ export function wildcardRegex(pattern: string): RegExp {
   return re;
 }
 
-const escapeRegex = (c: string) => c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+const escapeRegex = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 function ipv4(s: string): number | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s.trim());

@@ -43,8 +43,10 @@ function validateInto(v: PatternValidator, filter: unknown, prefix: string, dept
       }
       for (const [k, sub] of Object.entries(value)) {
         const p = `${at(key)}.${k}`;
-        if (k === "operation") Array.isArray(sub) ? v.leafList(sub, p) : v.add(p, 'must be a list, e.g. ["updateEntity"]');
-        else if (k === "payload") v.object(sub, p);
+        if (k === "operation") {
+          if (Array.isArray(sub)) v.leafList(sub, p);
+          else v.add(p, 'must be a list, e.g. ["updateEntity"]');
+        } else if (k === "payload") v.object(sub, p);
         else if (k === "diff") validateDiff(v, sub, p);
         else v.add(p, `unknown key (expected ${OPERATION_KEYS.join(", ")})`);
       }
@@ -93,6 +95,7 @@ const validity = new WeakMap<object, ValidationIssue[]>();
 
 /** The filter's issues, remembered per filter object (the matcher sees the same flow many times). */
 function cachedIssues(filter: FilterConfig): ValidationIssue[] {
+  if (!isObject(filter)) return validateFilterConfig(filter);
   let issues = validity.get(filter);
   if (!issues) {
     issues = validateFilterConfig(filter);
@@ -128,7 +131,9 @@ export function matchFilterConfig(filter: FilterConfig, event: EntityOperationEv
     const first = issues[0];
     return {
       passed: false,
-      statements: [{ field: first.path, operator: "filter_config", value: null, actual_value: null, passed: false, error: first.message }],
+      statements: [
+        { field: first.path, operator: "filter_config", value: null, actual_value: null, passed: false, error: first.message },
+      ],
     };
   }
   const statements: StatementResult[] = [];
@@ -140,7 +145,9 @@ function matchInto(filter: FilterConfig, event: EntityOperationEvent, out: State
   let all = true;
   const op = isObject(filter.operation) ? filter.operation : {};
   if (Array.isArray(op.operation)) {
-    all = matchLeaf(op.operation, { found: event.operation !== undefined, value: event.operation }, "operation.operation", out) && all;
+    all =
+      matchLeaf(op.operation, { found: event.operation !== undefined, value: event.operation }, "operation.operation", out) &&
+      all;
   }
   const payloads: [unknown, string][] = [
     [op.payload, "operation.payload"],

@@ -73,14 +73,16 @@ function readBracket(path: string, start: number, out: PathSegment[]): number {
       key += path[j];
       j++;
     }
-    if (path[j] !== quote || path[j + 1] !== "]") throw new PathSyntaxError(path, `unterminated [${quote}...${quote}] at position ${start}`);
+    if (path[j] !== quote || path[j + 1] !== "]")
+      throw new PathSyntaxError(path, `unterminated [${quote}...${quote}] at position ${start}`);
     out.push(key);
     return j + 1;
   }
   const close = path.indexOf("]", start);
   if (close < 0) throw new PathSyntaxError(path, `unterminated '[' at position ${start}`);
   const inner = path.slice(start + 1, close).trim();
-  if (!/^\d+$/.test(inner)) throw new PathSyntaxError(path, `index "${inner}" is not a non-negative integer (quote keys: ['key'])`);
+  if (!/^\d+$/.test(inner))
+    throw new PathSyntaxError(path, `index "${inner}" is not a non-negative integer (quote keys: ['key'])`);
   out.push(Number(inner));
   return close;
 }

@@ -40,7 +40,7 @@ export class PatternValidator {
       } else if (isObject(sub)) {
         this.object(sub, p, depth + 1);
       } else {
-        this.add(p, "must be a list of patterns (e.g. [\"value\"]) or a nested object");
+        this.add(p, 'must be a list of patterns (e.g. ["value"]) or a nested object');
       }
     }
   }
@@ -86,7 +86,10 @@ export class PatternValidator {
       case "anything-but":
         return this.anythingBut(arg, at);
       default:
-        this.add(path, `unknown operator "${op}" (known: exists, prefix, suffix, equals-ignore-case, wildcard, numeric, cidr, anything-but)`);
+        this.add(
+          path,
+          `unknown operator "${op}" (known: exists, prefix, suffix, equals-ignore-case, wildcard, numeric, cidr, anything-but)`,
+        );
     }
   }
 
@@ -112,7 +115,8 @@ export class PatternValidator {
       const op = arg[i];
       const raw = arg[i + 1];
       const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
-      if (!(NUMERIC_OPS as readonly unknown[]).includes(op)) return this.add(`${at}.${i}`, `operator must be one of ${NUMERIC_OPS.join(" ")}`);
+      if (!(NUMERIC_OPS as readonly unknown[]).includes(op))
+        return this.add(`${at}.${i}`, `operator must be one of ${NUMERIC_OPS.join(" ")}`);
       if (!Number.isFinite(n)) return this.add(`${at}.${i + 1}`, "must be a finite number");
       if (op === "=") {
         if (arg.length !== 2) return this.add(at, '"=" cannot be combined with another bound');
@@ -138,18 +142,24 @@ export class PatternValidator {
       return;
     }
     if (!isObject(arg) || Object.keys(arg).length !== 1) {
-      return this.add(at, "must be a string, a number, a list of them, or one of {prefix}, {suffix}, {equals-ignore-case}, {wildcard}");
+      return this.add(
+        at,
+        "must be a string, a number, a list of them, or one of {prefix}, {suffix}, {equals-ignore-case}, {wildcard}",
+      );
     }
     const [op] = Object.keys(arg);
     const inner = arg[op];
-    const strings = typeof inner === "string" || (Array.isArray(inner) && inner.length > 0 && inner.every((x) => typeof x === "string"));
+    const strings =
+      typeof inner === "string" || (Array.isArray(inner) && inner.length > 0 && inner.every((x) => typeof x === "string"));
     if (op === "prefix" || op === "suffix") {
       if (typeof inner !== "string") this.add(`${at}.${op}`, "must be a single string");
     } else if (op === "equals-ignore-case") {
       if (!strings) this.add(`${at}.${op}`, "must be a string or a list of strings");
     } else if (op === "wildcard") {
       if (!strings) return this.add(`${at}.${op}`, "must be a string or a list of strings");
-      (Array.isArray(inner) ? inner : [inner]).forEach((w, i) => this.wildcard(w, Array.isArray(inner) ? `${at}.${op}.${i}` : `${at}.${op}`));
+      (Array.isArray(inner) ? inner : [inner]).forEach((w, i) =>
+        this.wildcard(w, Array.isArray(inner) ? `${at}.${op}.${i}` : `${at}.${op}`),
+      );
     } else {
       this.add(at, `unknown anything-but operator "${op}"`);
     }

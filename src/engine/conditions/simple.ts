@@ -1,6 +1,6 @@
 import type { SimpleCondition } from "../../schemas/conditions";
 import { type ValueKind, deepEqual, scalarEquals } from "./compare";
-import { applyOperator, type ValueOperator } from "./operators";
+import { VALUE_OPERATORS, applyOperator, type ValueOperator } from "./operators";
 import { type Lookup, PathSyntaxError, lookup, parsePath } from "./paths";
 import { scalarizer } from "./statements";
 import { type ConditionResult, type EvaluationContext, type StatementResult, reported } from "./types";
@@ -68,6 +68,9 @@ export function evaluateSimpleCondition(cond: SimpleCondition, ctx: EvaluationCo
 
   if (cond.operator === "changed" || cond.operator === "changed_to" || cond.operator === "changed_from") {
     return evaluateChange(cond, ctx, target, base, actual);
+  }
+  if (!(VALUE_OPERATORS as readonly string[]).includes(cond.operator)) {
+    return { ...base, actual_value: reported(actual), passed: false, error: `unknown operator "${String(cond.operator)}"` };
   }
   const expected = cond.value === undefined ? [] : Array.isArray(cond.value) ? cond.value : [cond.value];
   const outcome = applyOperator({

@@ -1,6 +1,6 @@
 import type { ActionCondition, ConditionStatement } from "../../schemas/conditions";
 import { type ValueKind, deepEqual, isEmptyValue } from "./compare";
-import { applyOperator, type ValueOperator } from "./operators";
+import { VALUE_OPERATORS, applyOperator, type ValueOperator } from "./operators";
 import { type Lookup, lookup, parsePath } from "./paths";
 import { type ConditionResult, type EvaluationContext, type StatementResult, reported } from "./types";
 
@@ -79,7 +79,8 @@ function resolveSource(source: Source, ctx: EvaluationContext): Resolved {
   const entity = ctx.entity ?? undefined;
   const schemaMismatch = !!(source.schema && entity && typeof entity._schema === "string" && entity._schema !== source.schema);
   const field = attr ?? source.schema ?? "entity";
-  if (schemaMismatch) return { field, current: MISSING, error: `the trigger entity is a "${String(entity._schema)}", not a "${source.schema}"` };
+  if (schemaMismatch)
+    return { field, current: MISSING, error: `the trigger entity is a "${String(entity._schema)}", not a "${source.schema}"` };
   if (!attr) return { field, current: { found: !!entity, value: entity } };
   let current = safeLookup(entity, attr);
   if (!current.found) current = safeLookup(ctx.trigger, attr);
@@ -146,6 +147,14 @@ export function evaluateStatement(st: ConditionStatement, ctx: EvaluationContext
     return { ...base, actual_value: actual, passed: st.operation === "entity_exists" ? exists : !exists, ...err(r.error) };
   }
 
+  if (!(VALUE_OPERATORS as readonly string[]).includes(st.operation)) {
+    return {
+      ...base,
+      actual_value: reported(r.current.value),
+      passed: false,
+      error: `unknown operation "${String(st.operation)}"`,
+    };
+  }
   let view = r.current;
   const attrOp = source.attributeOperation;
   if (attrOp && attrOp !== "all" && source.origin !== "action" && source.attribute && !r.error) {

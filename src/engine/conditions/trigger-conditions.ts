@@ -59,6 +59,10 @@ export function evaluateTriggerCondition(cond: TriggerCondition, event: unknown)
         actual !== null &&
         itemsOf(actual).some((a) => expected.some((e) => sameValue(a, e as string | number)));
       break;
+    default:
+      // A stored document that bypassed validation: never pass silently.
+      passed = false;
+      error = `unknown comparison "${String(cond.comparison)}"`;
   }
   return { ...base, actual_value: reported(actual), passed, ...(error ? { error } : {}) };
 }

@@ -16,7 +16,14 @@ function defOf(state: ExecutionState, actionId: string): { action: ActionState; 
   return { action: state.actions[index], def: state.flow.actions[index], index };
 }
 
-function closeAttempt(action: ActionState, attempt: number, iteration: number | undefined, now: number, outcome: NonNullable<ActionState["attempt_log"][number]["outcome"]>, error?: ActionState["error_output"]) {
+function closeAttempt(
+  action: ActionState,
+  attempt: number,
+  iteration: number | undefined,
+  now: number,
+  outcome: NonNullable<ActionState["attempt_log"][number]["outcome"]>,
+  error?: ActionState["error_output"],
+) {
   const entry = action.attempt_log.find((e) => e.attempt === attempt && e.iteration === iteration && e.ended_at === undefined);
   if (entry) Object.assign(entry, { ended_at: now, outcome, error });
   action.in_flight = undefined;
@@ -205,7 +212,12 @@ export function applyEvent(state: ExecutionState, event: EngineEvent, now: numbe
       succeedAction(
         found.action,
         now,
-        { ...(found.action.outputs ?? {}), resumed: true, resumed_at: new Date(now).toISOString(), payload: event.payload ?? null },
+        {
+          ...(found.action.outputs ?? {}),
+          resumed: true,
+          resumed_at: new Date(now).toISOString(),
+          payload: event.payload ?? null,
+        },
         iteration,
       );
       state.resume = undefined;

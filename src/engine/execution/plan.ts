@@ -127,7 +127,10 @@ export function plan(state: ExecutionState, now: number): Command[] {
         try {
           items = loopItems(state, loop.source_path, now);
         } catch (err) {
-          failAction(state, action, def, now, { error_code: "TEMPLATE_ERROR", error_reason: String((err as Error).message ?? err) });
+          failAction(state, action, def, now, {
+            error_code: "TEMPLATE_ERROR",
+            error_reason: String((err as Error).message ?? err),
+          });
           continue;
         }
         if (!Array.isArray(items)) {

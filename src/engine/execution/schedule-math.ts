@@ -29,20 +29,22 @@ export function addMonthsUtc(ms: number, months: number): number {
  */
 export function scheduleDueAt(schedule: ScheduleDef, state: ExecutionState): { at: number } | { error: string } {
   const { source } = schedule;
-  let base: number | null = null;
+  let base: number;
   if (source.origin === "trigger") {
     if (!source.attribute) base = state.created_at;
     else {
       const raw = lookupPath(state.entity ?? {}, source.attribute) ?? lookupPath(state.trigger_event, source.attribute);
-      base = toInstant(raw);
-      if (base === null) return { error: `The trigger has no date at "${source.attribute}" to schedule from` };
+      const at = toInstant(raw);
+      if (at === null) return { error: `The trigger has no date at "${source.attribute}" to schedule from` };
+      base = at;
     }
   } else if (source.origin === "action" || source.origin === "action_task") {
     const action = state.actions.find((a) => a.id === source.id);
     if (!action) return { error: `Schedule source action ${source.id} is not part of the flow` };
     if (source.attribute) {
-      base = toInstant(lookupPath(action.outputs ?? {}, source.attribute));
-      if (base === null) return { error: `Action ${source.id} has no date output "${source.attribute}" to schedule from` };
+      const at = toInstant(lookupPath(action.outputs ?? {}, source.attribute));
+      if (at === null) return { error: `Action ${source.id} has no date output "${source.attribute}" to schedule from` };
+      base = at;
     } else {
       if (action.execution_status !== "success" || action.updated_at === undefined) {
         return { error: `Schedule source action ${source.id} has not finished` };

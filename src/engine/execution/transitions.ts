@@ -15,7 +15,10 @@ function skipRemaining(state: ExecutionState, now: number, failedActionId: strin
   for (let i = state.cursor + 1; i < state.actions.length; i++) {
     const a = state.actions[i];
     if (!isFinal(a.execution_status)) {
-      skipAction(a, now, { message: `Skipped because action ${failedActionId} failed`, payload: { code: SKIPPED_AFTER_FAILURE } });
+      skipAction(a, now, {
+        message: `Skipped because action ${failedActionId} failed`,
+        payload: { code: SKIPPED_AFTER_FAILURE },
+      });
     }
   }
 }

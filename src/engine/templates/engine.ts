@@ -86,7 +86,7 @@ function dateFormat(this: FilterThis, value: unknown, format: unknown = "YYYY-MM
   if (nil(value)) return "";
   const t = instantOf(this, value);
   if (!t) return value;
-  if (typeof format !== "string") throw new Error("date_format needs a format string, e.g. \"MMM D, YYYY\"");
+  if (typeof format !== "string") throw new Error('date_format needs a format string, e.g. "MMM D, YYYY"');
   if (timeZone !== undefined && typeof timeZone !== "string") throw new Error("date_format's time zone must be a string");
   return formatDate(t.ms, format, timeZone);
 }
@@ -116,7 +116,11 @@ export function createEngine(): Liquid {
 
   // Liquid's `date` reads the host clock for "now"/"today"; use the engine's clock instead.
   const builtin = engine.filters.date;
-  const date = (typeof builtin === "function" ? builtin : builtin.handler) as (this: FilterThis, v: unknown, ...args: unknown[]) => unknown;
+  const date = (typeof builtin === "function" ? builtin : builtin.handler) as (
+    this: FilterThis,
+    v: unknown,
+    ...args: unknown[]
+  ) => unknown;
   engine.registerFilter("date", function (this: FilterThis, v: unknown, ...args: unknown[]) {
     const input = toValue(v);
     const value = input === "now" || input === "today" ? new Date(nowOf(this)) : v;

@@ -48,7 +48,10 @@ export function compile(source: string): Compiled {
 
 function compileUncached(source: string): Compiled {
   if (source.length > LIMITS.MAX_TEMPLATE_LENGTH) {
-    return { kind: "invalid", issue: { kind: "TEMPLATE_SYNTAX", message: `template longer than ${LIMITS.MAX_TEMPLATE_LENGTH} characters` } };
+    return {
+      kind: "invalid",
+      issue: { kind: "TEMPLATE_SYNTAX", message: `template longer than ${LIMITS.MAX_TEMPLATE_LENGTH} characters` },
+    };
   }
   let templates: Template[];
   try {
@@ -72,7 +75,12 @@ export class RenderFailure extends Error {
 export function renderCompiled(c: Compiled, scope: object, strict: boolean, nowMs: number): unknown {
   if (c.kind === "literal" || c.kind === "invalid") throw new Error("not a renderable template");
   const budget: OutputBudget = { left: LIMITS.MAX_TEMPLATE_OUTPUT_CHARS };
-  const ctx = new Context(scope, engine.options, { sync: true, strictVariables: strict, ownPropertyOnly: true }, { liquid: engine });
+  const ctx = new Context(
+    scope,
+    engine.options,
+    { sync: true, strictVariables: strict, ownPropertyOnly: true },
+    { liquid: engine },
+  );
   ctx.setRegister(NOW_REGISTER, nowMs);
   ctx.setRegister(BUDGET_REGISTER, budget);
   if (c.kind === "single") {
@@ -99,7 +107,10 @@ function issueOf(e: unknown, fallback: TemplateIssue["kind"], at?: number[]): Te
     const original = e.originalError;
     const [line, col] = e.token ? e.token.getPosition() : (at ?? []);
     const kind = e.name === "UndefinedVariableError" ? "UNDEFINED_VARIABLE" : e.name === "RenderError" ? "RENDER" : fallback;
-    const message = (original && !LiquidError.is(original) ? original.message : e.message).replace(/(, file:.*)?, line:\d+, col:\d+$/, "");
+    const message = (original && !LiquidError.is(original) ? original.message : e.message).replace(
+      /(, file:.*)?, line:\d+, col:\d+$/,
+      "",
+    );
     return { kind, message, line, col };
   }
   const [line, col] = at ?? [];

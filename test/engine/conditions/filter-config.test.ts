@@ -23,7 +23,11 @@ const ec2 = {
 
 describe("EventBridge patterns (AWS documentation cases)", () => {
   it("matches the EC2 termination example and AND-s fields", () => {
-    const p = { source: ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"], detail: { state: ["terminated"] } };
+    const p = {
+      source: ["aws.ec2"],
+      "detail-type": ["EC2 Instance State-change Notification"],
+      detail: { state: ["terminated"] },
+    };
     expect(pattern(p, ec2)).toBe(true);
     expect(pattern({ ...p, detail: { state: ["running"] } }, ec2)).toBe(false);
     expect(pattern({ ...p, source: ["aws.s3"] }, ec2)).toBe(false);
@@ -65,16 +69,51 @@ describe("EventBridge patterns (AWS documentation cases)", () => {
     ["suffix ignoring case", { service: [{ suffix: { "equals-ignore-case": "tBridge" } }] }, { service: "EventBridge" }, true],
     ["equals-ignore-case", { name: [{ "equals-ignore-case": "alice" }] }, { name: "ALICE" }, true],
     ["anything-but string", { detail: { state: [{ "anything-but": "initializing" }] } }, { detail: { state: "running" } }, true],
-    ["anything-but string excluded", { detail: { state: [{ "anything-but": "initializing" }] } }, { detail: { state: "initializing" } }, false],
+    [
+      "anything-but string excluded",
+      { detail: { state: [{ "anything-but": "initializing" }] } },
+      { detail: { state: "initializing" } },
+      false,
+    ],
     ["anything-but number", { detail: { "x-limit": [{ "anything-but": 123 }] } }, { detail: { "x-limit": 456 } }, true],
     ["anything-but number excluded", { detail: { "x-limit": [{ "anything-but": 123 }] } }, { detail: { "x-limit": 123 } }, false],
-    ["anything-but list of strings", { detail: { state: [{ "anything-but": ["stopped", "overloaded"] }] } }, { detail: { state: "overloaded" } }, false],
-    ["anything-but list of strings passes", { detail: { state: [{ "anything-but": ["stopped", "overloaded"] }] } }, { detail: { state: "running" } }, true],
-    ["anything-but list of numbers", { detail: { "x-limit": [{ "anything-but": [100, 200, 300] }] } }, { detail: { "x-limit": 200 } }, false],
-    ["anything-but prefix", { detail: { state: [{ "anything-but": { prefix: "init" } }] } }, { detail: { state: "initializing" } }, false],
-    ["anything-but prefix passes", { detail: { state: [{ "anything-but": { prefix: "init" } }] } }, { detail: { state: "running" } }, true],
+    [
+      "anything-but list of strings",
+      { detail: { state: [{ "anything-but": ["stopped", "overloaded"] }] } },
+      { detail: { state: "overloaded" } },
+      false,
+    ],
+    [
+      "anything-but list of strings passes",
+      { detail: { state: [{ "anything-but": ["stopped", "overloaded"] }] } },
+      { detail: { state: "running" } },
+      true,
+    ],
+    [
+      "anything-but list of numbers",
+      { detail: { "x-limit": [{ "anything-but": [100, 200, 300] }] } },
+      { detail: { "x-limit": 200 } },
+      false,
+    ],
+    [
+      "anything-but prefix",
+      { detail: { state: [{ "anything-but": { prefix: "init" } }] } },
+      { detail: { state: "initializing" } },
+      false,
+    ],
+    [
+      "anything-but prefix passes",
+      { detail: { state: [{ "anything-but": { prefix: "init" } }] } },
+      { detail: { state: "running" } },
+      true,
+    ],
     ["anything-but suffix", { FileName: [{ "anything-but": { suffix: ".png" } }] }, { FileName: "a.txt" }, true],
-    ["anything-but ignore case", { state: [{ "anything-but": { "equals-ignore-case": ["initializing"] } }] }, { state: "INITIALIZING" }, false],
+    [
+      "anything-but ignore case",
+      { state: [{ "anything-but": { "equals-ignore-case": ["initializing"] } }] },
+      { state: "INITIALIZING" },
+      false,
+    ],
     ["anything-but wildcard", { FilePath: [{ "anything-but": { wildcard: "*/dir/*" } }] }, { FilePath: "a/dir/b.png" }, false],
     ["anything-but needs the field", { state: [{ "anything-but": "x" }] }, {}, false],
     ["numeric range", { detail: { "c-count": [{ numeric: [">", 0, "<=", 5] }] } }, { detail: { "c-count": 5 } }, true],
@@ -82,20 +121,45 @@ describe("EventBridge patterns (AWS documentation cases)", () => {
     ["numeric range high edge", { detail: { "c-count": [{ numeric: [">", 0, "<=", 5] }] } }, { detail: { "c-count": 6 } }, false],
     ["numeric less than", { detail: { "d-count": [{ numeric: ["<", 10] }] } }, { detail: { "d-count": 9.99 } }, true],
     ["numeric equals 3.018e2", { detail: { "x-limit": [{ numeric: ["=", 3.018e2] }] } }, { detail: { "x-limit": 301.8 } }, true],
-    ["numeric only matches JSON numbers", { detail: { "c-count": [{ numeric: [">", 0] }] } }, { detail: { "c-count": "5" } }, false],
+    [
+      "numeric only matches JSON numbers",
+      { detail: { "c-count": [{ numeric: [">", 0] }] } },
+      { detail: { "c-count": "5" } },
+      false,
+    ],
     ["numeric with >=", { price: [{ numeric: [">=", "10"] }] }, { price: 10 }, true],
     ["cidr", { detail: { sourceIPAddress: [{ cidr: "10.0.0.0/24" }] } }, { detail: { sourceIPAddress: "10.0.0.255" } }, true],
     ["cidr miss", { detail: { sourceIPAddress: [{ cidr: "10.0.0.0/24" }] } }, { detail: { sourceIPAddress: "10.0.1.1" } }, false],
-    ["exists true", { detail: { state: [{ exists: true }] } }, { detail: { "instance-id": "i-abcd1111", state: "pending" } }, true],
+    [
+      "exists true",
+      { detail: { state: [{ exists: true }] } },
+      { detail: { "instance-id": "i-abcd1111", state: "pending" } },
+      true,
+    ],
     ["exists true misses", { detail: { state: [{ exists: true }] } }, { detail: { "c-count": { c1: 100 } } }, false],
-    ["exists false on absent field", { detail: { "c-count": [{ exists: false }] } }, { detail: { state: ["initializing", "running"] } }, true],
-    ["exists false: an object is not a leaf", { detail: { "c-count": [{ exists: false }] } }, { detail: { "c-count": { c1: 100 } } }, true],
+    [
+      "exists false on absent field",
+      { detail: { "c-count": [{ exists: false }] } },
+      { detail: { state: ["initializing", "running"] } },
+      true,
+    ],
+    [
+      "exists false: an object is not a leaf",
+      { detail: { "c-count": [{ exists: false }] } },
+      { detail: { "c-count": { c1: 100 } } },
+      true,
+    ],
     ["exists false on present field", { detail: { "c-count": [{ exists: false }] } }, { detail: { "c-count": 1 } }, false],
     ["exists true on null", { x: [{ exists: true }] }, { x: null }, true],
     ["exists true on an empty list", { x: [{ exists: true }] }, { x: [] }, false],
     ["wildcard", { email: [{ wildcard: "*@doe.com" }] }, { email: "j@doe.com" }, true],
     ["wildcard miss", { email: [{ wildcard: "*@doe.com" }] }, { email: "j@doe.org" }, false],
-    ["wildcard in the middle", { EventBusArn: [{ wildcard: "arn:aws:events:us-east-1:*:event-bus/*" }] }, { EventBusArn: "arn:aws:events:us-east-1:123:event-bus/default" }, true],
+    [
+      "wildcard in the middle",
+      { EventBusArn: [{ wildcard: "arn:aws:events:us-east-1:*:event-bus/*" }] },
+      { EventBusArn: "arn:aws:events:us-east-1:123:event-bus/default" },
+      true,
+    ],
     ["wildcard path with extension", { FilePath: [{ wildcard: "dir/*.png" }] }, { FilePath: "dir/a/b.png" }, true],
     ["wildcard escaped star", { v: [{ wildcard: "a\\*b" }] }, { v: "a*b" }, true],
     ["wildcard escaped star is literal", { v: [{ wildcard: "a\\*b" }] }, { v: "axxb" }, false],
@@ -127,7 +191,12 @@ describe("EventBridge patterns (AWS documentation cases)", () => {
   });
 
   it("a nested pattern over a list of objects needs one element matching all of it", () => {
-    const event = { items: [{ sku: "A", qty: 1 }, { sku: "B", qty: 5 }] };
+    const event = {
+      items: [
+        { sku: "A", qty: 1 },
+        { sku: "B", qty: 5 },
+      ],
+    };
     expect(pattern({ items: { sku: ["B"], qty: [{ numeric: [">", 2] }] } }, event)).toBe(true);
     expect(pattern({ items: { sku: ["A"], qty: [{ numeric: [">", 2] }] } }, event)).toBe(false);
   });
@@ -136,7 +205,14 @@ describe("EventBridge patterns (AWS documentation cases)", () => {
 describe("filter_config (epilot document examples)", () => {
   const update: EntityOperationEvent = {
     operation: "updateEntity",
-    entity: { _schema: "contact", email: [{ email: "new@x.com" }], first_name: "Jo", status: "placed", address: { country: "Germany" }, age: 30 },
+    entity: {
+      _schema: "contact",
+      email: [{ email: "new@x.com" }],
+      first_name: "Jo",
+      status: "placed",
+      address: { country: "Germany" },
+      age: 30,
+    },
     diff: { updated: { email: [{ email: "new@x.com" }], status: "placed" } },
     previous: { email: [{ email: "old@x.com" }], status: "open_for_acceptance" },
     activity: { type: "EntityUpdatedFromPortal" },
@@ -145,27 +221,69 @@ describe("filter_config (epilot document examples)", () => {
   it.each<[string, Record<string, unknown>, boolean]>([
     ["all update events", { operation: { operation: ["updateEntity"] } }, true],
     ["only creates", { operation: { operation: ["createEntity"] } }, false],
-    ["updates from a portal user", { operation: { operation: ["updateEntity"] }, activity: { type: ["EntityUpdatedFromPortal"] } }, true],
+    [
+      "updates from a portal user",
+      { operation: { operation: ["updateEntity"] }, activity: { type: ["EntityUpdatedFromPortal"] } },
+      true,
+    ],
     ["other activity", { activity: { type: ["DocUploadedFromPortal", "DocRemovedFromPortal"] } }, false],
     ["activity with anything-but", { activity: { type: [{ "anything-but": ["SyncEntity"] }] } }, true],
     [
       "email of a contact changed",
-      { operation: { operation: ["updateEntity"], payload: { _schema: ["contact"] }, diff: { updated: { email: [{ exists: true }] } } } },
+      {
+        operation: {
+          operation: ["updateEntity"],
+          payload: { _schema: ["contact"] },
+          diff: { updated: { email: [{ exists: true }] } },
+        },
+      },
       true,
     ],
-    ["first_name altered (not this time)", { operation: { diff: { $or: [{ "added.first_name": [{ exists: true }] }, { "updated.first_name": [{ exists: true }] }, { "deleted.first_name": [{ exists: true }] }] } } }, false],
+    [
+      "first_name altered (not this time)",
+      {
+        operation: {
+          diff: {
+            $or: [
+              { "added.first_name": [{ exists: true }] },
+              { "updated.first_name": [{ exists: true }] },
+              { "deleted.first_name": [{ exists: true }] },
+            ],
+          },
+        },
+      },
+      false,
+    ],
     [
       "status from open_for_acceptance to placed",
-      { operation: { operation: ["updateEntity"], payload: { _schema: ["contact"], status: ["placed"] }, diff: { updated: { status: ["open_for_acceptance"] } } } },
+      {
+        operation: {
+          operation: ["updateEntity"],
+          payload: { _schema: ["contact"], status: ["placed"] },
+          diff: { updated: { status: ["open_for_acceptance"] } },
+        },
+      },
       true,
     ],
-    ["status from another state", { operation: { payload: { status: ["placed"] }, diff: { updated: { status: ["draft"] } } } }, false],
-    ["nested payload and numeric", { operation: { payload: { address: { country: ["Germany"] }, age: [{ numeric: [">", 25, "<=", 35] }] } } }, true],
+    [
+      "status from another state",
+      { operation: { payload: { status: ["placed"] }, diff: { updated: { status: ["draft"] } } } },
+      false,
+    ],
+    [
+      "nested payload and numeric",
+      { operation: { payload: { address: { country: ["Germany"] }, age: [{ numeric: [">", 25, "<=", 35] }] } } },
+      true,
+    ],
     ["wrong schema", { operation: { payload: { _schema: ["contract"] } } }, false],
     ["empty filter matches everything", {}, true],
     ["top-level entity shorthand", { entity: { first_name: [{ prefix: "J" }] } }, true],
     ["top-level diff shorthand", { diff: { "updated.status": [{ exists: true }] } }, true],
-    ["top-level $or of filters", { $or: [{ operation: { operation: ["createEntity"] } }, { activity: { type: ["EntityUpdatedFromPortal"] } }] }, true],
+    [
+      "top-level $or of filters",
+      { $or: [{ operation: { operation: ["createEntity"] } }, { activity: { type: ["EntityUpdatedFromPortal"] } }] },
+      true,
+    ],
     ["top-level $or none", { $or: [{ operation: { operation: ["createEntity"] } }, { activity: { type: ["X"] } }] }, false],
   ])("%s", (_l, filter, passed) => {
     expect(validateFilterConfig(filter)).toEqual([]);
@@ -175,29 +293,55 @@ describe("filter_config (epilot document examples)", () => {
   it("first_name altered: added, updated or deleted", () => {
     const filter = {
       operation: {
-        diff: { $or: [{ "added.first_name": [{ exists: true }] }, { "updated.first_name": [{ exists: true }] }, { "deleted.first_name": [{ exists: true }] }] },
+        diff: {
+          $or: [
+            { "added.first_name": [{ exists: true }] },
+            { "updated.first_name": [{ exists: true }] },
+            { "deleted.first_name": [{ exists: true }] },
+          ],
+        },
       },
     };
     const base = { operation: "updateEntity", entity: {} };
     expect(matchFilterConfig(filter, { ...base, diff: { added: { first_name: "A" } } }).passed).toBe(true);
-    expect(matchFilterConfig(filter, { ...base, diff: { deleted: { first_name: null } }, previous: { first_name: "A" } }).passed).toBe(true);
+    expect(
+      matchFilterConfig(filter, { ...base, diff: { deleted: { first_name: null } }, previous: { first_name: "A" } }).passed,
+    ).toBe(true);
     expect(matchFilterConfig(filter, { ...base, diff: { updated: { last_name: "B" } } }).passed).toBe(false);
   });
 
   it("explains every leaf with its path and the value seen", () => {
-    const r = matchFilterConfig({ operation: { operation: ["updateEntity"], payload: { status: ["placed"] }, diff: { updated: { status: ["draft"] } } } }, update);
+    const r = matchFilterConfig(
+      { operation: { operation: ["updateEntity"], payload: { status: ["placed"] }, diff: { updated: { status: ["draft"] } } } },
+      update,
+    );
     expect(r.passed).toBe(false);
     expect(r.statements).toEqual([
       { field: "operation.operation", operator: "equals", value: ["updateEntity"], actual_value: "updateEntity", passed: true },
       { field: "operation.payload.status", operator: "equals", value: ["placed"], actual_value: "placed", passed: true },
-      { field: "operation.diff.updated.status", operator: "equals", value: ["draft"], actual_value: "open_for_acceptance", passed: false },
+      {
+        field: "operation.diff.updated.status",
+        operator: "equals",
+        value: ["draft"],
+        actual_value: "open_for_acceptance",
+        passed: false,
+      },
     ]);
+  });
+
+  it("a filter that is not an object matches nothing", () => {
+    const r = matchFilterConfig("updateEntity" as unknown as Record<string, unknown>, update);
+    expect(r).toMatchObject({ passed: false, statements: [{ error: "filter_config must be an object" }] });
   });
 
   it("an invalid filter matches nothing and says why", () => {
     const r = matchFilterConfig({ operation: { payload: { status: [{ numeric: [">>", 1] }] } } }, update);
     expect(r.passed).toBe(false);
-    expect(r.statements[0]).toMatchObject({ field: "operation.payload.status.0.numeric.0", passed: false, error: expect.stringMatching(/operator/) });
+    expect(r.statements[0]).toMatchObject({
+      field: "operation.payload.status.0.numeric.0",
+      passed: false,
+      error: expect.stringMatching(/operator/),
+    });
   });
 });
 
@@ -221,16 +365,41 @@ describe("validateFilterConfig", () => {
     ["numeric not a number", { entity: { a: [{ numeric: [">", "ten"] }] } }, "entity.a.0.numeric.1", /finite number/],
     ["numeric two lower bounds", { entity: { a: [{ numeric: [">", 1, ">=", 2] }] } }, "entity.a.0.numeric", /one lower bound/],
     ["numeric empty range", { entity: { a: [{ numeric: [">", 5, "<", 1] }] } }, "entity.a.0.numeric", /below the upper/],
-    ["numeric = with another bound", { entity: { a: [{ numeric: ["=", 5, "<", 10] }] } }, "entity.a.0.numeric", /cannot be combined/],
+    [
+      "numeric = with another bound",
+      { entity: { a: [{ numeric: ["=", 5, "<", 10] }] } },
+      "entity.a.0.numeric",
+      /cannot be combined/,
+    ],
     ["wildcard with **", { entity: { a: [{ wildcard: "a**b" }] } }, "entity.a.0.wildcard", /consecutive wildcard/],
     ["wildcard dangling escape", { entity: { a: [{ wildcard: "a\\" }] } }, "entity.a.0.wildcard", /unfinished escape/],
-    ["anything-but mixed list", { entity: { a: [{ "anything-but": ["a", 1] }] } }, "entity.a.0.anything-but", /only strings or only numbers/],
+    [
+      "anything-but mixed list",
+      { entity: { a: [{ "anything-but": ["a", 1] }] } },
+      "entity.a.0.anything-but",
+      /only strings or only numbers/,
+    ],
     ["anything-but empty list", { entity: { a: [{ "anything-but": [] }] } }, "entity.a.0.anything-but", /must not be empty/],
-    ["anything-but prefix list", { entity: { a: [{ "anything-but": { prefix: ["a", "b"] } }] } }, "entity.a.0.anything-but.prefix", /single string/],
-    ["anything-but unknown", { entity: { a: [{ "anything-but": { numeric: [">", 1] } }] } }, "entity.a.0.anything-but", /unknown anything-but/],
+    [
+      "anything-but prefix list",
+      { entity: { a: [{ "anything-but": { prefix: ["a", "b"] } }] } },
+      "entity.a.0.anything-but.prefix",
+      /single string/,
+    ],
+    [
+      "anything-but unknown",
+      { entity: { a: [{ "anything-but": { numeric: [">", 1] } }] } },
+      "entity.a.0.anything-but",
+      /unknown anything-but/,
+    ],
     ["cidr invalid", { entity: { a: [{ cidr: "10.0.0.300/8" }] } }, "entity.a.0.cidr", /CIDR/],
     ["$or empty", { entity: { $or: [] } }, "entity.$or", /non-empty array/],
-    ["diff key outside added/updated/deleted", { diff: { changed: { a: [{ exists: true }] } } }, "diff.changed", /added, updated or deleted/],
+    [
+      "diff key outside added/updated/deleted",
+      { diff: { changed: { a: [{ exists: true }] } } },
+      "diff.changed",
+      /added, updated or deleted/,
+    ],
     ["activity without type", { activity: { kind: ["x"] } }, "activity.kind", /expected type/],
     ["top-level $or not a list", { $or: {} }, "$or", /non-empty list/],
     ["infinite number", { entity: { a: [Number.POSITIVE_INFINITY] } }, "entity.a.0", /finite/],

@@ -97,7 +97,11 @@ describe("Coherence conditions", () => {
 
 describe("changed, changed_to, changed_from", () => {
   it("uses the diff to know what changed and previous for the old value", () => {
-    expect(run({ field: "stage", operator: "changed" })).toMatchObject({ passed: true, actual_value: "proposal", previous_value: "lead" });
+    expect(run({ field: "stage", operator: "changed" })).toMatchObject({
+      passed: true,
+      actual_value: "proposal",
+      previous_value: "lead",
+    });
     expect(run({ field: "stage", operator: "changed_to", value: "proposal" }).passed).toBe(true);
     expect(run({ field: "stage", operator: "changed_to", value: "won" }).passed).toBe(false);
     expect(run({ field: "stage", operator: "changed_from", value: "lead" }).passed).toBe(true);
@@ -124,7 +128,10 @@ describe("changed, changed_to, changed_from", () => {
 
   it("added and deleted attributes changed; a create without previous values changed what it added", () => {
     const created: EvaluationContext = { entity: { stage: "lead" }, diff: { added: { stage: "lead" } } };
-    expect(run({ field: "stage", operator: "changed_to", value: "lead" }, created)).toMatchObject({ passed: true, previous_value: null });
+    expect(run({ field: "stage", operator: "changed_to", value: "lead" }, created)).toMatchObject({
+      passed: true,
+      previous_value: null,
+    });
     const deleted: EvaluationContext = { entity: {}, previous: { stage: "lead" }, diff: { deleted: { stage: null } } };
     expect(run({ field: "stage", operator: "changed_from", value: "lead" }, deleted).passed).toBe(true);
     expect(run({ field: "stage", operator: "changed_to", value: null }, deleted).passed).toBe(true);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { evaluateActionCondition, evaluateFlowCondition, evaluateStatement, type EvaluationContext } from "../../../src/engine/conditions";
+import {
+  evaluateActionCondition,
+  evaluateFlowCondition,
+  evaluateStatement,
+  type EvaluationContext,
+} from "../../../src/engine/conditions";
 import type { ConditionStatement } from "../../../src/schemas/conditions";
 
 type Source = NonNullable<ConditionStatement["source"]>;
@@ -12,7 +17,14 @@ function check(actual: unknown, operation: ConditionStatement["operation"], valu
   return evaluateStatement({ operation, values, source: { origin: "trigger", attribute: "x", ...source } }, { entity });
 }
 
-type Row = [label: string, type: Source["attributeType"] | undefined, actual: unknown, op: ConditionStatement["operation"], values: string[], passed: boolean];
+type Row = [
+  label: string,
+  type: Source["attributeType"] | undefined,
+  actual: unknown,
+  op: ConditionStatement["operation"],
+  values: string[],
+  passed: boolean,
+];
 
 const rows: Row[] = [
   // text: equality is exact (case-sensitive) after trimming; search operators ignore case
@@ -177,8 +189,12 @@ describe("attributeOperation: added / updated / deleted", () => {
     previous: { status: "a", tags: ["a", "b"], phone: "123" },
     diff: { updated: { status: "b", tags: ["a", "c"] }, deleted: { phone: null } },
   };
-  const stmt = (attribute: string, attributeOperation: Source["attributeOperation"], operation: ConditionStatement["operation"], values: string[] = []) =>
-    evaluateStatement({ operation, values, source: { attribute, attributeOperation, attributeType: "string" } }, base);
+  const stmt = (
+    attribute: string,
+    attributeOperation: Source["attributeOperation"],
+    operation: ConditionStatement["operation"],
+    values: string[] = [],
+  ) => evaluateStatement({ operation, values, source: { attribute, attributeOperation, attributeType: "string" } }, base);
 
   it("updated looks at the new value of an attribute the event updated", () => {
     const r = stmt("status", "updated", "equals", ["b"]);
@@ -200,13 +216,22 @@ describe("attributeOperation: added / updated / deleted", () => {
   });
   it("without a diff, previous is the full prior snapshot", () => {
     const ctx: EvaluationContext = { entity: { email: "x@y.z", name: "n" }, previous: { name: "n" } };
-    const added = evaluateStatement({ operation: "is_not_empty", source: { attribute: "email", attributeOperation: "added" } }, ctx);
+    const added = evaluateStatement(
+      { operation: "is_not_empty", source: { attribute: "email", attributeOperation: "added" } },
+      ctx,
+    );
     expect(added.passed).toBe(true);
-    const name = evaluateStatement({ operation: "is_not_empty", source: { attribute: "name", attributeOperation: "updated" } }, ctx);
+    const name = evaluateStatement(
+      { operation: "is_not_empty", source: { attribute: "name", attributeOperation: "updated" } },
+      ctx,
+    );
     expect(name.passed).toBe(false);
   });
   it("without previous values or a diff nothing changed", () => {
-    const r = evaluateStatement({ operation: "is_not_empty", source: { attribute: "x", attributeOperation: "added" } }, { entity: { x: 1 } });
+    const r = evaluateStatement(
+      { operation: "is_not_empty", source: { attribute: "x", attributeOperation: "added" } },
+      { entity: { x: 1 } },
+    );
     expect(r.passed).toBe(false);
   });
 });
@@ -217,7 +242,8 @@ describe("sources", () => {
     trigger: { operation: "updateEntity", body: { amount: "12" } },
     actions: { a1: { outputs: { status: 200, body: { id: "x" } }, execution_status: "success" }, empty: { outputs: {} } },
   };
-  const run = (source: Source, operation: ConditionStatement["operation"], values: string[] = []) => evaluateStatement({ source, operation, values }, ctx);
+  const run = (source: Source, operation: ConditionStatement["operation"], values: string[] = []) =>
+    evaluateStatement({ source, operation, values }, ctx);
 
   it("reads dotted and indexed attributes of the entity", () => {
     expect(run({ attribute: "address.city" }, "equals", ["Berlin"]).passed).toBe(true);
@@ -289,11 +315,28 @@ describe("ActionCondition", () => {
     expect(r.passed).toBe(false);
     expect(r.statements.map((s) => s.passed)).toEqual([false, true]);
   });
+  it("an unknown operation from a stored document fails with the reason", () => {
+    const stored = { operation: "matches", values: ["1"], source: { attribute: "a" } } as unknown as ConditionStatement;
+    expect(evaluateActionCondition({ statements: [stored] }, ctx)).toEqual({
+      passed: false,
+      statements: [
+        { field: "a", operator: "matches", value: ["1"], actual_value: "1", passed: false, error: 'unknown operation "matches"' },
+      ],
+    });
+    const simple = { field: "a", operator: "matches", value: "1" } as unknown as Parameters<typeof evaluateFlowCondition>[0];
+    expect(evaluateFlowCondition(simple, ctx).statements[0]).toMatchObject({
+      passed: false,
+      error: 'unknown operator "matches"',
+    });
+  });
+
   it("a condition without statements passes", () => {
     expect(evaluateActionCondition({ id: "c" }, ctx)).toEqual({ passed: true, statements: [] });
   });
   it("evaluateFlowCondition takes either vocabulary", () => {
     expect(evaluateFlowCondition({ field: "a", operator: "equals", value: "1" }, ctx).passed).toBe(true);
-    expect(evaluateFlowCondition({ statements: [{ operation: "equals", values: ["3"], source: { attribute: "a" } }] }, ctx).passed).toBe(false);
+    expect(
+      evaluateFlowCondition({ statements: [{ operation: "equals", values: ["3"], source: { attribute: "a" } }] }, ctx).passed,
+    ).toBe(false);
   });
 });

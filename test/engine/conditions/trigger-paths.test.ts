@@ -73,7 +73,11 @@ describe("TriggerCondition", () => {
     ["equals number vs numeric text", { source: "amount", comparison: "equals", value: "5.0" }, true],
     ["equals numeric text vs number", { source: "count_text", comparison: "equals", value: 7 }, true],
     ["equals on a list matches an item", { source: "emails", comparison: "equals", value: "b@x.com" }, true],
-    ["equals with a list value is any_of", { source: "operation", comparison: "equals", value: ["createEntity", "updateEntity"] }, true],
+    [
+      "equals with a list value is any_of",
+      { source: "operation", comparison: "equals", value: ["createEntity", "updateEntity"] },
+      true,
+    ],
     ["any_of", { source: "items[1].sku", comparison: "any_of", value: ["B-2", "C-3"] }, true],
     ["any_of numbers", { source: "amount", comparison: "any_of", value: [1, 5] }, true],
     ["any_of miss", { source: "items[0].sku", comparison: "any_of", value: ["B-2"] }, false],
@@ -111,8 +115,16 @@ describe("TriggerCondition", () => {
   });
 
   it("reports bad paths and missing values instead of throwing", () => {
-    expect(evaluateTriggerCondition({ source: "a[", comparison: "is_empty" }, event)).toMatchObject({ passed: false, error: expect.stringMatching(/Invalid path/) });
-    expect(evaluateTriggerCondition({ source: "operation", comparison: "equals" }, event)).toMatchObject({ passed: false, error: expect.stringMatching(/needs a value/) });
+    expect(evaluateTriggerCondition({ source: "a[", comparison: "is_empty" }, event)).toMatchObject({
+      passed: false,
+      error: expect.stringMatching(/Invalid path/),
+    });
+    expect(evaluateTriggerCondition({ source: "operation", comparison: "equals" }, event)).toMatchObject({
+      passed: false,
+      error: expect.stringMatching(/needs a value/),
+    });
     expect(evaluateTriggerCondition({ source: "x", comparison: "is_empty" }, null).passed).toBe(true);
+    const stored = { source: "operation", comparison: "like", value: "x" } as unknown as TriggerCondition;
+    expect(evaluateTriggerCondition(stored, event)).toMatchObject({ passed: false, error: 'unknown comparison "like"' });
   });
 });

@@ -1,0 +1,113 @@
+import type { TriggerEvent } from "../schemas/events";
+import type { FilterConfig, TriggerCondition } from "../schemas/conditions";
+import { evaluateTriggerConditions, matchFilterConfig } from "./conditions";
+
+/** The parts of a flow the matcher reads. */
+export interface MatchableFlow {
+  id: string;
+  enabled?: boolean;
+  triggers: { id: string; type: string; configuration?: Record<string, unknown> }[];
+  trigger_conditions?: TriggerCondition[];
+}
+
+export interface MatchResult {
+  matched: boolean;
+  trigger_id?: string;
+  reason?: string;
+}
+
+const RECORD_TRIGGER_BY_OPERATION = {
+  createEntity: "record.created",
+  updateEntity: "record.updated",
+  deleteEntity: "record.deleted",
+} as const;
+
+/** Which trigger types and source keys can match an event (the D1 index lookup), or the one flow it targets. */
+export function candidateLookup(event: TriggerEvent): { flowId: string } | { types: string[]; keys: string[] } {
+  switch (event.type) {
+    case "webhook":
+    case "schedule":
+      return { flowId: event.flow_id };
+    case "entity_operation": {
+      const types = ["entity_operation", RECORD_TRIGGER_BY_OPERATION[event.operation]];
+      if (event.operation === "updateEntity") types.push("field.changed");
+      return { types, keys: [event.schema] };
+    }
+    case "event":
+      return { types: ["event"], keys: [event.event_name] };
+    case "api_submission":
+      return { types: ["api_submission"], keys: event.source_id ? [event.source_id] : [] };
+  }
+}
+
+function changedFields(event: Extract<TriggerEvent, { type: "entity_operation" }>): Set<string> {
+  return new Set([...Object.keys(event.diff.added), ...Object.keys(event.diff.updated), ...Object.keys(event.diff.deleted)]);
+}
+
+/** Does one trigger of the flow fire for this event? (Trigger conditions are checked by matchFlow.) */
+function triggerFires(trigger: MatchableFlow["triggers"][number], event: TriggerEvent): boolean {
+  const cfg = trigger.configuration ?? {};
+  switch (event.type) {
+    case "webhook":
+    case "schedule":
+      return trigger.id === event.trigger_id && trigger.type === event.type;
+    case "event":
+      return trigger.type === "event" && cfg.event_name === event.event_name;
+    case "api_submission":
+      return trigger.type === "api_submission" && (!cfg.source_id || cfg.source_id === event.source_id);
+    case "entity_operation": {
+      if (trigger.type === "entity_operation") {
+        if (cfg.schema && cfg.schema !== event.schema) return false;
+        const ops = cfg.operations as string[] | undefined;
+        if (ops?.length && !ops.includes(event.operation)) return false;
+        if (cfg.filter_config) {
+          const result = matchFilterConfig(cfg.filter_config as FilterConfig, {
+            operation: event.operation,
+            entity: event.entity ?? {},
+            diff: event.diff,
+            previous: event.previous,
+          });
+          if (!result.passed) return false;
+        }
+        return true;
+      }
+      if (cfg.module !== event.schema) return false;
+      if (trigger.type === "field.changed")
+        return event.operation === "updateEntity" && changedFields(event).has(String(cfg.field));
+      return trigger.type === RECORD_TRIGGER_BY_OPERATION[event.operation];
+    }
+  }
+}
+
+/** The trigger event as an execution sees it (`trigger.*` in templates and conditions). */
+export function executionTriggerEvent(event: TriggerEvent): Record<string, unknown> {
+  if (event.type === "entity_operation") {
+    return {
+      type: "entity_operation",
+      org_id: event.org_id,
+      entity_id: event.entity_id,
+      activity_id: event.id,
+      operation_type: event.operation,
+      schema: event.schema,
+      entity: event.entity,
+      diff: event.diff,
+      previous: event.previous,
+      actor: event.actor,
+      event_id: event.id,
+      at: event.at,
+    };
+  }
+  return { ...event, event_id: event.id };
+}
+
+/** Whether the flow runs for the event: enabled, one trigger fires, and every trigger condition holds. */
+export function matchFlow(flow: MatchableFlow, event: TriggerEvent): MatchResult {
+  if (flow.enabled === false) return { matched: false, reason: "flow disabled" };
+  const trigger = flow.triggers.find((t) => triggerFires(t, event));
+  if (!trigger) return { matched: false, reason: "no trigger matches" };
+  if (flow.trigger_conditions?.length) {
+    const result = evaluateTriggerConditions(flow.trigger_conditions, executionTriggerEvent(event));
+    if (!result.passed) return { matched: false, trigger_id: trigger.id, reason: "trigger conditions not met" };
+  }
+  return { matched: true, trigger_id: trigger.id };
+}

@@ -1,0 +1,123 @@
+import { candidateLookup, executionTriggerEvent, matchFlow } from "../engine/trigger-match";
+import type { Env } from "../env";
+import { LIMITS } from "../lib/limits";
+import { TriggerEventSchema, type TriggerEvent } from "../schemas/events";
+import type { AutomationFlow } from "../schemas/flow";
+import { startExecution } from "../services/executions";
+import { countActiveExecutions } from "../store/executions";
+import { getFlow, getFlowsByIds } from "../store/flows";
+import { recordDeadLetter, recordQueueFailure } from "../store/queue-failures";
+import { candidateFlowIds } from "../store/trigger-index";
+
+export const EVENTS_QUEUE = "automation-events";
+export const EVENTS_DLQ = "automation-events-dlq";
+
+export interface EventOutcome {
+  event_id: string;
+  started: string[];
+  skipped: { flow_id: string; reason: string }[];
+}
+
+const messageKey = (body: unknown, fallback: string): string =>
+  typeof (body as { id?: unknown })?.id === "string" ? (body as { id: string }).id : fallback;
+const orgOf = (body: unknown): string | null =>
+  typeof (body as { org_id?: unknown })?.org_id === "string" ? (body as { org_id: string }).org_id : null;
+
+async function candidateFlows(env: Env, event: TriggerEvent): Promise<AutomationFlow[]> {
+  const lookup = candidateLookup(event);
+  if ("flowId" in lookup) {
+    const flow = await getFlow(env.DB, event.org_id, lookup.flowId);
+    return flow ? [flow] : [];
+  }
+  const ids = await candidateFlowIds(env.DB, event.org_id, lookup.types, lookup.keys);
+  return getFlowsByIds(env.DB, event.org_id, ids);
+}
+
+/**
+ * One event → one execution per matching enabled flow. Execution ids derive from (event id, flow id),
+ * so processing the same event again (a redelivery, a retried batch) starts nothing new.
+ */
+export async function processEvent(env: Env, event: TriggerEvent): Promise<EventOutcome> {
+  const outcome: EventOutcome = { event_id: event.id, started: [], skipped: [] };
+  if (event.depth > LIMITS.MAX_CHAIN_DEPTH) {
+    outcome.skipped.push({ flow_id: "*", reason: `chain depth ${event.depth} exceeds ${LIMITS.MAX_CHAIN_DEPTH}` });
+    return outcome;
+  }
+  const flows = await candidateFlows(env, event);
+  const triggerEvent = executionTriggerEvent(event);
+  const entityId =
+    event.type === "entity_operation"
+      ? event.entity_id
+      : event.type === "event" || event.type === "api_submission"
+        ? (event.entity_id ?? undefined)
+        : undefined;
+  const entity = event.type === "entity_operation" ? event.entity : undefined;
+  await Promise.all(
+    flows.map(async (flow) => {
+      const match = matchFlow(flow, event);
+      if (!match.matched) {
+        outcome.skipped.push({ flow_id: flow.id, reason: match.reason ?? "no match" });
+        return;
+      }
+      if (flow.concurrency_limit && (await countActiveExecutions(env.DB, event.org_id, flow.id)) >= flow.concurrency_limit) {
+        outcome.skipped.push({ flow_id: flow.id, reason: `concurrency limit ${flow.concurrency_limit} reached` });
+        return;
+      }
+      const res = await startExecution(env, {
+        orgId: event.org_id,
+        flow,
+        entityId: entityId ?? undefined,
+        entity,
+        triggerEvent: { ...triggerEvent, trigger_id: match.trigger_id },
+        depth: event.depth,
+        dedupeKey: `event:${event.id}`,
+      });
+      outcome.started.push(res.id);
+    }),
+  );
+  return outcome;
+}
+
+/**
+ * The events queue consumer. A message is acknowledged only after its executions exist; a failure is
+ * recorded and retried (ending in the dead-letter queue after max_retries). A message that can never
+ * be processed (invalid) is recorded as dead at once.
+ */
+export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const msg of batch.messages) {
+    const key = messageKey(msg.body, msg.id);
+    const parsed = TriggerEventSchema.safeParse(msg.body);
+    if (!parsed.success) {
+      const reason = `Invalid event: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+      await recordQueueFailure(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.attempts, reason);
+      await recordDeadLetter(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.body, msg.attempts, reason);
+      msg.ack();
+      continue;
+    }
+    try {
+      await processEvent(env, parsed.data);
+      msg.ack();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      await recordQueueFailure(env.DB, EVENTS_QUEUE, key, parsed.data.org_id, msg.attempts, reason).catch(() => undefined);
+      msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+    }
+  }
+}
+
+/** Dead-letter consumers: record each message that gave up, with the last error seen for it. */
+export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env, sourceQueue: string): Promise<void> {
+  for (const msg of batch.messages) {
+    const key = messageKey(msg.body, msg.id);
+    await recordDeadLetter(
+      env.DB,
+      sourceQueue,
+      key,
+      orgOf(msg.body),
+      msg.body,
+      msg.attempts,
+      "Gave up after the queue's max_retries",
+    );
+    msg.ack();
+  }
+}

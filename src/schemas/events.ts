@@ -1,0 +1,77 @@
+import { z } from "zod";
+
+/**
+ * Messages of the `events` queue: one per inbound trigger. Every event has an id; an execution's id is
+ * derived from (event id, flow id), so a redelivered message starts nothing twice.
+ */
+const base = {
+  id: z.string().min(1).max(300),
+  org_id: z.string().min(1).max(64),
+  at: z.string(),
+  /** Position in a chain of automations causing events (an automation's record write is depth + 1). */
+  depth: z.number().int().min(0).default(0),
+};
+
+const json = z.record(z.string(), z.unknown());
+
+export const EntityOperationEventSchema = z.object({
+  ...base,
+  type: z.literal("entity_operation"),
+  operation: z.enum(["createEntity", "updateEntity", "deleteEntity"]),
+  schema: z.string(),
+  entity_id: z.string(),
+  /** The record after the write (before it, for a delete). */
+  entity: json.nullable(),
+  diff: z.object({ added: json, updated: json, deleted: json }),
+  previous: json,
+  actor: z.string().optional(),
+});
+
+export const WebhookEventSchema = z.object({
+  ...base,
+  type: z.literal("webhook"),
+  flow_id: z.string(),
+  trigger_id: z.string(),
+  path: z.string(),
+  body: z.unknown(),
+  query: z.record(z.string(), z.string()),
+  headers: z.record(z.string(), z.string()),
+  content_type: z.string().optional(),
+});
+
+export const ScheduleEventSchema = z.object({
+  ...base,
+  type: z.literal("schedule"),
+  flow_id: z.string(),
+  trigger_id: z.string(),
+  scheduled_at: z.string(),
+  cron: z.string(),
+  timezone: z.string().optional(),
+});
+
+export const NamedEventSchema = z.object({
+  ...base,
+  type: z.literal("event"),
+  event_name: z.string(),
+  payload: json,
+  entity_id: z.string().nullable().optional(),
+  source: json.optional(),
+});
+
+export const ApiSubmissionEventSchema = z.object({
+  ...base,
+  type: z.literal("api_submission"),
+  source_id: z.string().optional(),
+  payload: json,
+  entity_id: z.string().optional(),
+});
+
+export const TriggerEventSchema = z.discriminatedUnion("type", [
+  EntityOperationEventSchema,
+  WebhookEventSchema,
+  ScheduleEventSchema,
+  NamedEventSchema,
+  ApiSubmissionEventSchema,
+]);
+export type TriggerEvent = z.infer<typeof TriggerEventSchema>;
+export type EntityOperationEvent = z.infer<typeof EntityOperationEventSchema>;
