@@ -9,6 +9,7 @@ import { apiKeysRouter } from "./api/api-keys";
 import { expressionsRouter } from "./api/expressions";
 import { executionsRouter } from "./api/executions";
 import { runsRouter } from "./api/runs";
+import { manualRunsRouter } from "./api/manual-runs";
 import { flowsRouter } from "./api/flows";
 import { recordsRouter } from "./api/records";
 import { authenticate } from "./api/auth";
@@ -83,6 +84,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", recordsRouter);
   app.route("/", executionsRouter);
   app.route("/", runsRouter);
+  app.route("/", manualRunsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "BearerAuth", {
     type: "http",

@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { validateFilterConfig } from "../engine/conditions";
 import { validateTemplates } from "../engine/templates";
 import { AppError, type ErrorDetail } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -81,6 +82,18 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
         path: `triggers.${i}.configuration.secret`,
         location: "json",
         message: "A webhook trigger needs a secret unless allow_unsigned is true",
+      });
+    }
+  });
+  // An entity_operation filter that can never match is a 400 now, not a silent no-op at run time.
+  doc.triggers.forEach((t, i) => {
+    if (t.type !== "entity_operation" || t.configuration.filter_config === undefined) return;
+    for (const issue of validateFilterConfig(t.configuration.filter_config)) {
+      problems.push({
+        path: `triggers.${i}.configuration.filter_config${issue.path ? `.${issue.path}` : ""}`,
+        location: "json",
+        message: issue.message,
+        code: "invalid_filter",
       });
     }
   });

@@ -66,6 +66,7 @@ function triggerFires(trigger: MatchableFlow["triggers"][number], event: Trigger
             entity: event.entity ?? {},
             diff: event.diff,
             previous: event.previous,
+            activity: { type: event.activity_type ?? event.operation },
           });
           if (!result.passed) return false;
         }

@@ -1,5 +1,264 @@
 import { DurableObject } from "cloudflare:workers";
+import { dueFire, earliestFire, nextFireAfter, sameTriggerSet, scheduleEventId, scheduleTriggersOf } from "../engine/cron";
+import type { ScheduleTriggerSpec } from "../engine/cron";
 import type { Env } from "../env";
+import { isoNow } from "../lib/time";
+import type { TriggerEvent } from "../schemas/events";
+import { getFlow } from "../store/flows";
 
-/** One object per flow with a cron trigger: holds its next fire time and fires it from its alarm. */
-export class FlowScheduleObject extends DurableObject<Env> {}
+export type ScheduleEvent = Extract<TriggerEvent, { type: "schedule" }>;
+
+export interface ScheduleTriggerStatus extends ScheduleTriggerSpec {
+  /** Next fire on the object's clock (ISO), null when the expression never fires again. */
+  next_fire_at: string | null;
+  last_fired_at: string | null;
+  last_event_id: string | null;
+}
+
+export interface ScheduleStatus {
+  org_id: string | null;
+  flow_id: string | null;
+  triggers: ScheduleTriggerStatus[];
+  /** The armed alarm in real time (ms), or null. */
+  alarm_at: number | null;
+}
+
+/** What one alarm invocation did (kept in memory for tests and logs). */
+export interface AlarmOutcome {
+  fired: { trigger_id: string; event_id: string; scheduled_at: string; skipped: number }[];
+  cleared?: "flow deleted" | "flow disabled" | "no schedule triggers";
+  resynced?: boolean;
+}
+
+interface TriggerRow extends Record<string, SqlStorageValue> {
+  trigger_id: string;
+  cron: string;
+  timezone: string | null;
+  next_fire_at: number | null;
+  last_fired_at: number | null;
+  last_event_id: string | null;
+}
+
+const specOf = (r: TriggerRow): ScheduleTriggerSpec => ({
+  trigger_id: r.trigger_id,
+  cron: r.cron,
+  ...(r.timezone !== null ? { timezone: r.timezone } : {}),
+});
+const iso = (ms: number | null) => (ms === null ? null : isoNow(ms));
+
+/**
+ * One object per flow with schedule triggers (`idFromName(flow_id)`): stores each trigger's next fire
+ * and keeps ONE alarm on the earliest. On alarm it enqueues one schedule event per due trigger (fired
+ * once for the most recent due instant when late), then re-arms. The cron arithmetic is engine/cron.ts.
+ *
+ * Storage (SQLite): `schedule_flow` (one row: org_id, flow_id) and `schedule_triggers` (trigger_id,
+ * cron, timezone, next_fire_at ms, last_fired_at ms, last_event_id). A cleared object deletes everything.
+ */
+export class FlowScheduleObject extends DurableObject<Env> {
+  /** The scheduler's clock (ms). Tests replace it to move time; fires are computed against it. */
+  clock: () => number = () => Date.now();
+  /** The last alarm's outcome (for tests and logs). */
+  lastAlarm: AlarmOutcome | null = null;
+  private migrated = false;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  // ---- RPC ---------------------------------------------------------------------------------
+
+  /**
+   * Replaces the flow's schedule triggers. Disabled or without schedule triggers: clears everything.
+   * A trigger kept unchanged (same id, cron, zone) keeps its next fire unless that is already past;
+   * any other next fire is computed from now, so a fire missed while disabled is never replayed.
+   */
+  async sync(orgId: string, flowId: string, triggers: ScheduleTriggerSpec[], enabled: boolean): Promise<ScheduleStatus> {
+    return this.serial(async () => {
+      if (!enabled || triggers.length === 0) await this.wipe();
+      else await this.replace(orgId, flowId, triggers);
+      return this.readStatus();
+    });
+  }
+
+  /** Clears the schedule (the flow was deleted or disabled). */
+  async clear(): Promise<void> {
+    await this.serial(() => this.wipe());
+  }
+
+  async status(): Promise<ScheduleStatus> {
+    return this.serial(() => this.readStatus());
+  }
+
+  /**
+   * Reconciliation: with `expected` (the flow's triggers in D1), a different stored set is replaced;
+   * otherwise a schedule with a next fire but no alarm is re-armed. Returns whether it fixed something.
+   */
+  async ensureArmed(expected?: { org_id: string; flow_id: string; triggers: ScheduleTriggerSpec[] }): Promise<boolean> {
+    return this.serial(async () => {
+      const rows = this.rows();
+      if (expected) {
+        const meta = this.meta();
+        const differs = !sameTriggerSet(rows.map(specOf), expected.triggers) || meta?.org_id !== expected.org_id;
+        if (differs) {
+          if (expected.triggers.length === 0) await this.wipe();
+          else await this.replace(expected.org_id, expected.flow_id, expected.triggers);
+          return true;
+        }
+      }
+      if (earliestFire(rows.map((r) => r.next_fire_at)) === null) return false;
+      if ((await this.ctx.storage.getAlarm()) !== null) return false;
+      await this.syncAlarm();
+      return true;
+    });
+  }
+
+  // ---- alarm ------------------------------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    await this.serial(() => this.onAlarm());
+  }
+
+  private async onAlarm(): Promise<void> {
+    const now = this.clock();
+    const meta = this.meta();
+    const outcome: AlarmOutcome = { fired: [] };
+    this.lastAlarm = outcome;
+    if (!meta || this.rows().length === 0) {
+      await this.wipe();
+      outcome.cleared = "no schedule triggers";
+      return;
+    }
+    if (!this.rows().some((r) => r.next_fire_at !== null && r.next_fire_at <= now)) {
+      await this.syncAlarm(); // woke early (or a moved clock): just re-arm
+      return;
+    }
+    // D1 is the truth: the circuit breaker disables flows without telling this object, and an API sync may
+    // have failed. A disabled or deleted flow clears the schedule; a changed trigger set is adopted first.
+    const flow = await getFlow(this.env.DB, meta.org_id, meta.flow_id);
+    if (!flow || !flow.enabled) {
+      await this.wipe();
+      outcome.cleared = flow ? "flow disabled" : "flow deleted";
+      return;
+    }
+    const desired = scheduleTriggersOf(flow);
+    if (!sameTriggerSet(this.rows().map(specOf), desired)) {
+      outcome.resynced = true;
+      if (desired.length === 0) {
+        await this.wipe();
+        outcome.cleared = "no schedule triggers";
+        return;
+      }
+      await this.replace(meta.org_id, meta.flow_id, desired, now);
+    }
+    for (const row of this.rows()) {
+      if (row.next_fire_at === null) continue;
+      const spec = specOf(row);
+      const due = dueFire(spec, row.next_fire_at, now);
+      if (!due) continue;
+      const event: ScheduleEvent = {
+        id: scheduleEventId(meta.flow_id, row.trigger_id, due.instant),
+        org_id: meta.org_id,
+        at: isoNow(now),
+        depth: 0,
+        type: "schedule",
+        flow_id: meta.flow_id,
+        trigger_id: row.trigger_id,
+        scheduled_at: isoNow(due.instant),
+        cron: row.cron,
+        ...(spec.timezone ? { timezone: spec.timezone } : {}),
+      };
+      // Enqueue before moving on: if this invocation dies here, the retried alarm sends the same event id
+      // again, and the consumer's deterministic execution id turns that into nothing new.
+      await this.env.EVENTS_QUEUE.send(event);
+      this.sql().exec(
+        "UPDATE schedule_triggers SET next_fire_at = ?, last_fired_at = ?, last_event_id = ? WHERE trigger_id = ?",
+        due.next,
+        due.instant,
+        event.id,
+        row.trigger_id,
+      );
+      outcome.fired.push({ trigger_id: row.trigger_id, event_id: event.id, scheduled_at: event.scheduled_at, skipped: due.skipped });
+    }
+    await this.syncAlarm();
+  }
+
+  // ---- storage ----------------------------------------------------------------------------
+
+  /** RPCs and alarms of one object run one after another (D1 and queue awaits would let them interleave). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private sql(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.migrated) {
+      sql.exec(`CREATE TABLE IF NOT EXISTS schedule_flow (id INTEGER PRIMARY KEY CHECK (id = 1), org_id TEXT NOT NULL, flow_id TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS schedule_triggers (
+          trigger_id TEXT PRIMARY KEY, cron TEXT NOT NULL, timezone TEXT,
+          next_fire_at INTEGER, last_fired_at INTEGER, last_event_id TEXT)`);
+      this.migrated = true;
+    }
+    return sql;
+  }
+
+  private meta(): { org_id: string; flow_id: string } | null {
+    const rows = this.sql().exec<{ org_id: string; flow_id: string }>("SELECT org_id, flow_id FROM schedule_flow").toArray();
+    return rows[0] ?? null;
+  }
+
+  private rows(): TriggerRow[] {
+    return this.sql().exec<TriggerRow>("SELECT * FROM schedule_triggers ORDER BY trigger_id").toArray();
+  }
+
+  private async replace(orgId: string, flowId: string, triggers: ScheduleTriggerSpec[], now = this.clock()): Promise<void> {
+    const sql = this.sql();
+    const kept = new Map(this.rows().map((r) => [JSON.stringify(specOf(r)), r]));
+    sql.exec("DELETE FROM schedule_triggers");
+    sql.exec("INSERT OR REPLACE INTO schedule_flow (id, org_id, flow_id) VALUES (1, ?, ?)", orgId, flowId);
+    for (const t of triggers) {
+      const spec: ScheduleTriggerSpec = { trigger_id: t.trigger_id, cron: t.cron, ...(t.timezone ? { timezone: t.timezone } : {}) };
+      const old = kept.get(JSON.stringify(spec));
+      const keep = old && old.next_fire_at !== null && old.next_fire_at >= now;
+      sql.exec(
+        "INSERT INTO schedule_triggers (trigger_id, cron, timezone, next_fire_at, last_fired_at, last_event_id) VALUES (?, ?, ?, ?, ?, ?)",
+        spec.trigger_id,
+        spec.cron,
+        spec.timezone ?? null,
+        keep ? old.next_fire_at : nextFireAfter(spec, now),
+        old?.last_fired_at ?? null,
+        old?.last_event_id ?? null,
+      );
+    }
+    await this.syncAlarm();
+  }
+
+  private async wipe(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.migrated = false;
+  }
+
+  /** One alarm on the earliest next fire, in real time (a moved test clock fires due work at once). */
+  private async syncAlarm(): Promise<void> {
+    const earliest = earliestFire(this.rows().map((r) => r.next_fire_at));
+    if (earliest === null) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    await this.ctx.storage.setAlarm(Date.now() + Math.max(0, earliest - this.clock()));
+  }
+
+  private async readStatus(): Promise<ScheduleStatus> {
+    const meta = this.meta();
+    return {
+      org_id: meta?.org_id ?? null,
+      flow_id: meta?.flow_id ?? null,
+      triggers: this.rows().map((r) => ({
+        ...specOf(r),
+        next_fire_at: iso(r.next_fire_at),
+        last_fired_at: iso(r.last_fired_at),
+        last_event_id: r.last_event_id,
+      })),
+      alarm_at: await this.ctx.storage.getAlarm(),
+    };
+  }
+}

@@ -25,6 +25,8 @@ export const EntityOperationEventSchema = z.object({
   diff: z.object({ added: json, updated: json, deleted: json }),
   previous: json,
   actor: z.string().optional(),
+  /** epilot activity type of the write (e.g. `EntityUpdated`); filter_config `activity.type` matches it. */
+  activity_type: z.string().optional(),
 });
 
 export const WebhookEventSchema = z.object({

@@ -1,20 +1,13 @@
+import { getPath } from "../conditions";
 import type { ExecutionState } from "./types";
 
-/**
- * Reads a dotted path with optional `[n]` / `['key']` segments (`a.b[0]['c d']`). Own properties only,
- * so a path can never reach a prototype.
- */
+/** Reads a dotted path with `[n]` / `['key']` segments; own properties only. Undefined when absent or unparsable. */
 export function lookupPath(root: unknown, path: string): unknown {
-  const segments: string[] = [];
-  const re = /([^.[\]]+)|\[(\d+)\]|\[(['"])(.*?)\3\]/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(path)) !== null) segments.push(m[1] ?? m[2] ?? m[4]);
-  let cur: unknown = root;
-  for (const seg of segments) {
-    if (cur === null || typeof cur !== "object" || !Object.prototype.hasOwnProperty.call(cur, seg)) return undefined;
-    cur = (cur as Record<string, unknown>)[seg];
+  try {
+    return getPath(root, path);
+  } catch {
+    return undefined;
   }
-  return cur;
 }
 
 export interface LoopScope {
