@@ -12,6 +12,7 @@ import { runsRouter } from "./api/runs";
 import { manualRunsRouter } from "./api/manual-runs";
 import { flowsRouter } from "./api/flows";
 import { recordsRouter } from "./api/records";
+import { webhooksRouter } from "./api/webhooks";
 import { authenticate } from "./api/auth";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
@@ -84,6 +85,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", recordsRouter);
   app.route("/", executionsRouter);
   app.route("/", runsRouter);
+  app.route("/", webhooksRouter);
   app.route("/", manualRunsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "BearerAuth", {

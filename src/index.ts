@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import type { Env } from "./env";
 import { EVENTS_DLQ, EVENTS_QUEUE, handleDeadLetterBatch, handleEventsBatch } from "./queues/events";
 import { reconcileExecutions } from "./services/reconcile";
+import { reconcileSchedules } from "./services/reconcile-schedules";
 
 export { ExecutionObject } from "./objects/execution-object";
 export { FlowScheduleObject } from "./objects/flow-schedule-object";
@@ -28,5 +29,7 @@ export default {
   async scheduled(controller, env) {
     const report = await reconcileExecutions(env, controller.scheduledTime);
     if (report.rearmed.length || report.lost.length || report.pruned) console.log("reconcile", JSON.stringify(report));
+    const schedules = await reconcileSchedules(env);
+    if (schedules.rearmed.length || schedules.failed.length) console.log("reconcile-schedules", JSON.stringify(schedules));
   },
 } satisfies ExportedHandler<Env>;

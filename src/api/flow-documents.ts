@@ -13,7 +13,7 @@ import {
   type ParsedFlowInput,
 } from "../schemas/flow";
 import { actionSecretOwner, flowSecretAad } from "../store/flow-secrets";
-import type { FlowDoc, FlowSecretRow, FlowWrite } from "../store/flows";
+import type { FlowDoc, FlowSecretRow, FlowWrite, RetiredSecretRow } from "../store/flows";
 
 /**
  * Turns a validated flow body into what the store writes: ids assigned, secrets split off (encrypted,
@@ -22,7 +22,9 @@ import type { FlowDoc, FlowSecretRow, FlowWrite } from "../store/flows";
 
 interface SecretSlot {
   owner: string;
-  config: { secret?: string | null; secret_configured?: boolean };
+  config: { secret?: string | null; secret_configured?: boolean; rotate_immediately?: boolean };
+  /** Webhook triggers' secrets verify inbound calls: a replaced one keeps working for an overlap window. */
+  overlap: boolean;
 }
 
 export interface PrepareArgs {
@@ -58,10 +60,10 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
   for (const action of doc.actions) action.id ||= newId();
 
   const slots: SecretSlot[] = [];
-  for (const t of doc.triggers) if (t.type === "webhook") slots.push({ owner: t.id, config: t.configuration });
+  for (const t of doc.triggers) if (t.type === "webhook") slots.push({ owner: t.id, config: t.configuration, overlap: true });
   for (const action of doc.actions) {
     if (SECRET_ACTION_TYPES.has(action.type) && action.config && typeof action.config === "object") {
-      slots.push({ owner: actionSecretOwner(action.id), config: action.config as SecretSlot["config"] });
+      slots.push({ owner: actionSecretOwner(action.id), config: action.config as SecretSlot["config"], overlap: false });
     }
   }
 
@@ -69,9 +71,22 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
   const kept: FlowSecretRow[] = [];
   const fresh: { owner: string; plaintext: string }[] = [];
   const problems: ErrorDetail[] = [];
+  const retired = { add: [] as RetiredSecretRow[], keep: [] as string[] };
+  const overlapEnds = new Date(Date.parse(a.at) + LIMITS.WEBHOOK_SECRET_OVERLAP_MS).toISOString();
   for (const slot of slots) {
     const secret = slot.config.secret;
+    const immediately = slot.overlap && slot.config.rotate_immediately === true;
     delete slot.config.secret;
+    if (slot.overlap) delete slot.config.rotate_immediately;
+    // Rotation: the replaced secret keeps verifying until overlapEnds, unless rotate_immediately (which
+    // also ends an overlap still running) or the secret is removed.
+    const previous = stored.get(slot.owner);
+    if (slot.overlap && !immediately && secret !== null) {
+      retired.keep.push(slot.owner);
+      if (typeof secret === "string" && previous) {
+        retired.add.push({ owner: slot.owner, key_id: previous.key_id, ciphertext: previous.ciphertext, retired_at: a.at, expires_at: overlapEnds });
+      }
+    }
     if (typeof secret === "string") fresh.push({ owner: slot.owner, plaintext: secret });
     else if (secret === undefined && stored.has(slot.owner)) kept.push(stored.get(slot.owner)!);
     slot.config.secret_configured = typeof secret === "string" || (secret === undefined && stored.has(slot.owner));
@@ -152,5 +167,6 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
     actor: a.actor,
     triggers: doc.triggers.map((t) => ({ trigger_id: t.id, trigger_type: t.type, source_key: triggerSourceKey(t) })),
     secrets,
+    retired_secrets: retired,
   };
 }

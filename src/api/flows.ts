@@ -14,6 +14,7 @@ import {
   type AutomationFlow,
 } from "../schemas/flow";
 import { listFlowSecrets } from "../store/flow-secrets";
+import { clearFlowSchedule, syncFlowSchedule } from "../services/schedules";
 import { deleteFlow, getFlow, getFlowsByIds, insertFlow, replaceFlow, searchFlows, setFlowEnabled } from "../store/flows";
 import type { Principal } from "./context";
 import { prepareFlowWrite } from "./flow-documents";
@@ -189,7 +190,9 @@ export const flowsRouter = createRouter()
       blame: blameOf(principal),
     });
     await insertFlow(c.env.DB, write);
-    return c.json(await loadOr404(c.env.DB, principal.orgId, id), 201);
+    const created = await loadOr404(c.env.DB, principal.orgId, id);
+    await syncFlowSchedule(c.env, created);
+    return c.json(created, 201);
   })
   .openapi(batchGetRoute, async (c) => {
     const results = await getFlowsByIds(c.env.DB, c.get("principal").orgId, c.req.valid("json").ids);
@@ -217,19 +220,26 @@ export const flowsRouter = createRouter()
     if ((await replaceFlow(c.env.DB, write, existing.version)) === "conflict") {
       throw conflict("The flow was changed or deleted by another request; fetch it again and retry");
     }
-    return c.json(await loadOr404(c.env.DB, principal.orgId, flow_id), 200);
+    const saved = await loadOr404(c.env.DB, principal.orgId, flow_id);
+    await syncFlowSchedule(c.env, saved, existing);
+    return c.json(saved, 200);
   })
   .openapi(deleteRoute, async (c) => {
     const { flow_id } = c.req.valid("param");
     if (!(await deleteFlow(c.env.DB, c.get("principal").orgId, flow_id))) throw notFound("Flow");
+    await clearFlowSchedule(c.env, flow_id);
     return c.json({ id: flow_id, deleted: true as const }, 200);
   })
-  .openapi(toggleRoute(true), async (c) =>
-    toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, true).then((f) => c.json(f, 200)),
-  )
-  .openapi(toggleRoute(false), async (c) =>
-    toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, false).then((f) => c.json(f, 200)),
-  );
+  .openapi(toggleRoute(true), async (c) => {
+    const flow = await toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, true);
+    await syncFlowSchedule(c.env, flow);
+    return c.json(flow, 200);
+  })
+  .openapi(toggleRoute(false), async (c) => {
+    const flow = await toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, false);
+    await syncFlowSchedule(c.env, flow);
+    return c.json(flow, 200);
+  });
 
 async function toggle(db: D1Database, p: Principal, id: string, enabled: boolean): Promise<AutomationFlow> {
   const at = isoNow();

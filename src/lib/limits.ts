@@ -87,4 +87,30 @@ export const LIMITS = {
   MAX_SYNC_WAIT_MS: 10_000,
   /** How long an Idempotency-Key keeps returning the same execution, in ms (24 hours). */
   IDEMPOTENCY_WINDOW_MS: 24 * 60 * 60 * 1000,
+  /** Largest inbound webhook body, in bytes (413 above): the event carrying it must fit one queue message (128 KB). */
+  MAX_WEBHOOK_BODY_BYTES: 96 * 1024,
+  /** Largest webhook event (body, query and headers as JSON) sent to the events queue, in bytes (413 above). */
+  MAX_WEBHOOK_EVENT_BYTES: 120_000,
+  /** How far a signed webhook's timestamp may be from the server's clock, either way, in seconds. */
+  WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: 300,
+  /** How long a replaced webhook signing secret keeps verifying after a rotation, in ms (24 hours). */
+  WEBHOOK_SECRET_OVERLAP_MS: 24 * 60 * 60 * 1000,
+  /** Most replaced secrets of one webhook trigger that keep verifying at the same time (the newest are kept). */
+  MAX_WEBHOOK_RETIRED_SECRETS: 3,
+  /** Longest delivery id (webhook-id, X-GitHub-Delivery, Idempotency-Key) used as is in an event id; longer ones are hashed. */
+  MAX_WEBHOOK_DELIVERY_ID_LENGTH: 200,
+  /** Bulk jobs: records per page of executions started by one `bulk` queue message. */
+  BULK_PAGE_SIZE: 100,
+  /** Bulk jobs: record ids loaded (selected and stored as job items) by one `bulk` queue message. */
+  BULK_LOAD_PAGE_SIZE: 1000,
+  /** Bulk jobs: executions one page starts concurrently. */
+  BULK_START_CONCURRENCY: 25,
+  /** Bulk jobs: most `entities_refs` in one request (larger selections use a query or a filter). */
+  MAX_BULK_ENTITY_REFS: 1000,
+  /** Bulk jobs: most records one job may select (a larger selection is refused at creation, or fails the job while loading). */
+  MAX_BULK_RECORDS_PER_JOB: 50_000,
+  /** Bulk jobs: largest `execution_summary` page of getBulkJob. */
+  MAX_BULK_SUMMARY_PAGE: 1000,
+  /** Bulk jobs: most failed items listed in the report record (the count covers all of them). */
+  MAX_BULK_REPORT_FAILED_ITEMS: 500,
 } as const;

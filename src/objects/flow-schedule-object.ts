@@ -145,7 +145,7 @@ export class FlowScheduleObject extends DurableObject<Env> {
         outcome.cleared = "no schedule triggers";
         return;
       }
-      await this.replace(meta.org_id, meta.flow_id, desired, now);
+      await this.replace(meta.org_id, meta.flow_id, desired, true);
     }
     for (const row of this.rows()) {
       if (row.next_fire_at === null) continue;
@@ -188,6 +188,7 @@ export class FlowScheduleObject extends DurableObject<Env> {
     return run;
   }
 
+  /** The storage, its tables created on first write (a cleared object keeps nothing, not even empty tables). */
   private sql(): SqlStorage {
     const sql = this.ctx.storage.sql;
     if (!this.migrated) {
@@ -200,16 +201,31 @@ export class FlowScheduleObject extends DurableObject<Env> {
     return sql;
   }
 
+  private hasTables(): boolean {
+    if (!this.migrated) {
+      const found = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schedule_triggers'");
+      this.migrated = found.toArray().length > 0;
+    }
+    return this.migrated;
+  }
+
   private meta(): { org_id: string; flow_id: string } | null {
+    if (!this.hasTables()) return null;
     const rows = this.sql().exec<{ org_id: string; flow_id: string }>("SELECT org_id, flow_id FROM schedule_flow").toArray();
     return rows[0] ?? null;
   }
 
   private rows(): TriggerRow[] {
+    if (!this.hasTables()) return [];
     return this.sql().exec<TriggerRow>("SELECT * FROM schedule_triggers ORDER BY trigger_id").toArray();
   }
 
-  private async replace(orgId: string, flowId: string, triggers: ScheduleTriggerSpec[], now = this.clock()): Promise<void> {
+  /**
+   * Stores a new trigger set. An unchanged trigger keeps its next fire when still ahead, or also when
+   * already due if `keepDue` (the alarm adopting D1's set must still fire what is due); others start from now.
+   */
+  private async replace(orgId: string, flowId: string, triggers: ScheduleTriggerSpec[], keepDue = false): Promise<void> {
+    const now = this.clock();
     const sql = this.sql();
     const kept = new Map(this.rows().map((r) => [JSON.stringify(specOf(r)), r]));
     sql.exec("DELETE FROM schedule_triggers");
@@ -217,7 +233,7 @@ export class FlowScheduleObject extends DurableObject<Env> {
     for (const t of triggers) {
       const spec: ScheduleTriggerSpec = { trigger_id: t.trigger_id, cron: t.cron, ...(t.timezone ? { timezone: t.timezone } : {}) };
       const old = kept.get(JSON.stringify(spec));
-      const keep = old && old.next_fire_at !== null && old.next_fire_at >= now;
+      const keep = old && old.next_fire_at !== null && (keepDue || old.next_fire_at >= now);
       sql.exec(
         "INSERT INTO schedule_triggers (trigger_id, cron, timezone, next_fire_at, last_fired_at, last_event_id) VALUES (?, ?, ?, ?, ?, ?)",
         spec.trigger_id,

@@ -103,13 +103,23 @@ const WebhookTrigger = trigger(
     path: z
       .string()
       .regex(WEBHOOK_PATH_PATTERN, "must be 1-100 letters, digits, '.', '_' or '-'")
-      .openapi({ example: "my-hook", description: "Last segment of the inbound URL: /v1/webhooks/{org_id}/{path}" }),
+      .openapi({ example: "my-hook", description: "Last segment of the inbound URL: POST /v1/webhooks/{flow_id}/{path}" }),
     secret: WriteOnlySecret,
     secret_configured: SecretConfigured,
+    rotate_immediately: z.boolean().optional().openapi({
+      writeOnly: true,
+      description:
+        "On a PUT: retire replaced secrets at once. Without it, a secret replaced by a new one keeps verifying for " +
+        "24 hours (LIMITS.WEBHOOK_SECRET_OVERLAP_MS); sending it with no new secret ends a running overlap. Not stored.",
+    }),
     allow_unsigned: z
       .boolean()
       .default(false)
-      .openapi({ description: "Accept calls without a valid signature (only sensible behind another gate)" }),
+      .openapi({
+        description:
+          "Accept unsigned calls when no secret is configured (only sensible behind another gate). " +
+          "With a secret configured every call must be signed, whatever this says.",
+      }),
     provider: z
       .enum(["standard", "stripe", "github"])
       .default("standard")

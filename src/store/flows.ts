@@ -1,3 +1,4 @@
+import { LIMITS } from "../lib/limits";
 import type { AutomationFlow, DisableDetails } from "../schemas/flow";
 
 /**
@@ -38,6 +39,15 @@ export interface FlowSecretRow {
   created_at: string;
 }
 
+/** A webhook secret replaced by a flow write: its blob keeps verifying until `expires_at` (ISO). */
+export interface RetiredSecretRow {
+  owner: string;
+  key_id: string;
+  ciphertext: string;
+  retired_at: string;
+  expires_at: string;
+}
+
 export interface FlowWrite {
   id: string;
   org_id: string;
@@ -48,6 +58,11 @@ export interface FlowWrite {
   actor: string;
   triggers: FlowTriggerIndexRow[];
   secrets: FlowSecretRow[];
+  /**
+   * Secret rotation overlap (`flow_secrets_retired`): `add` are the secrets this write replaced; earlier
+   * retired rows survive only for owners in `keep`, until they expire. Absent: the table is left alone.
+   */
+  retired_secrets?: { add: RetiredSecretRow[]; keep: string[] };
 }
 
 interface FlowRow {
@@ -123,6 +138,48 @@ function sideTableStatements(db: D1Database, w: FlowWrite, guard: { sql: string;
         .bind(w.org_id, w.id, s.owner, s.key_id, s.ciphertext, s.created_at, ...guard.binds),
     );
   }
+  if (w.retired_secrets) out.push(...retiredSecretStatements(db, w, w.retired_secrets, guard));
+  return out;
+}
+
+/** Drops expired and no longer wanted retired secrets, adds the newly retired ones, keeps the newest few per owner. */
+function retiredSecretStatements(
+  db: D1Database,
+  w: FlowWrite,
+  r: NonNullable<FlowWrite["retired_secrets"]>,
+  guard: { sql: string; binds: unknown[] },
+): D1PreparedStatement[] {
+  const out = [
+    db
+      .prepare(
+        `DELETE FROM flow_secrets_retired WHERE org_id = ? AND flow_id = ? AND ${guard.sql}
+           AND (expires_at <= ? OR trigger_id NOT IN (SELECT value FROM json_each(?)))`,
+      )
+      .bind(w.org_id, w.id, ...guard.binds, w.at, JSON.stringify(r.keep)),
+  ];
+  for (const s of r.add) {
+    out.push(
+      db
+        .prepare(
+          `INSERT OR IGNORE INTO flow_secrets_retired (org_id, flow_id, trigger_id, key_id, ciphertext, retired_at, expires_at)
+           SELECT ?, ?, ?, ?, ?, ?, ? WHERE ${guard.sql}`,
+        )
+        .bind(w.org_id, w.id, s.owner, s.key_id, s.ciphertext, s.retired_at, s.expires_at, ...guard.binds),
+    );
+  }
+  if (r.add.length > 0) {
+    out.push(
+      db
+        .prepare(
+          `DELETE FROM flow_secrets_retired WHERE org_id = ? AND flow_id = ? AND rowid IN (
+             SELECT rowid FROM (
+               SELECT rowid, ROW_NUMBER() OVER (PARTITION BY trigger_id ORDER BY retired_at DESC, rowid DESC) AS n
+               FROM flow_secrets_retired WHERE org_id = ? AND flow_id = ?)
+             WHERE n > ?)`,
+        )
+        .bind(w.org_id, w.id, w.org_id, w.id, LIMITS.MAX_WEBHOOK_RETIRED_SECRETS),
+    );
+  }
   return out;
 }
 
@@ -180,6 +237,33 @@ export async function replaceFlow(db: D1Database, w: FlowWrite, expectedVersion:
   };
   const [res] = await db.batch([update, ...sideTableStatements(db, w, guard)]);
   return res.meta.changes > 0 ? "ok" : "conflict";
+}
+
+/**
+ * A flow by id in any organization. Only for the public webhook endpoint, whose URL names the flow but no
+ * org (the flow's signing secret, not a credential, authenticates the call); everything else uses getFlow.
+ */
+export async function getFlowById(db: D1Database, id: string): Promise<AutomationFlow | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM flows f WHERE f.id = ?`).bind(id).first<FlowRow>();
+  return row ? toFlow(row) : null;
+}
+
+/** A trigger's retired secrets that are still within their overlap at `at` (ISO), newest first. */
+export async function listRetiredSecrets(
+  db: D1Database,
+  orgId: string,
+  flowId: string,
+  owner: string,
+  at: string,
+): Promise<RetiredSecretRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT trigger_id AS owner, key_id, ciphertext, retired_at, expires_at FROM flow_secrets_retired
+       WHERE org_id = ? AND flow_id = ? AND trigger_id = ? AND expires_at > ? ORDER BY retired_at DESC`,
+    )
+    .bind(orgId, flowId, owner, at)
+    .all<RetiredSecretRow>();
+  return results;
 }
 
 export async function getFlow(db: D1Database, orgId: string, id: string): Promise<AutomationFlow | null> {
@@ -265,6 +349,7 @@ export async function deleteFlow(db: D1Database, orgId: string, id: string): Pro
     db.prepare(`DELETE FROM flows WHERE org_id = ? AND id = ?`).bind(orgId, id),
     db.prepare(`DELETE FROM flow_triggers WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
     db.prepare(`DELETE FROM flow_secrets WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
+    db.prepare(`DELETE FROM flow_secrets_retired WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
   ]);
   return res.meta.changes > 0;
 }

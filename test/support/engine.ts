@@ -52,13 +52,13 @@ const SETTLED = new Set(["success", "failed", "cancelled", "skipped", "hot", "pa
 export async function drive(id: string, now?: number): Promise<any> {
   const stub = executionStub(id);
   if (now !== undefined) await setClock(id, now);
-  const clock = now ?? Date.now();
+  const clock = () => now ?? Date.now();
   for (let i = 0; i < 200; i++) {
     await runDurableObjectAlarm(stub);
     const snap = (await stub.snapshot()) as unknown as ExecutionSnapshot | null;
     if (!snap || SETTLED.has(snap.state.status)) break;
     const next = await stub.nextWakeAt();
-    if (next === null || next > clock) break;
+    if (next === null || next > clock()) break;
   }
   return getExecution(id);
 }

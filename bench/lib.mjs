@@ -1,0 +1,103 @@
+// Shared helpers of the benchmark scripts: start the engine under `wrangler dev` on loopback with a
+// scratch persistence directory, a local HTTP sink, percentiles. Run the scripts with Node 22
+// (`npx node bench/<script>.mjs`); they bound their own runtime and stop what they started.
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ADMIN_KEY = "bench-admin-key";
+
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Starts the engine with `npm run dev` on `port`; resolves once it answers. */
+export async function startEngine(port, extraVars = []) {
+  const dir = mkdtempSync(join(tmpdir(), "engine-bench-"));
+  const args = ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", dir,
+    "--var", `ADMIN_API_KEY:${ADMIN_KEY}`, "--var", "ALLOWED_OUTBOUND_HOSTS:127.0.0.1", ...extraVars];
+  const child = spawn("npm", args, { stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/`);
+      if (res.ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      stop();
+      throw new Error(`engine did not start:\n${log.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  function stop() {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { base, child, stop, log: () => log };
+}
+
+/** An HTTP sink on 127.0.0.1 that records arrival time and JSON body of each request. */
+export async function startSink(onRequest = () => {}) {
+  const hits = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      let parsed = null;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        parsed = body;
+      }
+      const hit = { at: Date.now(), path: req.url, headers: req.headers, body: parsed };
+      hits.push(hit);
+      onRequest(hit);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"ok":true}');
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { hits, url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+export async function api(base, method, path, body, headers = {}) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { "x-key": ADMIN_KEY, "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: res.status, body: json };
+}
+
+/** Runs `fn(i)` for i in [0, n) with at most `concurrency` in flight. */
+export async function pool(n, concurrency, fn) {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, n) }, async () => {
+    while (next < n) {
+      const i = next++;
+      await fn(i);
+    }
+  });
+  await Promise.all(workers);
+}
