@@ -84,7 +84,13 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
     if (slot.overlap && !immediately && secret !== null) {
       retired.keep.push(slot.owner);
       if (typeof secret === "string" && previous) {
-        retired.add.push({ owner: slot.owner, key_id: previous.key_id, ciphertext: previous.ciphertext, retired_at: a.at, expires_at: overlapEnds });
+        retired.add.push({
+          owner: slot.owner,
+          key_id: previous.key_id,
+          ciphertext: previous.ciphertext,
+          retired_at: a.at,
+          expires_at: overlapEnds,
+        });
       }
     }
     if (typeof secret === "string") fresh.push({ owner: slot.owner, plaintext: secret });

@@ -52,7 +52,9 @@ export function dueFire(spec: Pick<ScheduleTriggerSpec, "cron" | "timezone">, ne
   while (following !== null && following <= now) {
     if (skipped >= MAX_CATCHUP_STEPS) {
       // Very late (or a very frequent cron): let croner find the last instant at or before now directly.
-      const latest = job(spec).previousRuns(1, new Date(now + 1))[0]?.getTime();
+      const latest = job(spec)
+        .previousRuns(1, new Date(now + 1))[0]
+        ?.getTime();
       if (latest !== undefined && latest > instant) {
         instant = latest;
         skipped++; // at least one more; the exact number is not worth walking for

@@ -113,4 +113,16 @@ export const LIMITS = {
   MAX_BULK_SUMMARY_PAGE: 1000,
   /** Bulk jobs: most failed items listed in the report record (the count covers all of them). */
   MAX_BULK_REPORT_FAILED_ITEMS: 500,
+  /** Most connections per organization. */
+  MAX_CONNECTIONS_PER_ORG: 200,
+  /** Largest connection config, serialized, in bytes. */
+  MAX_CONNECTION_CONFIG_BYTES: 16 * 1024,
+  /** Timeout of one call to a provider's API, in milliseconds. */
+  PROVIDER_TIMEOUT_MS: 15_000,
+  /** Largest `data` of a provider result kept in an action's outputs or returned by execute/tools, in bytes. */
+  MAX_PROVIDER_RESULT_BYTES: 64 * 1024,
+  /** Longest tool name, notification title and notification message. */
+  MAX_TOOL_NAME_LENGTH: 200,
+  MAX_NOTIFICATION_TITLE_LENGTH: 500,
+  MAX_NOTIFICATION_MESSAGE_LENGTH: 5000,
 } as const;

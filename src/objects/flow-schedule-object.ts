@@ -174,7 +174,12 @@ export class FlowScheduleObject extends DurableObject<Env> {
         event.id,
         row.trigger_id,
       );
-      outcome.fired.push({ trigger_id: row.trigger_id, event_id: event.id, scheduled_at: event.scheduled_at, skipped: due.skipped });
+      outcome.fired.push({
+        trigger_id: row.trigger_id,
+        event_id: event.id,
+        scheduled_at: event.scheduled_at,
+        skipped: due.skipped,
+      });
     }
     await this.syncAlarm();
   }
@@ -231,7 +236,11 @@ export class FlowScheduleObject extends DurableObject<Env> {
     sql.exec("DELETE FROM schedule_triggers");
     sql.exec("INSERT OR REPLACE INTO schedule_flow (id, org_id, flow_id) VALUES (1, ?, ?)", orgId, flowId);
     for (const t of triggers) {
-      const spec: ScheduleTriggerSpec = { trigger_id: t.trigger_id, cron: t.cron, ...(t.timezone ? { timezone: t.timezone } : {}) };
+      const spec: ScheduleTriggerSpec = {
+        trigger_id: t.trigger_id,
+        cron: t.cron,
+        ...(t.timezone ? { timezone: t.timezone } : {}),
+      };
       const old = kept.get(JSON.stringify(spec));
       const keep = old && old.next_fire_at !== null && (keepDue || old.next_fire_at >= now);
       sql.exec(

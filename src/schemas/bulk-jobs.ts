@@ -134,3 +134,13 @@ export const BulkJobQuery = z.object({
     .openapi({ description: `Items per execution_summary page (default ${LIMITS.DEFAULT_PAGE_SIZE}, 0 for none)` }),
   summary_status: ExecutionStatusSchema.optional().openapi({ description: "Only items in this execution status" }),
 });
+
+/** A `bulk` queue message: one page of a job's work. `id` is deterministic (failure bookkeeping, dead letters). */
+const msgBase = { id: z.string().max(300), org_id: z.string().min(1).max(200), job_id: z.string().min(1).max(200) };
+export const BulkMessageSchema = z.discriminatedUnion("type", [
+  z.object({ ...msgBase, type: z.literal("load"), page: z.number().int().min(0) }),
+  z.object({ ...msgBase, type: z.literal("execute"), page: z.number().int().min(0) }),
+  z.object({ ...msgBase, type: z.literal("cancel"), after_seq: z.number().int().min(-1) }),
+  z.object({ ...msgBase, type: z.literal("report") }),
+]);
+export type BulkMessage = z.infer<typeof BulkMessageSchema>;

@@ -106,12 +106,15 @@ const WebhookTrigger = trigger(
       .openapi({ example: "my-hook", description: "Last segment of the inbound URL: POST /v1/webhooks/{flow_id}/{path}" }),
     secret: WriteOnlySecret,
     secret_configured: SecretConfigured,
-    rotate_immediately: z.boolean().optional().openapi({
-      writeOnly: true,
-      description:
-        "On a PUT: retire replaced secrets at once. Without it, a secret replaced by a new one keeps verifying for " +
-        "24 hours (LIMITS.WEBHOOK_SECRET_OVERLAP_MS); sending it with no new secret ends a running overlap. Not stored.",
-    }),
+    rotate_immediately: z
+      .boolean()
+      .optional()
+      .openapi({
+        writeOnly: true,
+        description:
+          "On a PUT: retire replaced secrets at once. Without it, a secret replaced by a new one keeps verifying for " +
+          "24 hours (LIMITS.WEBHOOK_SECRET_OVERLAP_MS); sending it with no new secret ends a running overlap. Not stored.",
+      }),
     allow_unsigned: z
       .boolean()
       .default(false)

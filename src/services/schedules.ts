@@ -15,7 +15,11 @@ type SchedulableFlow = Pick<AutomationFlow, "id" | "org_id" | "enabled" | "trigg
  * A failure is logged, not thrown: the D1 write stands, the object re-checks D1 before it fires, and the
  * per-minute reconciliation repairs the schedule.
  */
-export async function syncFlowSchedule(env: Env, flow: SchedulableFlow, before?: Pick<AutomationFlow, "triggers"> | null): Promise<void> {
+export async function syncFlowSchedule(
+  env: Env,
+  flow: SchedulableFlow,
+  before?: Pick<AutomationFlow, "triggers"> | null,
+): Promise<void> {
   const triggers = scheduleTriggersOf(flow);
   if (triggers.length === 0 && !(before && scheduleTriggersOf(before).length > 0)) return;
   try {

@@ -1,0 +1,153 @@
+import type { Principal } from "../api/context";
+import { decidePatch, isFinalJob, type BulkJobAction } from "../engine/bulk-job";
+import type { ExecutionState } from "../engine/execution/types";
+import type { Env } from "../env";
+import { AppError, forbidden, notFound, type ErrorDetail } from "../lib/errors";
+import { randomToken, sha256Hex, timingSafeEqual } from "../lib/crypto";
+import { newId } from "../lib/ids";
+import { LIMITS } from "../lib/limits";
+import { isoNow } from "../lib/time";
+import type { BulkMessage, BulkTriggerRequest } from "../schemas/bulk-jobs";
+import type { EntitySearchFilter } from "../schemas/entity-search";
+import { approveBulkJob, countSelection, endBulkJob, getBulkJob, insertBulkJob, type BulkJobRow } from "../store/bulk-jobs";
+import { getFlow } from "../store/flows";
+import { filterToSql, type SqlFragment } from "../store/record-sql";
+import { compileRecordQuery } from "./records";
+
+/** Queue names of the bulk work (wrangler.toml). */
+export const BULK_QUEUE = "automation-bulk";
+export const BULK_DLQ = "automation-bulk-dlq";
+
+type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
+export const bulkMessage = (m: Distribute<BulkMessage>): BulkMessage =>
+  ({ id: `bulk:${m.job_id}:${m.type}:${"page" in m ? m.page : "after_seq" in m ? m.after_seq : 0}`, ...m }) as BulkMessage;
+
+export async function sendBulk(env: Env, messages: BulkMessage[]): Promise<void> {
+  // sendBatch takes at most 100 messages per call.
+  for (let i = 0; i < messages.length; i += 100) {
+    await env.BULK_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
+  }
+}
+
+/** A selection error as a 400 naming the request field. */
+const selectionError = (code: string, field: string, message: string, extra: ErrorDetail[] = []) =>
+  new AppError(400, code, message, [{ path: field, location: "json", message }, ...extra]);
+
+/** The SQL condition of a query or filter selection (validated: a bad one is a 400 naming the field). */
+export function selectionWhere(type: "query" | "filter", data: unknown): SqlFragment {
+  const field = type === "query" ? "entities_query" : "entities_filter";
+  try {
+    return type === "query" ? compileRecordQuery(data as string, field) : filterToSql(data as EntitySearchFilter);
+  } catch (err) {
+    if (!(err instanceof AppError) || err.status !== 400) throw err;
+    throw new AppError(
+      400,
+      err.code,
+      err.message,
+      err.details.length ? err.details.map((d) => ({ ...d, path: field, location: "json" })) : [{ path: field, location: "json", message: err.message }],
+    );
+  }
+}
+
+/** Validates the flow and the selection, stores the job in `approval` and returns it with its task token. */
+export async function createBulkJob(
+  env: Env,
+  principal: Principal,
+  req: BulkTriggerRequest,
+): Promise<{ job: BulkJobRow; taskToken: string }> {
+  const flow = await getFlow(env.DB, principal.orgId, req.flow_id);
+  if (!flow) throw new AppError(404, "NOT_FOUND", "Flow not found", [{ path: "flow_id", location: "json", message: "No such flow" }]);
+  if (flow.enabled === false) {
+    throw new AppError(409, "FLOW_DISABLED", `Flow ${flow.id} is disabled; enable it to run it`, [
+      { path: "flow_id", location: "json", message: "The flow is disabled" },
+    ]);
+  }
+
+  let type: BulkJobRow["query_type"];
+  let data: unknown;
+  if (req.entities_refs) {
+    type = "refs";
+    // Duplicates are one record: exactly one execution per record.
+    const seen = new Set<string>();
+    data = req.entities_refs.filter((r) => !seen.has(r.entity_id) && seen.add(r.entity_id));
+  } else {
+    type = req.entities_query !== undefined ? "query" : "filter";
+    data = type === "query" ? req.entities_query : req.entities_filter;
+    const field = type === "query" ? "entities_query" : "entities_filter";
+    const n = await countSelection(env.DB, principal.orgId, selectionWhere(type, data), LIMITS.MAX_BULK_RECORDS_PER_JOB + 1);
+    if (n === 0) throw selectionError("EMPTY_SELECTION", field, "The selection matches no record");
+    if (n > LIMITS.MAX_BULK_RECORDS_PER_JOB) {
+      throw selectionError(
+        "SELECTION_TOO_LARGE",
+        field,
+        `The selection matches more than ${LIMITS.MAX_BULK_RECORDS_PER_JOB} records; narrow it or split the job`,
+      );
+    }
+  }
+
+  const taskToken = randomToken(32);
+  const now = isoNow();
+  const id = newId();
+  await insertBulkJob(env.DB, {
+    id,
+    org_id: principal.orgId,
+    flow_id: flow.id,
+    created_by: principal.userId || principal.actor,
+    task_token_hash: await sha256Hex(taskToken),
+    trigger_context: req.trigger_context ?? null,
+    query_type: type,
+    query_data: data,
+    page_size: LIMITS.BULK_PAGE_SIZE,
+    load_page_size: LIMITS.BULK_LOAD_PAGE_SIZE,
+    now,
+  });
+  return { job: (await getBulkJob(env.DB, principal.orgId, id))!, taskToken };
+}
+
+export async function requireBulkJob(env: Env, orgId: string, id: string): Promise<BulkJobRow> {
+  const job = await getBulkJob(env.DB, orgId, id);
+  if (!job) throw notFound("Bulk job");
+  return job;
+}
+
+/**
+ * APPROVE or CANCEL with the job's task token. A wrong token is 403 and a refused transition 409; in
+ * both cases nothing changes. The work itself is done by bulk queue messages.
+ */
+export async function patchBulkJob(
+  env: Env,
+  orgId: string,
+  id: string,
+  action: BulkJobAction,
+  token: string,
+): Promise<BulkJobRow> {
+  const job = await requireBulkJob(env, orgId, id);
+  if (!timingSafeEqual(await sha256Hex(token), job.task_token_hash)) throw forbidden("Invalid task token for this job");
+  const decision = decidePatch(job.status, action);
+  if (!decision.ok) throw new AppError(409, "CONFLICT", decision.message);
+  const now = isoNow();
+  if (action === "APPROVE") {
+    // Compare-and-set: of two concurrent approvals, one wins and the other is a 409.
+    if (!(await approveBulkJob(env.DB, orgId, id, now))) throw new AppError(409, "CONFLICT", "The job was already approved");
+    await sendBulk(env, [bulkMessage({ type: "load", org_id: orgId, job_id: id, page: 0 })]);
+  } else {
+    if (!(await endBulkJob(env.DB, orgId, id, "cancelled", null, now))) {
+      throw new AppError(409, "CONFLICT", "The job already ended");
+    }
+    // Items not started stop here; started executions are cancelled page by page.
+    await sendBulk(env, [bulkMessage({ type: "cancel", org_id: orgId, job_id: id, after_seq: -1 })]);
+  }
+  return requireBulkJob(env, orgId, id);
+}
+
+/**
+ * Called by ExecutionObject after the D1 batch that recorded a bulk execution's end: when that batch
+ * moved the job to send_report (or finds it there without a report, on a replay), the report is due.
+ */
+export async function onBulkItemFinished(env: Env, state: ExecutionState, jobRow: unknown): Promise<void> {
+  const row = jobRow as { id: string; org_id: string; status: string; report_file_entity_id: string | null } | undefined;
+  if (!row || row.status !== "send_report" || row.report_file_entity_id) return;
+  await sendBulk(env, [bulkMessage({ type: "report", org_id: state.org_id, job_id: row.id })]);
+}
+
+export const isJobOver = (job: BulkJobRow): boolean => isFinalJob(job.status);
