@@ -7,6 +7,7 @@ import { AppError, errorBody } from "./lib/errors";
 import { LIMITS } from "./lib/limits";
 import { apiKeysRouter } from "./api/api-keys";
 import { expressionsRouter } from "./api/expressions";
+import { bulkJobsRouter } from "./api/bulk-jobs";
 import { executionsRouter } from "./api/executions";
 import { runsRouter } from "./api/runs";
 import { manualRunsRouter } from "./api/manual-runs";
@@ -14,6 +15,8 @@ import { flowsRouter } from "./api/flows";
 import { recordsRouter } from "./api/records";
 import { webhooksRouter } from "./api/webhooks";
 import { authenticate } from "./api/auth";
+import { organizationsRouter } from "./api/organizations";
+import { apiRateLimit, webhookRateLimit } from "./api/rate-limit";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
 
@@ -78,15 +81,19 @@ export function createApp(): OpenAPIHono<AppEnv> {
   );
 
   app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : authenticate(c, next)));
+  app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
+  app.use("/v1/webhooks/*", webhookRateLimit);
 
   app.route("/", apiKeysRouter);
   app.route("/", expressionsRouter);
   app.route("/", flowsRouter);
   app.route("/", recordsRouter);
+  app.route("/", bulkJobsRouter); // before executions: /executions/bulk-jobs is not an execution id
   app.route("/", executionsRouter);
   app.route("/", runsRouter);
   app.route("/", webhooksRouter);
   app.route("/", manualRunsRouter);
+  app.route("/", organizationsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "BearerAuth", {
     type: "http",

@@ -23,6 +23,14 @@ export interface Env {
   ENCRYPTION_KEYS_PREVIOUS?: string;
   /** Comma-separated hosts outbound actions may reach although they are loopback or private. */
   ALLOWED_OUTBOUND_HOSTS?: string;
+  /** Comma-separated host names of the engine itself (custom domain, workers.dev name): outbound calls to them are refused. */
+  SELF_HOSTS?: string;
+  /** Workers Rate Limiting bindings (wrangler.toml `[[ratelimits]]`); a missing binding means no limit. */
+  RL_AUTH_FAILURES?: RateLimit;
+  RL_API_KEY?: RateLimit;
+  RL_API_ORG?: RateLimit;
+  RL_TRIGGER_KEY?: RateLimit;
+  RL_TRIGGER_ORG?: RateLimit;
   /** Days executions are kept. */
   EXECUTION_RETENTION_DAYS?: string;
 }

@@ -2,6 +2,8 @@ import { createApp } from "./app";
 import type { Env } from "./env";
 import { EVENTS_DLQ, EVENTS_QUEUE, handleDeadLetterBatch, handleEventsBatch } from "./queues/events";
 import { reconcileExecutions } from "./services/reconcile";
+import { handleBulkBatch, handleBulkDeadLetters } from "./queues/bulk";
+import { BULK_DLQ, BULK_QUEUE } from "./services/bulk-jobs";
 import { reconcileSchedules } from "./services/reconcile-schedules";
 
 export { ExecutionObject } from "./objects/execution-object";
@@ -18,6 +20,10 @@ export default {
         return handleEventsBatch(batch, env);
       case EVENTS_DLQ:
         return handleDeadLetterBatch(batch, env, EVENTS_QUEUE);
+      case BULK_QUEUE:
+        return handleBulkBatch(batch, env);
+      case BULK_DLQ:
+        return handleBulkDeadLetters(batch, env);
       default:
         // An unknown queue is a deployment mistake: retry so nothing is lost while it is fixed.
         console.error(`no consumer for queue ${batch.queue}`);

@@ -1,18 +1,14 @@
 import { z } from "zod";
+import { DELAY_MAX } from "../schemas/actions/engine";
 import { defineAction } from "./types";
 
-/** Coherence's delay units with their maxima. */
-export const DELAY_UNITS = {
-  seconds: [1000, 86_400],
-  minutes: [60_000, 1_440],
-  hours: [3_600_000, 24],
-  days: [86_400_000, 7],
-} as const;
+/** Milliseconds per delay unit; the maxima are Coherence's (DELAY_MAX, shared with the flow schema). */
+const UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
 
 const DelayConfig = z
   .object({ duration: z.coerce.number().positive(), unit: z.enum(["seconds", "minutes", "hours", "days"]).default("seconds") })
   .superRefine((c, ctx) => {
-    const max = DELAY_UNITS[c.unit][1];
+    const max = DELAY_MAX[c.unit];
     if (c.duration > max) ctx.addIssue({ code: "custom", path: ["duration"], message: `A delay in ${c.unit} is at most ${max}` });
   });
 
@@ -21,7 +17,7 @@ export const delayAction = defineAction({
   types: ["delay"],
   config: DelayConfig,
   async run(ctx, cfg) {
-    const until = ctx.now + cfg.duration * DELAY_UNITS[cfg.unit][0];
+    const until = ctx.now + cfg.duration * UNIT_MS[cfg.unit];
     return { kind: "wait", until };
   },
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { OutboundRefused, OutboundTimeout, captureResponse, safeFetch } from "../lib/outbound";
+import { outboundPolicy } from "../lib/ssrf";
 import type { ActionContext, ActionResult } from "./types";
 
 export const HttpCallConfig = z.object({
@@ -47,7 +48,7 @@ export async function performHttpCall(
     res = await safeFetch(
       cfg.url,
       { method: cfg.method, headers, body },
-      { allowedHosts: ctx.env.ALLOWED_OUTBOUND_HOSTS, timeoutMs: cfg.timeout_ms },
+      { ...outboundPolicy(ctx.env), timeoutMs: cfg.timeout_ms },
     );
   } catch (err) {
     if (err instanceof OutboundRefused) {

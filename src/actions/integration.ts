@@ -15,7 +15,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 export function callDataOf(ctx: Pick<ActionContext, "triggerEvent" | "entity">): { fields?: Record<string, unknown> } {
   const t = ctx.triggerEvent;
-  for (const candidate of [t.callData, isObject(t.body) ? t.body.callData : undefined, isObject(t.payload) ? t.payload.callData : undefined]) {
+  for (const candidate of [
+    t.callData,
+    isObject(t.body) ? t.body.callData : undefined,
+    isObject(t.payload) ? t.payload.callData : undefined,
+  ]) {
     if (isObject(candidate)) return candidate as { fields?: Record<string, unknown> };
   }
   return { fields: ctx.entity ?? {} };
@@ -27,7 +31,12 @@ export function outcomeToResult(o: CallOutcome, extraOutputs: Record<string, unk
   const response = o.exchanges.length === 1 ? o.exchanges[0].response : o.exchanges.map((e) => e.response);
   const where = { platform: o.platform, action: o.action, connection_id: o.connection_id };
   if (o.success) {
-    return { kind: "success", outputs: { success: true, ...where, http_status: o.http_status ?? null, data: o.data ?? null, ...extraOutputs }, request, response };
+    return {
+      kind: "success",
+      outputs: { success: true, ...where, http_status: o.http_status ?? null, data: o.data ?? null, ...extraOutputs },
+      request,
+      response,
+    };
   }
   const error = {
     error_code: o.error_kind === "timeout" ? "TIMEOUT_ERROR" : o.error_kind === "refused" ? "BAD_CONFIG" : "CUSTOM_ACTION_ERROR",

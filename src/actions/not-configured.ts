@@ -6,9 +6,6 @@ import { defineAction, permanentFailure } from "./types";
  * instead of pretending to have sent anything.
  */
 export const NOT_CONFIGURED_TYPES = [
-  "send-email",
-  "send_email",
-  "send_notification",
   "inform-erp",
   "create-document",
   "trigger-share-entity",
@@ -17,7 +14,6 @@ export const NOT_CONFIGURED_TYPES = [
   "reply-email",
   "move-thread",
   "assign-thread",
-  "integration",
 ] as const;
 
 export const notConfiguredAction = defineAction({

@@ -1,7 +1,10 @@
 import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
+import { integrationAction } from "./integration";
 import { notConfiguredAction } from "./not-configured";
+import { sendEmailAction } from "./send-email";
+import { sendNotificationAction } from "./send-notification";
 import type { ActionHandler } from "./types";
 import { mapEntityAction } from "./map-entity";
 import { createRecordAction, updateRecordAction } from "./records";
@@ -20,6 +23,9 @@ const HANDLERS: ActionHandler[] = [
   triggerEventAction,
   cancelFlowExecutionAction,
   customAction,
+  integrationAction,
+  sendEmailAction,
+  sendNotificationAction,
   notConfiguredAction,
 ];
 

@@ -5,10 +5,12 @@ import { forbidden, unauthorized } from "../lib/errors";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { isoNow } from "../lib/time";
 import { findApiKeyByHash, touchApiKey } from "../store/api-keys";
+import { isOrgDeleted } from "../store/organizations";
+import { authFailureGate, recordAuthFailure } from "./rate-limit";
 import { SCOPES, hasScope, type AppEnv, type Principal, type Scope } from "./context";
 
 /** Organization ids are opaque strings; this keeps them printable and bounded. */
-const ORG_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+export const ORG_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 export const DEFAULT_ORG_ID = "default";
 export const API_KEY_PREFIX = "ak_";
 
@@ -66,7 +68,9 @@ export async function resolvePrincipal(env: Env, headers: Headers): Promise<Prin
   if (token.startsWith(API_KEY_PREFIX)) {
     const row = await findApiKeyByHash(env.DB, await sha256Hex(token));
     if (!row || row.revoked_at) return null;
-    await touchApiKey(env.DB, row.id, isoNow());
+    // A deleted org's keys were revoked with it; the org check also refuses a key created after the deletion.
+    const [deleted] = await Promise.all([isOrgDeleted(env.DB, row.org_id), touchApiKey(env.DB, row.id, isoNow())]);
+    if (deleted) return null;
     return {
       kind: "api_key",
       orgId: row.org_id,
@@ -81,6 +85,7 @@ export async function resolvePrincipal(env: Env, headers: Headers): Promise<Prin
     const payload = await verifyJwt(env, token);
     const orgId = payload?.org_id;
     if (!payload || typeof orgId !== "string" || !ORG_ID_PATTERN.test(orgId) || !payload.sub) return null;
+    if (await isOrgDeleted(env.DB, orgId)) return null;
     return {
       kind: "jwt",
       orgId,
@@ -93,10 +98,19 @@ export async function resolvePrincipal(env: Env, headers: Headers): Promise<Prin
   return null;
 }
 
-/** Rejects the request with 401 unless it carries valid credentials; stores the principal. */
+/**
+ * Rejects the request with 401 unless it carries valid credentials; stores the principal. A client whose
+ * bad credentials passed the limit gets 429 with Retry-After instead, for any credentials, until it ends.
+ */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const blocked = authFailureGate(c);
+  if (blocked) return blocked;
   const principal = await resolvePrincipal(c.env, c.req.raw.headers);
-  if (!principal) throw unauthorized();
+  if (!principal) {
+    const limited = bearerOrKey(c.req.raw.headers) ? await recordAuthFailure(c) : null;
+    if (limited) return limited;
+    throw unauthorized();
+  }
   c.set("principal", principal);
   await next();
 };

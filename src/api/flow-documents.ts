@@ -5,6 +5,8 @@ import { AppError, type ErrorDetail } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { blobKeyId, canEncryptSecrets, encryptSecret } from "../lib/secrets";
+import { outboundRefusal } from "../lib/ssrf";
+import { isTemplate } from "../schemas/flow-common";
 import {
   SECRET_ACTION_TYPES,
   triggerSourceKey,
@@ -38,6 +40,25 @@ export interface PrepareArgs {
   at: string;
   actor: string;
   blame: string;
+}
+
+/** Action types whose `config.url` the engine calls. */
+const OUTBOUND_URL_ACTIONS = new Set(["call_webhook", "trigger-webhook", "custom-action"]);
+
+/** Literal outbound URLs refused by the SSRF policy (lib/ssrf.ts); templated ones are checked when sent. */
+function outboundUrlProblems(env: Env, doc: FlowDoc): ErrorDetail[] {
+  const targets: { path: string; url: unknown }[] = doc.actions
+    .map((action, i) => ({ action, i }))
+    .filter(({ action }) => OUTBOUND_URL_ACTIONS.has(action.type))
+    .map(({ action, i }) => ({ path: `actions.${i}.config.url`, url: (action.config as { url?: unknown } | undefined)?.url }));
+  targets.push({ path: "error_handling.notify_url", url: doc.error_handling?.notify_url });
+  const problems: ErrorDetail[] = [];
+  for (const { path, url } of targets) {
+    if (typeof url !== "string" || isTemplate(url)) continue;
+    const reason = outboundRefusal(env, url);
+    if (reason) problems.push({ path, location: "json", message: `not an allowed outbound URL: ${reason}`, code: "outbound_refused" });
+  }
+  return problems;
 }
 
 const userDisabled = (at: string, blame: string): DisableDetails => ({ disabled_at: at, disabled_by: "user", blame });
@@ -138,6 +159,7 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
       code: "invalid_template",
     });
   }
+  problems.push(...outboundUrlProblems(a.env, doc));
   if (problems.length > 0) throw new AppError(400, "VALIDATION_ERROR", "Invalid request body", problems);
 
   const bytes = new TextEncoder().encode(JSON.stringify(doc)).length;

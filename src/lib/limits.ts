@@ -125,4 +125,14 @@ export const LIMITS = {
   MAX_TOOL_NAME_LENGTH: 200,
   MAX_NOTIFICATION_TITLE_LENGTH: 500,
   MAX_NOTIFICATION_MESSAGE_LENGTH: 5000,
+  /** Most items a looped action iterates over (more fails the action with INVALID_PAYLOAD when the loop starts). */
+  MAX_LOOP_ITEMS: 1000,
+  /** Hot-flow limit of a flow without `max_executions`: executions started per window beyond this are created `hot` and not run. */
+  DEFAULT_HOT_FLOW_MAX_EXECUTIONS: 1000,
+  /** Window of the default hot-flow limit (ISO-8601 duration). */
+  DEFAULT_HOT_FLOW_WINDOW: "PT1M",
+  /** Longest hot-flow window a flow may set, in ms (7 days): longer windows are capped to this. */
+  MAX_HOT_FLOW_WINDOW_MS: 7 * 24 * 60 * 60 * 1000,
+  /** Secrets re-encrypted by one call of the re-encryption endpoint (it reports how many remain). */
+  REENCRYPT_BATCH_SIZE: 200,
 } as const;

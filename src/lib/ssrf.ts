@@ -5,6 +5,7 @@
  * Host names are not resolved here (Workers have no DNS API); in production the
  * `global_fetch_strictly_public` compatibility flag is the second wall against names resolving inward.
  */
+import { AppError } from "./errors";
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
@@ -85,7 +86,11 @@ function v6Blocked(g: number[]): boolean {
   const embeddedV4 = ((g[6] << 16) >>> 0) + g[7];
   if (allZeroPrefix(5) && g[5] === 0xffff) return v4Blocked(embeddedV4); // ::ffff:a.b.c.d
   if (allZeroPrefix(6)) return true; // ::a.b.c.d (deprecated v4-compatible)
+  if (allZeroPrefix(4) && g[4] === 0xffff && g[5] === 0) return v4Blocked(embeddedV4); // ::ffff:0:a.b.c.d (IPv4-translated)
   if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return v4Blocked(embeddedV4); // NAT64
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return true; // 64:ff9b:1::/48 local-use NAT64
+  if (g[0] === 0x100 && g.slice(1, 4).every((x) => x === 0)) return true; // 100::/64 discard-only
+  if (g[0] === 0x2001 && g[1] === 0) return true; // 2001::/32 Teredo (hides an IPv4 address)
   if ((g[0] & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local
   if ((g[0] & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
   if ((g[0] & 0xffc0) === 0xfec0) return true; // fec0::/10 site-local
@@ -95,7 +100,7 @@ function v6Blocked(g: number[]): boolean {
   return false;
 }
 
-/** Checks a URL against the policy above. `selfHost` is the engine's own host name. */
+/** Checks a URL against the policy above. `selfHost` is the engine's own host name (or a comma-separated list, as SELF_HOSTS). */
 export function checkOutboundUrl(raw: string, allowed: Set<string>, selfHost?: string): UrlCheck {
   let url: URL;
   try {
@@ -112,7 +117,7 @@ export function checkOutboundUrl(raw: string, allowed: Set<string>, selfHost?: s
     .replace(/\.$/, "");
   if (!host) return { ok: false, reason: "The URL has no host" };
   if (allowed.has(host) || allowed.has(`${host}:${url.port}`)) return { ok: true, url };
-  if (selfHost && host === selfHost.toLowerCase()) return { ok: false, reason: "Calls to the engine's own host are not allowed" };
+  if (selfHost && parseAllowedHosts(selfHost).has(host)) return { ok: false, reason: "Calls to the engine's own host are not allowed" };
   if (BLOCKED_NAMES.some((re) => re.test(host))) return { ok: false, reason: `Host ${host} is not allowed` };
   const v4 = ipv4ToInt(host);
   if (v4 !== null) return v4Blocked(v4) ? { ok: false, reason: `Address ${host} is private or reserved` } : { ok: true, url };
@@ -121,4 +126,36 @@ export function checkOutboundUrl(raw: string, allowed: Set<string>, selfHost?: s
   if (v6) return v6Blocked(v6) ? { ok: false, reason: `Address ${host} is private or reserved` } : { ok: true, url };
   if (host.includes(":")) return { ok: false, reason: `Host ${host} is not a valid address` };
   return { ok: true, url };
+}
+
+/** The outbound options of a Worker env: its allowlist and its own host names (pass to safeFetch). */
+export function outboundPolicy(env: { ALLOWED_OUTBOUND_HOSTS?: string; SELF_HOSTS?: string }): {
+  allowedHosts: string | undefined;
+  selfHost: string | undefined;
+} {
+  return { allowedHosts: env.ALLOWED_OUTBOUND_HOSTS, selfHost: env.SELF_HOSTS };
+}
+
+/**
+ * Save-time check of a literal outbound URL (an action's `url`, a `notify_url`, a connection's `base_url`):
+ * the reason it is refused under `env`'s policy, or null when it may be called. Templated URLs are checked
+ * when they are sent, after rendering.
+ */
+export function outboundRefusal(env: { ALLOWED_OUTBOUND_HOSTS?: string; SELF_HOSTS?: string }, url: string): string | null {
+  const check = checkOutboundUrl(url, parseAllowedHosts(env.ALLOWED_OUTBOUND_HOSTS), env.SELF_HOSTS);
+  // The URL may embed a credential (a webhook token): the reason names the host at most, never the whole URL.
+  return check.ok ? null : check.reason.replace(url, "the URL");
+}
+
+/** Throws a 400 VALIDATION_ERROR naming `path` when `url` is refused by the outbound policy. */
+export function assertOutboundAllowed(
+  env: { ALLOWED_OUTBOUND_HOSTS?: string; SELF_HOSTS?: string },
+  url: string,
+  path: string,
+): void {
+  const reason = outboundRefusal(env, url);
+  if (reason === null) return;
+  throw new AppError(400, "VALIDATION_ERROR", `${path} is not an allowed outbound URL: ${reason}`, [
+    { path, location: "json", message: `not an allowed outbound URL: ${reason}`, code: "outbound_refused" },
+  ]);
 }

@@ -11,6 +11,8 @@ import { randomToken, sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { ExecutionStorage, type AttemptDetail, type LoggedEvent } from "../store/execution-storage";
 import { summaryStatement } from "../store/executions";
 import { finishStatements } from "../store/flow-stats";
+import { bulkFinishStatements } from "../store/bulk-jobs";
+import { onBulkItemFinished } from "../services/bulk-jobs";
 import { sendFailureNotification } from "./failure-notification";
 
 /** Action runs per alarm invocation before the object yields (re-arms its alarm) to stay within CPU limits. */
@@ -328,7 +330,10 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!outbox || !state) return;
     const db = this.env.DB;
     const finished = outbox.finished && isFinal(state.status);
-    await db.batch([summaryStatement(db, state), ...(finished ? finishStatements(db, state) : [])]);
+    const bulk = finished ? bulkFinishStatements(db, state) : [];
+    const results = await db.batch([summaryStatement(db, state), ...(finished ? finishStatements(db, state) : []), ...bulk]);
+    // Kept in the outbox until the report is requested: a replay re-checks the job and asks again.
+    if (bulk.length) await onBulkItemFinished(this.env, state, results[results.length - 1].results[0]);
     this.store.clearOutbox();
     if (finished && state.status === "failed") await sendFailureNotification(this.env, state);
   }

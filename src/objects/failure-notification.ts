@@ -1,6 +1,7 @@
 import type { ExecutionState } from "../engine/execution/types";
 import type { Env } from "../env";
 import { safeFetch } from "../lib/outbound";
+import { outboundPolicy } from "../lib/ssrf";
 
 /**
  * Flow `error_handling.notify_on_failure`: POSTs a failure report to `notify_url`. Best effort, one
@@ -29,7 +30,7 @@ export async function sendFailureNotification(env: Env, state: ExecutionState): 
         headers: { "content-type": "application/json", "idempotency-key": `${state.id}:failure-notification` },
         body: JSON.stringify(report),
       },
-      { allowedHosts: env.ALLOWED_OUTBOUND_HOSTS, timeoutMs: 5_000 },
+      { ...outboundPolicy(env), timeoutMs: 5_000 },
     );
     await res.body?.cancel();
   } catch (err) {

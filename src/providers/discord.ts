@@ -9,7 +9,10 @@ const DiscordConfig = z.strictObject({
     .string()
     .url()
     .max(2000)
-    .refine((u) => /\/api\/webhooks\/\d+\/[\w-]+/.test(new URL(u).pathname), "must be a Discord webhook URL (…/api/webhooks/<id>/<token>)")
+    .refine(
+      (u) => /\/api\/webhooks\/\d+\/[\w-]+/.test(new URL(u).pathname),
+      "must be a Discord webhook URL (…/api/webhooks/<id>/<token>)",
+    )
     .describe("The channel's webhook URL (it embeds the webhook token)"),
   username: z.string().min(1).max(80).optional().describe("Overrides the webhook's name"),
   avatar_url: z.string().url().max(2000).optional(),
@@ -24,7 +27,12 @@ function discordFailure(res: VendorResponse, now: number) {
   // Unknown Webhook / Invalid Webhook Token: the credential itself is wrong.
   const kind = code === 10015 || code === 50027 ? ("auth" as const) : undefined;
   const failed = httpFailure(res, str(b, "message") ?? `Discord answered HTTP ${res.status}`, { now, vendor_code: code, kind });
-  if (!failed.success && failed.kind === "rate_limited" && failed.retry_after_ms === undefined && typeof b.retry_after === "number") {
+  if (
+    !failed.success &&
+    failed.kind === "rate_limited" &&
+    failed.retry_after_ms === undefined &&
+    typeof b.retry_after === "number"
+  ) {
     return { ...failed, retry_after_ms: Math.ceil(b.retry_after * 1000) };
   }
   return failed;

@@ -21,8 +21,16 @@ const Auth = z.discriminatedUnion("type", [
 const HttpConfig = z.strictObject({
   base_url: z.string().url().max(2000).describe("Root of the API; request paths are appended to it"),
   auth: Auth.default({ type: "none" }),
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/), z.string().max(4000)).optional().describe("Headers sent with every call (not secret)"),
-  test_path: z.string().startsWith("/").max(2000).optional().describe("GET this path to test the connection (default: the base URL)"),
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/), z.string().max(4000))
+    .optional()
+    .describe("Headers sent with every call (not secret)"),
+  test_path: z
+    .string()
+    .startsWith("/")
+    .max(2000)
+    .optional()
+    .describe("GET this path to test the connection (default: the base URL)"),
 });
 type HttpConfig = z.output<typeof HttpConfig>;
 
@@ -36,7 +44,10 @@ function credentials(c: HttpConfig): { headers: Record<string, string>; query: R
 }
 
 const messageOf = (body: unknown, status: number): string =>
-  str(body, "message") ?? str(body, "error") ?? str(obj(obj(body).error), "message") ?? (typeof body === "string" && body ? body.slice(0, 500) : `HTTP ${status}`);
+  str(body, "message") ??
+  str(body, "error") ??
+  str(obj(obj(body).error), "message") ??
+  (typeof body === "string" && body ? body.slice(0, 500) : `HTTP ${status}`);
 
 const action = providerAction<HttpConfig>();
 

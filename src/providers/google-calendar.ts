@@ -20,8 +20,13 @@ const DateTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), "must be
 /** Google errors are `{error: {code, message, status}}`. */
 function googleFailure(res: VendorResponse, now: number) {
   const err = obj(obj(res.body).error);
-  const message = str(err, "message") ?? (typeof res.body === "string" && res.body ? res.body : `Google answered HTTP ${res.status}`);
-  return httpFailure(res, message, { now, vendor_code: str(err, "status"), ...(res.status === 401 ? { kind: "expired" as const } : {}) });
+  const message =
+    str(err, "message") ?? (typeof res.body === "string" && res.body ? res.body : `Google answered HTTP ${res.status}`);
+  return httpFailure(res, message, {
+    now,
+    vendor_code: str(err, "status"),
+    ...(res.status === 401 ? { kind: "expired" as const } : {}),
+  });
 }
 
 const auth = (c: GoogleCalendarConfig) => ({ authorization: `Bearer ${c.access_token}` });
@@ -41,7 +46,10 @@ const appointment = action({
       timeZone: z.string().max(100).optional(),
       calendarId: z.string().min(1).max(500).optional(),
     })
-    .refine((p) => Date.parse(p.endTime) > Date.parse(p.startTime), { message: "endTime must be after startTime", path: ["endTime"] }),
+    .refine((p) => Date.parse(p.endTime) > Date.parse(p.startTime), {
+      message: "endTime must be after startTime",
+      path: ["endTime"],
+    }),
   result: z.object({ id: z.string(), status: z.string().optional(), htmlLink: z.string().optional() }),
   async run(ctx, p) {
     const timeZone = p.timeZone ?? ctx.config.time_zone;
@@ -61,7 +69,11 @@ const appointment = action({
     });
     if (!res.ok) return googleFailure(res, ctx.now);
     const b = obj(res.body);
-    return { success: true, status: res.status, data: { id: str(b, "id") ?? "", status: str(b, "status"), htmlLink: str(b, "htmlLink") } };
+    return {
+      success: true,
+      status: res.status,
+      data: { id: str(b, "id") ?? "", status: str(b, "status"), htmlLink: str(b, "htmlLink") },
+    };
   },
 });
 

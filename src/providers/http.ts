@@ -81,7 +81,10 @@ export function createRequester(opts: RequesterOptions) {
     }
     if (req.idempotent && opts.idempotencyKey) headers["idempotency-key"] = opts.idempotencyKey;
     const exchange: Exchange = {
-      request: scrub({ method: req.method, url, headers: redactHeaders(headers), body: req.json ?? req.form ?? null }, opts.secrets),
+      request: scrub(
+        { method: req.method, url, headers: redactHeaders(headers), body: req.json ?? req.form ?? null },
+        opts.secrets,
+      ),
     };
     exchanges.push(exchange);
     const started = Date.now();
@@ -100,7 +103,10 @@ export function createRequester(opts: RequesterOptions) {
     const { text } = await readCapped(res);
     const resHeaders = Object.fromEntries(res.headers);
     const parsed = parseBody(text, res.headers.get("content-type") ?? "");
-    exchange.response = scrub({ status: res.status, headers: resHeaders, body: parsed, duration_ms: Date.now() - started }, opts.secrets);
+    exchange.response = scrub(
+      { status: res.status, headers: resHeaders, body: parsed, duration_ms: Date.now() - started },
+      opts.secrets,
+    );
     return { status: res.status, ok: res.ok, headers: resHeaders, body: parsed };
   }
   return { request, exchanges };

@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { BaseUrlField, SecretString, defineProvider, httpFailure, obj, providerAction, str, type ProviderResult, type VendorResponse } from "./types";
+import {
+  BaseUrlField,
+  SecretString,
+  defineProvider,
+  httpFailure,
+  obj,
+  providerAction,
+  str,
+  type ProviderResult,
+  type VendorResponse,
+} from "./types";
 
 /** HubSpot CRM v3 with a private-app access token: create and update contacts. */
 

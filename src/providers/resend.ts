@@ -37,7 +37,10 @@ export const SendEmailParams = z
     bcc: Addresses.optional(),
     reply_to: z.string().email().optional(),
     template_id: z.string().min(1).max(200).optional().describe("A published Resend template (id or alias)"),
-    variables: z.record(z.string(), z.union([z.string(), z.number()])).optional().describe("Template variables"),
+    variables: z
+      .record(z.string(), z.union([z.string(), z.number()]))
+      .optional()
+      .describe("Template variables"),
   })
   .refine((p) => p.template_id !== undefined || ((p.html !== undefined || p.text !== undefined) && p.subject !== undefined), {
     message: "needs subject with html or text, or a template_id",
@@ -90,6 +93,10 @@ export const resendProvider = defineProvider({
     }
     if (!res.ok) return resendFailure(res, ctx.now);
     const domains = obj(res.body).data;
-    return { success: true, status: res.status, data: { restricted: false, domains: Array.isArray(domains) ? domains.length : 0 } };
+    return {
+      success: true,
+      status: res.status,
+      data: { restricted: false, domains: Array.isArray(domains) ? domains.length : 0 },
+    };
   },
 });

@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { BaseUrlField, SecretString, defineProvider, httpFailure, obj, providerAction, str, type ProviderResult, type VendorResponse } from "./types";
+import {
+  BaseUrlField,
+  SecretString,
+  defineProvider,
+  httpFailure,
+  obj,
+  providerAction,
+  str,
+  type ProviderResult,
+  type VendorResponse,
+} from "./types";
 
 /** Slack Web API with a bot token: `chat.postMessage`; the auth check is `auth.test`. */
 
@@ -10,7 +20,14 @@ const SlackConfig = z.strictObject({
 });
 type SlackConfig = z.output<typeof SlackConfig>;
 
-const AUTH_ERRORS = new Set(["invalid_auth", "not_authed", "account_inactive", "token_revoked", "no_permission", "missing_scope"]);
+const AUTH_ERRORS = new Set([
+  "invalid_auth",
+  "not_authed",
+  "account_inactive",
+  "token_revoked",
+  "no_permission",
+  "missing_scope",
+]);
 
 /** Slack answers 200 with `{ok:false, error}` for most failures; 429 carries Retry-After. */
 function slackResult<T>(res: VendorResponse, now: number, data: (body: Record<string, unknown>) => T): ProviderResult<T> {
@@ -39,7 +56,8 @@ const postMessage = action({
   result: z.object({ channel: z.string(), ts: z.string() }),
   async run(ctx, p) {
     const channel = p.channel ?? ctx.config.default_channel;
-    if (!channel) return { success: false, kind: "vendor", error: "No channel: set params.channel or the connection's default_channel" };
+    if (!channel)
+      return { success: false, kind: "vendor", error: "No channel: set params.channel or the connection's default_channel" };
     const res = await ctx.request({
       method: "POST",
       path: "/chat.postMessage",
@@ -61,7 +79,11 @@ export const slackProvider = defineProvider({
   apiRoot: () => "https://slack.com/api",
   actions: { post_message: postMessage },
   async authCheck(ctx) {
-    const res = await ctx.request({ method: "POST", path: "/auth.test", headers: { authorization: `Bearer ${ctx.config.bot_token}` } });
+    const res = await ctx.request({
+      method: "POST",
+      path: "/auth.test",
+      headers: { authorization: `Bearer ${ctx.config.bot_token}` },
+    });
     return slackResult(res, ctx.now, (b) => ({ team: b.team, team_id: b.team_id, user: b.user, user_id: b.user_id }));
   },
 });

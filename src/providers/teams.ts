@@ -9,7 +9,10 @@ import { webhookOrigin, webhookPath } from "./webhook-url";
 
 const TeamsConfig = z.strictObject({
   webhook_url: z.string().url().max(4000).describe("The channel's incoming webhook (Workflows or connector) URL"),
-  format: z.enum(["adaptive_card", "message_card"]).default("adaptive_card").describe("adaptive_card for Workflows, message_card for legacy connectors"),
+  format: z
+    .enum(["adaptive_card", "message_card"])
+    .default("adaptive_card")
+    .describe("adaptive_card for Workflows, message_card for legacy connectors"),
   base_url: BaseUrlField,
 });
 type TeamsConfig = z.output<typeof TeamsConfig>;
@@ -50,7 +53,10 @@ function teamsResult(res: VendorResponse, now: number) {
     return { success: true as const, status: res.status, data: { delivered: true } };
   }
   const throttled = /429|throttl/i.test(text);
-  return httpFailure(res, text.slice(0, 500) || `Teams answered HTTP ${res.status}`, { now, ...(throttled ? { kind: "rate_limited" as const } : {}) });
+  return httpFailure(res, text.slice(0, 500) || `Teams answered HTTP ${res.status}`, {
+    now,
+    ...(throttled ? { kind: "rate_limited" as const } : {}),
+  });
 }
 
 const postMessage = action({
@@ -59,11 +65,19 @@ const postMessage = action({
   params: z.strictObject({
     text: z.string().min(1).max(20_000).describe("Message text (Markdown subset)"),
     title: z.string().max(500).optional(),
-    theme_color: z.string().regex(/^#?[0-9a-fA-F]{6}$/).optional().describe("MessageCard accent colour"),
+    theme_color: z
+      .string()
+      .regex(/^#?[0-9a-fA-F]{6}$/)
+      .optional()
+      .describe("MessageCard accent colour"),
   }),
   result: z.object({ delivered: z.boolean() }),
   async run(ctx, p) {
-    const res = await ctx.request({ method: "POST", path: webhookPath(ctx.config.webhook_url), json: payload(ctx.config.format, p) });
+    const res = await ctx.request({
+      method: "POST",
+      path: webhookPath(ctx.config.webhook_url),
+      json: payload(ctx.config.format, p),
+    });
     return teamsResult(res, ctx.now);
   },
 });
@@ -82,6 +96,9 @@ export const teamsProvider = defineProvider({
   // Teams webhooks have no read-only endpoint, and a test must not post into the channel: the check is that the
   // URL is well formed and allowed by the outbound policy (done when the config is validated).
   async authCheck(ctx) {
-    return { success: true, data: { verified: false, format: ctx.config.format, note: "Teams webhooks cannot be checked without posting" } };
+    return {
+      success: true,
+      data: { verified: false, format: ctx.config.format, note: "Teams webhooks cannot be checked without posting" },
+    };
   },
 });

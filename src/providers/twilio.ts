@@ -8,7 +8,11 @@ const TwilioConfig = z
     account_sid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, "must be an Account SID (AC + 32 hex characters)"),
     auth_token: SecretString("Auth token of the account"),
     from: z.string().min(2).max(50).optional().describe("Default sender number (E.164) or alphanumeric id"),
-    messaging_service_sid: z.string().regex(/^MG[0-9a-fA-F]{32}$/).optional().describe("Send through a Messaging Service instead"),
+    messaging_service_sid: z
+      .string()
+      .regex(/^MG[0-9a-fA-F]{32}$/)
+      .optional()
+      .describe("Send through a Messaging Service instead"),
     base_url: BaseUrlField,
   })
   .refine((c) => c.from !== undefined || c.messaging_service_sid !== undefined, {
@@ -72,7 +76,11 @@ export const twilioProvider = defineProvider({
   apiRoot: () => "https://api.twilio.com",
   actions: { send_sms: sendSms },
   async authCheck(ctx) {
-    const res = await ctx.request({ method: "GET", path: `/2010-04-01/Accounts/${ctx.config.account_sid}.json`, headers: auth(ctx.config) });
+    const res = await ctx.request({
+      method: "GET",
+      path: `/2010-04-01/Accounts/${ctx.config.account_sid}.json`,
+      headers: auth(ctx.config),
+    });
     if (!res.ok) return twilioFailure(res, ctx.now);
     const b = obj(res.body);
     return { success: true, status: res.status, data: { friendly_name: b.friendly_name, status: b.status } };

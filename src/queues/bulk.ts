@@ -49,12 +49,19 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
 
 export const bulkExecutionKey = (jobId: string, entityId: string) => `bulk:${jobId}:${entityId}`;
 
-async function loadStep(env: Env, job: BulkJobRow, page: number): Promise<void> {
-  // The last loading page (or a redelivered copy of it) fans the execution pages out.
-  if (job.status === "entities_loaded" || (job.status === "executing" && page === job.pages_processed - 1 && !job.has_more)) {
+async function loadStep(env: Env, job: BulkJobRow, page: number, retried: boolean): Promise<void> {
+  // A retried copy of the page just stored may come from a consumer that died before sending what follows
+  // (the next page, or the execution pages after the last one): it sends that again. A plain duplicate
+  // (first delivery) does not, so duplicates do not multiply along the chain.
+  const justStored = retried && page === job.pages_processed - 1;
+  if (job.status === "entities_loaded" || (job.status === "executing" && justStored && !job.has_more)) {
     return fanOut(env, job);
   }
-  if (job.status !== "querying_entities" || page !== job.pages_processed) return; // a stale copy
+  if (job.status !== "querying_entities") return;
+  if (justStored) {
+    return sendBulk(env, [bulkMessage({ type: "load", org_id: job.org_id, job_id: job.id, page: page + 1 })]);
+  }
+  if (page !== job.pages_processed) return; // a stale copy
   const size = job.load_page_size;
   let candidates: { id: string; schema: string | null }[];
   let hasMore: boolean;
@@ -200,12 +207,12 @@ async function cancelStep(env: Env, job: BulkJobRow, afterSeq: number): Promise<
 }
 
 /** Processes one bulk message (idempotent; see above). Exported for tests, which drive jobs page by page. */
-export async function processBulkMessage(env: Env, msg: BulkMessage): Promise<void> {
+export async function processBulkMessage(env: Env, msg: BulkMessage, attempts = 1): Promise<void> {
   const job = await getBulkJob(env.DB, msg.org_id, msg.job_id);
   if (!job) return;
   switch (msg.type) {
     case "load":
-      return loadStep(env, job, msg.page);
+      return loadStep(env, job, msg.page, attempts > 1);
     case "execute":
       return executeStep(env, job, msg.page);
     case "cancel":
@@ -229,7 +236,7 @@ export async function handleBulkBatch(batch: MessageBatch<unknown>, env: Env): P
         return;
       }
       try {
-        await processBulkMessage(env, parsed.data);
+        await processBulkMessage(env, parsed.data, msg.attempts);
         msg.ack();
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);

@@ -131,7 +131,7 @@ export const BulkJobQuery = z.object({
     .min(0)
     .max(LIMITS.MAX_BULK_SUMMARY_PAGE)
     .optional()
-    .openapi({ description: `Items per execution_summary page (default ${LIMITS.DEFAULT_PAGE_SIZE}, 0 for none)` }),
+    .openapi({ description: `Items per execution_summary page (default ${LIMITS.MAX_PAGE_SIZE}, 0 for none)` }),
   summary_status: ExecutionStatusSchema.optional().openapi({ description: "Only items in this execution status" }),
 });
 

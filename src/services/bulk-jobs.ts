@@ -9,10 +9,22 @@ import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import type { BulkMessage, BulkTriggerRequest } from "../schemas/bulk-jobs";
 import type { EntitySearchFilter } from "../schemas/entity-search";
-import { approveBulkJob, countSelection, endBulkJob, getBulkJob, insertBulkJob, type BulkJobRow } from "../store/bulk-jobs";
+import {
+  approveBulkJob,
+  countSelection,
+  endBulkJob,
+  finishWithReport,
+  getBulkJob,
+  insertBulkJob,
+  itemStatusCounts,
+  itemsPage,
+  type BulkJobRow,
+} from "../store/bulk-jobs";
 import { getFlow } from "../store/flows";
 import { filterToSql, type SqlFragment } from "../store/record-sql";
-import { compileRecordQuery } from "./records";
+import { queryRecordIds } from "../store/records";
+import { emitRecordChange } from "./record-events";
+import { compileRecordQuery, createRecord, deleteRecord } from "./records";
 
 /** Queue names of the bulk work (wrangler.toml). */
 export const BULK_QUEUE = "automation-bulk";
@@ -151,3 +163,52 @@ export async function onBulkItemFinished(env: Env, state: ExecutionState, jobRow
 }
 
 export const isJobOver = (job: BulkJobRow): boolean => isFinalJob(job.status);
+
+/** Schema of the report records (one per finished job). */
+export const BULK_REPORT_SCHEMA = "bulk_job_report";
+
+/** The job's report record, if an earlier (crashed or concurrent) attempt already wrote it. */
+async function existingReport(env: Env, job: BulkJobRow): Promise<string | null> {
+  const where = filterToSql([{ term: { _schema: BULK_REPORT_SCHEMA } }, { term: { job_id: job.id } }]);
+  const [hit] = await queryRecordIds(env.DB, job.org_id, where, null, 1);
+  return hit?.id ?? null;
+}
+
+/**
+ * send_report → finished: stores the report (counts per status and the failed items) as a record and
+ * sets its id in the job. Idempotent: an existing report is reused, and of two concurrent writers the
+ * one that loses the compare-and-set deletes its copy. The record event tells flows a report is there.
+ */
+export async function writeBulkReport(env: Env, job: BulkJobRow): Promise<void> {
+  if (job.status !== "send_report" || job.report_file_entity_id) return;
+  const counts = await itemStatusCounts(env.DB, job.id);
+  const failed = await itemsPage(env.DB, job.id, 0, LIMITS.MAX_BULK_REPORT_FAILED_ITEMS, "failed");
+  const failedTotal = counts.failed ?? 0;
+  let reportId = await existingReport(env, job);
+  let created: Awaited<ReturnType<typeof createRecord>> | null = null;
+  if (!reportId) {
+    created = await createRecord(env.DB, job.org_id, `bulk_job:${job.id}`, BULK_REPORT_SCHEMA, {
+      _title: `Bulk job ${job.id} report`,
+      job_id: job.id,
+      flow_id: job.flow_id,
+      created_by: job.created_by,
+      approved_at: job.approved_at,
+      total: job.items_total,
+      status_counts: counts,
+      failed_items_total: failedTotal,
+      failed_items_truncated: failedTotal > failed.length,
+      failed_items: failed.map((i) => ({
+        entity_id: i.entity_id,
+        ...(i.entity_schema ? { entity_schema: i.entity_schema } : {}),
+        execution_id: i.execution_id,
+        error: (i.error ?? "").slice(0, 200),
+      })),
+    });
+    reportId = created.record!._id;
+  }
+  if (await finishWithReport(env.DB, job.org_id, job.id, reportId, isoNow())) {
+    if (created) await emitRecordChange(env, created.change, { eventId: `rec:bulk-report:${job.id}` });
+  } else if (created) {
+    await deleteRecord(env.DB, job.org_id, `bulk_job:${job.id}`, BULK_REPORT_SCHEMA, reportId);
+  }
+}

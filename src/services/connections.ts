@@ -55,9 +55,12 @@ function getAt(obj: unknown, path: string): unknown {
 export function requireProvider(platform: string): AnyProvider {
   const provider = getProvider(platform);
   if (!provider) {
-    throw new AppError(400, "UNKNOWN_PLATFORM", `Unknown platform "${platform.slice(0, 100)}"; known platforms: ${platformIds().join(", ")}`, [
-      { path: "platform", message: `must be one of ${platformIds().join(", ")}` },
-    ]);
+    throw new AppError(
+      400,
+      "UNKNOWN_PLATFORM",
+      `Unknown platform "${platform.slice(0, 100)}"; known platforms: ${platformIds().join(", ")}`,
+      [{ path: "platform", message: `must be one of ${platformIds().join(", ")}` }],
+    );
   }
   return provider;
 }
@@ -114,9 +117,12 @@ export function validateConfig(env: Env, provider: AnyProvider, config: unknown)
     const check = checkOutboundUrl(url, allowed);
     if (!check.ok) {
       // The URL may embed a credential (a webhook token): name the field, not the value.
-      throw new AppError(400, "VALIDATION_ERROR", `config.${field} is not an allowed outbound URL: ${check.reason.replace(url, "the URL")}`, [
-        { path: `config.${field}`, location: "json", message: "not an allowed outbound URL" },
-      ]);
+      throw new AppError(
+        400,
+        "VALIDATION_ERROR",
+        `config.${field} is not an allowed outbound URL: ${check.reason.replace(url, "the URL")}`,
+        [{ path: `config.${field}`, location: "json", message: "not an allowed outbound URL" }],
+      );
     }
   }
   return value;
@@ -265,7 +271,15 @@ export async function runAuthCheck(env: Env, provider: AnyProvider, config: Reco
   }
   const duration_ms = Date.now() - started;
   if (result.success) {
-    return { success: true, platform: provider.platform, message: "Connection works", details: scrub(result.data, secrets), http_status: result.status ?? null, error_kind: null, duration_ms };
+    return {
+      success: true,
+      platform: provider.platform,
+      message: "Connection works",
+      details: scrub(result.data, secrets),
+      http_status: result.status ?? null,
+      error_kind: null,
+      duration_ms,
+    };
   }
   return {
     success: false,
@@ -279,7 +293,11 @@ export async function runAuthCheck(env: Env, provider: AnyProvider, config: Reco
 }
 
 /** Tests a saved connection and records the outcome in its status. */
-export async function testConnection(env: Env, orgId: string, id: string): Promise<{ result: TestResult; row: SealedConnectionRow }> {
+export async function testConnection(
+  env: Env,
+  orgId: string,
+  id: string,
+): Promise<{ result: TestResult; row: SealedConnectionRow }> {
   const row = await requireConnection(env, orgId, id);
   const provider = requireProvider(row.platform);
   const result = await runAuthCheck(env, provider, await openConnection(env, row));
@@ -295,7 +313,10 @@ export async function testConfig(env: Env, platform: string, config: unknown): P
 }
 
 /** Re-seals every connection of the org that a previous key sealed; unreadable ones are reported, not changed. */
-export async function reencryptConnections(env: Env, orgId: string): Promise<{ reencrypted: number; failed: string[]; key_id: string }> {
+export async function reencryptConnections(
+  env: Env,
+  orgId: string,
+): Promise<{ reencrypted: number; failed: string[]; key_id: string }> {
   if (!env.ENCRYPTION_KEY) throw new AppError(503, "ENCRYPTION_NOT_CONFIGURED", "No ENCRYPTION_KEY is configured");
   const current = keyIdOf(keyMaterial(env.ENCRYPTION_KEY));
   let after = "";

@@ -5,7 +5,13 @@ import { isoNow } from "../lib/time";
 import { TransportFailure, createRequester, scrub, type Exchange } from "../providers/http";
 import { getProviderAction } from "../providers/registry";
 import type { AnyProvider, FailureKind, ProviderAction, ProviderResult } from "../providers/types";
-import { type SealedConnectionRow, getConnectionRow, listConnectionRows, setConnectionStatus, touchConnection } from "../store/connections";
+import {
+  type SealedConnectionRow,
+  getConnectionRow,
+  listConnectionRows,
+  setConnectionStatus,
+  touchConnection,
+} from "../store/connections";
 import { openConnection, requireProvider, secretValues } from "./connections";
 
 /**
@@ -50,9 +56,12 @@ export function requireAction(provider: AnyProvider, action: string): ProviderAc
   const found = getProviderAction(provider, action);
   if (!found) {
     const known = Object.keys(provider.actions).join(", ");
-    throw new AppError(400, "UNKNOWN_ACTION", `Platform ${provider.platform} has no action "${action.slice(0, 100)}"; its actions: ${known}`, [
-      { path: "action", message: `must be one of ${known}` },
-    ]);
+    throw new AppError(
+      400,
+      "UNKNOWN_ACTION",
+      `Platform ${provider.platform} has no action "${action.slice(0, 100)}"; its actions: ${known}`,
+      [{ path: "action", message: `must be one of ${known}` }],
+    );
   }
   return found;
 }
@@ -65,7 +74,12 @@ export function parseParams(action: ProviderAction<unknown>, params: unknown, pr
       400,
       "VALIDATION_ERROR",
       "Invalid params",
-      parsed.error.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].join("."), location: "json", message: i.message, code: i.code })),
+      parsed.error.issues.map((i) => ({
+        path: [prefix, ...i.path.map(String)].join("."),
+        location: "json",
+        message: i.message,
+        code: i.code,
+      })),
     );
   }
   return parsed.data;
@@ -75,18 +89,28 @@ export function parseParams(action: ProviderAction<unknown>, params: unknown, pr
  * The connection a call uses: the one named (404 when the org has no such connection, whatever its other org),
  * else the platform's only connection.
  */
-export async function resolveConnection(env: Env, orgId: string, platform: string, connectionId?: string): Promise<SealedConnectionRow> {
+export async function resolveConnection(
+  env: Env,
+  orgId: string,
+  platform: string,
+  connectionId?: string,
+): Promise<SealedConnectionRow> {
   if (connectionId) {
     const row = await getConnectionRow(env.DB, orgId, connectionId);
     if (!row) throw notFound("Connection");
     if (row.platform !== platform) {
-      throw new AppError(400, "CONNECTION_PLATFORM_MISMATCH", `Connection ${connectionId} is a ${row.platform} connection, not ${platform}`);
+      throw new AppError(
+        400,
+        "CONNECTION_PLATFORM_MISMATCH",
+        `Connection ${connectionId} is a ${row.platform} connection, not ${platform}`,
+      );
     }
     return row;
   }
   const { results, total } = await listConnectionRows(env.DB, orgId, { platform, limit: 2, offset: 0 });
   if (total === 0) throw new AppError(400, "NO_CONNECTION", `No ${platform} connection: create one with POST /v1/connections`);
-  if (total > 1) throw new AppError(400, "CONNECTION_REQUIRED", `Several ${platform} connections exist: name one with connection_id`);
+  if (total > 1)
+    throw new AppError(400, "CONNECTION_REQUIRED", `Several ${platform} connections exist: name one with connection_id`);
   return results[0];
 }
 
@@ -104,7 +128,11 @@ function capData(data: unknown): unknown {
 }
 
 /** Calls the vendor. Throws only CONNECTION_UNREADABLE (the credentials cannot be decrypted: fail closed). */
-export async function performCall(env: Env, call: PreparedCall, opts: { idempotencyKey?: string; now?: number } = {}): Promise<CallOutcome> {
+export async function performCall(
+  env: Env,
+  call: PreparedCall,
+  opts: { idempotencyKey?: string; now?: number } = {},
+): Promise<CallOutcome> {
   const { provider, connection } = call;
   const config = await openConnection(env, connection);
   const secrets = secretValues(provider, config);
@@ -136,7 +164,15 @@ export async function performCall(env: Env, call: PreparedCall, opts: { idempote
   }
   const error = scrub(result.error, secrets);
   if (result.kind === "auth" || result.kind === "expired") {
-    await setConnectionStatus(env.DB, connection.org_id, connection.id, result.kind === "auth" ? "error" : "expired", error, at, "used");
+    await setConnectionStatus(
+      env.DB,
+      connection.org_id,
+      connection.id,
+      result.kind === "auth" ? "error" : "expired",
+      error,
+      at,
+      "used",
+    );
   } else {
     await touchConnection(env.DB, connection.org_id, connection.id, at);
   }

@@ -31,13 +31,14 @@ interface RawRow extends Omit<SealedConnectionRow, "public_config"> {
 const COLUMNS =
   "id, org_id, platform, name, status, error_message, public_config, key_id, ciphertext, created_at, updated_at, created_by, last_tested_at, last_used_at";
 
-const fromRaw = (r: RawRow): SealedConnectionRow => ({ ...r, public_config: JSON.parse(r.public_config) as Record<string, unknown> });
+const fromRaw = (r: RawRow): SealedConnectionRow => ({
+  ...r,
+  public_config: JSON.parse(r.public_config) as Record<string, unknown>,
+});
 
 export async function insertConnection(db: D1Database, row: SealedConnectionRow): Promise<void> {
   await db
-    .prepare(
-      `INSERT INTO connections (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
+    .prepare(`INSERT INTO connections (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     .bind(
       row.id,
       row.org_id,
@@ -71,7 +72,9 @@ export async function listConnectionRows(
   const binds = opts.platform ? [orgId, opts.platform] : [orgId];
   const [count, rows] = await db.batch([
     db.prepare(`SELECT COUNT(*) AS n FROM connections WHERE ${where}`).bind(...binds),
-    db.prepare(`SELECT ${COLUMNS} FROM connections WHERE ${where} ORDER BY created_at, id LIMIT ? OFFSET ?`).bind(...binds, opts.limit, opts.offset),
+    db
+      .prepare(`SELECT ${COLUMNS} FROM connections WHERE ${where} ORDER BY created_at, id LIMIT ? OFFSET ?`)
+      .bind(...binds, opts.limit, opts.offset),
   ]);
   const total = (count.results[0] as { n: number } | undefined)?.n ?? 0;
   return { total, results: (rows.results as RawRow[]).map(fromRaw) };
@@ -98,7 +101,9 @@ export async function updateConnectionRow(
   db: D1Database,
   orgId: string,
   id: string,
-  patch: Partial<Pick<SealedConnectionRow, "name" | "status" | "error_message" | "public_config" | "key_id" | "ciphertext" | "updated_at">>,
+  patch: Partial<
+    Pick<SealedConnectionRow, "name" | "status" | "error_message" | "public_config" | "key_id" | "ciphertext" | "updated_at">
+  >,
 ): Promise<boolean> {
   const sets: string[] = [];
   const binds: unknown[] = [];

@@ -23,7 +23,17 @@ const fromRaw = (r: RawRow): NotificationRow => ({ ...r, source: JSON.parse(r.so
 export async function insertNotification(db: D1Database, row: NotificationRow): Promise<boolean> {
   const res = await db
     .prepare(`INSERT OR IGNORE INTO notifications (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-    .bind(row.id, row.org_id, row.user_id, row.title, row.message, row.link, JSON.stringify(row.source), row.created_at, row.read_at)
+    .bind(
+      row.id,
+      row.org_id,
+      row.user_id,
+      row.title,
+      row.message,
+      row.link,
+      JSON.stringify(row.source),
+      row.created_at,
+      row.read_at,
+    )
     .run();
   return res.meta.changes > 0;
 }
@@ -37,7 +47,9 @@ export async function listNotifications(
   const filter = opts.unreadOnly ? " AND read_at IS NULL" : "";
   const [count, unread, rows] = await db.batch([
     db.prepare(`SELECT COUNT(*) AS n FROM notifications WHERE org_id = ? AND user_id = ?${filter}`).bind(orgId, userId),
-    db.prepare(`SELECT COUNT(*) AS n FROM notifications WHERE org_id = ? AND user_id = ? AND read_at IS NULL`).bind(orgId, userId),
+    db
+      .prepare(`SELECT COUNT(*) AS n FROM notifications WHERE org_id = ? AND user_id = ? AND read_at IS NULL`)
+      .bind(orgId, userId),
     db
       .prepare(
         `SELECT ${COLUMNS} FROM notifications WHERE org_id = ? AND user_id = ?${filter} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`,
@@ -48,7 +60,12 @@ export async function listNotifications(
   return { total: n(count), unread: n(unread), results: (rows.results as RawRow[]).map(fromRaw) };
 }
 
-export async function getNotification(db: D1Database, orgId: string, userId: string, id: string): Promise<NotificationRow | null> {
+export async function getNotification(
+  db: D1Database,
+  orgId: string,
+  userId: string,
+  id: string,
+): Promise<NotificationRow | null> {
   const row = await db
     .prepare(`SELECT ${COLUMNS} FROM notifications WHERE org_id = ? AND user_id = ? AND id = ?`)
     .bind(orgId, userId, id)
@@ -57,9 +74,17 @@ export async function getNotification(db: D1Database, orgId: string, userId: str
 }
 
 /** Marks one notification read (or unread); false when the user has no such notification. */
-export async function setNotificationRead(db: D1Database, orgId: string, userId: string, id: string, readAt: string | null): Promise<boolean> {
+export async function setNotificationRead(
+  db: D1Database,
+  orgId: string,
+  userId: string,
+  id: string,
+  readAt: string | null,
+): Promise<boolean> {
   const res = await db
-    .prepare(`UPDATE notifications SET read_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(read_at, ?) END WHERE org_id = ? AND user_id = ? AND id = ?`)
+    .prepare(
+      `UPDATE notifications SET read_at = CASE WHEN ? IS NULL THEN NULL ELSE COALESCE(read_at, ?) END WHERE org_id = ? AND user_id = ? AND id = ?`,
+    )
     .bind(readAt, readAt, orgId, userId, id)
     .run();
   return res.meta.changes > 0;

@@ -16,7 +16,8 @@ export interface ToolAuditRow {
   error_message: string | null;
 }
 
-const COLUMNS = "id, org_id, actor, user_id, via, tool, connection_id, request_id, started_at, duration_ms, outcome, http_status, error_message";
+const COLUMNS =
+  "id, org_id, actor, user_id, via, tool, connection_id, request_id, started_at, duration_ms, outcome, http_status, error_message";
 
 export async function insertToolAudit(db: D1Database, row: ToolAuditRow): Promise<void> {
   await db

@@ -21,6 +21,7 @@ export function captureEvents(): SentEvent[] {
     original = env.EVENTS_QUEUE.send;
     env.EVENTS_QUEUE.send = async (body: unknown) => {
       sent.push(structuredClone(body) as SentEvent);
+      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendResponse;
     };
   });
   afterEach(() => {

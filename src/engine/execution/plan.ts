@@ -5,9 +5,10 @@ import { scheduleDueAt } from "./schedule-math";
 import { failAction, finalStatus, skipAction } from "./transitions";
 import type { ActionState, Command, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
 import { isFinal } from "./types";
+import { LIMITS } from "../../lib/limits";
 
-/** Most items a looped action iterates over. */
-export const MAX_LOOP_ITEMS = 1000;
+/** Most items a looped action iterates over (a named limit in LIMITS; kept here as an alias). */
+export const MAX_LOOP_ITEMS = LIMITS.MAX_LOOP_ITEMS;
 
 type ConditionDef = { id?: string; schedule_id?: string; evaluation_order?: string } & Record<string, unknown>;
 

@@ -1,0 +1,194 @@
+// Benchmark of inbound webhooks under `wrangler dev`: signed calls accepted per second (202s), and the
+// latency from sending a webhook to its flow's first action reaching a target (webhook → queue →
+// consumer → execution → action). Run by hand with Node 22:  npx node bench/webhooks.mjs
+// Options (environment): WEBHOOKS=1000 CONCURRENCY=20 PORT=0 (0 = a free port). Bounded in count and time;
+// it starts its own engine (npm run dev, with a throwaway --persist-to directory) and stops it when done.
+import { spawn } from "node:child_process";
+import { createHmac, randomUUID } from "node:crypto";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const N = Number(process.env.WEBHOOKS ?? 1000);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 20);
+const START_TIMEOUT_MS = 180_000;
+const DRAIN_TIMEOUT_MS = 180_000;
+const ADMIN_KEY = `bench-${randomUUID()}`;
+const SECRET = "whsec_YmVuY2gtd2ViaG9vay1zaWduaW5nLXNlY3JldA==";
+const root = resolve(import.meta.dirname, "..");
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address();
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+function sign(id, ts, body) {
+  const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
+  return `v1,${createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64")}`;
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+// The target of the flow's action: records when each webhook's action arrived.
+const arrivals = new Map();
+const sink = createServer((req, res) => {
+  let data = "";
+  req.on("data", (c) => (data += c));
+  req.on("end", () => {
+    const at = Date.now();
+    try {
+      const { seq, sent_at } = JSON.parse(data);
+      if (!arrivals.has(seq)) arrivals.set(seq, at - Number(sent_at));
+    } catch {
+      /* not ours */
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end("{}");
+  });
+});
+await new Promise((r) => sink.listen(0, "127.0.0.1", r));
+const sinkPort = sink.address().port;
+
+const port = Number(process.env.PORT ?? 0) || (await freePort());
+const dir = mkdtempSync(join(tmpdir(), "webhook-bench-"));
+const logPath = join(dir, "dev.log");
+const log = createWriteStream(logPath);
+const args = ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1", "--var", `ADMIN_API_KEY:${ADMIN_KEY}`];
+args.push("--var", "ALLOWED_OUTBOUND_HOSTS:127.0.0.1", "--persist-to", join(dir, "state"));
+// Its own process group, so stopping it stops wrangler and workerd with it.
+const dev = spawn("npm", args, {
+  cwd: root,
+  detached: true,
+  stdio: ["ignore", "pipe", "pipe"],
+  env: { ...process.env, CI: "true" },
+});
+dev.stdout.pipe(log);
+dev.stderr.pipe(log);
+
+let stopped = false;
+function stop() {
+  if (stopped) return;
+  stopped = true;
+  try {
+    process.kill(-dev.pid, "SIGTERM");
+  } catch {
+    /* already gone */
+  }
+  sink.close();
+}
+process.on("SIGINT", () => {
+  stop();
+  process.exit(130);
+});
+
+const base = `http://127.0.0.1:${port}`;
+const api = (method, path, body) =>
+  fetch(`${base}${path}`, {
+    method,
+    headers: { "x-key": ADMIN_KEY, "x-org-id": "bench", "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+try {
+  const startedAt = Date.now();
+  for (;;) {
+    if (dev.exitCode !== null) throw new Error(`npm run dev exited with ${dev.exitCode}`);
+    if (Date.now() - startedAt > START_TIMEOUT_MS) throw new Error("the engine did not start in time");
+    const ok = await fetch(`${base}/`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    await sleep(500);
+  }
+  console.log(`engine up on ${base} after ${((Date.now() - startedAt) / 1000).toFixed(1)} s; sink on 127.0.0.1:${sinkPort}`);
+
+  const created = await api("POST", "/v1/automation/flows", {
+    flow_name: "webhook bench",
+    triggers: [{ type: "webhook", configuration: { path: "bench", secret: SECRET } }],
+    actions: [
+      {
+        id: "hit",
+        type: "call_webhook",
+        config: {
+          url: `http://127.0.0.1:${sinkPort}/hit`,
+          body: { seq: "{{ trigger.body.seq }}", sent_at: "{{ trigger.body.sent_at }}" },
+        },
+      },
+    ],
+  });
+  if (created.status !== 201) throw new Error(`creating the flow: ${created.status} ${await created.text()}`);
+  const flow = await created.json();
+  const url = `${base}/v1/webhooks/${flow.id}/bench`;
+
+  // Warm-up call (first request compiles and migrates), not counted.
+  const warm = JSON.stringify({ seq: "warm", sent_at: Date.now() });
+  const warmTs = Math.floor(Date.now() / 1000);
+  const warmRes = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": "warm",
+      "webhook-timestamp": String(warmTs),
+      "webhook-signature": sign("warm", warmTs, warm),
+    },
+    body: warm,
+  });
+  if (warmRes.status !== 202) throw new Error(`warm-up webhook: ${warmRes.status} ${await warmRes.text()}`);
+
+  const statuses = new Map();
+  let next = 0;
+  const fireStart = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < N) {
+        const seq = String(next++);
+        const body = JSON.stringify({ seq, sent_at: Date.now() });
+        const id = `msg_${seq}_${randomUUID()}`;
+        const ts = Math.floor(Date.now() / 1000);
+        const res = await fetch(url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "webhook-id": id,
+            "webhook-timestamp": String(ts),
+            "webhook-signature": sign(id, ts, body),
+          },
+          body,
+        });
+        await res.arrayBuffer();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      }
+    }),
+  );
+  const fireSeconds = (performance.now() - fireStart) / 1000;
+  const accepted = statuses.get(202) ?? 0;
+
+  const drainStart = Date.now();
+  while (arrivals.size < accepted + 1 && Date.now() - drainStart < DRAIN_TIMEOUT_MS) await sleep(200);
+  arrivals.delete("warm");
+  const latencies = [...arrivals.values()].sort((a, b) => a - b);
+
+  console.log(`\nwebhooks sent: ${N} (concurrency ${CONCURRENCY}); statuses: ${JSON.stringify(Object.fromEntries(statuses))}`);
+  console.log(`accepted (202): ${accepted} in ${fireSeconds.toFixed(2)} s → ${(accepted / fireSeconds).toFixed(0)} webhooks/s`);
+  console.log(`first action reached the target for ${latencies.length}/${accepted} webhooks`);
+  if (latencies.length > 0) {
+    console.log(
+      `webhook → first action latency: p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, max ${latencies.at(-1)} ms`,
+    );
+  }
+} catch (err) {
+  console.error(String(err));
+  console.error(`--- last lines of ${logPath} ---`);
+  console.error(readFileSync(logPath, "utf8").split("\n").slice(-40).join("\n"));
+  process.exitCode = 1;
+} finally {
+  stop();
+  await sleep(1000);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,337 @@
+import { z } from "zod";
+import type { Principal } from "../api/context";
+import { NotificationInput, writeNotification } from "../actions/send-notification";
+import type { Env } from "../env";
+import { AppError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { LIMITS } from "../lib/limits";
+import { isoNow } from "../lib/time";
+import { jsonSchemaOf, listProviders } from "../providers/registry";
+import { type ConnectionStatus, connectionSummaries } from "../store/connections";
+import { insertToolAudit, type ToolAuditRow } from "../store/tool-audit";
+import { emitRecordChange } from "./record-events";
+import { createRecord } from "./records";
+import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
+import { requireProvider } from "./connections";
+
+/**
+ * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>` and the core
+ * actions that need no provider. Each tool's arguments are its action's params (plus `connection_id` for provider
+ * tools) as JSON Schema 2020-12. Every call is audit-logged without its arguments.
+ */
+
+export interface CoreTool {
+  name: string;
+  title: string;
+  description: string;
+  input: z.ZodType;
+  output: z.ZodType;
+  run(env: Env, who: Caller, args: unknown, requestId: string): Promise<unknown>;
+}
+
+export interface Caller {
+  orgId: string;
+  actor: string;
+  userId: string;
+}
+
+const CreateRecordInput = z.strictObject({
+  schema: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).describe("The record's schema (module), e.g. contact"),
+  data: z.record(z.string(), z.unknown()).describe("The record's attributes"),
+});
+
+export const CORE_TOOLS: CoreTool[] = [
+  {
+    name: "send_notification",
+    title: "Send an in-app notification",
+    description: "Writes an in-app notification for a user (read with GET /v1/notifications).",
+    input: NotificationInput.strict(),
+    output: z.object({ notification_id: z.string() }),
+    async run(env, who, args, requestId) {
+      const input = NotificationInput.parse(args);
+      const { notification_id } = await writeNotification(env.DB, who.orgId, `tool:${requestId}`, input, {
+        tool: "send_notification",
+        actor: who.actor,
+      });
+      return { notification_id };
+    },
+  },
+  {
+    name: "create_record",
+    title: "Create a record",
+    description: "Creates a record through the records service (record triggers fire as for any write).",
+    input: CreateRecordInput,
+    output: z.object({ record_id: z.string() }),
+    async run(env, who, args) {
+      const input = CreateRecordInput.parse(args);
+      const { record, change } = await createRecord(env.DB, who.orgId, who.actor, input.schema, input.data);
+      await emitRecordChange(env, change);
+      return { record_id: record!._id, record };
+    },
+  },
+];
+
+const coreByName = new Map(CORE_TOOLS.map((t) => [t.name, t]));
+
+const withConnectionId = (schema: Record<string, unknown>): Record<string, unknown> => ({
+  ...schema,
+  properties: {
+    ...(schema.properties as Record<string, unknown> | undefined),
+    connection_id: { type: "string", description: "The connection to use (default: the platform's only connection)" },
+  },
+});
+
+export interface ToolDescriptor {
+  name: string;
+  title: string;
+  description: string;
+  kind: "provider" | "core";
+  platform: string | null;
+  action: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown>;
+  requires_connection: boolean;
+  available: boolean;
+  connections: { id: string; name: string; status: ConnectionStatus }[];
+}
+
+/** The catalog; without `includeAll`, provider tools whose platform has no connection are left out. */
+export async function listTools(env: Env, orgId: string, includeAll: boolean): Promise<ToolDescriptor[]> {
+  const connections = await connectionSummaries(env.DB, orgId);
+  const tools: ToolDescriptor[] = [];
+  for (const p of listProviders()) {
+    const own = connections.filter((c) => c.platform === p.platform).map(({ id, name, status }) => ({ id, name, status }));
+    if (own.length === 0 && !includeAll) continue;
+    for (const [action, a] of Object.entries(p.actions)) {
+      tools.push({
+        name: `${p.platform}_${action}`,
+        title: a.title,
+        description: `${p.title}: ${a.description}`,
+        kind: "provider" as const,
+        platform: p.platform,
+        action,
+        inputSchema: withConnectionId(jsonSchemaOf(a.params)),
+        outputSchema: z.toJSONSchema(a.result, { io: "output", unrepresentable: "any" }) as Record<string, unknown>,
+        requires_connection: true,
+        available: own.length > 0,
+        connections: own,
+      });
+    }
+  }
+  for (const t of CORE_TOOLS) {
+    tools.push({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      kind: "core" as const,
+      platform: null,
+      action: t.name,
+      inputSchema: jsonSchemaOf(t.input),
+      outputSchema: z.toJSONSchema(t.output, { io: "output", unrepresentable: "any" }) as Record<string, unknown>,
+      requires_connection: false,
+      available: true,
+      connections: [],
+    });
+  }
+  return tools;
+}
+
+export interface ToolResult {
+  request_id: string;
+  name: string;
+  success: boolean;
+  data: unknown;
+  error: string | null;
+  error_kind: string | null;
+  http_status: number | null;
+  retry_after_ms: number | null;
+  connection_id: string | null;
+  duration_ms: number;
+}
+
+/** A validated call, ready to run: validation errors are thrown (4xx) before anything is sent. */
+export interface PreparedTool {
+  name: string;
+  run(): Promise<ToolResult>;
+}
+
+function splitProviderName(name: string): { platform: string; action: string } | null {
+  for (const p of listProviders()) {
+    if (name.startsWith(`${p.platform}_`)) return { platform: p.platform, action: name.slice(p.platform.length + 1) };
+  }
+  return null;
+}
+
+const fromOutcome = (requestId: string, name: string, o: CallOutcome): ToolResult => ({
+  request_id: requestId,
+  name,
+  success: o.success,
+  data: o.success ? (o.data ?? null) : null,
+  error: o.error ?? null,
+  error_kind: o.error_kind ?? null,
+  http_status: o.http_status ?? null,
+  retry_after_ms: o.retry_after_ms ?? null,
+  connection_id: o.connection_id,
+  duration_ms: o.duration_ms,
+});
+
+/** Looks a tool up and validates its arguments; throws 4xx AppErrors naming what is wrong. */
+export async function prepareTool(
+  env: Env,
+  who: Caller,
+  name: string,
+  args: Record<string, unknown>,
+  requestId: string,
+): Promise<PreparedTool> {
+  const core = coreByName.get(name);
+  if (core) {
+    const parsed = core.input.safeParse(args);
+    if (!parsed.success) {
+      throw new AppError(
+        400,
+        "VALIDATION_ERROR",
+        "Invalid arguments",
+        parsed.error.issues.map((i) => ({
+          path: ["arguments", ...i.path.map(String)].join("."),
+          location: "json",
+          message: i.message,
+        })),
+      );
+    }
+    return {
+      name,
+      async run() {
+        const started = Date.now();
+        const data = await core.run(env, who, parsed.data, requestId);
+        return {
+          request_id: requestId,
+          name,
+          success: true,
+          data,
+          error: null,
+          error_kind: null,
+          http_status: null,
+          retry_after_ms: null,
+          connection_id: null,
+          duration_ms: Date.now() - started,
+        };
+      },
+    };
+  }
+  const split = splitProviderName(name);
+  if (!split)
+    throw new AppError(404, "UNKNOWN_TOOL", `No tool named "${name.slice(0, 100)}" (GET /v1/tools?include_all=true lists them)`);
+  const provider = requireProvider(split.platform);
+  const action = requireAction(provider, split.action);
+  const { connection_id, ...params } = args;
+  if (connection_id !== undefined && typeof connection_id !== "string") {
+    throw new AppError(400, "VALIDATION_ERROR", "Invalid arguments", [
+      { path: "arguments.connection_id", location: "json", message: "must be a string" },
+    ]);
+  }
+  parseParams(action, params, "arguments");
+  const prepared = await prepareCall(env, {
+    orgId: who.orgId,
+    platform: split.platform,
+    action: split.action,
+    connectionId: connection_id,
+    params,
+  });
+  return {
+    name,
+    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: `tool:${requestId}` })),
+  };
+}
+
+/** Writes one audit row: who, tool, when, outcome, duration, the vendor status; never arguments or secrets. */
+export async function auditToolCall(
+  env: Env,
+  who: Caller,
+  entry: Pick<ToolAuditRow, "via" | "tool" | "request_id" | "started_at" | "duration_ms" | "outcome"> &
+    Partial<Pick<ToolAuditRow, "connection_id" | "http_status" | "error_message">>,
+): Promise<void> {
+  await insertToolAudit(env.DB, {
+    id: newId(),
+    org_id: who.orgId,
+    actor: who.actor,
+    user_id: who.userId,
+    connection_id: entry.connection_id ?? null,
+    http_status: entry.http_status ?? null,
+    error_message: entry.error_message ? entry.error_message.slice(0, 1000) : null,
+    ...entry,
+    tool: entry.tool.slice(0, LIMITS.MAX_TOOL_NAME_LENGTH),
+  });
+}
+
+export interface ToolCallRequest {
+  name: string;
+  arguments: Record<string, unknown>;
+  requestId: string;
+  via: ToolAuditRow["via"];
+}
+
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Looks the tool up and validates its arguments; a refusal is audited, then rethrown (4xx). */
+export async function prepareToolAudited(
+  env: Env,
+  who: Caller,
+  req: ToolCallRequest,
+): Promise<PreparedTool & { startedMs: number }> {
+  const startedMs = Date.now();
+  try {
+    return { ...(await prepareTool(env, who, req.name, req.arguments, req.requestId)), startedMs };
+  } catch (err) {
+    await auditToolCall(env, who, {
+      via: req.via,
+      tool: req.name,
+      request_id: req.requestId,
+      started_at: isoNow(startedMs),
+      duration_ms: Date.now() - startedMs,
+      outcome: "error",
+      error_message: errorMessage(err),
+    });
+    throw err;
+  }
+}
+
+/** Runs a prepared tool and audits the outcome (a vendor failure is a result; only an unreadable connection throws). */
+export async function runToolAudited(
+  env: Env,
+  who: Caller,
+  req: ToolCallRequest,
+  prepared: PreparedTool & { startedMs: number },
+): Promise<ToolResult> {
+  const base = { via: req.via, tool: req.name, request_id: req.requestId, started_at: isoNow(prepared.startedMs) };
+  let result: ToolResult;
+  try {
+    result = await prepared.run();
+  } catch (err) {
+    await auditToolCall(env, who, {
+      ...base,
+      duration_ms: Date.now() - prepared.startedMs,
+      outcome: "error",
+      error_message: errorMessage(err),
+    });
+    throw err;
+  }
+  await auditToolCall(env, who, {
+    ...base,
+    duration_ms: Date.now() - prepared.startedMs,
+    outcome: result.success ? "success" : "error",
+    connection_id: result.connection_id,
+    http_status: result.http_status,
+    error_message: result.error,
+  });
+  return result;
+}
+
+export async function callTool(env: Env, who: Caller, req: ToolCallRequest): Promise<ToolResult> {
+  return runToolAudited(env, who, req, await prepareToolAudited(env, who, req));
+}
+
+export const callerOf = (p: Principal, userId?: string): Caller => ({
+  orgId: p.orgId,
+  actor: p.actor,
+  userId: userId ?? p.userId,
+});

@@ -1,0 +1,134 @@
+import { env } from "cloudflare:test";
+import { expect } from "vitest";
+import type { Env } from "../../src/env";
+import type { BulkMessage } from "../../src/schemas/bulk-jobs";
+import { processBulkMessage } from "../../src/queues/bulk";
+import { bulkMessage } from "../../src/services/bulk-jobs";
+import { executionClient } from "../../src/services/executions";
+import { getBulkJob, type BulkJobRow } from "../../src/store/bulk-jobs";
+import { call } from "../helpers";
+
+export const BULK_PATH = "/v1/automation/executions/bulk-jobs";
+
+let n = 0;
+/** A unique schema name per test (tests of one file share D1). */
+export const uniqueSchema = (base: string) => `${base}-${Date.now().toString(36)}-${n++}`;
+
+/**
+ * Inserts `count` records of `schema` straight into D1 (one statement per 500): the bulk tests need
+ * thousands, and the records API is tested elsewhere. Ids are `<schema>-<5 digits>`, so they sort by i.
+ */
+export async function seedRecords(
+  schema: string,
+  count: number,
+  data: (i: number) => Record<string, unknown> = (i) => ({ name: `r${i}`, i }),
+  org = "org-a",
+): Promise<string[]> {
+  const now = new Date().toISOString();
+  const ids = Array.from({ length: count }, (_, i) => `${schema}-${String(i).padStart(5, "0")}`);
+  for (let i = 0; i < count; i += 500) {
+    const rows = ids.slice(i, i + 500).map((id, k) => ({ id, data: JSON.stringify(data(i + k)) }));
+    await env.DB.prepare(
+      `INSERT INTO records (id, org_id, schema, title, tags, data, created_at, updated_at, created_by, version)
+       SELECT json_extract(value, '$.id'), ?, ?, '', '[]', json_extract(value, '$.data'), ?, ?, 'test', 1 FROM json_each(?)`,
+    )
+      .bind(org, schema, now, now, JSON.stringify(rows))
+      .run();
+  }
+  return ids;
+}
+
+/** A queue that keeps what is sent, so a test delivers (or re-delivers) the messages itself. */
+export function capturingEnv(): { env: Env; sent: BulkMessage[] } {
+  const sent: BulkMessage[] = [];
+  const queue = {
+    send: async (body: unknown) => void sent.push(body as BulkMessage),
+    sendBatch: async (msgs: Iterable<MessageSendRequest<unknown>>) => {
+      for (const m of msgs) sent.push(m.body as BulkMessage);
+    },
+  } as unknown as Queue<unknown>;
+  return { env: { ...(env as unknown as Env), BULK_QUEUE: queue }, sent };
+}
+
+export async function createJob(body: Record<string, unknown>, org = "org-a"): Promise<{ job: any; token: string }> {
+  const res = await call("POST", BULK_PATH, { org, body });
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  return { job: res.body, token: res.body.task_token };
+}
+
+export async function approve(jobId: string, token: string, org = "org-a") {
+  const res = await call("PATCH", `${BULK_PATH}/${jobId}`, { org, body: { action: "APPROVE", task_token: token } });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+export async function getJob(jobId: string, query = "", org = "org-a") {
+  const res = await call("GET", `${BULK_PATH}/${jobId}${query}`, { org });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+export const jobRow = async (jobId: string, org = "org-a"): Promise<BulkJobRow> => (await getBulkJob(env.DB, org, jobId))!;
+
+/** Unfinished items' execution ids. */
+async function unfinishedExecutions(jobId: string): Promise<string[]> {
+  const rows = await env.DB.prepare(
+    `SELECT execution_id FROM bulk_job_items WHERE job_id = ? AND execution_status IN ('starting', 'in_progress', 'paused', 'scheduled')`,
+  )
+    .bind(jobId)
+    .all<{ execution_id: string }>();
+  return rows.results.map((r) => r.execution_id);
+}
+
+/** Waits until each of the job's started executions has settled (their alarms run by themselves in tests). */
+export async function settleExecutions(jobId: string): Promise<void> {
+  const ids = await unfinishedExecutions(jobId);
+  for (let i = 0; i < ids.length; i += 50) {
+    await Promise.all(ids.slice(i, i + 50).map((id) => executionClient(env as unknown as Env, id).waitUntilSettled(30_000)));
+  }
+}
+
+/**
+ * Drives a job to its end the way the queue would, one message at a time, with the consumer's own
+ * function (processBulkMessage). Follow-up messages go to a capturing queue; the next step is chosen
+ * from the job's state, so a copy the background queue consumer processes meanwhile changes nothing.
+ */
+export async function runJob(jobId: string, org = "org-a"): Promise<BulkJobRow> {
+  const { env: qenv } = capturingEnv();
+  for (let step = 0; step < 500; step++) {
+    const job = await jobRow(jobId, org);
+    const base = { org_id: org, job_id: jobId };
+    const msg = (m: Parameters<typeof bulkMessage>[0]) => processBulkMessage(qenv, bulkMessage(m));
+    switch (job.status) {
+      case "querying_entities":
+        await msg({ ...base, type: "load", page: job.pages_processed });
+        break;
+      case "entities_loaded":
+        await msg({ ...base, type: "load", page: job.pages_processed - 1 });
+        break;
+      case "executing": {
+        const pages = Math.ceil(job.total_processed / job.page_size);
+        for (let page = 0; page < pages; page++) await msg({ ...base, type: "execute", page });
+        break;
+      }
+      case "monitoring":
+        await settleExecutions(jobId);
+        // The last execution's end moved the job on; if not yet visible, wait for the stragglers again.
+        break;
+      case "send_report":
+        await msg({ ...base, type: "report" });
+        break;
+      default:
+        return job;
+    }
+  }
+  throw new Error(`job ${jobId} did not end`);
+}
+
+/** Every execution row of a job (the D1 index), to check exactly one per record. */
+export async function executionRows(jobId: string): Promise<{ id: string; entity_id: string; status: string }[]> {
+  const rows = await env.DB.prepare(`SELECT id, entity_id, status FROM executions WHERE bulk_job_id = ?`)
+    .bind(jobId)
+    .all<{ id: string; entity_id: string; status: string }>();
+  return rows.results;
+}

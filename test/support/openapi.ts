@@ -1,0 +1,369 @@
+/**
+ * The OpenAPI document as test input: its operations, credentials for every kind of caller, a request sender,
+ * and the fixture registry that creates the resources an operation's ids point at. The isolation matrix and the
+ * fuzzer are generated from these at run time, so an operation added to the API is covered without editing them.
+ */
+import { SELF, env } from "cloudflare:test";
+import { SignJWT } from "jose";
+import { SCOPES, type Scope } from "../../src/api/context";
+import { ADMIN_KEY, BASE } from "../helpers";
+import { deref, minimalValue, type JsonSchema, type SchemaRoot } from "./json-schema";
+
+export interface ParameterObject {
+  name: string;
+  in: "path" | "query" | "header" | "cookie";
+  required?: boolean;
+  schema?: JsonSchema;
+}
+
+interface OperationObject {
+  operationId?: string;
+  security?: Record<string, string[]>[];
+  "x-required-scope"?: string;
+  parameters?: ParameterObject[];
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> };
+  responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }>;
+}
+
+export interface OpenApiDocument extends SchemaRoot {
+  openapi: string;
+  paths: Record<string, Record<string, OperationObject>>;
+}
+
+export interface Operation {
+  /** operationId, else `METHOD path`. */
+  id: string;
+  method: string;
+  /** The document's path, with `{param}`. */
+  path: string;
+  /** The scope from `x-required-scope`; null for public operations (`security: []`). */
+  scope: Scope | null;
+  isPublic: boolean;
+  /** Set when the operation declares neither a known scope nor `security: []`. */
+  declarationProblem?: string;
+  pathParams: ParameterObject[];
+  queryParams: ParameterObject[];
+  headerParams: ParameterObject[];
+  body?: { required: boolean; schema?: JsonSchema; contentTypes: string[] };
+  /** Response schema (application/json) by status code; `undefined` when the status has no JSON body. */
+  responses: Record<string, JsonSchema | undefined>;
+}
+
+const HTTP_METHODS = new Set(["get", "put", "post", "delete", "patch", "head", "options"]);
+
+export async function loadDocument(): Promise<OpenApiDocument> {
+  const res = await SELF.fetch(`${BASE}/openapi.json`);
+  if (res.status !== 200) throw new Error(`GET /openapi.json answered ${res.status}`);
+  return (await res.json()) as OpenApiDocument;
+}
+
+/** Every operation of the document, in document order. */
+export function operationsOf(doc: OpenApiDocument): Operation[] {
+  const out: Operation[] = [];
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!HTTP_METHODS.has(method)) continue;
+      const params = op.parameters ?? [];
+      const declared = op["x-required-scope"];
+      const isPublic = Array.isArray(op.security) && op.security.length === 0;
+      const scope = declared && (SCOPES as readonly string[]).includes(declared) ? (declared as Scope) : null;
+      const declarationProblem =
+        isPublic && declared
+          ? "is public (security: []) yet declares x-required-scope"
+          : !isPublic && !scope
+            ? `declares no known x-required-scope (${declared ?? "none"}) and is not public (security: [])`
+            : undefined;
+      const content = op.requestBody?.content ?? {};
+      const responses: Record<string, JsonSchema | undefined> = {};
+      for (const [status, r] of Object.entries(op.responses ?? {})) responses[status] = r.content?.["application/json"]?.schema;
+      out.push({
+        id: op.operationId ?? `${method.toUpperCase()} ${path}`,
+        method: method.toUpperCase(),
+        path,
+        scope,
+        isPublic,
+        declarationProblem,
+        pathParams: params.filter((p) => p.in === "path"),
+        queryParams: params.filter((p) => p.in === "query"),
+        headerParams: params.filter((p) => p.in === "header"),
+        body: op.requestBody
+          ? {
+              required: op.requestBody.required === true,
+              schema: content["application/json"]?.schema,
+              contentTypes: Object.keys(content),
+            }
+          : undefined,
+        responses,
+      });
+    }
+  }
+  return out;
+}
+
+/** `/a/{b}` → `/a/:b`, the form Hono lists in `app.routes`. */
+export const toHonoPath = (path: string): string => path.replace(/\{([^}]+)\}/g, ":$1");
+
+// ---------------------------------------------------------------------------------------------------------
+// Credentials
+
+export interface Credential {
+  label: string;
+  headers: Record<string, string>;
+}
+
+export const NO_CREDENTIAL: Credential = { label: "none", headers: {} };
+
+/** The admin key acting in `org` (a superuser: every scope). */
+export const adminCredential = (org: string): Credential => ({
+  label: `admin key in ${org}`,
+  headers: { "x-key": ADMIN_KEY, "x-org-id": org },
+});
+
+/** An API key of `org` holding exactly `scopes` (created through the API with the admin key). */
+export async function apiKeyCredential(org: string, scopes: Scope[]): Promise<Credential> {
+  const res = await SELF.fetch(`${BASE}/v1/api-keys`, {
+    method: "POST",
+    headers: { ...adminCredential(org).headers, "content-type": "application/json" },
+    body: JSON.stringify({ name: `matrix ${scopes.join(" ") || "no scope"}`, scopes }),
+  });
+  const body = (await res.json()) as { key?: string };
+  if (res.status !== 201 || !body.key) throw new Error(`could not create an API key with [${scopes}]: ${res.status} ${JSON.stringify(body)}`);
+  return { label: `API key [${scopes.join(" ")}] of ${org}`, headers: { authorization: `Bearer ${body.key}` } };
+}
+
+/** A JWT (HS256 with the test JWT_SECRET) for a user of `org` with `scopes` in the `scope` claim. */
+export async function jwtCredential(org: string, scopes: Scope[], sub = "matrix-user"): Promise<Credential> {
+  const token = await new SignJWT({ org_id: org, scope: scopes.join(" "), email: `${sub}@example.com` })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(env.JWT_SECRET));
+  return { label: `JWT [${scopes.join(" ")}] of ${org}`, headers: { authorization: `Bearer ${token}` } };
+}
+
+/** Scope sets that do NOT grant `scope`: every subset of the other non-admin scopes (the empty one included). */
+export function scopeSetsLacking(scope: Scope): Scope[][] {
+  const others = SCOPES.filter((s) => s !== scope && s !== "admin");
+  const sets: Scope[][] = [];
+  for (let mask = 0; mask < 1 << others.length; mask++) sets.push(others.filter((_, i) => mask & (1 << i)));
+  return sets;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sending
+
+export interface OutgoingRequest {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** A JSON body (serialized here, with Content-Type application/json). */
+  json?: unknown;
+  /** A body sent as is. */
+  raw?: { text: string; contentType?: string };
+  credential: Credential;
+}
+
+export interface Answer {
+  status: number;
+  text: string;
+  /** The parsed body, or undefined when it is not JSON. */
+  json: unknown;
+  contentType: string;
+  url: string;
+}
+
+/** Fills `{param}`s; values are percent-encoded, dots too, so `.`/`..` stay path segments rather than moves. */
+export function fillPath(path: string, params: Record<string, string>): string {
+  return path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const v = params[name];
+    if (v === undefined) throw new Error(`no value for path parameter ${name} of ${path}`);
+    return encodeURIComponent(v).replace(/\./g, "%2E");
+  });
+}
+
+export async function send(op: Operation, req: OutgoingRequest): Promise<Answer> {
+  const qs = new URLSearchParams(req.query ?? {}).toString();
+  const url = `${BASE}${fillPath(op.path, req.params ?? {})}${qs ? `?${qs}` : ""}`;
+  const headers: Record<string, string> = { ...req.credential.headers, ...req.headers };
+  let body: string | undefined;
+  if (req.json !== undefined) {
+    body = JSON.stringify(req.json);
+    headers["content-type"] ??= "application/json";
+  } else if (req.raw) {
+    body = req.raw.text;
+    if (req.raw.contentType !== undefined) headers["content-type"] = req.raw.contentType;
+  }
+  const res = await SELF.fetch(url, { method: op.method, headers, body });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, text, json, contentType: res.headers.get("content-type") ?? "", url };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Fixtures: the resources of one organization that operations' ids point at
+
+export const SINK_URL = "http://sink.test/fixture";
+export const WEBHOOK_PATH = "fixture-hook";
+/** Path parameters that name a namespace, not a resource: any value is a valid (maybe empty) namespace. */
+export const NAMESPACE_PARAMS = new Set(["schema"]);
+
+async function adminJson(org: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await SELF.fetch(`${BASE}${path}`, {
+    method,
+    headers: { ...adminCredential(org).headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`fixture ${method} ${path} in ${org}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A flow that runs at once: a manual and an unsigned webhook trigger, one call_webhook action `a` to the sink. */
+export const quickFlowBody = (name: string) => ({
+  flow_name: name,
+  triggers: [{ type: "manual" }, { type: "webhook", configuration: { path: WEBHOOK_PATH, allow_unsigned: true } }],
+  actions: [{ id: "a", name: "notify", type: "call_webhook", config: { url: SINK_URL, method: "POST", body: { v: "{{ record.v }}" } } }],
+});
+
+/** A flow whose action `a` waits an hour on schedule `later`: its executions stay active (cancellable). */
+const waitingFlowBody = (name: string) => ({
+  flow_name: name,
+  triggers: [{ type: "manual" }],
+  schedules: [{ id: "later", numberOfUnits: 1, timePeriod: "hours", timeRelation: "after", source: { id: "x", origin: "automation" } }],
+  actions: [{ id: "a", type: "call_webhook", schedule_id: "later", config: { url: SINK_URL } }],
+});
+
+/** Lazily created resources of one organization, each made once through the API with the admin key. */
+export class Fixtures {
+  private readonly made = new Map<string, Promise<unknown>>();
+  /** Every id created, so a test can look for them in another org's responses. */
+  readonly ids = new Set<string>();
+
+  constructor(readonly org: string) {}
+
+  private once<T>(key: string, make: () => Promise<T>): Promise<T> {
+    if (!this.made.has(key)) this.made.set(key, make());
+    return this.made.get(key) as Promise<T>;
+  }
+
+  /** Forgets what was made (after a DELETE consumed it), so the next use creates a fresh one. */
+  reset(): void {
+    this.made.clear();
+  }
+
+  private track<T extends string>(id: T): T {
+    this.ids.add(id);
+    return id;
+  }
+
+  quickFlow = () => this.once("quickFlow", async () => this.track((await adminJson(this.org, "POST", "/v1/automation/flows", quickFlowBody("fixture quick"))).id as string));
+  waitingFlow = () => this.once("waitingFlow", async () => this.track((await adminJson(this.org, "POST", "/v1/automation/flows", waitingFlowBody("fixture waiting"))).id as string));
+  execution = () =>
+    this.once("execution", async () => {
+      const flowId = await this.waitingFlow();
+      const exec = await adminJson(this.org, "POST", "/v1/automation/executions", { flow_id: flowId, entity_id: "fixture-entity" });
+      return this.track(exec.id as string);
+    });
+  run = () =>
+    this.once("run", async () => {
+      const flowId = await this.quickFlow();
+      return this.track((await adminJson(this.org, "POST", `/v1/automation/flows/${flowId}/trigger`, { test_data: { v: 1 } })).run_id as string);
+    });
+  record = () =>
+    this.once("record", async () => {
+      const rec = await adminJson(this.org, "POST", "/v1/entities/fixture_thing", { name: "fixture", v: 1 });
+      return { schema: "fixture_thing", id: this.track(rec._id as string) };
+    });
+  apiKey = () => this.once("apiKey", async () => this.track((await adminJson(this.org, "POST", "/v1/api-keys", { name: "fixture", scopes: ["automations:read"] })).id as string));
+}
+
+interface PathFixture {
+  /** The operation's path parameters, exactly (order does not matter). */
+  params: string[];
+  /** Tells apart operations with the same parameter names. */
+  path?: RegExp;
+  values: (f: Fixtures) => Promise<Record<string, string>>;
+}
+
+/**
+ * How to fill the path parameters of an operation with ids of existing resources. Add an entry when you add
+ * an operation whose parameters are not here: the isolation matrix fails until you do.
+ */
+export const PATH_FIXTURES: PathFixture[] = [
+  { params: ["key_id"], values: async (f) => ({ key_id: await f.apiKey() }) },
+  { params: ["flow_id", "path"], path: /^\/v1\/webhooks\//, values: async (f) => ({ flow_id: await f.quickFlow(), path: WEBHOOK_PATH }) },
+  { params: ["flow_id", "action_id"], values: async (f) => ({ flow_id: await f.quickFlow(), action_id: "a" }) },
+  { params: ["flow_id"], values: async (f) => ({ flow_id: await f.quickFlow() }) },
+  { params: ["schema"], values: async (f) => ({ schema: (await f.record()).schema }) },
+  { params: ["schema", "id"], values: async (f) => f.record() },
+  { params: ["execution_id"], values: async (f) => ({ execution_id: await f.execution() }) },
+  { params: ["execution_id", "action_id"], values: async (f) => ({ execution_id: await f.execution(), action_id: "a" }) },
+  { params: ["execution_id", "schedule_id"], values: async (f) => ({ execution_id: await f.execution(), schedule_id: "later" }) },
+  { params: ["run_id"], values: async (f) => ({ run_id: await f.run() }) },
+];
+
+/**
+ * A valid request body per operation (the isolation matrix needs the request to reach the handler). Without an
+ * entry, the smallest body the document's schema allows is used; when that is refused, the matrix says so.
+ */
+export const BODY_FIXTURES: Record<string, (f: Fixtures) => Promise<unknown>> = {
+  createApiKey: async () => ({ name: "matrix", scopes: ["automations:read"] }),
+  testCondition: async () => ({ condition: { field: "v", operator: "equals", value: 1 }, context: { entity: { v: 1 } } }),
+  renderTemplates: async () => ({ parameters: { greeting: "Hi {{ entity.name }}" }, context: { entity: { name: "Ada" } } }),
+  createFlow: async () => quickFlowBody("matrix flow"),
+  putFlow: async () => quickFlowBody("matrix flow (updated)"),
+  batchGetFlows: async (f) => ({ ids: [await f.quickFlow()] }),
+  createEntity: async () => ({ name: "matrix", v: 2 }),
+  patchEntity: async () => ({ v: 3 }),
+  startExecution: async (f) => ({ flow_id: await f.quickFlow(), entity_id: "matrix-entity" }),
+  retriggerAction: async () => ({}),
+  resumeExecutionWithToken: async () => ({ resume_token: "nope.nope" }),
+  executeFlowAction: async () => ({ test_data: { v: 4 } }),
+  receiveWebhook: async () => ({ hello: "world" }),
+  triggerFlow: async () => ({ test_data: { v: 5 } }),
+  testFlow: async () => ({ test_data: { v: 6 } }),
+};
+
+/**
+ * Operations whose body refers to resources by id, and what another organization gets when it sends the owner's
+ * ids: a status, or "no-leak" (the call succeeds but the owner's ids appear nowhere in the answer).
+ */
+export const BODY_ID_OPERATIONS: Record<string, number | "no-leak"> = {
+  startExecution: 404,
+  batchGetFlows: "no-leak",
+};
+
+export class MissingFixtureError extends Error {}
+
+export async function pathValues(op: Operation, f: Fixtures): Promise<Record<string, string>> {
+  const names = op.pathParams.map((p) => p.name).sort();
+  if (names.length === 0) return {};
+  const entry = PATH_FIXTURES.find((e) => e.params.length === names.length && [...e.params].sort().every((n, i) => n === names[i]) && (!e.path || e.path.test(op.path)));
+  if (!entry)
+    throw new MissingFixtureError(
+      `No fixture for the path parameters {${names.join(", ")}} of ${op.id} (${op.method} ${op.path}): ` +
+        "add an entry to PATH_FIXTURES in test/support/openapi.ts that creates the resource and returns its ids",
+    );
+  return entry.values(f);
+}
+
+export async function bodyValue(op: Operation, f: Fixtures, doc: OpenApiDocument): Promise<unknown> {
+  if (!op.body) return undefined;
+  const make = BODY_FIXTURES[op.id];
+  if (make) return make(f);
+  return op.body.schema ? minimalValue(op.body.schema, doc) : undefined;
+}
+
+/** The response schema for `status` (or `default`), resolved; `null` when the status is not documented. */
+export function documentedResponse(op: Operation, status: number, doc: OpenApiDocument): { schema?: JsonSchema } | null {
+  const key = String(status) in op.responses ? String(status) : "default" in op.responses ? "default" : null;
+  if (key === null) return null;
+  const schema = op.responses[key];
+  return { schema: schema ? deref(schema, doc) : undefined };
+}
