@@ -14,7 +14,10 @@ export default defineConfig(async () => {
             ADMIN_API_KEY: "test-admin-key",
             JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
             ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI=",
-            ALLOWED_OUTBOUND_HOSTS: "127.0.0.1,localhost,sink.test",
+            // Only the sink: loopback and private targets stay refused, as in production (test/security/ssrf-table.test.ts).
+            ALLOWED_OUTBOUND_HOSTS: "sink.test",
+            // The host tests call the Worker at (test/helpers.ts BASE): outbound calls to it are refused.
+            SELF_HOSTS: "engine.test",
           },
           // Every outbound fetch of the Worker goes to the local sink; tests inspect it via SINK.
           outboundService: sinkOutbound,

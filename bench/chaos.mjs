@@ -29,8 +29,21 @@ let kills = 0;
 async function up() {
   child = spawn(
     "npm",
-    ["run", "dev", "--", "--port", String(PORT), "--ip", "127.0.0.1", "--persist-to", DIR,
-      "--var", `ADMIN_API_KEY:${ADMIN_KEY}`, "--var", "ALLOWED_OUTBOUND_HOSTS:127.0.0.1"],
+    [
+      "run",
+      "dev",
+      "--",
+      "--port",
+      String(PORT),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      DIR,
+      "--var",
+      `ADMIN_API_KEY:${ADMIN_KEY}`,
+      "--var",
+      "ALLOWED_OUTBOUND_HOSTS:127.0.0.1",
+    ],
     { stdio: "ignore", detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   const deadline = Date.now() + 120_000;
@@ -125,7 +138,9 @@ async function triggers(sink) {
   const flow = await createFlow({
     flow_name: "chaos triggers",
     triggers: [{ type: "manual" }, { type: "webhook", configuration: { path: "chaos", secret: WEBHOOK_SECRET } }],
-    actions: [{ id: "mark", type: "call_webhook", config: { url: `${sink.url}/trigger`, body: { execution: "{{ execution.id }}" } } }],
+    actions: [
+      { id: "mark", type: "call_webhook", config: { url: `${sink.url}/trigger`, body: { execution: "{{ execution.id }}" } } },
+    ],
   });
   const keys = Array.from({ length: 200 }, (_, i) => `key-${i}-${randomUUID()}`);
   const sends = keys.flatMap((k, i) => Array.from({ length: 5 }, () => ({ key: k, via: i % 2 === 0 ? "api" : "webhook" })));
@@ -135,7 +150,12 @@ async function triggers(sink) {
   await pool(sends.length, 8, async (i) => {
     const { key, via } = sends[i];
     if (via === "api") {
-      const res = await reliably("POST", "/v1/automation/executions", { flow_id: flow.id, entity_id: key }, { "idempotency-key": key });
+      const res = await reliably(
+        "POST",
+        "/v1/automation/executions",
+        { flow_id: flow.id, entity_id: key },
+        { "idempotency-key": key },
+      );
       if (res.status !== 201) throw new Error(`api start: ${res.status} ${JSON.stringify(res.body)}`);
     } else {
       const body = JSON.stringify({ key });
@@ -144,7 +164,12 @@ async function triggers(sink) {
         const sig = createHmac("sha256", secretKey).update(`${key}.${ts}.${body}`).digest("base64");
         const res = await rawReliably(`/v1/webhooks/${flow.id}/chaos`, {
           method: "POST",
-          headers: { "content-type": "application/json", "webhook-id": key, "webhook-timestamp": String(ts), "webhook-signature": `v1,${sig}` },
+          headers: {
+            "content-type": "application/json",
+            "webhook-id": key,
+            "webhook-timestamp": String(ts),
+            "webhook-signature": `v1,${sig}`,
+          },
           body,
         });
         if (res.status === 202) break;
@@ -186,7 +211,12 @@ async function actions(sink) {
   const ids = [];
   const killer = chaos(30, 120_000);
   await pool(100, 5, async (i) => {
-    const res = await reliably("POST", "/v1/automation/executions", { flow_id: flow.id, entity_id: `e${i}` }, { "idempotency-key": `act-${i}-${flow.id}` });
+    const res = await reliably(
+      "POST",
+      "/v1/automation/executions",
+      { flow_id: flow.id, entity_id: `e${i}` },
+      { "idempotency-key": `act-${i}-${flow.id}` },
+    );
     ids.push(res.body.id);
     await sleep(rand(0, 1000));
   });
@@ -218,7 +248,11 @@ async function actions(sink) {
     lost,
     duplicated,
     unexpected,
-    figures: { executions_final: done.size, sink_requests: [...seen.values()].reduce((n, v) => n + v.length, 0), interrupted_attempts: interrupted },
+    figures: {
+      executions_final: done.size,
+      sink_requests: [...seen.values()].reduce((n, v) => n + v.length, 0),
+      interrupted_attempts: interrupted,
+    },
   };
 }
 
@@ -235,8 +269,23 @@ async function timers(sink) {
   const scheduleFlow = await createFlow({
     flow_name: "chaos schedules",
     triggers: [{ type: "manual" }],
-    schedules: [{ id: "s", numberOfUnits: 2, timePeriod: "minutes", timeRelation: "before", source: { id: "t", origin: "trigger", attribute: "due" } }],
-    actions: [{ id: "fire", type: "call_webhook", schedule_id: "s", config: { url: `${sink.url}/timer`, body: { execution: "{{ execution.id }}" } } }],
+    schedules: [
+      {
+        id: "s",
+        numberOfUnits: 2,
+        timePeriod: "minutes",
+        timeRelation: "before",
+        source: { id: "t", origin: "trigger", attribute: "due" },
+      },
+    ],
+    actions: [
+      {
+        id: "fire",
+        type: "call_webhook",
+        schedule_id: "s",
+        config: { url: `${sink.url}/timer`, body: { execution: "{{ execution.id }}" } },
+      },
+    ],
   });
   const due = new Map();
   const killer = chaos(10, 120_000);
@@ -249,7 +298,12 @@ async function timers(sink) {
       test_data = { due: new Date(Date.now() + 120_000 + seconds * 1000).toISOString() };
     }
     const t = Date.now();
-    const res = await reliably("POST", `/v1/automation/flows/${flowId}/trigger`, { test_data }, { "idempotency-key": `timer-${i}-${flowId}` });
+    const res = await reliably(
+      "POST",
+      `/v1/automation/flows/${flowId}/trigger`,
+      { test_data },
+      { "idempotency-key": `timer-${i}-${flowId}` },
+    );
     // The due instant is fixed by the engine when the timer is set: at least `seconds` after our send.
     due.set(res.body.run_id, t + (i % 2 === 1 ? Date.parse(test_data.due) - 120_000 - t : Math.max(1, seconds) * 1000));
   });
@@ -271,7 +325,8 @@ async function timers(sink) {
     const attempts = done.get(id)?.actions.at(-1)?.attempts?.length ?? 1;
     if (hits.length > attempts) duplicated += hits.length - attempts;
     for (const at of hits) {
-      if (at < due.get(id) - 1000) early++; // 1 s for the clocks of two processes
+      if (at < due.get(id) - 1000)
+        early++; // 1 s for the clocks of two processes
       else lateness.push(at - due.get(id));
     }
   }
@@ -281,7 +336,13 @@ async function timers(sink) {
     lost,
     duplicated,
     unexpected: early + [...fired.keys()].filter((id) => !due.has(id)).length,
-    figures: { timers: ids.length, fired: fired.size, fired_early: early, lateness_ms_p50: lateness[Math.floor(lateness.length / 2)], lateness_ms_p99: lateness[Math.floor(lateness.length * 0.99)] },
+    figures: {
+      timers: ids.length,
+      fired: fired.size,
+      fired_early: early,
+      lateness_ms_p50: lateness[Math.floor(lateness.length / 2)],
+      lateness_ms_p99: lateness[Math.floor(lateness.length * 0.99)],
+    },
   };
 }
 
@@ -301,7 +362,9 @@ try {
   rmSync(DIR, { recursive: true, force: true });
 }
 for (const r of results) {
-  console.log(`\n${r.name}\n  lost: ${r.lost}\n  duplicated: ${r.duplicated}\n  unexpected: ${r.unexpected}\n  figures: ${JSON.stringify(r.figures)}`);
+  console.log(
+    `\n${r.name}\n  lost: ${r.lost}\n  duplicated: ${r.duplicated}\n  unexpected: ${r.unexpected}\n  figures: ${JSON.stringify(r.figures)}`,
+  );
 }
 console.log(`\nkills: ${kills}, duration: ${Math.round((Date.now() - started) / 1000)} s`);
 process.exit(results.every((r) => r.lost === 0 && r.duplicated === 0 && r.unexpected === 0) ? 0 : 1);

@@ -43,16 +43,22 @@ try {
     const page = await api(engine.base, "GET", `/v1/automation/executions?size=100&from=${from}`);
     success += page.body.results.filter((e) => e.execution_status === "success").length;
   }
-  console.log(JSON.stringify({
-    executions: N,
-    concurrency: CONCURRENCY,
-    start_requests_per_s: +(N / ((startedAll - t0) / 1000)).toFixed(1),
-    completed: finished.size,
-    success_in_api: success,
-    executions_completed_per_s: +(finished.size / ((tEnd - t0) / 1000)).toFixed(1),
-    latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
-    sink_requests: sink.hits.length,
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        executions: N,
+        concurrency: CONCURRENCY,
+        start_requests_per_s: +(N / ((startedAll - t0) / 1000)).toFixed(1),
+        completed: finished.size,
+        success_in_api: success,
+        executions_completed_per_s: +(finished.size / ((tEnd - t0) / 1000)).toFixed(1),
+        latency_ms: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) },
+        sink_requests: sink.hits.length,
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   engine.stop();
   sink.close();

@@ -18,9 +18,27 @@ export function percentile(values, p) {
 /** Starts the engine with `npm run dev` on `port`; resolves once it answers. */
 export async function startEngine(port, extraVars = []) {
   const dir = mkdtempSync(join(tmpdir(), "engine-bench-"));
-  const args = ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", dir,
-    "--var", `ADMIN_API_KEY:${ADMIN_KEY}`, "--var", "ALLOWED_OUTBOUND_HOSTS:127.0.0.1", ...extraVars];
-  const child = spawn("npm", args, { stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+  const args = [
+    "run",
+    "dev",
+    "--",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    dir,
+    "--var",
+    `ADMIN_API_KEY:${ADMIN_KEY}`,
+    "--var",
+    "ALLOWED_OUTBOUND_HOSTS:127.0.0.1",
+    ...extraVars,
+  ];
+  const child = spawn("npm", args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
   let log = "";
   child.stdout.on("data", (d) => (log += d));
   child.stderr.on("data", (d) => (log += d));

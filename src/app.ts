@@ -11,9 +11,14 @@ import { bulkJobsRouter } from "./api/bulk-jobs";
 import { executionsRouter } from "./api/executions";
 import { runsRouter } from "./api/runs";
 import { manualRunsRouter } from "./api/manual-runs";
+import { submissionsRouter } from "./api/submissions";
 import { flowsRouter } from "./api/flows";
 import { recordsRouter } from "./api/records";
 import { webhooksRouter } from "./api/webhooks";
+import { connectionsRouter } from "./api/connections";
+import { executeRouter } from "./api/execute";
+import { notificationsRouter } from "./api/notifications";
+import { toolsRouter } from "./api/tools";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
 import { apiRateLimit, webhookRateLimit } from "./api/rate-limit";
@@ -91,8 +96,13 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", bulkJobsRouter); // before executions: /executions/bulk-jobs is not an execution id
   app.route("/", executionsRouter);
   app.route("/", runsRouter);
+  app.route("/", connectionsRouter);
+  app.route("/", notificationsRouter);
+  app.route("/", executeRouter);
+  app.route("/", toolsRouter);
   app.route("/", webhooksRouter);
   app.route("/", manualRunsRouter);
+  app.route("/", submissionsRouter);
   app.route("/", organizationsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "BearerAuth", {

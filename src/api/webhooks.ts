@@ -143,15 +143,18 @@ webhooksRouter.use(
 webhooksRouter.openapi(receiveRoute, async (c) => {
   const { flow_id, path } = c.req.valid("param");
   const now = Date.now();
+  const T = [performance.now()];
   const flow = WEBHOOK_PATH_PATTERN.test(path) && flow_id.length <= 100 ? await getFlowById(c.env.DB, flow_id) : null;
   const trigger = flow?.triggers.find((t): t is WebhookTrigger => t.type === "webhook" && t.configuration.path === path);
   if (!flow || !trigger) throw new AppError(404, "NOT_FOUND", "No webhook at this URL");
   // Gone rather than not found, so a sender that honours 410 (as Standard Webhooks senders do) stops.
   if (!flow.enabled) throw new AppError(410, "FLOW_DISABLED", "The flow of this webhook is disabled");
 
+  T.push(performance.now());
   const raw = new Uint8Array(await c.req.arrayBuffer());
   const cfg = trigger.configuration;
   const secrets = await signingSecrets(c.env, flow.org_id, flow.id, trigger.id, now);
+  T.push(performance.now());
   if (secrets.length > 0) {
     const verdict = await verifyWebhookSignature(cfg.provider, secrets, c.req.raw.headers, raw, now);
     if (!verdict.ok)
@@ -160,6 +163,7 @@ webhooksRouter.openapi(receiveRoute, async (c) => {
     throw new AppError(401, "INVALID_SIGNATURE", "This webhook has no signing secret and does not accept unsigned calls");
   }
 
+  T.push(performance.now());
   const contentType = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
   const body = parseBody(contentType, raw);
   const headers: Record<string, string> = {};
@@ -187,5 +191,7 @@ webhooksRouter.openapi(receiveRoute, async (c) => {
     );
   }
   await c.env.EVENTS_QUEUE.send(event, { contentType: "json" });
+  T.push(performance.now());
+  console.log("WHTIMING", T.map((t) => (t - T[0]).toFixed(1)).join(" "));
   return c.json({ event_id: event.id, status: "accepted" as const }, 202);
 });

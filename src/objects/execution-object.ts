@@ -175,13 +175,12 @@ export class ExecutionObject extends DurableObject<Env> {
     const now = this.clock();
     const state = this.store.loadState();
     const due = this.store.timers().filter((t) => t.due_at <= now);
-    if (!state) {
-      await this.ctx.storage.deleteAll();
-      return;
-    }
-    if (due.some((t) => t.kind === "prune") && isFinal(state.status)) {
+    if (!state || (due.some((t) => t.kind === "prune") && isFinal(state.status))) {
+      // Retention: the execution's storage goes; the (now empty) tables are recreated so this
+      // instance keeps answering (an unknown execution) until it is evicted.
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
+      this.store.migrate();
       return;
     }
     // If this invocation dies (crash, eviction, deploy), the watchdog alarm brings the execution back;

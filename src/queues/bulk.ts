@@ -13,6 +13,7 @@ import {
   getBulkJob,
   moveItems,
   pageItems,
+  runBatch,
   storeLoadedPage,
   unfinishedItems,
   type BulkJobRow,
@@ -119,7 +120,7 @@ async function executeStep(env: Env, job: BulkJobRow, page: number): Promise<voi
   if (items.length) {
     const ids = items.map((i) => i.entity_id);
     // Marked before any start: a cancel that comes now knows these may be starting.
-    await db.batch(moveItems(db, job.org_id, job.id, ids, ["pending"], "starting", null, isoNow()));
+    await runBatch(db, moveItems(db, job.org_id, job.id, ids, ["pending"], "starting", null, isoNow()));
     const flow = await getFlow(db, job.org_id, job.flow_id);
     const problem = !flow ? `Flow ${job.flow_id} was deleted` : flow.enabled === false ? `Flow ${flow.id} is disabled` : null;
     const records = new Map((problem ? [] : await getRecordsByIds(db, job.org_id, ids)).map((r) => [r.id, r]));
@@ -160,7 +161,7 @@ async function executeStep(env: Env, job: BulkJobRow, page: number): Promise<voi
     });
     const now = isoNow();
     const from = ["pending", "starting"] as const;
-    await db.batch([
+    await runBatch(db, [
       ...moveItems(db, job.org_id, job.id, started, from, "in_progress", null, now),
       ...[...failed].flatMap(([error, list]) => moveItems(db, job.org_id, job.id, list, from, "failed", error, now)),
     ]);
@@ -187,7 +188,7 @@ async function cancelStarting(env: Env, job: BulkJobRow, range: { from: number; 
     const res = await executionClient(env, item.execution_id).cancel(`Bulk job ${job.id} was cancelled`);
     if (!res.ok && res.status === 404) never.push(item.entity_id);
   });
-  await env.DB.batch(moveItems(env.DB, job.org_id, job.id, never, ["starting"], "cancelled", "Bulk job cancelled", isoNow()));
+  await runBatch(env.DB, moveItems(env.DB, job.org_id, job.id, never, ["starting"], "cancelled", "Bulk job cancelled", isoNow()));
 }
 
 /** One page of a cancelled job's unfinished items: items never started end here, started executions are cancelled. */
@@ -195,7 +196,7 @@ async function cancelStep(env: Env, job: BulkJobRow, afterSeq: number): Promise<
   if (job.status !== "cancelled") return;
   const items = await unfinishedItems(env.DB, job.id, afterSeq, job.page_size);
   const pending = items.filter((i) => i.execution_status === "pending").map((i) => i.entity_id);
-  await env.DB.batch(moveItems(env.DB, job.org_id, job.id, pending, ["pending"], "cancelled", "Bulk job cancelled", isoNow()));
+  await runBatch(env.DB, moveItems(env.DB, job.org_id, job.id, pending, ["pending"], "cancelled", "Bulk job cancelled", isoNow()));
   // A `starting` item without an object is being started right now: its starter cancels it (executeStep).
   const running = items.filter((i) => i.execution_status !== "pending");
   await mapLimit(running, LIMITS.BULK_START_CONCURRENCY, async (item) => {

@@ -71,7 +71,7 @@ export const CORE_TOOLS: CoreTool[] = [
   },
 ];
 
-const coreByName = new Map(CORE_TOOLS.map((t) => [t.name, t]));
+export const coreByName = new Map(CORE_TOOLS.map((t) => [t.name, t]));
 
 const withConnectionId = (schema: Record<string, unknown>): Record<string, unknown> => ({
   ...schema,
@@ -182,6 +182,7 @@ export async function prepareTool(
   name: string,
   args: Record<string, unknown>,
   requestId: string,
+  argPath = "arguments",
 ): Promise<PreparedTool> {
   const core = coreByName.get(name);
   if (core) {
@@ -192,7 +193,7 @@ export async function prepareTool(
         "VALIDATION_ERROR",
         "Invalid arguments",
         parsed.error.issues.map((i) => ({
-          path: ["arguments", ...i.path.map(String)].join("."),
+          path: [argPath, ...i.path.map(String)].join("."),
           location: "json",
           message: i.message,
         })),
@@ -226,10 +227,10 @@ export async function prepareTool(
   const { connection_id, ...params } = args;
   if (connection_id !== undefined && typeof connection_id !== "string") {
     throw new AppError(400, "VALIDATION_ERROR", "Invalid arguments", [
-      { path: "arguments.connection_id", location: "json", message: "must be a string" },
+      { path: `${argPath}.connection_id`, location: "json", message: "must be a string" },
     ]);
   }
-  parseParams(action, params, "arguments");
+  parseParams(action, params, argPath);
   const prepared = await prepareCall(env, {
     orgId: who.orgId,
     platform: split.platform,
@@ -268,6 +269,8 @@ export interface ToolCallRequest {
   arguments: Record<string, unknown>;
   requestId: string;
   via: ToolAuditRow["via"];
+  /** Where the arguments sit in the request, for error details. */
+  argPath?: string;
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -280,7 +283,7 @@ export async function prepareToolAudited(
 ): Promise<PreparedTool & { startedMs: number }> {
   const startedMs = Date.now();
   try {
-    return { ...(await prepareTool(env, who, req.name, req.arguments, req.requestId)), startedMs };
+    return { ...(await prepareTool(env, who, req.name, req.arguments, req.requestId, req.argPath)), startedMs };
   } catch (err) {
     await auditToolCall(env, who, {
       via: req.via,

@@ -263,6 +263,11 @@ export function moveItems(
   ];
 }
 
+/** Runs statements in one batch (one transaction); an empty list is nothing to do (D1 refuses an empty batch). */
+export async function runBatch(db: D1Database, statements: D1PreparedStatement[]): Promise<void> {
+  if (statements.length) await db.batch(statements);
+}
+
 /**
  * executing → monitoring once every item was dispatched, or straight to send_report if every item is
  * also final already. Returns the job's status afterwards.

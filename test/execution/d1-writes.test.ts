@@ -12,7 +12,8 @@ function countingDb(db: D1Database, counter: { statements: number; batches: numb
     const proxy = new Proxy(stmt, {
       get(target, prop, receiver) {
         const value = Reflect.get(target, prop, receiver);
-        if (prop === "bind") return (...args: unknown[]) => wrapStmt((value as (...a: unknown[]) => D1PreparedStatement).apply(target, args));
+        if (prop === "bind")
+          return (...args: unknown[]) => wrapStmt((value as (...a: unknown[]) => D1PreparedStatement).apply(target, args));
         if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
           return (...args: unknown[]) => {
             counter.statements++;
@@ -43,7 +44,11 @@ function countingDb(db: D1Database, counter: { statements: number; batches: numb
 async function statementsFor(actions: number): Promise<{ statements: number; batches: number }> {
   const created = await createFlow({
     flow_name: `d1-${actions}`,
-    actions: Array.from({ length: actions }, (_, i) => ({ id: `a${i}`, type: "call_webhook", config: { url: `${SINK}/d1/${i}` } })),
+    actions: Array.from({ length: actions }, (_, i) => ({
+      id: `a${i}`,
+      type: "call_webhook",
+      config: { url: `${SINK}/d1/${i}` },
+    })),
   });
   const flow = (await getFlow(env.DB, "org-a", created.id))!;
   const id = crypto.randomUUID();
@@ -54,7 +59,9 @@ async function statementsFor(actions: number): Promise<{ statements: number; bat
   });
   await startExecution(env, { orgId: "org-a", flow, triggerEvent: { type: "manual" }, executionId: id, entity: null });
   const exec = await drive(id);
-  expect(exec.execution_status, JSON.stringify(exec.actions.map((a: any) => [a.execution_status, a.error_output]))).toBe("success");
+  expect(exec.execution_status, JSON.stringify(exec.actions.map((a: any) => [a.execution_status, a.error_output]))).toBe(
+    "success",
+  );
   return counter;
 }
 

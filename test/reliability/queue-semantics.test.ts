@@ -24,8 +24,16 @@ interface Delivery {
 
 describe("events queue under at-least-once delivery", () => {
   it("1,000 events with 10% delivered twice, 5% out of order and 1% that always fail: one execution per event, failures dead-lettered with their reason", async () => {
-    const good = await createFlow({ flow_name: "queue-good", triggers: [{ type: "event", configuration: { event_name: "q.good" } }], actions: [] });
-    const bad = await createFlow({ flow_name: "queue-bad", triggers: [{ type: "event", configuration: { event_name: "q.bad" } }], actions: [] });
+    const good = await createFlow({
+      flow_name: "queue-good",
+      triggers: [{ type: "event", configuration: { event_name: "q.good" } }],
+      actions: [],
+    });
+    const bad = await createFlow({
+      flow_name: "queue-bad",
+      triggers: [{ type: "event", configuration: { event_name: "q.bad" } }],
+      actions: [],
+    });
     // The bad flow's stored document is corrupt: loading it throws on every delivery (a real fault path).
     await env.DB.prepare("UPDATE flows SET doc = '{not json' WHERE id = ?").bind(bad.id).run();
 
@@ -83,23 +91,37 @@ describe("events queue under at-least-once delivery", () => {
     );
     await worker.queue(dlqBatch, env, createExecutionContext());
 
-    const rows = await env.DB.prepare("SELECT id FROM executions WHERE org_id = 'org-a' AND flow_id = ?").bind(good.id).all<{ id: string }>();
+    const rows = await env.DB.prepare("SELECT id FROM executions WHERE org_id = 'org-a' AND flow_id = ?")
+      .bind(good.id)
+      .all<{ id: string }>();
     expect(rows.results.length).toBe(990); // one execution per good event, none twice
-    const badRows = await env.DB.prepare("SELECT COUNT(*) AS n FROM executions WHERE flow_id = ?").bind(bad.id).first<{ n: number }>();
+    const badRows = await env.DB.prepare("SELECT COUNT(*) AS n FROM executions WHERE flow_id = ?")
+      .bind(bad.id)
+      .first<{ n: number }>();
     expect(badRows?.n).toBe(0);
-    const letters = await env.DB.prepare("SELECT message_key, reason FROM dead_letters WHERE queue = 'automation-events' AND message_key LIKE 'q-%'").all<{
+    const letters = await env.DB.prepare(
+      "SELECT message_key, reason FROM dead_letters WHERE queue = 'automation-events' AND message_key LIKE 'q-%'",
+    ).all<{
       message_key: string;
       reason: string;
     }>();
-    expect(new Set(letters.results.map((l) => l.message_key))).toEqual(new Set(events.filter((e) => e.type === "event" && e.event_name === "q.bad").map((e) => e.id)));
+    expect(new Set(letters.results.map((l) => l.message_key))).toEqual(
+      new Set(events.filter((e) => e.type === "event" && e.event_name === "q.bad").map((e) => e.id)),
+    );
     for (const l of letters.results) expect(l.reason).toMatch(/JSON|Unexpected|token/i);
-    console.log(`queue semantics: ${deliveries} deliveries, ${rows.results.length} executions, ${letters.results.length} dead letters`);
+    console.log(
+      `queue semantics: ${deliveries} deliveries, ${rows.results.length} executions, ${letters.results.length} dead letters`,
+    );
   }, 180_000);
 });
 
 describe("a consumer that dies half-way through a batch", () => {
   it("loses nothing and duplicates nothing when the whole batch is delivered again", async () => {
-    const flow = await createFlow({ flow_name: "crash-batch", triggers: [{ type: "event", configuration: { event_name: "crash.batch" } }], actions: [] });
+    const flow = await createFlow({
+      flow_name: "crash-batch",
+      triggers: [{ type: "event", configuration: { event_name: "crash.batch" } }],
+      actions: [],
+    });
     const events: TriggerEvent[] = Array.from({ length: 20 }, (_, i) => ({
       id: `cb-${i}`,
       org_id: "org-a",
@@ -110,10 +132,16 @@ describe("a consumer that dies half-way through a batch", () => {
       payload: {},
     }));
     // First delivery: the runtime dies after the first half (no acks reach the platform).
-    const firstHalf = createMessageBatch<unknown>("automation-events", events.slice(0, 10).map((e, i) => ({ id: `c${i}`, timestamp: new Date(), attempts: 1, body: e })));
+    const firstHalf = createMessageBatch<unknown>(
+      "automation-events",
+      events.slice(0, 10).map((e, i) => ({ id: `c${i}`, timestamp: new Date(), attempts: 1, body: e })),
+    );
     await worker.queue(firstHalf, env, createExecutionContext());
     // The platform redelivers the whole batch.
-    const again = createMessageBatch<unknown>("automation-events", events.map((e, i) => ({ id: `c${i}`, timestamp: new Date(), attempts: 2, body: e })));
+    const again = createMessageBatch<unknown>(
+      "automation-events",
+      events.map((e, i) => ({ id: `c${i}`, timestamp: new Date(), attempts: 2, body: e })),
+    );
     const ctx = createExecutionContext();
     await worker.queue(again, env, ctx);
     expect((await getQueueResult(again, ctx)).explicitAcks.length).toBe(20);

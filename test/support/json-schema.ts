@@ -260,6 +260,13 @@ function objectArbitrary(s: JsonSchema, root: SchemaRoot, depth: number): fc.Arb
     .map(([a, b]) => ({ ...(b as Record<string, unknown>), ...(a as Record<string, unknown>) }));
 }
 
+/** The properties of an object schema (after `$ref` and `allOf`), or none when it is not a plain object schema. */
+export function objectProperties(schema: JsonSchema, root: SchemaRoot): Record<string, JsonSchema> {
+  let s = deref(schema, root);
+  if (s.allOf) s = mergeAllOf(s, root);
+  return s.oneOf || s.anyOf ? {} : (s.properties ?? {});
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Mutations of a valid value
 

@@ -1,0 +1,104 @@
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import type { EntityOperationEvent } from "../../src/schemas/events";
+import { call } from "../helpers";
+import { SINK, createFlow, drive, executionStub, setClock, sinkReset, startExec } from "../support/engine";
+
+beforeEach(sinkReset);
+
+const DAY = 86_400_000;
+
+async function runScheduled(now: number) {
+  await worker.scheduled(createScheduledController({ scheduledTime: now, cron: "* * * * *" }), env, createExecutionContext());
+}
+
+describe("reconciliation and retention", () => {
+  it("re-arms an unfinished execution whose alarm was lost", async () => {
+    const flow = await createFlow({
+      flow_name: "lost-alarm",
+      actions: [{ id: "d", type: "delay", config: { duration: 1, unit: "hours" } }],
+    });
+    const id = await startExec(flow.id);
+    await drive(id);
+    await runInDurableObject(executionStub(id), async (_o, state) => {
+      await state.storage.deleteAlarm();
+    });
+    // The summary row says it has not moved for an hour.
+    await env.DB.prepare("UPDATE executions SET status = 'in_progress', updated_at = ? WHERE id = ?")
+      .bind(new Date(Date.now() - 3_600_000).toISOString(), id)
+      .run();
+    await runScheduled(Date.now());
+    const alarm = await runInDurableObject(executionStub(id), (_o, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+  });
+
+  it("fails an index row whose object never received its execution", async () => {
+    const id = crypto.randomUUID();
+    const old = new Date(Date.now() - 3_600_000).toISOString();
+    await env.DB.prepare(
+      `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, created_at, updated_at) VALUES (?, 'org-a', 'f', 'f', 1, 'e', 'pending', ?, ?)`,
+    )
+      .bind(id, old, old)
+      .run();
+    await runScheduled(Date.now());
+    const res = await call("GET", `/v1/automation/executions?size=100`);
+    const row = res.body.results.find((e: any) => e.id === id);
+    expect(row.execution_status).toBe("failed");
+    expect(row.error_output.error_reason).toMatch(/never started/);
+  });
+
+  it("prunes finished executions after the retention period: D1 by the scheduled handler, the object by its own alarm", async () => {
+    const flow = await createFlow({
+      flow_name: "prune",
+      actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/prune` } }],
+    });
+    const id = await startExec(flow.id);
+    const finished = await drive(id);
+    expect(finished.execution_status).toBe("success");
+    const later = Date.now() + 31 * DAY;
+    await setClock(id, later);
+    await runDurableObjectAlarm(executionStub(id)); // the object's prune timer is due: its storage is deleted
+    expect(await executionStub(id).snapshot()).toBeNull();
+    await runScheduled(later);
+    expect((await call("GET", `/v1/automation/executions/${id}`)).status).toBe(404);
+  });
+});
+
+describe("API submissions", () => {
+  it("enqueues an api_submission event that starts flows with a matching source id", async () => {
+    const sent: unknown[] = [];
+    const original = env.EVENTS_QUEUE.send.bind(env.EVENTS_QUEUE);
+    env.EVENTS_QUEUE.send = async (body: unknown, opts?: QueueSendOptions) => {
+      sent.push(body);
+      return original(body, opts);
+    };
+    try {
+      await createFlow({
+        flow_name: "submission",
+        triggers: [{ type: "api_submission", configuration: { source_id: "form-1" } }],
+        actions: [
+          { id: "a", type: "call_webhook", config: { url: `${SINK}/submitted`, body: { email: "{{ trigger.payload.email }}" } } },
+        ],
+      });
+      const res = await call("POST", "/v1/automation/submissions", {
+        body: { source_id: "form-1", payload: { email: "a@example.com" }, event_id: "s-1" },
+      });
+      expect(res.status).toBe(202);
+      expect(res.body).toEqual({ event_id: "sub:s-1", status: "accepted" });
+      const { processEvent } = await import("../../src/queues/events");
+      const outcome = await processEvent(env, sent[0] as EntityOperationEvent);
+      expect(outcome.started.length).toBe(1);
+      expect((await drive(outcome.started[0])).execution_status).toBe("success");
+      expect((await call("POST", "/v1/automation/submissions", { body: { payload: "no" } })).status).toBe(400);
+    } finally {
+      env.EVENTS_QUEUE.send = original;
+    }
+  });
+});

@@ -1,0 +1,4 @@
+import { fuzzOperations } from "./runner";
+
+// The operations are split over two files by position so the two halves run in parallel.
+fuzzOperations("fuzzing (even operations)", (i) => i % 2 === 0);
