@@ -19,6 +19,12 @@ export default defineConfig(async () => {
             // The host tests call the Worker at (test/helpers.ts BASE): outbound calls to it are refused.
             SELF_HOSTS: "engine.test",
           },
+          // Test-only limiters with small limits: test/security/rate-limits.test.ts swaps them in for the
+          // RL_* bindings, whose production limits (wrangler.toml) the rest of the suite runs under.
+          ratelimits: {
+            RL_TEST_5: { namespace_id: "9001", simple: { limit: 5, period: 60 } },
+            RL_TEST_8: { namespace_id: "9002", simple: { limit: 8, period: 60 } },
+          },
           // Every outbound fetch of the Worker goes to the local sink; tests inspect it via SINK.
           outboundService: sinkOutbound,
           serviceBindings: { SINK: sinkControl },

@@ -46,7 +46,7 @@ async function up() {
     ],
     { stdio: "ignore", detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 300_000; // a loaded 2-core machine can take minutes to start workerd
   while (Date.now() < deadline) {
     try {
       if ((await fetch(`${BASE}/`)).ok) return;

@@ -21,6 +21,7 @@ import { notificationsRouter } from "./api/notifications";
 import { toolsRouter } from "./api/tools";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
+import { adminSecretsRouter } from "./api/admin-secrets";
 import { apiRateLimit, webhookRateLimit } from "./api/rate-limit";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
@@ -104,6 +105,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route("/", manualRunsRouter);
   app.route("/", submissionsRouter);
   app.route("/", organizationsRouter);
+  app.route("/", adminSecretsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "BearerAuth", {
     type: "http",

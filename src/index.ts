@@ -32,7 +32,7 @@ export default {
   },
 
   /** Every minute: reconciliation only (lost alarms, lost executions, retention). */
-  async scheduled(controller, env) {
+  async scheduled(controller, env, _ctx?: ExecutionContext) {
     const report = await reconcileExecutions(env, controller.scheduledTime);
     if (report.rearmed.length || report.lost.length || report.pruned) console.log("reconcile", JSON.stringify(report));
     const schedules = await reconcileSchedules(env);

@@ -98,7 +98,7 @@ async function prepareEmail(ctx: ActionContext, cfg: SendEmailActionConfig): Pro
       throw new AppError(
         400,
         "NO_CONNECTION",
-        `No e-mail connection (${platforms.join(", ")}): create one with POST /v1/connections`,
+        `E-mail is not configured: no e-mail connection (${platforms.join(", ")}); create one with POST /v1/connections`,
       );
     if (candidates.length > 1)
       throw new AppError(400, "CONNECTION_REQUIRED", "Several e-mail connections exist: set config.connection_id");

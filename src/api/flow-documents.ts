@@ -56,7 +56,8 @@ function outboundUrlProblems(env: Env, doc: FlowDoc): ErrorDetail[] {
   for (const { path, url } of targets) {
     if (typeof url !== "string" || isTemplate(url)) continue;
     const reason = outboundRefusal(env, url);
-    if (reason) problems.push({ path, location: "json", message: `not an allowed outbound URL: ${reason}`, code: "outbound_refused" });
+    if (reason)
+      problems.push({ path, location: "json", message: `not an allowed outbound URL: ${reason}`, code: "outbound_refused" });
   }
   return problems;
 }

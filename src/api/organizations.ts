@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AppError, forbidden, notFound } from "../lib/errors";
 import { isoNow } from "../lib/time";
-import { deleteOrganization, getOrganization, insertOrganization, type OrganizationRow } from "../store/organizations";
+import { deleteOrganization, getOrganization, insertOrganization } from "../store/organizations";
 import { ORG_ID_PATTERN } from "./auth";
 import type { Principal } from "./context";
 import { createRouter, errorResponses, scopedRoute } from "./router";
@@ -85,8 +85,6 @@ function requireSuperuser(principal: Principal): void {
   if (principal.kind !== "superuser") throw forbidden("Only the superuser key manages organizations");
 }
 
-const view = (row: OrganizationRow) => row;
-
 export const organizationsRouter = createRouter()
   .openapi(createRoute, async (c) => {
     const principal = c.get("principal");
@@ -96,13 +94,13 @@ export const organizationsRouter = createRouter()
     if (!(await insertOrganization(c.env.DB, row))) {
       throw new AppError(409, "CONFLICT", `Organization ${body.id} already exists or was deleted (ids are not reused)`);
     }
-    return c.json(view((await getOrganization(c.env.DB, body.id))!), 201);
+    return c.json((await getOrganization(c.env.DB, body.id))!, 201);
   })
   .openapi(getRoute, async (c) => {
     requireSuperuser(c.get("principal"));
     const row = await getOrganization(c.env.DB, c.req.valid("param").org_id);
     if (!row) throw notFound("Organization");
-    return c.json(view(row), 200);
+    return c.json(row, 200);
   })
   .openapi(deleteRoute, async (c) => {
     const principal = c.get("principal");
@@ -111,5 +109,5 @@ export const organizationsRouter = createRouter()
     const res = await deleteOrganization(c.env.DB, orgId, isoNow(), principal.actor);
     if (!res.deleted) throw notFound("Organization");
     const row = (await getOrganization(c.env.DB, orgId))!;
-    return c.json({ organization: view(row), revoked_api_keys: res.revoked_api_keys, disabled_flows: res.disabled_flows }, 200);
+    return c.json({ organization: row, revoked_api_keys: res.revoked_api_keys, disabled_flows: res.disabled_flows }, 200);
   });

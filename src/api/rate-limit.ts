@@ -69,7 +69,12 @@ export async function recordAuthFailure(c: Context<AppEnv>): Promise<Response | 
   if ((await limiter.limit({ key: `ip:${ip}` })).success) return null;
   if (blockedUntil.size >= MAX_BLOCKED_CLIENTS) blockedUntil.delete(blockedUntil.keys().next().value!);
   blockedUntil.set(ip, Date.now() + RATE_LIMIT_PERIOD_SECONDS * 1000);
-  return tooMany(c, "TOO_MANY_AUTH_FAILURES", "Too many requests with invalid credentials from this client", RATE_LIMIT_PERIOD_SECONDS);
+  return tooMany(
+    c,
+    "TOO_MANY_AUTH_FAILURES",
+    "Too many requests with invalid credentials from this client",
+    RATE_LIMIT_PERIOD_SECONDS,
+  );
 }
 
 interface Check {

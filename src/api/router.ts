@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, type RouteConfig, type z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { ErrorSchema } from "../schemas/common";
+import { forbidden } from "../lib/errors";
 import { requireScope } from "./auth";
 import type { AppEnv, Scope } from "./context";
 
@@ -26,16 +27,58 @@ export function errorResponses(...statuses: ErrorStatus[]) {
 
 export const SECURITY: Record<string, string[]>[] = [{ BearerAuth: [] }, { XKey: [] }];
 
+type RouteInput = Omit<RouteConfig, "middleware" | "security">;
+
+/**
+ * The errors the shared pipeline can answer for any route of this shape, so the document lists them even when
+ * a route forgets: 401/403 (auth, scope), 400 (input validation), 413 (body limit), 415 (JSON only; app.ts
+ * exempts the webhook receiver, which takes any content type). The route's own entries win.
+ */
+function withPipelineErrors<R extends RouteInput>(route: R, authenticated: boolean): R {
+  const req = route.request;
+  const statuses: ErrorStatus[] = authenticated ? [401, 403] : [];
+  if (req && (req.params || req.query || req.headers || req.cookies || req.body)) statuses.push(400);
+  if (req?.body) statuses.push(413);
+  if (req?.body && !route.path.startsWith("/v1/webhooks/")) statuses.push(415);
+  return { ...route, responses: { ...errorResponses(...statuses), ...route.responses } };
+}
+
 /** A route that needs credentials holding `scope`; the scope is also written into the OpenAPI operation. */
-export function scopedRoute<const R extends Omit<RouteConfig, "middleware" | "security">>(scope: Scope, route: R) {
+export function scopedRoute<const R extends RouteInput>(scope: Scope, route: R) {
   // The scope middleware runs before validation, so a caller without the scope gets 403, not 400.
-  const config = { ...route, security: SECURITY, middleware: requireScope(scope), "x-required-scope": scope };
+  const config = {
+    ...withPipelineErrors(route, true),
+    security: SECURITY,
+    middleware: requireScope(scope),
+    "x-required-scope": scope,
+  };
   return createRoute(config as R & { middleware: MiddlewareHandler<AppEnv> });
 }
 
+/** Route middleware: 403 unless the caller is the superuser (the operator's own key). */
+const requireSuperuser: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.get("principal").kind !== "superuser") throw forbidden("Only the superuser key may call this operation");
+  await next();
+};
+
+/**
+ * A route only the operator's own key (the superuser) may call: an org's `admin` scope is not enough. Documented
+ * as `x-required-scope: admin` plus `x-superuser-only: true`, so clients and the isolation matrix know.
+ */
+export function superuserRoute<const R extends RouteInput>(route: R) {
+  const config = {
+    ...withPipelineErrors(route, true),
+    security: SECURITY,
+    middleware: [requireScope("admin"), requireSuperuser],
+    "x-required-scope": "admin",
+    "x-superuser-only": true,
+  };
+  return createRoute(config as R & { middleware: MiddlewareHandler<AppEnv>[] });
+}
+
 /** A route that authenticates by other means (a resume token, a webhook signature): no credentials, no scope. */
-export function publicRoute<const R extends Omit<RouteConfig, "middleware" | "security">>(route: R) {
-  return createRoute({ ...route, security: [] as Record<string, string[]>[] });
+export function publicRoute<const R extends RouteInput>(route: R) {
+  return createRoute({ ...withPipelineErrors(route, false), security: [] as Record<string, string[]>[] });
 }
 
 /** A router whose validation failures become the common 400 body naming every bad field. */

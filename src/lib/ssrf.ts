@@ -5,6 +5,7 @@
  * Host names are not resolved here (Workers have no DNS API); in production the
  * `global_fetch_strictly_public` compatibility flag is the second wall against names resolving inward.
  */
+import { env as workerEnv } from "cloudflare:workers";
 import { AppError } from "./errors";
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
@@ -100,8 +101,18 @@ function v6Blocked(g: number[]): boolean {
   return false;
 }
 
-/** Checks a URL against the policy above. `selfHost` is the engine's own host name (or a comma-separated list, as SELF_HOSTS). */
-export function checkOutboundUrl(raw: string, allowed: Set<string>, selfHost?: string): UrlCheck {
+/** The engine's own host names (SELF_HOSTS): every check refuses them, whichever caller forgot to pass them. */
+const configuredSelfHosts = (): string | undefined => (workerEnv as { SELF_HOSTS?: string } | undefined)?.SELF_HOSTS;
+
+/**
+ * Checks a URL against the policy above. `selfHost` is the engine's own host name, or a comma-separated
+ * list as SELF_HOSTS; by default the Worker's SELF_HOSTS.
+ */
+export function checkOutboundUrl(
+  raw: string,
+  allowed: Set<string>,
+  selfHost: string | undefined = configuredSelfHosts(),
+): UrlCheck {
   let url: URL;
   try {
     url = new URL(raw);
@@ -117,7 +128,8 @@ export function checkOutboundUrl(raw: string, allowed: Set<string>, selfHost?: s
     .replace(/\.$/, "");
   if (!host) return { ok: false, reason: "The URL has no host" };
   if (allowed.has(host) || allowed.has(`${host}:${url.port}`)) return { ok: true, url };
-  if (selfHost && parseAllowedHosts(selfHost).has(host)) return { ok: false, reason: "Calls to the engine's own host are not allowed" };
+  if (selfHost && parseAllowedHosts(selfHost).has(host))
+    return { ok: false, reason: "Calls to the engine's own host are not allowed" };
   if (BLOCKED_NAMES.some((re) => re.test(host))) return { ok: false, reason: `Host ${host} is not allowed` };
   const v4 = ipv4ToInt(host);
   if (v4 !== null) return v4Blocked(v4) ? { ok: false, reason: `Address ${host} is private or reserved` } : { ok: true, url };

@@ -61,7 +61,13 @@ export class ExecutionObject extends DurableObject<Env> {
     const now = this.clock();
     const state = createExecutionState(input, now);
     this.store.create(state);
-    await this.wakeAt(now);
+    if (isFinal(state.status)) {
+      // Created final (a hot flow's execution): nothing runs; its summary is written below and its storage pruned later.
+      this.store.setTimer("prune", now + (Number(this.env.EXECUTION_RETENTION_DAYS) || DEFAULT_RETENTION_DAYS) * 86_400_000);
+      await this.syncAlarm();
+    } else {
+      await this.wakeAt(now);
+    }
     await this.flushOutbox();
     return { created: true, status: state.status };
   }
@@ -329,7 +335,8 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!outbox || !state) return;
     const db = this.env.DB;
     const finished = outbox.finished && isFinal(state.status);
-    const bulk = finished ? bulkFinishStatements(db, state) : [];
+    // Any final status ends a bulk item (a cancel writes a summary without the `finished` command).
+    const bulk = isFinal(state.status) ? bulkFinishStatements(db, state) : [];
     const results = await db.batch([summaryStatement(db, state), ...(finished ? finishStatements(db, state) : []), ...bulk]);
     // Kept in the outbox until the report is requested: a replay re-checks the job and asks again.
     if (bulk.length) await onBulkItemFinished(this.env, state, results[results.length - 1].results[0]);

@@ -4,7 +4,10 @@ import type { ScheduleTriggerSpec } from "../engine/cron";
 import type { Env } from "../env";
 import { isoNow } from "../lib/time";
 import type { TriggerEvent } from "../schemas/events";
-import { getFlow } from "../store/flows";
+import { getFlowScheduleState } from "../store/schedules";
+
+/** Real-time delay before a failed alarm runs again. */
+export const ALARM_RETRY_MS = 5_000;
 
 export type ScheduleEvent = Extract<TriggerEvent, { type: "schedule" }>;
 
@@ -111,8 +114,23 @@ export class FlowScheduleObject extends DurableObject<Env> {
 
   // ---- alarm ------------------------------------------------------------------------------
 
+  /**
+   * A failing alarm (D1 or the queue unavailable) re-arms itself shortly instead of throwing: the platform
+   * gives up on an alarm after a few retries, and a schedule must not depend on reconciliation to go on.
+   * Nothing due was marked fired, so the retry fires it (late, once).
+   */
   override async alarm(): Promise<void> {
-    await this.serial(() => this.onAlarm());
+    await this.serial(async () => {
+      try {
+        await this.onAlarm();
+      } catch (err) {
+        console.error(
+          `schedule alarm failed, retrying in ${ALARM_RETRY_MS} ms`,
+          err instanceof Error ? err.message : String(err),
+        );
+        await this.ctx.storage.setAlarm(Date.now() + ALARM_RETRY_MS);
+      }
+    });
   }
 
   private async onAlarm(): Promise<void> {
@@ -131,7 +149,7 @@ export class FlowScheduleObject extends DurableObject<Env> {
     }
     // D1 is the truth: the circuit breaker disables flows without telling this object, and an API sync may
     // have failed. A disabled or deleted flow clears the schedule; a changed trigger set is adopted first.
-    const flow = await getFlow(this.env.DB, meta.org_id, meta.flow_id);
+    const flow = await getFlowScheduleState(this.env.DB, meta.org_id, meta.flow_id);
     if (!flow || !flow.enabled) {
       await this.wipe();
       outcome.cleared = flow ? "flow disabled" : "flow deleted";
@@ -174,6 +192,11 @@ export class FlowScheduleObject extends DurableObject<Env> {
         event.id,
         row.trigger_id,
       );
+      if (due.skipped > 0) {
+        console.warn(
+          `schedule ${meta.flow_id}/${row.trigger_id}: alarm late, fired ${event.scheduled_at} once and skipped ${due.skipped} earlier instant(s)`,
+        );
+      }
       outcome.fired.push({
         trigger_id: row.trigger_id,
         event_id: event.id,

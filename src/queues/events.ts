@@ -84,24 +84,27 @@ export async function processEvent(env: Env, event: TriggerEvent): Promise<Event
  * be processed (invalid) is recorded as dead at once.
  */
 export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  for (const msg of batch.messages) {
-    const key = messageKey(msg.body, msg.id);
-    const parsed = TriggerEventSchema.safeParse(msg.body);
-    if (!parsed.success) {
-      const reason = `Invalid event: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
-      await recordQueueFailure(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.attempts, reason);
-      await recordDeadLetter(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.body, msg.attempts, reason);
-      msg.ack();
-      continue;
-    }
-    try {
-      await processEvent(env, parsed.data);
-      msg.ack();
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      await recordQueueFailure(env.DB, EVENTS_QUEUE, key, parsed.data.org_id, msg.attempts, reason).catch(() => undefined);
-      msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
-    }
+  // Messages are independent (each starts its own executions): process them concurrently.
+  await Promise.all(batch.messages.map((msg) => handleEventMessage(msg, env)));
+}
+
+async function handleEventMessage(msg: Message<unknown>, env: Env): Promise<void> {
+  const key = messageKey(msg.body, msg.id);
+  const parsed = TriggerEventSchema.safeParse(msg.body);
+  if (!parsed.success) {
+    const reason = `Invalid event: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
+    await recordQueueFailure(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.attempts, reason);
+    await recordDeadLetter(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.body, msg.attempts, reason);
+    msg.ack();
+    return;
+  }
+  try {
+    await processEvent(env, parsed.data);
+    msg.ack();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    await recordQueueFailure(env.DB, EVENTS_QUEUE, key, parsed.data.org_id, msg.attempts, reason).catch(() => undefined);
+    msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
   }
 }
 

@@ -9,6 +9,7 @@ import { sha256Hex } from "../lib/crypto";
 import type { AutomationFlow } from "../schemas/flow";
 import { getRecord } from "../store/records";
 import { toSnapshot } from "./records";
+import { hotFlowCheck } from "./hot-flows";
 
 export interface StartExecutionRequest {
   orgId: string;
@@ -76,7 +77,10 @@ export async function startExecution(
     const row = await getRecord(env.DB, req.orgId, null, req.entityId);
     entity = row ? (toSnapshot(row) as unknown as Record<string, unknown>) : null;
   }
+  // Over the flow's max_executions (or the default) in its window: created `hot`, final, and not run.
+  const hot = await hotFlowCheck(env, req.orgId, req.flow, req.triggerEvent);
   const input: NewExecution = {
+    ...(hot ? { hot } : {}),
     id,
     org_id: req.orgId,
     flow: toFlowSnapshot(req.flow),

@@ -108,7 +108,12 @@ export async function resolveConnection(
     return row;
   }
   const { results, total } = await listConnectionRows(env.DB, orgId, { platform, limit: 2, offset: 0 });
-  if (total === 0) throw new AppError(400, "NO_CONNECTION", `No ${platform} connection: create one with POST /v1/connections`);
+  if (total === 0)
+    throw new AppError(
+      400,
+      "NO_CONNECTION",
+      `${platform} is not configured: no ${platform} connection; create one with POST /v1/connections`,
+    );
   if (total > 1)
     throw new AppError(400, "CONNECTION_REQUIRED", `Several ${platform} connections exist: name one with connection_id`);
   return results[0];

@@ -1,4 +1,5 @@
 import type { EngineEvent, ExecutionState, FlowSnapshot, RunActionCommand } from "../engine/execution/types";
+import type { AttemptView } from "../engine/execution/views";
 
 /**
  * The SQL of an ExecutionObject's own SQLite storage (see docs/storage-schema.md):
@@ -18,17 +19,8 @@ export interface Outbox {
   finished: boolean;
 }
 
-export interface AttemptDetail {
-  action_id: string;
-  iteration: number | null;
-  attempt: number;
-  started_at: number;
-  ended_at: number;
-  outcome: string;
-  request: unknown;
-  response: unknown;
-  error: unknown;
-}
+/** Request/response detail of one attempt (the engine's view type). */
+export type AttemptDetail = AttemptView;
 
 export interface LoggedEvent {
   seq: number;
@@ -81,12 +73,12 @@ export class ExecutionStorage {
     return { ...state, flow: flow! };
   }
 
-  /** Creates the execution (flow snapshot and initial state) with its summary due in the outbox. */
+  /** Creates the execution (flow snapshot and initial state) with its summary due in the outbox (and its finish, when created final: `hot`). */
   create(state: ExecutionState): void {
     this.storage.transactionSync(() => {
       this.put("flow", state.flow);
       this.saveStateOnly(state);
-      this.put("outbox", { finished: false } satisfies Outbox);
+      this.put("outbox", { finished: state.finished_at !== undefined } satisfies Outbox);
     });
   }
 

@@ -239,31 +239,39 @@ export async function replaceFlow(db: D1Database, w: FlowWrite, expectedVersion:
   return res.meta.changes > 0 ? "ok" : "conflict";
 }
 
-/**
- * A flow by id in any organization. Only for the public webhook endpoint, whose URL names the flow but no
- * org (the flow's signing secret, not a credential, authenticates the call); everything else uses getFlow.
- */
-export async function getFlowById(db: D1Database, id: string): Promise<AutomationFlow | null> {
-  const row = await db.prepare(`SELECT ${COLUMNS} FROM flows f WHERE f.id = ?`).bind(id).first<FlowRow>();
-  return row ? toFlow(row) : null;
+export interface WebhookTarget {
+  flow: AutomationFlow;
+  /** The flow's trigger secrets (owner = trigger id; action secrets left out). */
+  secrets: FlowSecretRow[];
+  /** Retired trigger secrets still within their overlap, newest first. */
+  retired: RetiredSecretRow[];
 }
 
-/** A trigger's retired secrets that are still within their overlap at `at` (ISO), newest first. */
-export async function listRetiredSecrets(
-  db: D1Database,
-  orgId: string,
-  flowId: string,
-  owner: string,
-  at: string,
-): Promise<RetiredSecretRow[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT trigger_id AS owner, key_id, ciphertext, retired_at, expires_at FROM flow_secrets_retired
-       WHERE org_id = ? AND flow_id = ? AND trigger_id = ? AND expires_at > ? ORDER BY retired_at DESC`,
-    )
-    .bind(orgId, flowId, owner, at)
-    .all<RetiredSecretRow>();
-  return results;
+/**
+ * A flow by id in any organization, with its trigger secrets: one D1 round trip for the public webhook
+ * endpoint, whose URL names the flow but no org (the signing secret, not a credential, authenticates the
+ * call). The secret queries filter on the flow's own org. Everything else uses getFlow.
+ */
+export async function getWebhookTarget(db: D1Database, flowId: string, at: string): Promise<WebhookTarget | null> {
+  const org = "(SELECT org_id FROM flows WHERE id = ?)";
+  const [flow, secrets, retired] = await db.batch([
+    db.prepare(`SELECT ${COLUMNS} FROM flows f WHERE f.id = ?`).bind(flowId),
+    db
+      .prepare(
+        `SELECT trigger_id AS owner, key_id, ciphertext, created_at FROM flow_secrets
+         WHERE org_id = ${org} AND flow_id = ? AND trigger_id NOT LIKE 'action:%'`,
+      )
+      .bind(flowId, flowId),
+    db
+      .prepare(
+        `SELECT trigger_id AS owner, key_id, ciphertext, retired_at, expires_at FROM flow_secrets_retired
+         WHERE org_id = ${org} AND flow_id = ? AND expires_at > ? ORDER BY retired_at DESC`,
+      )
+      .bind(flowId, flowId, at),
+  ]);
+  const row = flow.results[0] as FlowRow | undefined;
+  if (!row) return null;
+  return { flow: toFlow(row), secrets: secrets.results as FlowSecretRow[], retired: retired.results as RetiredSecretRow[] };
 }
 
 export async function getFlow(db: D1Database, orgId: string, id: string): Promise<AutomationFlow | null> {

@@ -53,7 +53,12 @@ export interface DeleteResult {
  * disables its enabled flows. `deleted` is false when it was already deleted (nothing changes then).
  */
 export async function deleteOrganization(db: D1Database, orgId: string, at: string, actor: string): Promise<DeleteResult> {
-  const details = JSON.stringify({ disabled_at: at, disabled_by: "system", blame: actor, reason: `Organization ${orgId} was deleted` });
+  const details = JSON.stringify({
+    disabled_at: at,
+    disabled_by: "system",
+    blame: actor,
+    reason: `Organization ${orgId} was deleted`,
+  });
   const [mark, keys, flows] = await db.batch([
     db
       .prepare(

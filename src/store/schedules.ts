@@ -32,3 +32,17 @@ export async function listScheduledFlows(
     .all<ScheduledFlowRow>();
   return rows.results;
 }
+
+/** What a schedule object checks before it fires: is the flow there, enabled, and which are its triggers. */
+export async function getFlowScheduleState(
+  db: D1Database,
+  orgId: string,
+  flowId: string,
+): Promise<{ enabled: boolean; triggers: { id: string; type: string; configuration?: unknown }[] } | null> {
+  const row = await db
+    .prepare(`SELECT enabled, json_extract(doc, '$.triggers') AS triggers FROM flows WHERE org_id = ? AND id = ?`)
+    .bind(orgId, flowId)
+    .first<{ enabled: number; triggers: string | null }>();
+  if (!row) return null;
+  return { enabled: row.enabled === 1, triggers: row.triggers ? JSON.parse(row.triggers) : [] };
+}

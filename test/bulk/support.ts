@@ -1,12 +1,12 @@
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Env } from "../../src/env";
 import type { BulkMessage } from "../../src/schemas/bulk-jobs";
 import { processBulkMessage } from "../../src/queues/bulk";
 import { bulkMessage } from "../../src/services/bulk-jobs";
-import { executionClient } from "../../src/services/executions";
 import { getBulkJob, type BulkJobRow } from "../../src/store/bulk-jobs";
 import { call } from "../helpers";
+import { executionStub } from "../support/engine";
 
 export const BULK_PATH = "/v1/automation/executions/bulk-jobs";
 
@@ -80,12 +80,23 @@ async function unfinishedExecutions(jobId: string): Promise<string[]> {
   return rows.results.map((r) => r.execution_id);
 }
 
-/** Waits until each of the job's started executions has settled (their alarms run by themselves in tests). */
-export async function settleExecutions(jobId: string): Promise<void> {
+/**
+ * Runs each of the job's unfinished executions to its end by firing its alarm on purpose (as `drive`
+ * does), `concurrency` at a time: waiting for the runtime's own alarms would leave the pace to it.
+ */
+export async function settleExecutions(jobId: string, concurrency = 25): Promise<void> {
   const ids = await unfinishedExecutions(jobId);
-  for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(ids.slice(i, i + 50).map((id) => executionClient(env as unknown as Env, id).waitUntilSettled(30_000)));
-  }
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const stub = executionStub(ids[next++]);
+      for (let i = 0; i < 50; i++) {
+        if (!["pending", "starting", "in_progress"].includes(await stub.waitUntilSettled(0))) break;
+        if (!(await runDurableObjectAlarm(stub))) break;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 /**

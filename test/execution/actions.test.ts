@@ -174,7 +174,8 @@ describe("webhook action edge cases", () => {
   it("refuses private targets (SSRF) at once, without retrying", async () => {
     const flow = await createFlow({
       flow_name: "ssrf",
-      actions: [{ id: "x", type: "call_webhook", config: { url: "http://169.254.169.254/latest/meta-data" } }],
+      // A literal private URL is refused when the flow is saved (test/security/ssrf-table.test.ts); a template reaches send time.
+      actions: [{ id: "x", type: "call_webhook", config: { url: "{{ 'http://169.254.169.254/latest/meta-data' }}" } }],
     });
     const exec = await drive(await startExec(flow.id));
     expect(exec.execution_status).toBe("failed");

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { LIMITS } from "../../src/lib/limits";
 import { arbitraryFor, mutate, objectProperties, validate, type JsonSchema } from "../support/json-schema";
-import { NAMESPACE_PARAMS, type OpenApiDocument, type Operation, type ParameterObject } from "../support/openapi";
+import { isNamespaceParam, type OpenApiDocument, type Operation, type ParameterObject } from "../support/openapi";
 
 /** Stands for "the fixture's current value" in a path; resolved when the case runs (a DELETE may have consumed it). */
 export const FIXTURE = "\u0000fixture";
@@ -41,14 +41,20 @@ const PRINTABLE = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP
 
 // ----- path parameters
 
-function pathParamArbitrary(p: ParameterObject, fixtureValue: string): fc.Arbitrary<Part<string>> {
+function pathParamArbitrary(op: Operation, p: ParameterObject, fixtureValue: string): fc.Arbitrary<Part<string>> {
   const schema: JsonSchema = p.schema ?? { type: "string" };
-  const namespace = NAMESPACE_PARAMS.has(p.name);
-  const judge = (label: string) => (value: string): Part<string> => {
-    const errs = validate(schema, value, {});
-    const reject = errs.length ? `path ${p.name}: ${errs[0]}` : !namespace && value !== fixtureValue ? `unknown ${p.name}` : undefined;
-    return { value, label, reject };
-  };
+  const namespace = isNamespaceParam(op, p.name);
+  const judge =
+    (label: string) =>
+    (value: string): Part<string> => {
+      const errs = validate(schema, value, {});
+      const reject = errs.length
+        ? `path ${p.name}: ${errs[0]}`
+        : !namespace && value !== fixtureValue
+          ? `unknown ${p.name}`
+          : undefined;
+      return { value, label, reject };
+    };
   const max = schema.maxLength ?? 200;
   return fc.oneof(
     { weight: 12, arbitrary: fc.constant<Part<string>>({ value: FIXTURE, label: "fixture" }) },
@@ -84,27 +90,31 @@ function badValuesFor(schema: JsonSchema): string[] {
 
 function queryParamArbitrary(p: ParameterObject, doc: OpenApiDocument): fc.Arbitrary<Part<string | null>> {
   const schema: JsonSchema = p.schema ?? { type: "string" };
-  const judge = (label: string) => (raw: string | null): Part<string | null> => {
-    if (raw === null) return { value: null, label: "absent", reject: p.required ? `missing query ${p.name}` : undefined };
-    const errs = validate(schema, coerce(schema, raw), doc);
-    return { value: raw, label, reject: errs.length ? `query ${p.name}: ${errs[0]}` : undefined };
-  };
+  const judge =
+    (label: string) =>
+    (raw: string | null): Part<string | null> => {
+      if (raw === null) return { value: null, label: "absent", reject: p.required ? `missing query ${p.name}` : undefined };
+      const errs = validate(schema, coerce(schema, raw), doc);
+      return { value: raw, label, reject: errs.length ? `query ${p.name}: ${errs[0]}` : undefined };
+    };
   return fc.oneof(
-    { weight: 5, arbitrary: fc.constant(null).map(judge("absent")) },
-    { weight: 4, arbitrary: arbitraryFor(schema, doc).map((v) => judge("valid")(serialize(v))) },
-    { weight: 2, arbitrary: fc.constantFrom(...badValuesFor(schema)).map(judge("invalid")) },
+    { weight: 10, arbitrary: fc.constant(null).map(judge("absent")) },
+    { weight: 8, arbitrary: arbitraryFor(schema, doc).map((v) => judge("valid")(serialize(v))) },
+    { weight: 1, arbitrary: fc.constantFrom(...badValuesFor(schema)).map(judge("invalid")) },
   );
 }
 
 function headerParamArbitrary(p: ParameterObject, doc: OpenApiDocument): fc.Arbitrary<Part<string | null>> {
   const schema: JsonSchema = p.schema ?? { type: "string" };
   const max = schema.maxLength ?? 200;
-  const judge = (label: string) => (raw: string | null): Part<string | null> => {
-    if (raw === null) return { value: null, label: "absent", reject: p.required ? `missing header ${p.name}` : undefined };
-    // fetch trims header values, so the server sees the trimmed one.
-    const errs = validate(schema, raw.trim(), doc);
-    return { value: raw, label, reject: errs.length ? `header ${p.name}: ${errs[0]}` : undefined };
-  };
+  const judge =
+    (label: string) =>
+    (raw: string | null): Part<string | null> => {
+      if (raw === null) return { value: null, label: "absent", reject: p.required ? `missing header ${p.name}` : undefined };
+      // fetch trims header values, so the server sees the trimmed one.
+      const errs = validate(schema, raw.trim(), doc);
+      return { value: raw, label, reject: errs.length ? `header ${p.name}: ${errs[0]}` : undefined };
+    };
   return fc.oneof(
     { weight: 5, arbitrary: fc.constant(null).map(judge("absent")) },
     { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 40, unit: PRINTABLE }).map(judge("valid")) },
@@ -132,7 +142,8 @@ function bodyArbitrary(op: Operation, fixtureBody: unknown, doc: OpenApiDocument
     { weight: 3, arbitrary: fc.constant(jsonCase("fixture", base, schema, doc)) },
     { weight: 3, arbitrary: generated.map((v) => jsonCase("generated", v, schema, doc)) },
   ];
-  const props = schema && base && typeof base === "object" && !Array.isArray(base) ? Object.entries(objectProperties(schema, doc)) : [];
+  const props =
+    schema && base && typeof base === "object" && !Array.isArray(base) ? Object.entries(objectProperties(schema, doc)) : [];
   if (props.length > 0) {
     const variants = props.map(([k, s]) => arbitraryFor(s, doc).map((v) => ({ ...(base as Record<string, unknown>), [k]: v })));
     options.push({ weight: 3, arbitrary: fc.oneof(...variants).map((v) => jsonCase("variant", v, schema, doc)) });
@@ -148,9 +159,11 @@ function bodyArbitrary(op: Operation, fixtureBody: unknown, doc: OpenApiDocument
   options.push({
     weight: 2,
     arbitrary: fc.oneof(
-      fc.constantFrom(...MALFORMED_JSON).map(
-        (text): Part<BodyCase> => ({ value: { kind: "raw", label: "malformed-json", text, contentType: "application/json" }, label: "malformed-json", reject: "malformed JSON" }),
-      ),
+      fc.constantFrom(...MALFORMED_JSON).map((text): Part<BodyCase> => ({
+        value: { kind: "raw", label: "malformed-json", text, contentType: "application/json" },
+        label: "malformed-json",
+        reject: "malformed JSON",
+      })),
       fc.constant<Part<BodyCase>>({
         value: { kind: "raw", label: "text/plain", text: JSON.stringify(base), contentType: "text/plain" },
         label: "text/plain",
@@ -162,27 +175,53 @@ function bodyArbitrary(op: Operation, fixtureBody: unknown, doc: OpenApiDocument
         reject: body.required ? "required body missing" : undefined,
       }),
       fc.constant<Part<BodyCase>>({
-        value: { kind: "raw", label: "oversized", text: JSON.stringify({ padding: "z".repeat(limit + 16) }), contentType: "application/json" },
+        value: {
+          kind: "raw",
+          label: "oversized",
+          text: JSON.stringify({ padding: "z".repeat(limit + 16) }),
+          contentType: "application/json",
+        },
         label: "oversized",
         reject: "body too large (413)",
       }),
     ),
   });
-  if (!body.required) options.push({ weight: 1, arbitrary: fc.constant<Part<BodyCase>>({ value: { kind: "none" }, label: "no-body" }) });
+  if (!body.required)
+    options.push({ weight: 1, arbitrary: fc.constant<Part<BodyCase>>({ value: { kind: "none" }, label: "no-body" }) });
   return fc.oneof(...options);
 }
 
 /** The arbitrary of request cases for `op`; `fixture` holds the path values and body that are known to exist / be valid. */
-export function caseArbitrary(op: Operation, doc: OpenApiDocument, fixture: { params: Record<string, string>; body: unknown }): fc.Arbitrary<FuzzCase> {
-  const pathArb = fc.record(Object.fromEntries(op.pathParams.map((p) => [p.name, pathParamArbitrary(p, fixture.params[p.name])])));
+export function caseArbitrary(
+  op: Operation,
+  doc: OpenApiDocument,
+  fixture: { params: Record<string, string>; body: unknown },
+): fc.Arbitrary<FuzzCase> {
+  const pathArb = fc.record(
+    Object.fromEntries(op.pathParams.map((p) => [p.name, pathParamArbitrary(op, p, fixture.params[p.name])])),
+  );
   const queryArb = fc.record(Object.fromEntries(op.queryParams.map((p) => [p.name, queryParamArbitrary(p, doc)])));
   const headerArb = fc.record(Object.fromEntries(op.headerParams.map((p) => [p.name, headerParamArbitrary(p, doc)])));
-  const bodyArb: fc.Arbitrary<Part<BodyCase>> = op.body ? bodyArbitrary(op, fixture.body, doc) : fc.constant({ value: { kind: "none" as const }, label: "no-body" });
-  const credArb: fc.Arbitrary<CredentialKind> = op.isPublic ? fc.constant("none") : fc.constantFrom("admin", "api_key", "jwt");
+  const bodyArb: fc.Arbitrary<Part<BodyCase>> = op.body
+    ? bodyArbitrary(op, fixture.body, doc)
+    : fc.constant({ value: { kind: "none" as const }, label: "no-body" });
+  // Mostly the admin key (the cheapest to verify); API keys and JWTs often enough to cover their paths.
+  const credArb: fc.Arbitrary<CredentialKind> = op.isPublic
+    ? fc.constant("none")
+    : op.superuserOnly
+      ? fc.constant("admin")
+      : fc.oneof(
+          { weight: 3, arbitrary: fc.constant("admin" as const) },
+          fc.constant("api_key" as const),
+          fc.constant("jwt" as const),
+        );
   return fc.record({ path: pathArb, query: queryArb, headers: headerArb, body: bodyArb, credential: credArb }).map((r) => {
     const parts = [...Object.values(r.path), ...Object.values(r.query), ...Object.values(r.headers), r.body] as Part<unknown>[];
     const defined = (o: Record<string, Part<string | null>>) =>
-      Object.fromEntries(Object.entries(o).flatMap(([k, p]) => (p.value === null ? [] : [[k, p.value]]))) as Record<string, string>;
+      Object.fromEntries(Object.entries(o).flatMap(([k, p]) => (p.value === null ? [] : [[k, p.value]]))) as Record<
+        string,
+        string
+      >;
     return {
       params: Object.fromEntries(Object.entries(r.path).map(([k, p]) => [k, p.value])),
       query: defined(r.query),
@@ -198,6 +237,10 @@ export function caseArbitrary(op: Operation, doc: OpenApiDocument, fixture: { pa
 /** A short description of a case for failure messages. */
 export function describeCase(c: FuzzCase): string {
   const body =
-    c.body.kind === "none" ? "no body" : c.body.kind === "json" ? `json ${JSON.stringify(c.body.value)}` : `raw(${c.body.contentType}) ${JSON.stringify(c.body.text)}`;
+    c.body.kind === "none"
+      ? "no body"
+      : c.body.kind === "json"
+        ? `json ${JSON.stringify(c.body.value)}`
+        : `raw(${c.body.contentType}) ${JSON.stringify(c.body.text)}`;
   return `params=${JSON.stringify(c.params)} query=${JSON.stringify(c.query)} headers=${JSON.stringify(c.headers)} credential=${c.credential} ${body.slice(0, 500)}`;
 }

@@ -8,6 +8,12 @@ import { env } from "cloudflare:test";
 
 /** Columns that legitimately change on a refused request: using an API key is recorded even when the call is refused. */
 const VOLATILE = new Set(["api_keys.last_used_at"]);
+/**
+ * Append-only audit tables: recording a refused call there is their purpose (tool calls are audited whether
+ * they succeed or not). They are left out of the digest; in full snapshots they may gain rows, never lose or
+ * change one.
+ */
+export const AUDIT_TABLES = new Set(["tool_audit_log"]);
 
 interface Table {
   name: string;
@@ -16,6 +22,7 @@ interface Table {
 
 let tables: Table[] | null = null;
 let digestSql: string | null = null;
+let snapshotSql: string | null = null;
 
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
 
@@ -33,30 +40,37 @@ async function loadTables(): Promise<Table[]> {
   return out;
 }
 
-/** One row per table: count, total length of all (non-volatile) columns, newest updated_at. */
+/** One statement, one column per table (scalar subqueries: D1 caps compound SELECTs). */
+function perTable(ts: Table[], expr: (t: Table) => string): string {
+  return `SELECT ${ts.map((t, i) => `(SELECT ${expr(t)} FROM ${q(t.name)}) AS t${i}`).join(", ")}`;
+}
+
+/** Per table: row count, total length of all (non-volatile) columns, newest updated_at. One round trip. */
 export async function dbDigest(): Promise<string> {
-  if (!digestSql) {
-    const parts = (await loadTables()).map((t) => {
+  digestSql ??= perTable(
+    (await loadTables()).filter((t) => !AUDIT_TABLES.has(t.name)),
+    (t) => {
       const len = t.columns.map((c) => `coalesce(sum(length(${q(c)})), 0)`).join(" + ") || "0";
-      const updated = t.columns.includes("updated_at") ? "max(updated_at)" : "NULL";
-      return `SELECT '${t.name}' AS t, count(*) AS n, ${len} AS l, ${updated} AS u FROM ${q(t.name)}`;
-    });
-    digestSql = parts.join(" UNION ALL ");
-  }
-  const rows = await env.DB.prepare(digestSql).raw();
-  return JSON.stringify(rows);
+      const updated = t.columns.includes("updated_at") ? "coalesce(max(updated_at), '')" : "''";
+      return `count(*) || ':' || (${len}) || ':' || ${updated}`;
+    },
+  );
+  return JSON.stringify(await env.DB.prepare(digestSql).raw());
 }
 
 export type Snapshot = Record<string, string[]>;
 
-/** Every row of every table (volatile columns left out), each row as one JSON string, sorted. */
+/** Every row of every table (volatile columns left out), each row as one JSON string, sorted. One round trip. */
 export async function dbSnapshot(): Promise<Snapshot> {
+  const ts = await loadTables();
+  // Blobs (ciphertexts) cannot go into JSON: they are compared as hex.
+  const col = (c: string) => `CASE WHEN typeof(${q(c)}) = 'blob' THEN hex(${q(c)}) ELSE ${q(c)} END`;
+  snapshotSql ??= perTable(ts, (t) => `coalesce(json_group_array(json_array(${t.columns.map(col).join(", ")})), '[]')`);
+  const [row] = await env.DB.prepare(snapshotSql).raw<string>();
   const out: Snapshot = {};
-  for (const t of await loadTables()) {
-    const cols = t.columns.map(q).join(", ");
-    const rows = await env.DB.prepare(`SELECT ${cols} FROM ${q(t.name)}`).raw();
-    out[t.name] = rows.map((r) => JSON.stringify(r)).sort();
-  }
+  ts.forEach((t, i) => {
+    out[t.name] = (JSON.parse(row[i]) as unknown[]).map((r) => JSON.stringify(r)).sort();
+  });
   return out;
 }
 
@@ -68,8 +82,17 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): string[] {
     const b = new Set(after[name] ?? []);
     const gone = [...a].filter((r) => !b.has(r));
     const added = [...b].filter((r) => !a.has(r));
+    if (AUDIT_TABLES.has(name) && gone.length === 0) continue;
     if (gone.length || added.length)
-      out.push(`${name}: -${gone.length} +${added.length} ${[...gone.map((r) => `- ${r}`), ...added.map((r) => `+ ${r}`)].join(" ").slice(0, 600)}`);
+      out.push(
+        `${name}: -${gone.length} +${added.length} ${[...gone.map((r) => `- ${r}`), ...added.map((r) => `+ ${r}`)].join(" ").slice(0, 600)}`,
+      );
   }
   return out;
+}
+
+/** Deletes an organization's rows from every table that has an org_id, so one operation's data does not slow the next. */
+export async function purgeOrg(org: string): Promise<void> {
+  const ts = (await loadTables()).filter((t) => t.columns.includes("org_id"));
+  await env.DB.batch(ts.map((t) => env.DB.prepare(`DELETE FROM ${q(t.name)} WHERE org_id = ?`).bind(org)));
 }

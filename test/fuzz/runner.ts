@@ -11,6 +11,7 @@ import { afterAll, describe, it } from "vitest";
 import { validate } from "../support/json-schema";
 import {
   Fixtures,
+  KNOWN_DEFECTS,
   NO_CREDENTIAL,
   adminCredential,
   apiKeyCredential,
@@ -19,6 +20,7 @@ import {
   jwtCredential,
   loadDocument,
   operationsOf,
+  pathFixture,
   pathValues,
   send,
   type Answer,
@@ -28,11 +30,11 @@ import {
   type OutgoingRequest,
 } from "../support/openapi";
 import { FIXTURE, caseArbitrary, describeCase, type CredentialKind, type FuzzCase } from "./cases";
-import { dbDigest, dbSnapshot, diffSnapshots } from "./db-state";
+import { dbDigest, dbSnapshot, diffSnapshots, purgeOrg } from "./db-state";
 
 export const FUZZ_RUNS = 200;
 /** Every Nth request of an operation also compares full snapshots of D1. */
-const FULL_SNAPSHOT_EVERY = 8;
+const FULL_SNAPSHOT_EVERY = 10;
 const SEED = 20_261_123;
 
 export interface OperationStats {
@@ -55,7 +57,12 @@ function problemsOf(op: Operation, doc: OpenApiDocument, c: FuzzCase, res: Answe
   if (!documented) out.push(`status ${res.status} is not documented (documented: ${Object.keys(op.responses).join(", ")})`);
   else if (documented.schema) {
     if (res.json === undefined) out.push(`the body is not JSON (${res.contentType})`);
-    else out.push(...validate(documented.schema, res.json, doc, { response: true }).slice(0, 5).map((e) => `response ${e}`));
+    else
+      out.push(
+        ...validate(documented.schema, res.json, doc, { response: true })
+          .slice(0, 5)
+          .map((e) => `response ${e}`),
+      );
   }
   if (c.mustReject.length > 0 && (res.status < 400 || res.status >= 500))
     out.push(`answered ${res.status} although the request must be refused: ${c.mustReject.join("; ")}`);
@@ -95,15 +102,26 @@ async function fuzzOperation(op: Operation, doc: OpenApiDocument): Promise<Opera
     jwt: op.scope ? await jwtCredential(org, [op.scope]) : NO_CREDENTIAL,
     none: NO_CREDENTIAL,
   };
-  const stats: OperationStats = { operation: op.id, requests: 0, mustReject: 0, statuses: {}, fullSnapshots: 0, backgroundNoise: 0 };
+  const stats: OperationStats = {
+    operation: op.id,
+    requests: 0,
+    mustReject: 0,
+    statuses: {},
+    fullSnapshots: 0,
+    backgroundNoise: 0,
+  };
 
+  // The digest after one request is the digest before the next (background work in between is sorted out
+  // by confirmChange); it is taken afresh after anything else the test itself writes.
+  let digest: string | null = null;
   const property = fc.asyncProperty(caseArbitrary(op, doc, { params, body }), async (c) => {
     const req = toRequest(c, params, credentials[c.credential]);
     const full = stats.requests % FULL_SNAPSHOT_EVERY === 0;
-    const digest0 = await dbDigest();
+    const digest0 = digest ?? (await dbDigest());
     const snap0 = full ? await dbSnapshot() : null;
     const res = await send(op, req);
     const digest1 = await dbDigest();
+    digest = digest1;
     const snap1 = full ? await dbSnapshot() : null;
     stats.requests++;
     stats.statuses[res.status] = (stats.statuses[res.status] ?? 0) + 1;
@@ -118,26 +136,40 @@ async function fuzzOperation(op: Operation, doc: OpenApiDocument): Promise<Opera
       const moved = digest0 !== digest1 || (snap0 !== null && diffSnapshots(snap0, snap1!).length > 0);
       if (moved) {
         const diff = await confirmChange(op, req);
-        if (diff) throw new Error(`${op.id}: a refused request (${res.status}) changed stored data:\n  ${diff.join("\n  ")}\n  ${where}`);
+        if (diff)
+          throw new Error(`${op.id}: a refused request (${res.status}) changed stored data:\n  ${diff.join("\n  ")}\n  ${where}`);
         stats.backgroundNoise++;
+        digest = null;
       }
     } else if (op.method === "DELETE") {
       // The fixture is gone: later cases get a fresh one, so the success path stays covered.
-      fixtures.reset();
+      fixtures.reset(pathFixture(op)?.consumes);
       params = await pathValues(op, fixtures);
+      digest = null;
     }
   });
-  await fc.assert(property, { numRuns: FUZZ_RUNS, seed: seedOf(op.id), endOnFailure: true });
+  try {
+    await fc.assert(property, { numRuns: FUZZ_RUNS, seed: seedOf(op.id), endOnFailure: true });
+  } finally {
+    await purgeOrg(org);
+  }
   return stats;
 }
 
 function summary(all: OperationStats[]): string {
-  const lines = ["| operation | requests | must be refused | 2xx | 4xx | 5xx | statuses | full snapshots | background noise |", "|---|---|---|---|---|---|---|---|---|"];
+  const lines = [
+    "| operation | requests | must be refused | 2xx | 4xx | 5xx | statuses | full snapshots | background noise |",
+    "|---|---|---|---|---|---|---|---|---|",
+  ];
   const sum = (s: OperationStats, lo: number, hi: number) =>
     Object.entries(s.statuses).reduce((n, [k, v]) => (Number(k) >= lo && Number(k) < hi ? n + v : n), 0);
   for (const s of all) {
-    const statuses = Object.entries(s.statuses).map(([k, v]) => `${k}×${v}`).join(" ");
-    lines.push(`| ${s.operation} | ${s.requests} | ${s.mustReject} | ${sum(s, 200, 300)} | ${sum(s, 400, 500)} | ${sum(s, 500, 600)} | ${statuses} | ${s.fullSnapshots} | ${s.backgroundNoise} |`);
+    const statuses = Object.entries(s.statuses)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(" ");
+    lines.push(
+      `| ${s.operation} | ${s.requests} | ${s.mustReject} | ${sum(s, 200, 300)} | ${sum(s, 400, 500)} | ${sum(s, 500, 600)} | ${statuses} | ${s.fullSnapshots} | ${s.backgroundNoise} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -153,7 +185,9 @@ export function fuzzOperations(name: string, select: (index: number) => boolean)
       console.log(`[fuzz] ${name}: ${done.length} operations, ${requests} requests\n${summary(done)}`);
     });
     for (const op of ops) {
-      it(`${op.id} (${op.method} ${op.path}): ${FUZZ_RUNS} generated requests`, async () => {
+      // A defect reported to a file's owner (KNOWN_DEFECTS) makes its operation an expected failure until fixed.
+      const test = `fuzz:${op.id}` in KNOWN_DEFECTS ? it.fails : it;
+      test(`${op.id} (${op.method} ${op.path}): ${FUZZ_RUNS} generated requests`, async () => {
         done.push(await fuzzOperation(op, doc));
       }, 240_000);
     }

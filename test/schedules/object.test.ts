@@ -1,5 +1,5 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { FlowScheduleObject } from "../../src/objects/flow-schedule-object";
 import { processEvent } from "../../src/queues/events";
 import { ScheduleEventSchema } from "../../src/schemas/events";
@@ -12,7 +12,10 @@ beforeEach(async () => {
   await sinkReset();
   capture = captureSends();
 });
-afterEach(() => capture.restore());
+afterEach(() => {
+  capture.restore();
+  vi.restoreAllMocks();
+});
 
 describe("firing across daylight-saving changes (Europe/Berlin)", () => {
   it("0 9 * * * fires at 08:00Z in winter time and 07:00Z in summer time across 2026-03-29", async () => {
@@ -221,6 +224,28 @@ describe("the alarm", () => {
     expect(out).toMatchObject({ resynced: true, fired: [{ trigger_id: "k", scheduled_at: "2026-08-01T10:15:00.000Z" }] });
     expect(await nextFires(edited.id)).toEqual({ e: "2026-08-01T10:45:00.000Z", k: "2026-08-01T11:15:00.000Z" });
     expect(capture.sent.map((e) => e.trigger_id)).toEqual(["k"]);
+  });
+
+  it("a failing send keeps the instant due and re-arms the alarm; the retry fires it once", async () => {
+    const flow = await scheduledFlow([schedule("f", "0 * * * *")], at("2026-08-02T09:30:00Z"));
+    const queue = env.EVENTS_QUEUE as unknown as { send: (body: unknown) => Promise<void> };
+    const recorder = queue.send;
+    queue.send = async () => {
+      throw new Error("queue unavailable");
+    };
+    const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      expect(await fireAt(flow.id, at("2026-08-02T10:00:00Z"))).toEqual({ fired: [] });
+    } finally {
+      queue.send = recorder;
+    }
+    expect(error.mock.calls[0][0]).toMatch(/schedule alarm failed/);
+    const s = await scheduleStatus(flow.id);
+    expect(s.triggers[0].next_fire_at).toBe("2026-08-02T10:00:00.000Z");
+    expect(s.alarm_at).not.toBeNull();
+    const retried = await fireAt(flow.id, at("2026-08-02T10:00:05Z"));
+    expect(retried?.fired.map((f) => f.scheduled_at)).toEqual(["2026-08-02T10:00:00.000Z"]);
+    expect(capture.sent.length).toBe(1);
   });
 
   it("ensureArmed re-arms a lost alarm once; an empty object has nothing to arm", async () => {

@@ -24,7 +24,9 @@ describe("OpenAPI document ↔ routes", async () => {
 
   it("every route the app serves is in the document", () => {
     const undocumented = [...servedRoutes()].filter((r) => !documented.has(r));
-    expect(undocumented, "routes missing from GET /openapi.json (register them with .openapi(route), not .get/.post)").toEqual([]);
+    expect(undocumented, "routes missing from GET /openapi.json (register them with .openapi(route), not .get/.post)").toEqual(
+      [],
+    );
   });
 
   it("every operation of the document is served", () => {
@@ -39,8 +41,14 @@ describe("OpenAPI document ↔ routes", async () => {
 
   it("operation ids are present and unique", () => {
     const ids = ops.map((op) => op.id);
-    expect(ids.filter((id) => id.includes(" ")), "operations without operationId").toEqual([]);
-    expect(ids.filter((id, i) => ids.indexOf(id) !== i), "duplicate operationIds").toEqual([]);
+    expect(
+      ids.filter((id) => id.includes(" ")),
+      "operations without operationId",
+    ).toEqual([]);
+    expect(
+      ids.filter((id, i) => ids.indexOf(id) !== i),
+      "duplicate operationIds",
+    ).toEqual([]);
   });
 
   it("every operation documents the errors the pipeline can produce for it", () => {

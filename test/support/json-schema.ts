@@ -104,8 +104,10 @@ export function validate(schema: JsonSchema, value: unknown, root: SchemaRoot, o
     if (s.format === "date-time" && !(DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)))) err("not a date-time");
   }
   if (typeof value === "number") {
-    const exMin = s.exclusiveMinimum === true ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum : undefined;
-    const exMax = s.exclusiveMaximum === true ? s.maximum : typeof s.exclusiveMaximum === "number" ? s.exclusiveMaximum : undefined;
+    const exMin =
+      s.exclusiveMinimum === true ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum : undefined;
+    const exMax =
+      s.exclusiveMaximum === true ? s.maximum : typeof s.exclusiveMaximum === "number" ? s.exclusiveMaximum : undefined;
     if (exMin !== undefined ? value <= exMin : s.minimum !== undefined && value < s.minimum) err(`below the minimum`);
     if (exMax !== undefined ? value >= exMax : s.maximum !== undefined && value > s.maximum) err(`above the maximum`);
   }
@@ -123,7 +125,8 @@ export function validate(schema: JsonSchema, value: unknown, root: SchemaRoot, o
         if (opts.response && deref(prop, root).writeOnly) err(`writeOnly property ${k} is returned`);
         errs.push(...validate(prop, v, root, opts, `${path}.${k}`));
       } else if (s.additionalProperties === false) err(`unexpected property ${k}`);
-      else if (typeof s.additionalProperties === "object") errs.push(...validate(s.additionalProperties, v, root, opts, `${path}.${k}`));
+      else if (typeof s.additionalProperties === "object")
+        errs.push(...validate(s.additionalProperties, v, root, opts, `${path}.${k}`));
     }
   }
   return errs;
@@ -313,7 +316,8 @@ function breakers(s: JsonSchema, current: unknown): { kind: string; value: unkno
   if (s.enum) out.push({ kind: "enum", value: "not-in-enum" });
   if (s.maximum !== undefined) out.push({ kind: "above-maximum", value: s.maximum + 1 });
   if (s.minimum !== undefined) out.push({ kind: "below-minimum", value: s.minimum - 1 });
-  if (s.maxItems !== undefined) out.push({ kind: "too-many-items", value: Array.from({ length: s.maxItems + 1 }, () => current) });
+  if (s.maxItems !== undefined)
+    out.push({ kind: "too-many-items", value: Array.from({ length: s.maxItems + 1 }, () => current) });
   if (typeOf(current) === "object") {
     const obj = current as Record<string, unknown>;
     for (const r of s.required ?? []) {
@@ -348,7 +352,11 @@ export function mutate(schema: JsonSchema, value: unknown, root: SchemaRoot, sit
   const site = all[siteIndex % all.length];
   const options = breakers(site.schema, getAt(value, site.path));
   const choice = options[breakIndex % options.length];
-  return { kind: choice.kind, path: `$${site.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}`, value: setAt(value, site.path, choice.value) };
+  return {
+    kind: choice.kind,
+    path: `$${site.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("")}`,
+    value: setAt(value, site.path, choice.value),
+  };
 }
 
 function getAt(value: unknown, path: Path): unknown {
@@ -370,7 +378,8 @@ export function minimalValue(schema: JsonSchema, root: SchemaRoot, depth = 0): u
   if (type === "string") return s.format === "date-time" ? new Date(0).toISOString() : "x".repeat(Math.max(1, s.minLength ?? 1));
   if (type === "integer" || type === "number") return s.minimum ?? 1;
   if (type === "boolean") return false;
-  if (type === "array") return Array.from({ length: s.minItems ?? 0 }, () => (s.items ? minimalValue(s.items, root, depth + 1) : null));
+  if (type === "array")
+    return Array.from({ length: s.minItems ?? 0 }, () => (s.items ? minimalValue(s.items, root, depth + 1) : null));
   if (type === "object" || s.properties) {
     const out: Record<string, unknown> = {};
     for (const r of s.required ?? []) if (s.properties?.[r] && depth < 8) out[r] = minimalValue(s.properties[r], root, depth + 1);

@@ -11,6 +11,8 @@
  * Tests read and reset it through the SINK service binding (GET /__requests, POST /__reset).
  */
 
+import { vendorAnswer } from "../integrations/vendors.ts";
+
 export interface SinkRequest {
   method: string;
   url: string;
@@ -37,6 +39,9 @@ export async function sinkOutbound(request: Request): Promise<Response> {
     body,
     at: Date.now(),
   });
+  // Vendor-like answers for the integration providers' tests (slack, hubspot, gcal, resend, ...).
+  const vendor = vendorAnswer(request, url, body);
+  if (vendor) return vendor;
   const parts = url.pathname.split("/").filter(Boolean);
   switch (parts[0]) {
     case "status":

@@ -170,9 +170,20 @@ describe("tampered deliveries", () => {
   it(`${TOTAL} tampered deliveries → 0 accepted, nothing enqueued`, async () => {
     const stripeSecret = "whsec_stripe_tamper_secret";
     const githubSecret = "github-tamper-secret-01";
-    const standard = await webhookFlow({ secret: SECRET });
-    const stripe = await webhookFlow({ secret: stripeSecret, provider: "stripe" });
-    const github = await webhookFlow({ secret: githubSecret, provider: "github" });
+    // Ten endpoints, 50 deliveries each, in an org of their own: the per-endpoint and per-org rate limits
+    // (wrangler.toml RL_TRIGGER_*) count every call, and this test is about signatures, not 429s.
+    const org = `org-tamper-${crypto.randomUUID().slice(0, 8)}`;
+    const hooks: { id: string; path: string }[] = [];
+    for (let k = 0; k < 10; k++) {
+      const config =
+        k < 7
+          ? { secret: SECRET }
+          : k < 9
+            ? { secret: stripeSecret, provider: "stripe" }
+            : { secret: githubSecret, provider: "github" };
+      hooks.push(await webhookFlow(config, {}, org));
+    }
+    const [standard, stripe, github] = [hooks[0], hooks[7], hooks[9]];
     const r = rng(0x5eed);
     const statuses = new Map<number, number>();
     const kinds = new Map<string, number>();
@@ -185,7 +196,7 @@ describe("tampered deliveries", () => {
           : which === "stripe"
             ? await stripeDelivery(r, i, stripeSecret)
             : await githubDelivery(r, i, githubSecret);
-      deliveries.push({ which, hook: which === "standard" ? standard : which === "stripe" ? stripe : github, d, i });
+      deliveries.push({ which, hook: hooks[i % 10], d, i });
       kinds.set(`${which}:${d.kind}`, (kinds.get(`${which}:${d.kind}`) ?? 0) + 1);
     }
     // A few at a time: the order does not matter, every delivery is independent.

@@ -11,11 +11,13 @@ export interface NewExecution {
   depth?: number;
   user?: { id?: string; email?: string };
   variables?: Record<string, unknown>;
+  /** Set when the flow is hot (engine/hot-flow.ts): the execution is created final, `hot`, and runs nothing. */
+  hot?: { message: string; payload?: Record<string, unknown> };
 }
 
-/** The initial state of an execution: every action pending, cursor on the first. */
+/** The initial state of an execution: every action pending, cursor on the first (or, when hot, every action skipped). */
 export function createExecutionState(input: NewExecution, now: number): ExecutionState {
-  return {
+  const state: ExecutionState = {
     id: input.id,
     org_id: input.org_id,
     flow: input.flow,
@@ -41,4 +43,11 @@ export function createExecutionState(input: NewExecution, now: number): Executio
     seq: 0,
     runs: 0,
   };
+  if (input.hot) {
+    state.status = "hot";
+    state.finished_at = now;
+    state.cursor = state.actions.length;
+    for (const a of state.actions) Object.assign(a, { execution_status: "skipped", updated_at: now, reason: input.hot });
+  }
+  return state;
 }

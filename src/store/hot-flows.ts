@@ -1,0 +1,20 @@
+/**
+ * The D1 count behind the hot-flow limit (engine/hot-flow.ts): executions of a flow created since a time,
+ * `hot` ones excluded (they ran nothing), on the index executions_org_flow (org_id, flow_id, created_at).
+ * The scan stops at `cap` rows, so a busy flow costs at most its limit in index steps.
+ */
+export async function countRecentExecutions(
+  db: D1Database,
+  orgId: string,
+  flowId: string,
+  sinceIso: string,
+  cap: number,
+): Promise<number> {
+  const row = await db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM executions WHERE org_id = ? AND flow_id = ? AND created_at >= ? AND status != 'hot' LIMIT ?)`,
+    )
+    .bind(orgId, flowId, sinceIso, cap)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
