@@ -4,9 +4,10 @@
 // Starts the engine (`npm run dev` on a free loopback port, scratch --persist-to directory) and an HTTP sink
 // on 127.0.0.1, creates N flows whose 6-field cron fires every `every` seconds (staggered over the seconds
 // of the period) and whose call_webhook action posts `{{ trigger.scheduled_at }}` and `{{ trigger.at }}` to
-// the sink. The first `fires` instants scheduled after the last flow was created are measured: the script
-// waits for each of them (bounded by --max-seconds) and reports those that never arrived. Lateness = sink arrival − scheduled instant; "alarm" = when the schedule object fired
-// (trigger.at) − scheduled instant; the rest is queue + execution + outbound call. Stops what it started.
+// the sink. The flows are enabled together; after a warm-up, the next `fires` scheduled fires are measured:
+// the script waits for each of them (bounded by --max-seconds) and reports those that never arrived.
+// Lateness = sink arrival − scheduled instant; "alarm" = when the schedule object fired (trigger.at) −
+// scheduled instant; the rest is queue + execution + outbound call. Stops what it started.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -94,28 +95,27 @@ const onOutput = (d) => {
 child.stdout.on("data", onOutput);
 child.stderr.on("data", onOutput);
 let stopped = false;
-function stop() {
+const exited = new Promise((r) => child.once("exit", r));
+/** Stops the process group this script started (npm → dev.mjs → wrangler → workerd), then removes its files. */
+async function stop() {
   if (stopped) return;
   stopped = true;
+  sink.close();
   try {
-    process.kill(-child.pid, "SIGTERM"); // the process group this script started (npm → dev.mjs → wrangler → workerd)
+    process.kill(-child.pid, "SIGTERM");
   } catch {
     /* already gone */
   }
-  sink.close();
-  setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }, 2000).unref();
+  await Promise.race([exited, sleep(5000)]);
+  try {
+    process.kill(-child.pid, "SIGKILL"); // whatever of the group is still there
+  } catch {
+    /* gone */
+  }
+  await sleep(200);
+  rmSync(dir, { recursive: true, force: true });
 }
-process.on("SIGINT", () => {
-  stop();
-  process.exit(130);
-});
+process.on("SIGINT", () => void stop().then(() => process.exit(130)));
 
 const base = `http://127.0.0.1:${port}`;
 async function api(method, path, body) {
@@ -177,17 +177,17 @@ try {
   }
   const enabled = Date.now();
   // The window starts after a warm-up, once the first fires (and the engine's cold paths) are behind.
-  const created = enabled + WARMUP_SECONDS * 1000;
+  const windowStart = enabled + WARMUP_SECONDS * 1000;
   console.log(
     `${FLOWS} flows created in ${t1 - t0} ms, enabled in ${enabled - t1} ms (cron every ${EVERY} s, staggered); ` +
       `warm-up ${WARMUP_SECONDS} s, then measuring...`,
   );
-  await sleep(created - Date.now());
+  await sleep(windowStart - Date.now());
 
   // ---- measure ----------------------------------------------------------------------------
-  // The window: the instants (after the last flow was created) that hold `fires` scheduled fires. Every
+  // The window: the instants (after the warm-up) that hold `fires` scheduled fires. Every
   // fire scheduled in it is waited for (up to the time bound), so a slow tail is measured, not cut off.
-  const firstSecond = Math.ceil(created / 1000) + 1;
+  const firstSecond = Math.ceil(windowStart / 1000) + 1;
   const window = [];
   for (let s = firstSecond; window.length < TARGET; s++) {
     for (let n = 0; n < FLOWS; n++) if (s % EVERY === n % EVERY) window.push(`${n} ${new Date(s * 1000).toISOString()}`);
@@ -195,7 +195,7 @@ try {
   const windowEnd = Date.parse(window[window.length - 1].split(" ")[1]);
   const expected = new Set(window);
   const inWindow = () => hits.filter((h) => expected.has(`${h.flow} ${h.scheduled_at}`));
-  const deadline = created + MAX_SECONDS * 1000;
+  const deadline = windowStart + MAX_SECONDS * 1000;
   while (new Set(inWindow().map((h) => `${h.flow} ${h.scheduled_at}`)).size < expected.size && Date.now() < deadline) {
     await sleep(250);
   }
@@ -221,23 +221,26 @@ try {
   );
   console.log(`lateness (sink arrival − scheduled): ${fmt(late)}`);
   console.log(`  of which alarm (object fired − scheduled): ${fmt(alarm)}`);
-  if (process.env.BENCH_DEBUG) {
-    const got = new Set(keys);
-    const missing = [...expected].filter((k) => !got.has(k));
-    const byFlow = {};
-    for (const k of missing) byFlow[k.split(" ")[0]] = (byFlow[k.split(" ")[0]] ?? 0) + 1;
-    console.log("missing by flow", JSON.stringify(byFlow));
-    for (const n of Object.keys(byFlow).slice(0, 3)) {
-      const runs = await api("GET", `/v1/automation/executions?flow_id=${ids[n]}&size=50`);
-      console.log(`flow ${n}`, JSON.stringify(runs.body).slice(0, 1500));
+  const got = new Set(keys);
+  const missingFlows = [...new Set([...expected].filter((k) => !got.has(k)).map((k) => Number(k.split(" ")[0])))];
+  if (missingFlows.length) {
+    // Were the missing fires started (an execution still retrying its call) or never started?
+    const statuses = {};
+    let runCount = 0;
+    for (const n of missingFlows) {
+      const list = await api("GET", `/v1/automation/executions?flow_id=${ids[n]}&size=100`);
+      for (const e of list.body?.results ?? []) statuses[e.execution_status] = (statuses[e.execution_status] ?? 0) + 1;
+      runCount += list.body?.total ?? 0;
     }
-    console.log(
-      log
-        .split("\n")
-        .filter((l) => /schedule|rror|fail/i.test(l))
-        .slice(-30)
-        .join("\n"),
-    );
+    console.log(`flows with missing fires: ${missingFlows.length}; their executions: ${runCount} ${JSON.stringify(statuses)}`);
+    if (process.env.BENCH_DEBUG)
+      console.log(
+        log
+          .split("\n")
+          .filter((l) => /schedule|rror|fail/i.test(l))
+          .slice(-30)
+          .join("\n"),
+      );
   }
   console.log(`machine load average (1 min) at the end: ${loadavg()[0].toFixed(1)}`);
   console.log(`instants skipped by late alarms (whole run, documented policy): ${skippedInstants}`);
@@ -256,5 +259,5 @@ try {
   console.error(err instanceof Error ? err.message : err);
   process.exitCode = 1;
 } finally {
-  stop();
+  await stop();
 }

@@ -31,15 +31,17 @@ type RouteInput = Omit<RouteConfig, "middleware" | "security">;
 
 /**
  * The errors the shared pipeline can answer for any route of this shape, so the document lists them even when
- * a route forgets: 401/403 (auth, scope), 400 (input validation), 413 (body limit), 415 (JSON only; app.ts
- * exempts the webhook receiver, which takes any content type). The route's own entries win.
+ * a route forgets: 401/403 (auth, scope), 429 (rate limits: authenticated calls and inbound webhooks), 400 (input
+ * validation), 413 (body limit), 415 (JSON only; app.ts exempts the webhook receiver, which takes any content
+ * type). The route's own entries win.
  */
 function withPipelineErrors<R extends RouteInput>(route: R, authenticated: boolean): R {
   const req = route.request;
-  const statuses: ErrorStatus[] = authenticated ? [401, 403] : [];
+  const webhook = route.path.startsWith("/v1/webhooks/");
+  const statuses: ErrorStatus[] = authenticated ? [401, 403, 429] : webhook ? [429] : [];
   if (req && (req.params || req.query || req.headers || req.cookies || req.body)) statuses.push(400);
   if (req?.body) statuses.push(413);
-  if (req?.body && !route.path.startsWith("/v1/webhooks/")) statuses.push(415);
+  if (req?.body && !webhook) statuses.push(415);
   return { ...route, responses: { ...errorResponses(...statuses), ...route.responses } };
 }
 

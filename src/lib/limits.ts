@@ -135,4 +135,6 @@ export const LIMITS = {
   MAX_HOT_FLOW_WINDOW_MS: 7 * 24 * 60 * 60 * 1000,
   /** Secrets re-encrypted by one call of the re-encryption endpoint (it reports how many remain). */
   REENCRYPT_BATCH_SIZE: 200,
+  /** Largest event sent inline on the events queue, in bytes; larger ones are stored in D1 and referenced (queue messages are capped at 128 KB). */
+  MAX_INLINE_EVENT_BYTES: 100_000,
 } as const;

@@ -1,7 +1,8 @@
 import { candidateLookup, executionTriggerEvent, matchFlow } from "../engine/trigger-match";
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
-import { TriggerEventSchema, type TriggerEvent } from "../schemas/events";
+import { StoredEventRefSchema, TriggerEventSchema, type TriggerEvent } from "../schemas/events";
+import { loadStoredEvent } from "../store/stored-events";
 import type { AutomationFlow } from "../schemas/flow";
 import { startExecution } from "../services/executions";
 import { countActiveExecutions } from "../store/executions";
@@ -88,9 +89,28 @@ export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env):
   await Promise.all(batch.messages.map((msg) => handleEventMessage(msg, env)));
 }
 
+/** A reference to an event stored in D1 (too large for a message) is resolved to the event itself. */
+async function resolveBody(env: Env, body: unknown): Promise<unknown> {
+  const ref = StoredEventRefSchema.safeParse(body);
+  if (!ref.success) return body;
+  const stored = await loadStoredEvent(env.DB, ref.data.org_id, ref.data.id);
+  if (stored === null) throw new Error(`Stored event ${ref.data.id} not found`);
+  return JSON.parse(stored);
+}
+
 async function handleEventMessage(msg: Message<unknown>, env: Env): Promise<void> {
   const key = messageKey(msg.body, msg.id);
-  const parsed = TriggerEventSchema.safeParse(msg.body);
+  let body: unknown;
+  try {
+    body = await resolveBody(env, msg.body);
+  } catch (err) {
+    await recordQueueFailure(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.attempts, (err as Error).message).catch(
+      () => undefined,
+    );
+    msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+    return;
+  }
+  const parsed = TriggerEventSchema.safeParse(body);
   if (!parsed.success) {
     const reason = `Invalid event: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`;
     await recordQueueFailure(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.attempts, reason);

@@ -77,3 +77,6 @@ export const TriggerEventSchema = z.discriminatedUnion("type", [
 ]);
 export type TriggerEvent = z.infer<typeof TriggerEventSchema>;
 export type EntityOperationEvent = z.infer<typeof EntityOperationEventSchema>;
+
+/** The message of an event too large to travel inline: its body is in D1 (`stored_events`). */
+export const StoredEventRefSchema = z.object({ ...base, type: z.literal("stored") });

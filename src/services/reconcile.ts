@@ -2,6 +2,10 @@ import type { Env } from "../env";
 import { isoNow } from "../lib/time";
 import { listStaleExecutions, markExecutionLost, pruneExecutions } from "../store/executions";
 import { executionStub } from "./executions";
+import { pruneStoredEvents } from "../store/stored-events";
+
+/** How long a stored (large) event body is kept: far longer than a message can be retried. */
+export const STORED_EVENT_RETENTION_MS = 7 * 86_400_000;
 
 /** An unfinished execution whose summary has not changed for this long is checked for a live alarm. */
 export const STALE_EXECUTION_MS = 10 * 60_000;
@@ -34,5 +38,7 @@ export async function reconcileExecutions(env: Env, now: number): Promise<Reconc
   }
   const days = Number(env.EXECUTION_RETENTION_DAYS) || 30;
   report.pruned = await pruneExecutions(env.DB, isoNow(now - days * 86_400_000), RECONCILE_BATCH);
+  // Stored (large) events are only needed while their message may still be delivered.
+  await pruneStoredEvents(env.DB, isoNow(now - STORED_EVENT_RETENTION_MS), RECONCILE_BATCH);
   return report;
 }

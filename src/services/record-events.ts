@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { enqueueEvent } from "./event-queue";
 import { newId } from "../lib/ids";
 import { isEmptyDiff } from "../engine/record-diff";
 import type { EntityOperationEvent } from "../schemas/events";
@@ -29,6 +30,6 @@ export async function emitRecordChange(
     previous: change.previous,
     actor: change.actor,
   };
-  await env.EVENTS_QUEUE.send(event, { contentType: "json" });
+  await enqueueEvent(env, event);
   return event.id;
 }

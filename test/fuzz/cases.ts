@@ -7,7 +7,8 @@
 import fc from "fast-check";
 import { LIMITS } from "../../src/lib/limits";
 import { arbitraryFor, mutate, objectProperties, validate, type JsonSchema } from "../support/json-schema";
-import { isNamespaceParam, type OpenApiDocument, type Operation, type ParameterObject } from "../support/openapi";
+import { isNamespaceParam } from "../support/openapi-fixtures";
+import { type OpenApiDocument, type Operation, type ParameterObject } from "../support/openapi";
 
 /** Stands for "the fixture's current value" in a path; resolved when the case runs (a DELETE may have consumed it). */
 export const FIXTURE = "\u0000fixture";
@@ -211,7 +212,7 @@ export function caseArbitrary(
     : op.superuserOnly
       ? fc.constant("admin")
       : fc.oneof(
-          { weight: 3, arbitrary: fc.constant("admin" as const) },
+          { weight: 6, arbitrary: fc.constant("admin" as const) },
           fc.constant("api_key" as const),
           fc.constant("jwt" as const),
         );

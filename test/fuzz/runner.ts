@@ -9,19 +9,15 @@
 import fc from "fast-check";
 import { afterAll, describe, it } from "vitest";
 import { validate } from "../support/json-schema";
+import { Fixtures, KNOWN_DEFECTS, bodyValue, pathFixture, pathValues } from "../support/openapi-fixtures";
 import {
-  Fixtures,
-  KNOWN_DEFECTS,
   NO_CREDENTIAL,
   adminCredential,
   apiKeyCredential,
-  bodyValue,
   documentedResponse,
   jwtCredential,
   loadDocument,
   operationsOf,
-  pathFixture,
-  pathValues,
   send,
   type Answer,
   type Credential,

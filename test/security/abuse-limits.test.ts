@@ -241,11 +241,8 @@ describe("caps answer a clear 4xx (one row per cap)", () => {
     expect(typeof res.body.error.message).toBe("string");
   });
 
-  // DEFECT (reported, not in this task's files): a record write emits an entity_operation event carrying the
-  // record (and, for updates, the previous values and the diff) on the events queue, whose messages are capped
-  // at 128 KB; a record well under MAX_RECORD_BYTES (256 KB) makes queue.send throw after the record is stored,
-  // so the client gets 500 and the event is lost. it.fails keeps this visible: it starts failing once fixed.
-  it.fails("DEFECT: a 100 KB record (under MAX_RECORD_BYTES) is stored and answered 201", async () => {
+  // A record event larger than a queue message (128 KB cap) is stored in D1 and referenced by the message.
+  it("a 100 KB record (under MAX_RECORD_BYTES) is stored and answered 201, its event travelling by reference", async () => {
     const res = await send({ method: "POST", path: "/v1/entities/contact", body: { blob: "x".repeat(100 * 1024) } });
     expect(res.status).toBe(201);
   });

@@ -55,7 +55,8 @@ describe("OpenAPI document ↔ routes", async () => {
     const missing: string[] = [];
     for (const op of ops) {
       const need = new Set<string>();
-      if (!op.isPublic) need.add("401").add("403");
+      if (!op.isPublic) need.add("401").add("403").add("429");
+      if (op.path.startsWith("/v1/webhooks/")) need.add("429");
       if (op.pathParams.length + op.queryParams.length + op.headerParams.length > 0 || op.body) need.add("400");
       if (op.body) need.add("413");
       if (op.body && !op.path.startsWith("/v1/webhooks/")) need.add("415");

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { blobKeyId, encryptSecret } from "../../src/lib/secrets";
 import { call } from "../helpers";
 import { sinkRequests } from "../support/engine";
@@ -17,6 +17,11 @@ vi.setConfig({ testTimeout: 30_000 });
 
 const ORG = "ssrf-conn-org";
 let available = false;
+const figures = { refusedAtSave: 0, refusedAtSend: 0 };
+
+afterAll(() => {
+  if (available) console.log(`SSRF connection figures: ${JSON.stringify(figures)}`);
+});
 
 beforeAll(async () => {
   const probe = await call("GET", "/v1/connections", { org: ORG });
@@ -45,6 +50,7 @@ describe("connection base_url: save time", () => {
       body: { platform: "http", config: httpConfig(t.url) },
     });
     expect(tested.status, JSON.stringify(tested.body)).toBe(400);
+    figures.refusedAtSave++;
   });
 
   it("stored none of them", async (ctx) => {
@@ -76,6 +82,7 @@ describe("connection base_url: send time", () => {
       outcomes.push({ url: t.url, success: res.status === 200 && res.body.success === true });
     }
     expect(outcomes.filter((o) => o.success)).toEqual([]);
+    figures.refusedAtSend = outcomes.length;
     expect(await leaks()).toEqual([]);
   });
 });

@@ -154,3 +154,37 @@ describe("record events → executions", () => {
     }
   });
 });
+
+describe("events too large for a queue message", () => {
+  it("a 200 KB record's event travels by reference and still starts its flow", async () => {
+    await createFlow({
+      flow_name: "large",
+      triggers: [{ type: "record.created", configuration: { module: "dossier" } }],
+      actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/large`, body: { size: "{{ record.blob | size }}" } } }],
+    });
+    const sent: unknown[] = [];
+    const original = env.EVENTS_QUEUE.send.bind(env.EVENTS_QUEUE);
+    env.EVENTS_QUEUE.send = async (body: unknown, opts?: QueueSendOptions) => {
+      sent.push(body);
+      return original(body, opts);
+    };
+    try {
+      const rec = await call("POST", "/v1/entities/dossier", { body: { blob: "x".repeat(200_000) } });
+      expect(rec.status).toBe(201);
+      expect(sent[0]).toMatchObject({ type: "stored", org_id: "org-a" });
+      expect(JSON.stringify(sent[0]).length).toBeLessThan(500);
+      const batch = createMessageBatch<unknown>("automation-events", [
+        { id: "big", timestamp: new Date(), attempts: 1, body: sent[0] },
+      ]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch, env, ctx);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["big"]);
+      const list = await call("GET", `/v1/automation/executions?entity_id=${rec.body._id}`);
+      expect(list.body.total).toBe(1);
+      const exec = await drive(list.body.results[0].id);
+      expect(exec.execution_status).toBe("success");
+    } finally {
+      env.EVENTS_QUEUE.send = original;
+    }
+  });
+});

@@ -1,0 +1,124 @@
+// Bulk job benchmark (issue 6): one bulk job over N records with a one-action flow (a webhook to a local
+// sink), under `wrangler dev`. Reports the time from approve to `finished`, executions per second, the
+// peak memory of the workerd process and the bulk rows stored per record.
+// Usage: npx node bench/bulk.mjs [N=10000] [record-create concurrency=20]
+import { readdirSync, readFileSync } from "node:fs";
+import { api, pool, startEngine, startSink } from "./lib.mjs";
+
+const N = Number(process.argv[2] ?? 10_000);
+const CONCURRENCY = Number(process.argv[3] ?? 20);
+const TIME_LIMIT_MS = 25 * 60_000;
+const SCHEMA = "bench_contact";
+
+/** The workerd processes started by the engine (same process group as `npm run dev`). */
+function workerdPids(pgid) {
+  const pids = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (Number(fields[2]) === pgid && comm.startsWith("workerd")) pids.push(Number(name));
+    } catch {
+      /* exited */
+    }
+  }
+  return pids;
+}
+
+/** VmHWM (peak resident set) and VmRSS of a process, in MiB. */
+function memory(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+    return { hwm: kb("VmHWM") / 1024, rss: kb("VmRSS") / 1024 };
+  } catch {
+    return { hwm: 0, rss: 0 };
+  }
+}
+
+const sink = await startSink();
+const engine = await startEngine(8900 + Math.floor(Math.random() * 100));
+const peak = { hwm: 0 };
+const sampler = setInterval(() => {
+  for (const pid of workerdPids(engine.child.pid)) peak.hwm = Math.max(peak.hwm, memory(pid).hwm);
+}, 1000);
+const check = (res, status, what) => {
+  if (res.status !== status) throw new Error(`${what}: ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+  return res.body;
+};
+
+try {
+  const t0 = Date.now();
+  // Records through the API, `CONCURRENCY` requests in flight (each write also emits a record event).
+  await pool(N, CONCURRENCY, async (i) => {
+    check(await api(engine.base, "POST", `/v1/entities/${SCHEMA}`, { name: `c${i}`, n: i, status: "active" }), 201, `record ${i}`);
+  });
+  const seeded = Date.now();
+  const flow = check(
+    await api(engine.base, "POST", "/v1/automation/flows", {
+      flow_name: "bench bulk one hook",
+      triggers: [{ type: "manual" }],
+      actions: [{ id: "hook", type: "call_webhook", config: { url: `${sink.url}/bulk`, body: { id: "{{ entity._id }}" } } }],
+    }),
+    201,
+    "flow",
+  );
+  const job = check(
+    await api(engine.base, "POST", "/v1/automation/executions/bulk-jobs", {
+      flow_id: flow.id,
+      entities_query: `_schema:${SCHEMA} AND status:active`,
+    }),
+    202,
+    "bulk job",
+  );
+
+  const approvedAt = Date.now();
+  check(
+    await api(engine.base, "PATCH", `/v1/automation/executions/bulk-jobs/${job.job_id}`, { action: "APPROVE", task_token: job.task_token }),
+    200,
+    "approve",
+  );
+  const transitions = [];
+  let view;
+  for (;;) {
+    view = check(await api(engine.base, "GET", `/v1/automation/executions/bulk-jobs/${job.job_id}?summary_size=0`), 200, "get");
+    if (transitions.at(-1)?.status !== view.status) transitions.push({ status: view.status, at_s: (Date.now() - approvedAt) / 1000 });
+    if (["finished", "failed", "cancelled"].includes(view.status)) break;
+    if (Date.now() - approvedAt > TIME_LIMIT_MS) throw new Error(`not finished in time: ${JSON.stringify(view.counts)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const finishedAt = Date.now();
+  for (const pid of workerdPids(engine.child.pid)) peak.hwm = Math.max(peak.hwm, memory(pid).hwm);
+
+  const seconds = (finishedAt - approvedAt) / 1000;
+  const keys = new Set(sink.hits.filter((h) => h.path === "/bulk").map((h) => h.headers["idempotency-key"]));
+  const report = check(await api(engine.base, "GET", `/v1/entities/bulk_job_report/${view.report_file_entity_id}`), 200, "report");
+  console.log(
+    JSON.stringify(
+      {
+        records: N,
+        seed_s: (seeded - t0) / 1000,
+        status: view.status,
+        approve_to_finished_s: seconds,
+        executions_per_s: +(N / seconds).toFixed(1),
+        transitions,
+        counts: view.counts,
+        pagination_state: view.pagination_state,
+        sink_requests: sink.hits.filter((h) => h.path === "/bulk").length,
+        distinct_executions_at_sink: keys.size,
+        report: { total: report.total, status_counts: report.status_counts, failed_items_total: report.failed_items_total },
+        workerd_peak_rss_mib: +peak.hwm.toFixed(1),
+        // Row writes per record, counted from the statements (docs/bulk-jobs.md, "D1 writes").
+        d1_rows_written_per_record: "see docs/bulk-jobs.md",
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  clearInterval(sampler);
+  engine.stop();
+  sink.close();
+}
