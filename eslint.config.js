@@ -24,6 +24,8 @@ export default tseslint.config(
         URL: "readonly",
         fetch: "readonly",
         setTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
         clearTimeout: "readonly",
         performance: "readonly",
         Buffer: "readonly",

@@ -53,7 +53,11 @@ try {
   const t0 = Date.now();
   // Records through the API, `CONCURRENCY` requests in flight (each write also emits a record event).
   await pool(N, CONCURRENCY, async (i) => {
-    check(await api(engine.base, "POST", `/v1/entities/${SCHEMA}`, { name: `c${i}`, n: i, status: "active" }), 201, `record ${i}`);
+    check(
+      await api(engine.base, "POST", `/v1/entities/${SCHEMA}`, { name: `c${i}`, n: i, status: "active" }),
+      201,
+      `record ${i}`,
+    );
   });
   const seeded = Date.now();
   const flow = check(
@@ -76,7 +80,10 @@ try {
 
   const approvedAt = Date.now();
   check(
-    await api(engine.base, "PATCH", `/v1/automation/executions/bulk-jobs/${job.job_id}`, { action: "APPROVE", task_token: job.task_token }),
+    await api(engine.base, "PATCH", `/v1/automation/executions/bulk-jobs/${job.job_id}`, {
+      action: "APPROVE",
+      task_token: job.task_token,
+    }),
     200,
     "approve",
   );
@@ -84,7 +91,8 @@ try {
   let view;
   for (;;) {
     view = check(await api(engine.base, "GET", `/v1/automation/executions/bulk-jobs/${job.job_id}?summary_size=0`), 200, "get");
-    if (transitions.at(-1)?.status !== view.status) transitions.push({ status: view.status, at_s: (Date.now() - approvedAt) / 1000 });
+    if (transitions.at(-1)?.status !== view.status)
+      transitions.push({ status: view.status, at_s: (Date.now() - approvedAt) / 1000 });
     if (["finished", "failed", "cancelled"].includes(view.status)) break;
     if (Date.now() - approvedAt > TIME_LIMIT_MS) throw new Error(`not finished in time: ${JSON.stringify(view.counts)}`);
     await new Promise((r) => setTimeout(r, 500));
@@ -94,7 +102,11 @@ try {
 
   const seconds = (finishedAt - approvedAt) / 1000;
   const keys = new Set(sink.hits.filter((h) => h.path === "/bulk").map((h) => h.headers["idempotency-key"]));
-  const report = check(await api(engine.base, "GET", `/v1/entities/bulk_job_report/${view.report_file_entity_id}`), 200, "report");
+  const report = check(
+    await api(engine.base, "GET", `/v1/entities/bulk_job_report/${view.report_file_entity_id}`),
+    200,
+    "report",
+  );
   console.log(
     JSON.stringify(
       {

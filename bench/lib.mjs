@@ -75,7 +75,7 @@ export async function startSink(onRequest = () => {}) {
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
-      let parsed = null;
+      let parsed;
       try {
         parsed = JSON.parse(body);
       } catch {
@@ -99,7 +99,7 @@ export async function api(base, method, path, body, headers = {}) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  let json = null;
+  let json;
   try {
     json = JSON.parse(text);
   } catch {

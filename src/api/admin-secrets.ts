@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { forbidden } from "../lib/errors";
 import { reencryptAllSecrets, secretStatus } from "../services/secret-rotation";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, superuserRoute } from "./router";
 
 /**
  * Key rotation for the operator (superuser key only): how many secrets each key sealed, and re-encryption of
@@ -28,7 +28,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
 });
 
-const statusRoute = scopedRoute("admin", {
+const statusRoute = superuserRoute({
   method: "get",
   path: "/v1/admin/secrets",
   operationId: "getSecretStatus",
@@ -37,7 +37,7 @@ const statusRoute = scopedRoute("admin", {
   responses: { 200: json(SecretStatusSchema, "Status"), ...errorResponses(401, 403) },
 });
 
-const reencryptRoute = scopedRoute("admin", {
+const reencryptRoute = superuserRoute({
   method: "post",
   path: "/v1/admin/secrets:reencrypt",
   operationId: "reencryptSecrets",

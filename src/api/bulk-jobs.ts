@@ -78,7 +78,10 @@ const createJob = scopedRoute("automations:trigger", {
   summary:
     "Create a bulk job that runs a flow once for every selected record. It waits in `approval`: approve it with the returned `task_token` (patchBulkJob).",
   request: { body: { content: { "application/json": { schema: BulkTriggerRequestSchema } }, required: true } },
-  responses: { 202: json(BulkTriggerJobSchema, "The job, waiting for approval"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+  responses: {
+    202: json(BulkTriggerJobSchema, "The job, waiting for approval"),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+  },
 });
 
 const getJob = scopedRoute("automations:read", {

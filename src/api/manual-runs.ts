@@ -83,7 +83,8 @@ const testRoute = scopedRoute("automations:trigger", {
   path: "/v1/automation/flows/{flow_id}/test",
   operationId: "testFlow",
   tags: TAGS,
-  summary: "Dry run: evaluate the flow's conditions and render its actions against a record or test data; nothing runs, nothing changes",
+  summary:
+    "Dry run: evaluate the flow's conditions and render its actions against a record or test data; nothing runs, nothing changes",
   request: { params, body: { content: { "application/json": { schema: ManualRunBody } }, required: false } },
   responses: {
     200: { description: "What the flow would do", content: { "application/json": { schema: DryRunSchema } } },

@@ -4,7 +4,7 @@ import { isoNow } from "../lib/time";
 import { deleteOrganization, getOrganization, insertOrganization } from "../store/organizations";
 import { ORG_ID_PATTERN } from "./auth";
 import type { Principal } from "./context";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, superuserRoute } from "./router";
 
 /**
  * Organizations, for the operator (superuser key only). Org ids need no registration; registering one
@@ -49,7 +49,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
 });
 
-const createRoute = scopedRoute("admin", {
+const createRoute = superuserRoute({
   method: "post",
   path: "/v1/organizations",
   operationId: "createOrganization",
@@ -59,7 +59,7 @@ const createRoute = scopedRoute("admin", {
   responses: { 201: json(OrganizationSchema, "Registered"), ...errorResponses(400, 401, 403, 409, 413, 415) },
 });
 
-const getRoute = scopedRoute("admin", {
+const getRoute = superuserRoute({
   method: "get",
   path: "/v1/organizations/{org_id}",
   operationId: "getOrganization",
@@ -69,7 +69,7 @@ const getRoute = scopedRoute("admin", {
   responses: { 200: json(OrganizationSchema, "The organization"), ...errorResponses(400, 401, 403, 404) },
 });
 
-const deleteRoute = scopedRoute("admin", {
+const deleteRoute = superuserRoute({
   method: "delete",
   path: "/v1/organizations/{org_id}",
   operationId: "deleteOrganization",

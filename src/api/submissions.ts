@@ -14,14 +14,9 @@ const SubmissionRequest = z
       .openapi({ description: "Matched against api_submission triggers' configuration.source_id" }),
     payload: z.record(z.string(), z.unknown()).openapi({ description: "Available to the flow as trigger.payload" }),
     entity_id: z.string().min(1).max(200).optional(),
-    event_id: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .openapi({
-        description: "Your id for this submission: submitting the same id again is the same event (starts nothing new)",
-      }),
+    event_id: z.string().min(1).max(200).optional().openapi({
+      description: "Your id for this submission: submitting the same id again is the same event (starts nothing new)",
+    }),
   })
   .strict()
   .openapi("ApiSubmission");

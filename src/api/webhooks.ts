@@ -41,7 +41,8 @@ const AcceptedSchema = z
   })
   .openapi("WebhookAccepted");
 
-const anyBody = { schema: { type: "object" as const, additionalProperties: true } };
+/** Any JSON value (senders may post objects, arrays or scalars); form bodies become an object. */
+const anyBody = { schema: { description: "Any JSON value" } };
 
 const receiveRoute = publicRoute({
   method: "post",

@@ -289,24 +289,10 @@ export async function bodyValue(op: Operation, f: Fixtures, doc: OpenApiDocument
   return op.body.schema ? minimalValue(op.body.schema, doc) : undefined;
 }
 
-const SUPERUSER_ONLY =
-  "src/api/organizations.ts and src/api/admin-secrets.ts refuse an org's admin API key/JWT with 403 (superuser only) while the " +
-  "document declares only x-required-scope: admin; declare them with superuserRoute() from src/api/router.ts (x-superuser-only: true)";
-
 /**
  * Defects these tests found in files whose owners were still working on them when the tests were written, so
  * they are reported rather than fixed here. Each entry turns the named check into an expected failure
  * (vitest `it.fails`): the suite stays green while the defect is tracked, and once the owner fixes it the check
  * fails with "expected to fail", which says: delete the entry. Keys: `<check>:<operationId>`.
  */
-export const KNOWN_DEFECTS: Record<string, string> = {
-  "fuzz:receiveWebhook":
-    "src/api/webhooks.ts documents the application/json body as {type: object}, but any JSON value (number, array, string) is accepted with 202; document it as any JSON ({}), or refuse non-objects",
-  "through:createOrganization": SUPERUSER_ONLY,
-  "through:getOrganization": SUPERUSER_ONLY,
-  "through:deleteOrganization": SUPERUSER_ONLY,
-  "through:getSecretStatus": SUPERUSER_ONLY,
-  "through:reencryptSecrets": SUPERUSER_ONLY,
-  "tenancy:getOrganization": SUPERUSER_ONLY,
-  "tenancy:deleteOrganization": SUPERUSER_ONLY,
-};
+export const KNOWN_DEFECTS: Record<string, string> = {};
