@@ -7,7 +7,9 @@ beforeEach(sinkReset);
 
 /** Every row of every table, to prove a request changed nothing. */
 async function snapshotDb(): Promise<string> {
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' AND name NOT LIKE 'd1_%' ORDER BY name").all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite%' AND name NOT LIKE 'd1_%' ORDER BY name",
+  ).all<{ name: string }>();
   const out: Record<string, unknown> = {};
   for (const { name } of tables.results) out[name] = (await env.DB.prepare(`SELECT * FROM "${name}"`).all()).results;
   return JSON.stringify(out);
@@ -18,7 +20,13 @@ describe("manual trigger", () => {
     const rec = await createRecord("lead", { name: "Lin", score: 80 });
     const flow = await createFlow({
       flow_name: "manual",
-      actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/manual`, body: { who: "{{ record.name }}", by: "{{ user.id }}" } } }],
+      actions: [
+        {
+          id: "a",
+          type: "call_webhook",
+          config: { url: `${SINK}/manual`, body: { who: "{{ record.name }}", by: "{{ user.id }}" } },
+        },
+      ],
     });
     const res = await call("POST", `/v1/automation/flows/${flow.id}/trigger`, { body: { record_id: rec._id } });
     expect(res.status).toBe(200);
@@ -29,9 +37,18 @@ describe("manual trigger", () => {
   });
 
   it("runs on test data, honours Idempotency-Key, and refuses unknown records and other orgs' flows", async () => {
-    const flow = await createFlow({ flow_name: "test-data", actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/td`, body: { v: "{{ record.v }}" } } }] });
-    const first = await call("POST", `/v1/automation/flows/${flow.id}/trigger`, { body: { test_data: { v: 7 } }, headers: { "idempotency-key": "once" } });
-    const again = await call("POST", `/v1/automation/flows/${flow.id}/trigger`, { body: { test_data: { v: 7 } }, headers: { "idempotency-key": "once" } });
+    const flow = await createFlow({
+      flow_name: "test-data",
+      actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/td`, body: { v: "{{ record.v }}" } } }],
+    });
+    const first = await call("POST", `/v1/automation/flows/${flow.id}/trigger`, {
+      body: { test_data: { v: 7 } },
+      headers: { "idempotency-key": "once" },
+    });
+    const again = await call("POST", `/v1/automation/flows/${flow.id}/trigger`, {
+      body: { test_data: { v: 7 } },
+      headers: { "idempotency-key": "once" },
+    });
     expect(first.status).toBe(200);
     expect(again.body.run_id).toBe(first.body.run_id);
     expect((await sinkRequests("/td")).map((r) => JSON.parse(r.body))).toEqual([{ v: 7 }]);
@@ -48,25 +65,46 @@ describe("dry run", () => {
       flow_name: "dry",
       conditions: [
         { field: "stage", operator: "changed_to", value: "won" },
-        { id: "big", statements: [{ source: { origin: "trigger", attribute: "value", attributeType: "number" }, operation: "greater_than", values: ["100000"] }] },
+        {
+          id: "big",
+          statements: [
+            {
+              source: { origin: "trigger", attribute: "value", attributeType: "number" },
+              operation: "greater_than",
+              values: ["100000"],
+            },
+          ],
+        },
       ],
       actions: [
-        { id: "notify", type: "call_webhook", config: { url: `${SINK}/dry`, body: { text: "Won {{ record.name | uppercase }} for {{ record.value }}" } } },
+        {
+          id: "notify",
+          type: "call_webhook",
+          config: { url: `${SINK}/dry`, body: { text: "Won {{ record.name | uppercase }} for {{ record.value }}" } },
+        },
         { id: "vip", type: "call_webhook", condition_id: "big", config: { url: `${SINK}/vip` } },
       ],
     });
     const before = await snapshotDb();
-    const res = await call("POST", `/v1/automation/flows/${flow.id}/test`, { body: { record_id: rec._id, previous: { stage: "open" } } });
+    const res = await call("POST", `/v1/automation/flows/${flow.id}/test`, {
+      body: { record_id: rec._id, previous: { stage: "open" } },
+    });
     expect(res.status).toBe(200);
     expect(res.body.would_execute).toBe(true);
     expect(res.body.conditions_passed).toBe(false);
     expect(res.body.conditions_evaluated[0]).toMatchObject({ operator: "changed_to", passed: true, actual_value: "won" });
-    expect(res.body.actions_preview[0]).toMatchObject({ action_id: "notify", would_run: true, rendered_config: { body: { text: "Won ACME for 50000" } } });
+    expect(res.body.actions_preview[0]).toMatchObject({
+      action_id: "notify",
+      would_run: true,
+      rendered_config: { body: { text: "Won ACME for 50000" } },
+    });
     expect(res.body.actions_preview[1]).toMatchObject({ action_id: "vip", would_run: false, condition: { passed: false } });
     expect(await snapshotDb()).toBe(before);
     expect(await sinkRequests("/")).toEqual([]);
 
-    const notWon = await call("POST", `/v1/automation/flows/${flow.id}/test`, { body: { test_data: { name: "x", stage: "open" } } });
+    const notWon = await call("POST", `/v1/automation/flows/${flow.id}/test`, {
+      body: { test_data: { name: "x", stage: "open" } },
+    });
     expect(notWon.body).toMatchObject({ would_execute: false, conditions_passed: false });
   });
 });

@@ -33,7 +33,12 @@ describe("recorded runs replay to the same result", () => {
       expect(state.status).toBe(fixture.expect.status);
       expect(commands).toEqual(fixture.expect.commands_after_each_event);
       expect(
-        state.actions.map((a) => ({ id: a.id, execution_status: a.execution_status, attempts: a.attempts, outcomes: a.attempt_log.map((l) => l.outcome) })),
+        state.actions.map((a) => ({
+          id: a.id,
+          execution_status: a.execution_status,
+          attempts: a.attempts,
+          outcomes: a.attempt_log.map((l) => l.outcome),
+        })),
       ).toEqual(fixture.expect.actions);
       // Deterministic: the same events give the same state, byte for byte.
       expect(JSON.stringify(replay(fixture).state)).toBe(JSON.stringify(state));
@@ -47,7 +52,12 @@ const base: NewExecution = {
   entity_id: "r",
   entity: { _id: "r", name: "Ada", when: "2030-01-10T00:00:00.000Z" },
   trigger_event: { type: "manual" },
-  flow: { id: "f", flow_name: "f", version: 1, actions: [{ id: "a", type: "call_webhook", config: { url: "https://x.example/{{ record.name }}" } }] },
+  flow: {
+    id: "f",
+    flow_name: "f",
+    version: 1,
+    actions: [{ id: "a", type: "call_webhook", config: { url: "https://x.example/{{ record.name }}" } }],
+  },
 };
 
 const runOf = (cmds: { type: string }[]) => cmds.find((c): c is RunActionCommand => c.type === "run_action");
@@ -56,7 +66,13 @@ describe("advance", () => {
   it("renders the config and marks the attempt in flight before asking for the run", () => {
     const { state, commands } = advance(createExecutionState(base, 0), { type: "started" }, 10);
     const run = runOf(commands)!;
-    expect(run).toMatchObject({ action_id: "a", attempt: 1, run: 1, idempotency_key: "e1:a", config: { url: "https://x.example/Ada" } });
+    expect(run).toMatchObject({
+      action_id: "a",
+      attempt: 1,
+      run: 1,
+      idempotency_key: "e1:a",
+      config: { url: "https://x.example/Ada" },
+    });
     expect(state.actions[0].in_flight).toEqual({ attempt: 1, iteration: undefined, started_at: 10, run: 1 });
     expect(state.status).toBe("in_progress");
   });
@@ -72,14 +88,21 @@ describe("advance", () => {
   it("a cancel while an attempt is in flight makes its late result a no-op", () => {
     let { state } = advance(createExecutionState(base, 0), { type: "started" }, 10);
     state = advance(state, { type: "cancelled", reason: "stop" }, 20).state;
-    const late = advance(state, { type: "action_result", action_id: "a", attempt: 1, run: 1, outcome: { kind: "success", outputs: {} } }, 30);
+    const late = advance(
+      state,
+      { type: "action_result", action_id: "a", attempt: 1, run: 1, outcome: { kind: "success", outputs: {} } },
+      30,
+    );
     expect(late.state.status).toBe("cancelled");
     expect(late.state.actions[0].execution_status).toBe("cancelled");
     expect(late.commands).toEqual([]);
   });
 
   it("a template error fails the action with TEMPLATE_ERROR and no retry", () => {
-    const broken = { ...base, flow: { ...base.flow, actions: [{ id: "a", type: "call_webhook", config: { url: "{{ record.name | nosuchfilter }}" } }] } };
+    const broken = {
+      ...base,
+      flow: { ...base.flow, actions: [{ id: "a", type: "call_webhook", config: { url: "{{ record.name | nosuchfilter }}" } }] },
+    };
     const { state, commands } = advance(createExecutionState(broken, 0), { type: "started" }, 10);
     expect(state.status).toBe("failed");
     expect(state.actions[0].error_output?.error_code).toBe("TEMPLATE_ERROR");
@@ -89,7 +112,15 @@ describe("advance", () => {
   it("a schedule whose source date is missing fails with INVALID_SCHEDULE_CONFIG", () => {
     const flow = {
       ...base.flow,
-      schedules: [{ id: "s", numberOfUnits: 1, timePeriod: "days" as const, timeRelation: "before" as const, source: { id: "t", origin: "trigger" as const, attribute: "missing" } }],
+      schedules: [
+        {
+          id: "s",
+          numberOfUnits: 1,
+          timePeriod: "days" as const,
+          timeRelation: "before" as const,
+          source: { id: "t", origin: "trigger" as const, attribute: "missing" },
+        },
+      ],
       actions: [{ id: "a", type: "call_webhook", schedule_id: "s", config: { url: "https://x.example" } }],
     };
     const { state } = advance(createExecutionState({ ...base, flow }, 0), { type: "started" }, 10);
@@ -99,7 +130,15 @@ describe("advance", () => {
   it("months are calendar months (Jan 31 + 1 month = Feb 28)", () => {
     const flow = {
       ...base.flow,
-      schedules: [{ id: "s", numberOfUnits: 1, timePeriod: "months" as const, timeRelation: "after" as const, source: { id: "t", origin: "trigger" as const, attribute: "when" } }],
+      schedules: [
+        {
+          id: "s",
+          numberOfUnits: 1,
+          timePeriod: "months" as const,
+          timeRelation: "after" as const,
+          source: { id: "t", origin: "trigger" as const, attribute: "when" },
+        },
+      ],
       actions: [{ id: "a", type: "call_webhook", schedule_id: "s", config: { url: "https://x.example" } }],
     };
     const entity = { _id: "r", when: "2031-01-31T12:00:00.000Z" };
