@@ -41,12 +41,7 @@ export default defineConfig(async () => {
           extends: true,
           test: {
             name: "workers",
-            // The 2,500-record bulk job takes many minutes on a 2-core machine: run it with `npm run test:bulk-large`.
-            exclude: [
-              "test/node/**",
-              "**/node_modules/**",
-              ...(process.env.BULK_LARGE ? [] : ["test/bulk/large.test.ts", "test/bulk/zz-*.test.ts"]),
-            ],
+            exclude: ["test/node/**", "**/node_modules/**"],
           },
         },
         { extends: false, test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 } },

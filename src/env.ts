@@ -33,4 +33,6 @@ export interface Env {
   RL_TRIGGER_ORG?: RateLimit;
   /** Days executions are kept. */
   EXECUTION_RETENTION_DAYS?: string;
+  /** "1" logs the D1 rows each write touched (benchmarks only; src/lib/d1-meter.ts). */
+  D1_METER?: string;
 }

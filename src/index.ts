@@ -1,10 +1,12 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
+import { withD1Meter } from "./lib/d1-meter";
 import { EVENTS_DLQ, EVENTS_QUEUE, handleDeadLetterBatch, handleEventsBatch } from "./queues/events";
 import { reconcileExecutions } from "./services/reconcile";
 import { handleBulkBatch, handleBulkDeadLetters } from "./queues/bulk";
 import { BULK_DLQ, BULK_QUEUE } from "./services/bulk-jobs";
 import { reconcileSchedules } from "./services/reconcile-schedules";
+import { reconcileBulkJobs } from "./services/reconcile-bulk-jobs";
 
 export { ExecutionObject } from "./objects/execution-object";
 export { FlowScheduleObject } from "./objects/flow-schedule-object";
@@ -12,9 +14,10 @@ export { FlowScheduleObject } from "./objects/flow-schedule-object";
 const app = createApp();
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  fetch: (request, env, ctx) => app.fetch(request, withD1Meter(env), ctx),
 
-  async queue(batch, env, _ctx) {
+  async queue(batch, rawEnv, _ctx) {
+    const env = withD1Meter(rawEnv);
     switch (batch.queue) {
       case EVENTS_QUEUE:
         return handleEventsBatch(batch, env);
@@ -31,11 +34,14 @@ export default {
     }
   },
 
-  /** Every minute: reconciliation only (lost alarms, lost executions, retention). */
-  async scheduled(controller, env, _ctx?: ExecutionContext) {
+  /** Every minute: reconciliation only (lost alarms, lost executions, retention, stalled bulk jobs). */
+  async scheduled(controller, rawEnv, _ctx?: ExecutionContext) {
+    const env = withD1Meter(rawEnv);
     const report = await reconcileExecutions(env, controller.scheduledTime);
     if (report.rearmed.length || report.lost.length || report.pruned) console.log("reconcile", JSON.stringify(report));
     const schedules = await reconcileSchedules(env);
     if (schedules.rearmed.length || schedules.failed.length) console.log("reconcile-schedules", JSON.stringify(schedules));
+    const bulk = await reconcileBulkJobs(env, controller.scheduledTime);
+    if (bulk.resent.length) console.log("reconcile-bulk-jobs", JSON.stringify(bulk));
   },
 } satisfies ExportedHandler<Env>;

@@ -57,7 +57,13 @@ async function jobView(env: Env, job: BulkJobRow, page: SummaryPage = {}, taskTo
       ...(job.search_after ? { search_after: [job.search_after] } : {}),
       has_more: job.has_more,
     },
-    counts: { ...counts, total: job.items_total || loaded, dispatched: job.items_dispatched, finished: job.items_finished },
+    counts: {
+      ...counts,
+      total: job.items_total || loaded,
+      dispatched: job.items_dispatched,
+      finished: job.items_finished,
+      waiting: job.items_waiting,
+    },
     execution_summary: shown.map((i) => ({
       entity_id: i.entity_id,
       ...(i.entity_schema ? { entity_schema: i.entity_schema } : {}),

@@ -52,6 +52,30 @@ export const seqRange = (page: number, pageSize: number): { from: number; to: nu
 /** Number of execution pages for `total` items. */
 export const pageCount = (total: number, pageSize: number): number => Math.ceil(total / pageSize);
 
+/**
+ * Executions of a job that run now: started and neither ended nor waiting (a delay, a schedule, a pause).
+ * Items settled before a start (a missing record) count as dispatched and finished alike, so they cancel out.
+ */
+export const inFlight = (c: { items_dispatched: number; items_finished: number; items_waiting: number }): number =>
+  Math.max(0, c.items_dispatched - c.items_finished - c.items_waiting);
+
+/**
+ * Whether a page of `size` items may start now within a window of `window` executions in flight. An
+ * empty window always takes a page, so a page larger than the window cannot wait forever.
+ */
+export const pageFits = (running: number, size: number, window: number): boolean => running === 0 || running + size <= window;
+
+/** Deferrals at the first wait: a busy window normally has room again within a few of them. */
+export const STEADY_DEFERRALS = 5;
+
+/**
+ * Seconds a page waits after finding the window full `deferrals` times before: `first` for the first few
+ * (the window drains at the pace executions end), then doubling up to `max` (executions are slow, e.g.
+ * retries backing off, and polling often would only cost messages).
+ */
+export const deferSeconds = (deferrals: number, first: number, max: number): number =>
+  deferrals < STEADY_DEFERRALS ? first : Math.min(max, first * 2 ** Math.min(deferrals - STEADY_DEFERRALS + 1, 16));
+
 /** The error of a finished execution as an item error: `CODE: reason`, bounded. */
 export function itemError(err: { error_code?: string; error_reason?: string } | null | undefined, max = 500): string | null {
   if (!err) return null;

@@ -81,7 +81,10 @@ export function dryRun(input: NewExecution, now: number): DryRunResult {
       }
     }
     try {
-      preview.rendered_config = renderValue(def.config ?? {}, buildContext(state, now, loopItem)).value as Record<string, unknown>;
+      preview.rendered_config = renderValue(def.config ?? {}, buildContext(state, now, loopItem)).value as Record<
+        string,
+        unknown
+      >;
     } catch (err) {
       preview.template_error = (err as Error).message;
     }

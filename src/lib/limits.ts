@@ -105,6 +105,12 @@ export const LIMITS = {
   BULK_LOAD_PAGE_SIZE: 1000,
   /** Bulk jobs: executions one page starts concurrently. */
   BULK_START_CONCURRENCY: 25,
+  /** Bulk jobs: executions of one job running at once (started, not yet ended or waiting); further pages wait for room. */
+  BULK_MAX_IN_FLIGHT: 300,
+  /** Bulk jobs: seconds an execution page first waits before it looks for room in the window again (doubling each time). */
+  BULK_DEFER_SECONDS: 2,
+  /** Bulk jobs: longest wait of an execution page for room in the window, in seconds. */
+  BULK_DEFER_MAX_SECONDS: 30,
   /** Bulk jobs: most `entities_refs` in one request (larger selections use a query or a filter). */
   MAX_BULK_ENTITY_REFS: 1000,
   /** Bulk jobs: most records one job may select (a larger selection is refused at creation, or fails the job while loading). */

@@ -8,10 +8,11 @@ import type { ActionOutcome, EngineEvent, ExecutionState, RetryStrategy, RunActi
 import { isFinal } from "../engine/execution/types";
 import type { Env } from "../env";
 import { randomToken, sha256Hex, timingSafeEqual } from "../lib/crypto";
+import { withD1Meter } from "../lib/d1-meter";
 import { ExecutionStorage, type AttemptDetail, type LoggedEvent } from "../store/execution-storage";
 import { summaryStatement } from "../store/executions";
 import { finishStatements } from "../store/flow-stats";
-import { bulkFinishStatements } from "../store/bulk-jobs";
+import { bulkItemStatements } from "../store/bulk-jobs";
 import { onBulkItemFinished } from "../services/bulk-jobs";
 import { sendFailureNotification } from "./failure-notification";
 
@@ -43,7 +44,7 @@ export class ExecutionObject extends DurableObject<Env> {
   private alarmQueue: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, withD1Meter(env));
     this.store = new ExecutionStorage(ctx.storage);
     this.store.migrate();
   }
@@ -335,11 +336,12 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!outbox || !state) return;
     const db = this.env.DB;
     const finished = outbox.finished && isFinal(state.status);
-    // Any final status ends a bulk item (a cancel writes a summary without the `finished` command).
-    const bulk = isFinal(state.status) ? bulkFinishStatements(db, state) : [];
+    // A bulk item follows its execution: waiting frees its room in the job's window, and any final status
+    // ends it (a cancel writes a summary without the `finished` command).
+    const bulk = bulkItemStatements(db, state);
     const results = await db.batch([summaryStatement(db, state), ...(finished ? finishStatements(db, state) : []), ...bulk]);
     // Kept in the outbox until the report is requested: a replay re-checks the job and asks again.
-    if (bulk.length) await onBulkItemFinished(this.env, state, results[results.length - 1].results[0]);
+    if (bulk.length && isFinal(state.status)) await onBulkItemFinished(this.env, state, results[results.length - 1].results[0]);
     this.store.clearOutbox();
     if (finished && state.status === "failed") await sendFailureNotification(this.env, state);
   }

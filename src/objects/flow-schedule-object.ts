@@ -4,6 +4,7 @@ import type { ScheduleTriggerSpec } from "../engine/cron";
 import type { Env } from "../env";
 import { isoNow } from "../lib/time";
 import type { TriggerEvent } from "../schemas/events";
+import { ScheduleStorage, type ScheduleTriggerRow } from "../store/schedule-storage";
 import { getFlowScheduleState } from "../store/schedules";
 
 /** Real-time delay before a failed alarm runs again. */
@@ -33,16 +34,7 @@ export interface AlarmOutcome {
   resynced?: boolean;
 }
 
-interface TriggerRow extends Record<string, SqlStorageValue> {
-  trigger_id: string;
-  cron: string;
-  timezone: string | null;
-  next_fire_at: number | null;
-  last_fired_at: number | null;
-  last_event_id: string | null;
-}
-
-const specOf = (r: TriggerRow): ScheduleTriggerSpec => ({
+const specOf = (r: ScheduleTriggerRow): ScheduleTriggerSpec => ({
   trigger_id: r.trigger_id,
   cron: r.cron,
   ...(r.timezone !== null ? { timezone: r.timezone } : {}),
@@ -54,16 +46,20 @@ const iso = (ms: number | null) => (ms === null ? null : isoNow(ms));
  * and keeps ONE alarm on the earliest. On alarm it enqueues one schedule event per due trigger (fired
  * once for the most recent due instant when late), then re-arms. The cron arithmetic is engine/cron.ts.
  *
- * Storage (SQLite): `schedule_flow` (one row: org_id, flow_id) and `schedule_triggers` (trigger_id,
- * cron, timezone, next_fire_at ms, last_fired_at ms, last_event_id). A cleared object deletes everything.
+ * Storage: store/schedule-storage.ts. A cleared object deletes everything.
  */
 export class FlowScheduleObject extends DurableObject<Env> {
   /** The scheduler's clock (ms). Tests replace it to move time; fires are computed against it. */
   clock: () => number = () => Date.now();
   /** The last alarm's outcome (for tests and logs). */
   lastAlarm: AlarmOutcome | null = null;
-  private migrated = false;
+  private readonly store: ScheduleStorage;
   private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new ScheduleStorage(ctx.storage);
+  }
 
   // ---- RPC ---------------------------------------------------------------------------------
 
@@ -185,13 +181,7 @@ export class FlowScheduleObject extends DurableObject<Env> {
       // Enqueue before moving on: if this invocation dies here, the retried alarm sends the same event id
       // again, and the consumer's deterministic execution id turns that into nothing new.
       await this.env.EVENTS_QUEUE.send(event);
-      this.sql().exec(
-        "UPDATE schedule_triggers SET next_fire_at = ?, last_fired_at = ?, last_event_id = ? WHERE trigger_id = ?",
-        due.next,
-        due.instant,
-        event.id,
-        row.trigger_id,
-      );
+      this.store.markFired(row.trigger_id, due.next, due.instant, event.id);
       if (due.skipped > 0) {
         console.warn(
           `schedule ${meta.flow_id}/${row.trigger_id}: alarm late, fired ${event.scheduled_at} once and skipped ${due.skipped} earlier instant(s)`,
@@ -216,36 +206,12 @@ export class FlowScheduleObject extends DurableObject<Env> {
     return run;
   }
 
-  /** The storage, its tables created on first write (a cleared object keeps nothing, not even empty tables). */
-  private sql(): SqlStorage {
-    const sql = this.ctx.storage.sql;
-    if (!this.migrated) {
-      sql.exec(`CREATE TABLE IF NOT EXISTS schedule_flow (id INTEGER PRIMARY KEY CHECK (id = 1), org_id TEXT NOT NULL, flow_id TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS schedule_triggers (
-          trigger_id TEXT PRIMARY KEY, cron TEXT NOT NULL, timezone TEXT,
-          next_fire_at INTEGER, last_fired_at INTEGER, last_event_id TEXT)`);
-      this.migrated = true;
-    }
-    return sql;
-  }
-
-  private hasTables(): boolean {
-    if (!this.migrated) {
-      const found = this.ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schedule_triggers'");
-      this.migrated = found.toArray().length > 0;
-    }
-    return this.migrated;
-  }
-
   private meta(): { org_id: string; flow_id: string } | null {
-    if (!this.hasTables()) return null;
-    const rows = this.sql().exec<{ org_id: string; flow_id: string }>("SELECT org_id, flow_id FROM schedule_flow").toArray();
-    return rows[0] ?? null;
+    return this.store.meta();
   }
 
-  private rows(): TriggerRow[] {
-    if (!this.hasTables()) return [];
-    return this.sql().exec<TriggerRow>("SELECT * FROM schedule_triggers ORDER BY trigger_id").toArray();
+  private rows(): ScheduleTriggerRow[] {
+    return this.store.triggers();
   }
 
   /**
@@ -254,11 +220,8 @@ export class FlowScheduleObject extends DurableObject<Env> {
    */
   private async replace(orgId: string, flowId: string, triggers: ScheduleTriggerSpec[], keepDue = false): Promise<void> {
     const now = this.clock();
-    const sql = this.sql();
     const kept = new Map(this.rows().map((r) => [JSON.stringify(specOf(r)), r]));
-    sql.exec("DELETE FROM schedule_triggers");
-    sql.exec("INSERT OR REPLACE INTO schedule_flow (id, org_id, flow_id) VALUES (1, ?, ?)", orgId, flowId);
-    for (const t of triggers) {
+    const rows = triggers.map((t): ScheduleTriggerRow => {
       const spec: ScheduleTriggerSpec = {
         trigger_id: t.trigger_id,
         cron: t.cron,
@@ -266,23 +229,23 @@ export class FlowScheduleObject extends DurableObject<Env> {
       };
       const old = kept.get(JSON.stringify(spec));
       const keep = old && old.next_fire_at !== null && (keepDue || old.next_fire_at >= now);
-      sql.exec(
-        "INSERT INTO schedule_triggers (trigger_id, cron, timezone, next_fire_at, last_fired_at, last_event_id) VALUES (?, ?, ?, ?, ?, ?)",
-        spec.trigger_id,
-        spec.cron,
-        spec.timezone ?? null,
-        keep ? old.next_fire_at : nextFireAfter(spec, now),
-        old?.last_fired_at ?? null,
-        old?.last_event_id ?? null,
-      );
-    }
+      return {
+        trigger_id: spec.trigger_id,
+        cron: spec.cron,
+        timezone: spec.timezone ?? null,
+        next_fire_at: keep ? old.next_fire_at : nextFireAfter(spec, now),
+        last_fired_at: old?.last_fired_at ?? null,
+        last_event_id: old?.last_event_id ?? null,
+      };
+    });
+    this.store.replace(orgId, flowId, rows);
     await this.syncAlarm();
   }
 
   private async wipe(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.migrated = false;
+    this.store.forgetTables();
   }
 
   /** One alarm on the earliest next fire, in real time (a moved test clock fires due work at once). */

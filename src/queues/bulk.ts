@@ -1,4 +1,4 @@
-import { ENTITY_NOT_FOUND, pageCount, seqRange } from "../engine/bulk-job";
+import { deferSeconds, ENTITY_NOT_FOUND, inFlight, pageCount, pageFits, seqRange } from "../engine/bulk-job";
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
@@ -32,7 +32,8 @@ import type { z } from "@hono/zod-openapi";
  * redelivered page or a consumer that died mid-page never skips a record nor starts one twice.
  *
  *   load (chained, one page after the other: keyset paging needs the previous page's last id)
- *   → execute (fanned out: one message per page of items, all sent at once)
+ *   → execute (chained too: a page starts when the job's window has room for it — else it comes back
+ *     after BULK_DEFER_SECONDS — and then sends the next page)
  *   → executions end on their own; the last one moves the job to send_report (ExecutionObject)
  *   → report.   cancel pages through the unfinished items of a cancelled job.
  */
@@ -69,7 +70,9 @@ async function loadStep(env: Env, job: BulkJobRow, page: number, retried: boolea
   let searchAfter: string | null = null;
   if (job.query_type === "refs") {
     const refs = job.query_data as EntityRef[];
-    candidates = refs.slice(job.total_processed, job.total_processed + size).map((r) => ({ id: r.entity_id, schema: r.entity_schema }));
+    candidates = refs
+      .slice(job.total_processed, job.total_processed + size)
+      .map((r) => ({ id: r.entity_id, schema: r.entity_schema }));
     hasMore = job.total_processed + candidates.length < refs.length;
   } else {
     const where = selectionWhere(job.query_type, job.query_data);
@@ -96,25 +99,37 @@ async function loadStep(env: Env, job: BulkJobRow, page: number, retried: boolea
   else await fanOut(env, (await getBulkJob(env.DB, job.org_id, job.id))!);
 }
 
-/** entities_loaded → executing, then one execute message per page of items (sent again on a redelivery). */
+/** entities_loaded → executing, then the first execute page (sent again on a redelivery; each page sends the next). */
 async function fanOut(env: Env, job: BulkJobRow): Promise<void> {
   await beginExecuting(env.DB, job.org_id, job.id, isoNow());
   const now = (await getBulkJob(env.DB, job.org_id, job.id))!;
   if (now.status === "send_report") return writeBulkReport(env, now);
   if (now.status !== "executing") return;
-  const pages = pageCount(now.total_processed, now.page_size);
-  await sendBulk(
-    env,
-    Array.from({ length: pages }, (_, page) => bulkMessage({ type: "execute", org_id: now.org_id, job_id: now.id, page })),
-  );
+  await sendBulk(env, [bulkMessage({ type: "execute", org_id: now.org_id, job_id: now.id, page: 0 })]);
 }
 
-async function executeStep(env: Env, job: BulkJobRow, page: number): Promise<void> {
+/** The execute page after `page`, if there is one. */
+async function sendNextPage(env: Env, job: BulkJobRow, page: number): Promise<void> {
+  if (page + 1 >= pageCount(job.total_processed, job.page_size)) return;
+  await sendBulk(env, [bulkMessage({ type: "execute", org_id: job.org_id, job_id: job.id, page: page + 1 })]);
+}
+
+async function executeStep(env: Env, job: BulkJobRow, page: number, retried: boolean, deferrals = 0): Promise<void> {
   const db = env.DB;
   const range = seqRange(page, job.page_size);
   if (job.status === "cancelled") return cancelStarting(env, job, range);
   if (job.status !== "executing") return;
   const items = await pageItems(db, job.id, range, ["pending", "starting"]);
+  if (items.length && !pageFits(inFlight(job), items.length, LIMITS.BULK_MAX_IN_FLIGHT)) {
+    // The window is full: this page comes back later (a new message, so waiting uses none of its retries),
+    // waiting longer each time, so a window held by slow executions (retries backing off) is not polled hard.
+    const delay = deferSeconds(deferrals, LIMITS.BULK_DEFER_SECONDS, LIMITS.BULK_DEFER_MAX_SECONDS);
+    const again = bulkMessage({ type: "execute", org_id: job.org_id, job_id: job.id, page, deferrals: deferrals + 1 });
+    return sendBulk(env, [again], delay);
+  }
+  // A page already done sends the next one only when retried: the consumer that did it may have died
+  // before sending it, while a plain duplicate must not start a second chain of pages.
+  const sendsNext = items.length > 0 || retried;
   const errors: unknown[] = [];
   const started: string[] = [];
   if (items.length) {
@@ -170,6 +185,7 @@ async function executeStep(env: Env, job: BulkJobRow, page: number): Promise<voi
   // Cancelled while this page was starting: what it started is cancelled now (the cancel step could not see it yet).
   if (status === "cancelled") await cancelExecutions(env, job, started);
   if (errors.length) throw errors[0]; // retried: the items still `starting` are started again, with the same ids
+  if (sendsNext && status === "executing") await sendNextPage(env, job, page);
   if (status === "send_report") await writeBulkReport(env, (await getBulkJob(db, job.org_id, job.id))!);
 }
 
@@ -196,7 +212,10 @@ async function cancelStep(env: Env, job: BulkJobRow, afterSeq: number): Promise<
   if (job.status !== "cancelled") return;
   const items = await unfinishedItems(env.DB, job.id, afterSeq, job.page_size);
   const pending = items.filter((i) => i.execution_status === "pending").map((i) => i.entity_id);
-  await runBatch(env.DB, moveItems(env.DB, job.org_id, job.id, pending, ["pending"], "cancelled", "Bulk job cancelled", isoNow()));
+  await runBatch(
+    env.DB,
+    moveItems(env.DB, job.org_id, job.id, pending, ["pending"], "cancelled", "Bulk job cancelled", isoNow()),
+  );
   // A `starting` item without an object is being started right now: its starter cancels it (executeStep).
   const running = items.filter((i) => i.execution_status !== "pending");
   await mapLimit(running, LIMITS.BULK_START_CONCURRENCY, async (item) => {
@@ -215,7 +234,7 @@ export async function processBulkMessage(env: Env, msg: BulkMessage, attempts = 
     case "load":
       return loadStep(env, job, msg.page, attempts > 1);
     case "execute":
-      return executeStep(env, job, msg.page);
+      return executeStep(env, job, msg.page, attempts > 1, msg.deferrals);
     case "cancel":
       return cancelStep(env, job, msg.after_seq);
     case "report":

@@ -38,7 +38,10 @@ export const BulkTriggerRequestSchema = z
       .min(1, "An empty query; use `*` to select every record")
       .max(LIMITS.MAX_QUERY_LENGTH)
       .optional()
-      .openapi({ description: "Query string over the records store (syntax in docs/records.md)", example: "_schema:contact AND status:active" }),
+      .openapi({
+        description: "Query string over the records store (syntax in docs/records.md)",
+        example: "_schema:contact AND status:active",
+      }),
     entities_filter: EntitySearchFilterSchema.optional(),
     trigger_context: TriggerContextSchema.optional(),
   })
@@ -104,9 +107,12 @@ export const BulkTriggerJobSchema = z
       has_more: z.boolean(),
     }),
     counts: z
-      .object({ total: z.number().int(), dispatched: z.number().int(), finished: z.number().int() })
+      .object({ total: z.number().int(), dispatched: z.number().int(), finished: z.number().int(), waiting: z.number().int() })
       .catchall(z.number().int())
-      .openapi({ description: "Items in all, started (or settled before a start), final; then one count per execution status" }),
+      .openapi({
+        description:
+          "Items in all, started (or settled before a start), final, and waiting (a delay, a schedule or a pause: they hold no room in the job's window of executions in flight); then one count per execution status",
+      }),
     execution_summary: z.array(ExecItemSchema),
     execution_summary_paging: z.object({
       from: z.number().int(),
@@ -139,7 +145,13 @@ export const BulkJobQuery = z.object({
 const msgBase = { id: z.string().max(300), org_id: z.string().min(1).max(200), job_id: z.string().min(1).max(200) };
 export const BulkMessageSchema = z.discriminatedUnion("type", [
   z.object({ ...msgBase, type: z.literal("load"), page: z.number().int().min(0) }),
-  z.object({ ...msgBase, type: z.literal("execute"), page: z.number().int().min(0) }),
+  z.object({
+    ...msgBase,
+    type: z.literal("execute"),
+    page: z.number().int().min(0),
+    /** How many times this page already found the window full (its next wait doubles, up to a cap). */
+    deferrals: z.number().int().min(0).optional(),
+  }),
   z.object({ ...msgBase, type: z.literal("cancel"), after_seq: z.number().int().min(-1) }),
   z.object({ ...msgBase, type: z.literal("report") }),
 ]);

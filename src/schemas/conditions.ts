@@ -6,7 +6,8 @@ import { z } from "@hono/zod-openapi";
  * `{field, operator, value}` conditions. Shared by the flow schema and the expression layer.
  */
 
-export const STATEMENT_OPERATIONS = [
+/** Value operators shared by epilot statements and Coherence conditions. */
+export const VALUE_OPERATORS = [
   "equals",
   "not_equals",
   "any_of",
@@ -21,9 +22,10 @@ export const STATEMENT_OPERATIONS = [
   "less_than_or_equals",
   "is_empty",
   "is_not_empty",
-  "entity_exists",
-  "entity_does_not_exist",
 ] as const;
+
+/** The statement operations: the value operators, plus the two about the entity itself. */
+export const STATEMENT_OPERATIONS = [...VALUE_OPERATORS, "entity_exists", "entity_does_not_exist"] as const;
 
 export const ATTRIBUTE_TYPES = [
   "string",

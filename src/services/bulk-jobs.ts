@@ -34,10 +34,12 @@ type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
 export const bulkMessage = (m: Distribute<BulkMessage>): BulkMessage =>
   ({ id: `bulk:${m.job_id}:${m.type}:${"page" in m ? m.page : "after_seq" in m ? m.after_seq : 0}`, ...m }) as BulkMessage;
 
-export async function sendBulk(env: Env, messages: BulkMessage[]): Promise<void> {
+/** Sends bulk messages, after `delaySeconds` if given. */
+export async function sendBulk(env: Env, messages: BulkMessage[], delaySeconds?: number): Promise<void> {
+  const delay = delaySeconds ? { delaySeconds } : {};
   // sendBatch takes at most 100 messages per call.
   for (let i = 0; i < messages.length; i += 100) {
-    await env.BULK_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
+    await env.BULK_QUEUE.sendBatch(messages.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const, ...delay })));
   }
 }
 
@@ -56,7 +58,9 @@ export function selectionWhere(type: "query" | "filter", data: unknown): SqlFrag
       400,
       err.code,
       err.message,
-      err.details.length ? err.details.map((d) => ({ ...d, path: field, location: "json" })) : [{ path: field, location: "json", message: err.message }],
+      err.details.length
+        ? err.details.map((d) => ({ ...d, path: field, location: "json" }))
+        : [{ path: field, location: "json", message: err.message }],
     );
   }
 }
@@ -68,7 +72,8 @@ export async function createBulkJob(
   req: BulkTriggerRequest,
 ): Promise<{ job: BulkJobRow; taskToken: string }> {
   const flow = await getFlow(env.DB, principal.orgId, req.flow_id);
-  if (!flow) throw new AppError(404, "NOT_FOUND", "Flow not found", [{ path: "flow_id", location: "json", message: "No such flow" }]);
+  if (!flow)
+    throw new AppError(404, "NOT_FOUND", "Flow not found", [{ path: "flow_id", location: "json", message: "No such flow" }]);
   if (flow.enabled === false) {
     throw new AppError(409, "FLOW_DISABLED", `Flow ${flow.id} is disabled; enable it to run it`, [
       { path: "flow_id", location: "json", message: "The flow is disabled" },

@@ -7,7 +7,8 @@ import { isoNow } from "../lib/time";
  * every counter moves in the same D1 batch (one transaction) as the item rows it counts, guarded by the
  * items' current status: replaying a batch or a queue message counts nothing twice.
  *
- * Counters: `items_dispatched` = items past pending/starting, `items_finished` = items in a final status.
+ * Counters: `items_dispatched` = items past pending/starting, `items_finished` = items in a final status,
+ * `items_waiting` = items whose execution waits (`scheduled`, `paused`): they do not count as in flight.
  */
 
 export type BulkQueryType = "refs" | "query" | "filter";
@@ -31,6 +32,7 @@ export interface BulkJobRow {
   items_total: number;
   items_dispatched: number;
   items_finished: number;
+  items_waiting: number;
   report_file_entity_id: string | null;
   error: string | null;
   created_at: string;
@@ -247,6 +249,14 @@ export function moveItems(
   const dispatched = leavesPending ? `(SELECT COUNT(*) ${sel} AND execution_status IN ('pending', 'starting'))` : "0";
   const finished = isFinalItem(to) ? `(SELECT COUNT(*) ${sel})` : "0";
   const countParams = [...(leavesPending ? [jobId, idsJson] : []), ...(isFinalItem(to) ? [jobId, idsJson] : [])];
+  const items = db
+    .prepare(
+      `UPDATE bulk_job_items SET execution_status = ?, error = ?, updated_at = ?
+       WHERE job_id = ? AND entity_id IN (SELECT value FROM json_each(?)) AND execution_status IN ${inList(from)}`,
+    )
+    .bind(to, error, now, jobId, idsJson);
+  // No counter moves (pending → starting): the job row is left alone, a D1 row write saved per page.
+  if (!leavesPending && !isFinalItem(to)) return [items];
   return [
     db
       .prepare(
@@ -254,12 +264,7 @@ export function moveItems(
            updated_at = ? WHERE org_id = ? AND id = ?`,
       )
       .bind(...countParams, now, orgId, jobId),
-    db
-      .prepare(
-        `UPDATE bulk_job_items SET execution_status = ?, error = ?, updated_at = ?
-         WHERE job_id = ? AND entity_id IN (SELECT value FROM json_each(?)) AND execution_status IN ${inList(from)}`,
-      )
-      .bind(to, error, now, jobId, idsJson),
+    items,
   ];
 }
 
@@ -325,7 +330,13 @@ export async function itemsPage(
 }
 
 /** send_report → finished with the report record; false if another consumer finished it first. */
-export async function finishWithReport(db: D1Database, orgId: string, id: string, reportId: string, now: string): Promise<boolean> {
+export async function finishWithReport(
+  db: D1Database,
+  orgId: string,
+  id: string,
+  reportId: string,
+  now: string,
+): Promise<boolean> {
   const res = await db
     .prepare(
       `UPDATE bulk_jobs SET status = 'finished', report_file_entity_id = ?, finished_at = ?, updated_at = ?
@@ -336,39 +347,108 @@ export async function finishWithReport(db: D1Database, orgId: string, id: string
   return res.meta.changes > 0;
 }
 
+/** Item statuses of an execution that waits for time or a resume: it holds no room in the job's window. */
+const WAITING = ["scheduled", "paused"] as const;
+const RUNNING = ["pending", "starting", "in_progress"] as const;
+
 /**
- * Bulk bookkeeping of a finished execution, run in the same D1 batch as its summary (ExecutionObject
- * flushOutbox): the item takes the execution's final status (counted once: the item must still be
- * unfinished), and the last one moves a monitoring job to send_report. The final SELECT tells the
- * caller whether the report is due. Empty unless the execution belongs to a bulk job.
+ * Bulk bookkeeping of an execution's summary, run in the same D1 batch as it (ExecutionObject
+ * flushOutbox), so the item follows its execution exactly once whatever is replayed. Every statement is
+ * guarded by the item's current status:
+ *   - final: the item takes the execution's final status and counts as finished (and no longer waiting);
+ *     the last one moves a monitoring job to send_report, and the final SELECT tells the caller whether
+ *     the report is due;
+ *   - waiting (`scheduled`, `paused`): the item counts as waiting, which frees its room in the window;
+ *   - running again after a wait: the item counts as in flight again.
+ * Empty unless the execution belongs to a bulk job.
  */
-export function bulkFinishStatements(db: D1Database, s: ExecutionState): D1PreparedStatement[] {
+export function bulkItemStatements(db: D1Database, s: ExecutionState): D1PreparedStatement[] {
   const jobId = s.trigger_event.bulk_job_id;
   if (typeof jobId !== "string" || !s.entity_id) return [];
   const now = isoNow(s.finished_at ?? s.updated_at);
-  const unfinished = `EXISTS (SELECT 1 FROM bulk_job_items WHERE job_id = ? AND entity_id = ? AND execution_id = ? AND execution_status NOT IN ${FINAL_ITEM_SQL})`;
-  return [
+  const item = `FROM bulk_job_items WHERE job_id = ? AND entity_id = ? AND execution_id = ?`;
+  const itemParams = [jobId, s.entity_id, s.id];
+  const countIn = (list: readonly string[]) => `(SELECT COUNT(*) ${item} AND execution_status IN ${inList(list)})`;
+  const job = (set: string, guard: readonly string[] | "unfinished", params: unknown[]) =>
     db
       .prepare(
-        `UPDATE bulk_jobs SET items_finished = items_finished + 1, updated_at = ?,
-           items_dispatched = items_dispatched + (SELECT COUNT(*) FROM bulk_job_items WHERE job_id = ? AND entity_id = ? AND execution_status IN ('pending', 'starting'))
-         WHERE org_id = ? AND id = ? AND ${unfinished}`,
+        `UPDATE bulk_jobs SET ${set}, updated_at = ? WHERE org_id = ? AND id = ? AND EXISTS (SELECT 1 ${item} AND execution_status ${
+          guard === "unfinished" ? `NOT IN ${FINAL_ITEM_SQL}` : `IN ${inList(guard)}`
+        })`,
       )
-      .bind(now, jobId, s.entity_id, s.org_id, jobId, jobId, s.entity_id, s.id),
+      .bind(...params, now, s.org_id, jobId, ...itemParams);
+  const moveItem = (guard: readonly string[] | "unfinished", error: string | null) =>
     db
       .prepare(
-        `UPDATE bulk_job_items SET execution_status = ?, error = ?, updated_at = ?
-         WHERE job_id = ? AND entity_id = ? AND execution_id = ? AND execution_status NOT IN ${FINAL_ITEM_SQL}`,
+        `UPDATE bulk_job_items SET execution_status = ?, error = ?, updated_at = ? WHERE job_id = ? AND entity_id = ? AND execution_id = ?
+           AND execution_status ${guard === "unfinished" ? `NOT IN ${FINAL_ITEM_SQL}` : `IN ${inList(guard)}`}`,
       )
-      .bind(s.status, itemError(s.last_error), now, jobId, s.entity_id, s.id),
-    db
-      .prepare(
-        `UPDATE bulk_jobs SET status = 'send_report', updated_at = ?
-         WHERE org_id = ? AND id = ? AND status = 'monitoring' AND items_finished >= items_total`,
-      )
-      .bind(now, s.org_id, jobId),
-    db
-      .prepare(`SELECT id, org_id, status, report_file_entity_id FROM bulk_jobs WHERE org_id = ? AND id = ?`)
-      .bind(s.org_id, jobId),
-  ];
+      .bind(s.status, error, now, ...itemParams);
+  const dispatched = `items_dispatched = items_dispatched + ${countIn(["pending", "starting"])}`;
+
+  if (isFinalItem(s.status)) {
+    return [
+      job(
+        `items_finished = items_finished + 1, items_waiting = items_waiting - ${countIn(WAITING)}, ${dispatched}`,
+        "unfinished",
+        [...itemParams, ...itemParams],
+      ),
+      moveItem("unfinished", itemError(s.last_error)),
+      db
+        .prepare(
+          `UPDATE bulk_jobs SET status = 'send_report', updated_at = ?
+           WHERE org_id = ? AND id = ? AND status = 'monitoring' AND items_finished >= items_total`,
+        )
+        .bind(now, s.org_id, jobId),
+      db
+        .prepare(`SELECT id, org_id, status, report_file_entity_id FROM bulk_jobs WHERE org_id = ? AND id = ?`)
+        .bind(s.org_id, jobId),
+    ];
+  }
+  if ((WAITING as readonly string[]).includes(s.status)) {
+    return [
+      job(`items_waiting = items_waiting + 1, ${dispatched}`, RUNNING, itemParams),
+      // From one wait to another (scheduled → paused) only the status changes.
+      moveItem([...RUNNING, ...WAITING], null),
+    ];
+  }
+  if (s.status === "in_progress") {
+    return [job(`items_waiting = items_waiting - 1`, WAITING, []), moveItem(WAITING, null)];
+  }
+  return [];
+}
+
+/** A job the reconciliation looks at: executing or waiting for its report, unchanged since before `before`. */
+export interface StaleBulkJob {
+  id: string;
+  org_id: string;
+  status: "executing" | "send_report";
+}
+
+export async function listStaleBulkJobs(db: D1Database, before: string, limit: number): Promise<StaleBulkJob[]> {
+  const rows = await db
+    .prepare(
+      `SELECT id, org_id, status FROM bulk_jobs
+       WHERE (status = 'executing' OR (status = 'send_report' AND report_file_entity_id IS NULL)) AND updated_at < ?
+       ORDER BY updated_at LIMIT ?`,
+    )
+    .bind(before, limit)
+    .all<StaleBulkJob>();
+  return rows.results;
+}
+
+/** The position of the job's first item not yet started, or null when every item was. */
+export async function firstUnstartedSeq(db: D1Database, jobId: string): Promise<number | null> {
+  const row = await db
+    .prepare(
+      `SELECT seq FROM bulk_job_items WHERE job_id = ? AND execution_status IN ('pending', 'starting') ORDER BY seq LIMIT 1`,
+    )
+    .bind(jobId)
+    .first<{ seq: number }>();
+  return row?.seq ?? null;
+}
+
+/** Marks that the reconciliation looked at the job, so it looks again only after another quiet period. */
+export async function touchBulkJob(db: D1Database, orgId: string, id: string, now: string): Promise<void> {
+  await db.prepare(`UPDATE bulk_jobs SET updated_at = ? WHERE org_id = ? AND id = ?`).bind(now, orgId, id).run();
 }

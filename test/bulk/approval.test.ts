@@ -24,7 +24,10 @@ const patch = (id: string, body: unknown, org = "org-a") => call("PATCH", `${BUL
 
 async function smallJob(name: string, count = 3) {
   const schema = uniqueSchema(name);
-  const flow = await createFlow({ flow_name: name, actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/${name}` } }] });
+  const flow = await createFlow({
+    flow_name: name,
+    actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/${name}` } }],
+  });
   await seedRecords(schema, count);
   return { flow, schema, ...(await createJob({ flow_id: flow.id, entities_query: `_schema:${schema}` })) };
 }
@@ -88,11 +91,17 @@ describe("bulk jobs: approval", () => {
     const reader = await apiKey("org-a", ["automations:read"]);
     const trigger = await apiKey("org-a", ["automations:trigger"]);
     expect((await call("GET", `${BULK_PATH}/${job.job_id}`, { token: reader })).status).toBe(200);
-    expect((await call("PATCH", `${BULK_PATH}/${job.job_id}`, { token: reader, body: { action: "CANCEL", task_token: token } })).status).toBe(403);
+    expect(
+      (await call("PATCH", `${BULK_PATH}/${job.job_id}`, { token: reader, body: { action: "CANCEL", task_token: token } }))
+        .status,
+    ).toBe(403);
     const body = { flow_id: job.flow_id, entities_query: job.entity_query.data };
     expect((await call("POST", BULK_PATH, { token: reader, body })).status).toBe(403);
     expect((await call("POST", BULK_PATH, { token: trigger, body })).status).toBe(202);
-    expect((await call("PATCH", `${BULK_PATH}/${job.job_id}`, { token: trigger, body: { action: "CANCEL", task_token: token } })).status).toBe(200);
+    expect(
+      (await call("PATCH", `${BULK_PATH}/${job.job_id}`, { token: trigger, body: { action: "CANCEL", task_token: token } }))
+        .status,
+    ).toBe(200);
     expect((await call("GET", `${BULK_PATH}/${job.job_id}`, { token: null })).status).toBe(401);
   });
 
@@ -125,12 +134,14 @@ describe("bulk jobs: cancel", () => {
     const { job, token } = await waitingJob("c-exec", 150); // two execution pages: 100 + 50
     const q = capturingEnv();
     await patchBulkJob(q.env, "org-a", job.job_id, "APPROVE", token);
-    await processBulkMessage(q.env, q.sent.shift()!); // load: all 150 items, then the two execute pages
-    const pages = q.sent.splice(0);
-    expect(pages.map((m) => m.type)).toEqual(["execute", "execute"]);
-    await processBulkMessage(q.env, pages[0]);
+    await processBulkMessage(q.env, q.sent.shift()!); // load: all 150 items, then the first execute page
+    const [page0] = q.sent.splice(0);
+    expect(page0).toMatchObject({ type: "execute", page: 0 });
+    await processBulkMessage(q.env, page0); // page 0 starts 100 executions and sends page 1
+    const pages = [page0, ...q.sent.splice(0)];
+    expect(pages[1]).toMatchObject({ type: "execute", page: 1 });
     await settleExecutions(job.job_id); // page 0: 100 executions, all paused
-    expect((await getJob(job.job_id)).counts).toMatchObject({ total: 150, in_progress: 100, pending: 50 });
+    expect((await getJob(job.job_id)).counts).toMatchObject({ total: 150, paused: 100, pending: 50, waiting: 100 });
 
     const cancelled = await patchBulkJob(q.env, "org-a", job.job_id, "CANCEL", token);
     expect(cancelled.status).toBe("cancelled");
@@ -143,7 +154,7 @@ describe("bulk jobs: cancel", () => {
     expect(rows.every((r) => r.status === "cancelled")).toBe(true);
     const view = await getJob(job.job_id);
     expect(view.status).toBe("cancelled");
-    expect(view.counts).toMatchObject({ total: 150, dispatched: 150, finished: 150, cancelled: 150 });
+    expect(view.counts).toMatchObject({ total: 150, dispatched: 150, finished: 150, waiting: 0, cancelled: 150 });
     expect((await patch(job.job_id, { action: "CANCEL", task_token: token })).status).toBe(409);
   });
 

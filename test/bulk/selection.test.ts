@@ -51,14 +51,23 @@ describe("bulk jobs: the three entity selections", () => {
 
     // The executions carry the job and its trigger context.
     const exec = await call("GET", `/v1/automation/executions/${byEntity[mine[0]._id].execution_id}`);
-    expect(exec.body.trigger_event).toMatchObject({ type: "bulk", bulk_job_id: job.job_id, trigger_context: { campaign: "spring" } });
+    expect(exec.body.trigger_event).toMatchObject({
+      type: "bulk",
+      bulk_job_id: job.job_id,
+      trigger_context: { campaign: "spring" },
+    });
     expect(exec.body.entity_id).toBe(mine[0]._id);
 
     // The report is a record: counts per status and the failed items.
     expect(view.report_file_entity_id).toBeTruthy();
     const report = await call("GET", `/v1/entities/bulk_job_report/${view.report_file_entity_id}`);
     expect(report.status).toBe(200);
-    expect(report.body).toMatchObject({ job_id: job.job_id, flow_id: flow.id, total: 4, status_counts: { success: 2, failed: 2 } });
+    expect(report.body).toMatchObject({
+      job_id: job.job_id,
+      flow_id: flow.id,
+      total: 4,
+      status_counts: { success: 2, failed: 2 },
+    });
     expect(report.body.failed_items_total).toBe(2);
     expect(report.body.failed_items.map((i: any) => i.entity_id).sort()).toEqual(["no-such-record", foreign._id].sort());
     expect(report.body.failed_items[0].error).toBe("entity not found");

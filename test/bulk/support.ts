@@ -38,16 +38,24 @@ export async function seedRecords(
   return ids;
 }
 
-/** A queue that keeps what is sent, so a test delivers (or re-delivers) the messages itself. */
-export function capturingEnv(): { env: Env; sent: BulkMessage[] } {
+/**
+ * A queue that keeps what is sent, so a test delivers (or re-delivers) the messages itself. `delays`
+ * holds each message's delaySeconds (keyed by the message object).
+ */
+export function capturingEnv(): { env: Env; sent: BulkMessage[]; delays: Map<BulkMessage, number> } {
   const sent: BulkMessage[] = [];
+  const delays = new Map<BulkMessage, number>();
+  const keep = (body: unknown, delay: number | undefined) => {
+    sent.push(body as BulkMessage);
+    if (delay) delays.set(body as BulkMessage, delay);
+  };
   const queue = {
-    send: async (body: unknown) => void sent.push(body as BulkMessage),
+    send: async (body: unknown, opts?: QueueSendOptions) => keep(body, opts?.delaySeconds),
     sendBatch: async (msgs: Iterable<MessageSendRequest<unknown>>) => {
-      for (const m of msgs) sent.push(m.body as BulkMessage);
+      for (const m of msgs) keep(m.body, m.delaySeconds);
     },
   } as unknown as Queue<unknown>;
-  return { env: { ...(env as unknown as Env), BULK_QUEUE: queue }, sent };
+  return { env: { ...(env as unknown as Env), BULK_QUEUE: queue }, sent, delays };
 }
 
 export async function createJob(body: Record<string, unknown>, org = "org-a"): Promise<{ job: any; token: string }> {
@@ -118,8 +126,11 @@ export async function runJob(jobId: string, org = "org-a"): Promise<BulkJobRow> 
         await msg({ ...base, type: "load", page: job.pages_processed - 1 });
         break;
       case "executing": {
+        // Pages the window has no room for now are deferred (their copies go to the capturing queue):
+        // settling the executions started so far makes room, and the next round starts them.
         const pages = Math.ceil(job.total_processed / job.page_size);
         for (let page = 0; page < pages; page++) await msg({ ...base, type: "execute", page });
+        if ((await jobRow(jobId, org)).status === "executing") await settleExecutions(jobId);
         break;
       }
       case "monitoring":

@@ -43,12 +43,20 @@ describe("bulk jobs: bad input is a clear 4xx and stores nothing", () => {
     expect(none.body.error.details[0].message).toMatch(/exactly one of entities_refs, entities_query, entities_filter/);
     expectField(await post({ flow_id: flow.id, entities_refs: [ref], entities_query: "*" }), 400, "entities_query");
     expectField(await post({ flow_id: flow.id, entities_refs: [] }), 400, "entities_refs");
-    const many = Array.from({ length: LIMITS.MAX_BULK_ENTITY_REFS + 1 }, (_, i) => ({ entity_id: `e${i}`, entity_schema: schema }));
+    const many = Array.from({ length: LIMITS.MAX_BULK_ENTITY_REFS + 1 }, (_, i) => ({
+      entity_id: `e${i}`,
+      entity_schema: schema,
+    }));
     const over = await post({ flow_id: flow.id, entities_refs: many });
     expectField(over, 400, "entities_refs");
     expect(over.body.error.details[0].message).toMatch(/At most 1000 refs/);
     expectField(await post({ flow_id: flow.id, entities_query: "" }), 400, "entities_query");
-    expectField(await post({ flow_id: flow.id, entities_query: `_schema:${schema}-none` }), 400, "entities_query", "EMPTY_SELECTION");
+    expectField(
+      await post({ flow_id: flow.id, entities_query: `_schema:${schema}-none` }),
+      400,
+      "entities_query",
+      "EMPTY_SELECTION",
+    );
     expectField(
       await post({ flow_id: flow.id, entities_filter: [{ term: { _schema: `${schema}-none` } }] }),
       400,
@@ -78,7 +86,11 @@ describe("bulk jobs: bad input is a clear 4xx and stores nothing", () => {
     expectField(await post({ flow_id: flow.id, entities_query: "_secret:x" }), 400, "entities_query", "INVALID_QUERY");
     expectField(await post({ flow_id: flow.id, entities_filter: [{ nope: {} }] }), 400, "entities_filter.0");
     expectField(await post({ flow_id: flow.id, entities_filter: [{ term: { a: 1, b: 2 } }] }), 400, "entities_filter.0.term");
-    expectField(await post({ flow_id: flow.id, entities_filter: [{ term: { _bogus: 1 } }] }), 400, "entities_filter.0.term._bogus");
+    expectField(
+      await post({ flow_id: flow.id, entities_filter: [{ term: { _bogus: 1 } }] }),
+      400,
+      "entities_filter.0.term._bogus",
+    );
     expectField(await post({ flow_id: flow.id, entities_filter: [{ range: { n: {} } }] }), 400, "entities_filter.0.range.n");
     expectField(await post({ flow_id: flow.id, entities_filter: [] }), 400, "entities_filter");
     expectField(await post({ flow_id: flow.id, entities_filter: "status:active" }), 400, "entities_filter");
@@ -94,7 +106,11 @@ describe("bulk jobs: bad input is a clear 4xx and stores nothing", () => {
     expectField(await post({ flow_id: 42, entities_query: q }), 400, "flow_id", "VALIDATION_ERROR");
     expectField(await post({ flow_id: flow.id, entities_query: q, extra: 1 }), 400, "", "VALIDATION_ERROR");
     expectField(await post({ flow_id: flow.id, entities_refs: [{ entity_id: "x" }] }), 400, "entities_refs.0.entity_schema");
-    expectField(await post({ flow_id: flow.id, entities_refs: [{ entity_id: "x", entity_schema: "Bad Schema" }] }), 400, "entities_refs.0.entity_schema");
+    expectField(
+      await post({ flow_id: flow.id, entities_refs: [{ entity_id: "x", entity_schema: "Bad Schema" }] }),
+      400,
+      "entities_refs.0.entity_schema",
+    );
     expectField(await post({ flow_id: flow.id, entities_query: q, trigger_context: { n: 1 } }), 400, "trigger_context.n");
     const raw = await call("POST", BULK_PATH, { rawBody: "{not json", headers: { "content-type": "application/json" } });
     expect(raw.status).toBe(400);

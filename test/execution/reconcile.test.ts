@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { EntityOperationEvent } from "../../src/schemas/events";
 import { call } from "../helpers";
-import { SINK, createFlow, drive, executionStub, setClock, sinkReset, startExec } from "../support/engine";
+import { SINK, createFlow, drive, executionStub, recordEvents, setClock, sinkReset, startExec } from "../support/engine";
 
 beforeEach(sinkReset);
 
@@ -73,12 +73,7 @@ describe("reconciliation and retention", () => {
 
 describe("API submissions", () => {
   it("enqueues an api_submission event that starts flows with a matching source id", async () => {
-    const sent: unknown[] = [];
-    const original = env.EVENTS_QUEUE.send.bind(env.EVENTS_QUEUE);
-    env.EVENTS_QUEUE.send = async (body: unknown, opts?: QueueSendOptions) => {
-      sent.push(body);
-      return original(body, opts);
-    };
+    const { sent, restore } = recordEvents({ deliver: true });
     try {
       await createFlow({
         flow_name: "submission",
@@ -98,7 +93,7 @@ describe("API submissions", () => {
       expect((await drive(outcome.started[0])).execution_status).toBe("success");
       expect((await call("POST", "/v1/automation/submissions", { body: { payload: "no" } })).status).toBe(400);
     } finally {
-      env.EVENTS_QUEUE.send = original;
+      restore();
     }
   });
 });

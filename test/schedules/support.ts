@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { expect } from "vitest";
 import type { AlarmOutcome, FlowScheduleObject, ScheduleEvent, ScheduleStatus } from "../../src/objects/flow-schedule-object";
 import { call } from "../helpers";
+import { recordEvents } from "../support/engine";
 
 export const scheduleStub = (flowId: string) => env.FLOW_SCHEDULES.get(env.FLOW_SCHEDULES.idFromName(flowId));
 
@@ -34,13 +35,7 @@ export async function nextFires(flowId: string): Promise<Record<string, string |
 
 /** Replaces env.EVENTS_QUEUE.send (shared with the objects) with a recorder; restore() puts it back. */
 export function captureSends() {
-  const queue = env.EVENTS_QUEUE as unknown as { send: (body: unknown) => Promise<void> };
-  const original = queue.send;
-  const sent: ScheduleEvent[] = [];
-  queue.send = async (body: unknown) => {
-    sent.push(body as ScheduleEvent);
-  };
-  return { sent, restore: () => void (queue.send = original) };
+  return recordEvents<ScheduleEvent>();
 }
 
 /**

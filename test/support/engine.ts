@@ -78,3 +78,20 @@ export async function sinkRequests(pathPrefix = "/"): Promise<SinkRequest[]> {
 export async function sinkReset(): Promise<void> {
   await env.SINK.fetch("http://sink/__reset", { method: "POST" });
 }
+
+/**
+ * Records what the Worker sends to the events queue (the binding is shared with the objects). With
+ * `deliver`, each message still goes to the real queue as well; with `into`, they are kept in that array.
+ * `restore()` puts the binding back.
+ */
+export function recordEvents<T = unknown>(opts: { deliver?: boolean; into?: T[] } = {}): { sent: T[]; restore: () => void } {
+  const queue = env.EVENTS_QUEUE;
+  const original = queue.send;
+  const sent: T[] = opts.into ?? [];
+  queue.send = async (body: unknown, options?: QueueSendOptions) => {
+    sent.push(structuredClone(body) as T);
+    if (opts.deliver) return original.call(queue, body, options);
+    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendResponse;
+  };
+  return { sent, restore: () => void (queue.send = original) };
+}

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { call } from "../helpers";
-import { SINK, createFlow, createRecord, sinkRequests, sinkReset } from "../support/engine";
+import { LIMITS } from "../../src/lib/limits";
+import { SINK, createFlow, createRecord, drive, sinkRequests, sinkReset } from "../support/engine";
 
 beforeEach(sinkReset);
 
@@ -16,6 +17,31 @@ async function snapshotDb(): Promise<string> {
 }
 
 describe("manual trigger", () => {
+  it(
+    "a run that has not settled within the wait is returned as running, and goes on to the end",
+    { timeout: 30_000 },
+    async () => {
+      const flow = await createFlow({
+        flow_name: "slow",
+        actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/slow/2000` } }],
+      });
+      const limits = LIMITS as unknown as { MAX_SYNC_WAIT_MS: number };
+      const saved = limits.MAX_SYNC_WAIT_MS;
+      limits.MAX_SYNC_WAIT_MS = 200; // the webhook answers after 2 s
+      let res;
+      try {
+        res = await call("POST", `/v1/automation/flows/${flow.id}/trigger`, { body: {} });
+      } finally {
+        limits.MAX_SYNC_WAIT_MS = saved;
+      }
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe("running");
+      const exec = await drive(res.body.run_id);
+      expect(exec.execution_status).toBe("success");
+      expect(await sinkRequests("/slow/2000")).toHaveLength(1);
+    },
+  );
+
   it("runs the flow now on a record and returns the normalized run with inline results", async () => {
     const rec = await createRecord("lead", { name: "Lin", score: 80 });
     const flow = await createFlow({

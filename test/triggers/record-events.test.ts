@@ -4,7 +4,7 @@ import worker from "../../src/index";
 import { processEvent } from "../../src/queues/events";
 import type { EntityOperationEvent } from "../../src/schemas/events";
 import { call } from "../helpers";
-import { SINK, createFlow, drive, sinkReset } from "../support/engine";
+import { SINK, createFlow, drive, recordEvents, sinkReset } from "../support/engine";
 
 beforeEach(sinkReset);
 
@@ -135,12 +135,7 @@ describe("record events → executions", () => {
       triggers: [{ type: "record.created", configuration: { module: "ticket" } }],
       actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/ticket`, body: { title: "{{ record._title }}" } } }],
     });
-    const sent: unknown[] = [];
-    const original = env.EVENTS_QUEUE.send.bind(env.EVENTS_QUEUE);
-    env.EVENTS_QUEUE.send = async (body: unknown, opts?: QueueSendOptions) => {
-      sent.push(body);
-      return original(body, opts);
-    };
+    const { sent, restore } = recordEvents({ deliver: true });
     try {
       const rec = await call("POST", "/v1/entities/ticket", { body: { title: "Printer on fire" } });
       expect(rec.status).toBe(201);
@@ -150,7 +145,7 @@ describe("record events → executions", () => {
       expect(exec.execution_status).toBe("success");
       expect(exec.entity_id).toBe(rec.body._id);
     } finally {
-      env.EVENTS_QUEUE.send = original;
+      restore();
     }
   });
 });
@@ -162,12 +157,7 @@ describe("events too large for a queue message", () => {
       triggers: [{ type: "record.created", configuration: { module: "dossier" } }],
       actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/large`, body: { size: "{{ record.blob | size }}" } } }],
     });
-    const sent: unknown[] = [];
-    const original = env.EVENTS_QUEUE.send.bind(env.EVENTS_QUEUE);
-    env.EVENTS_QUEUE.send = async (body: unknown, opts?: QueueSendOptions) => {
-      sent.push(body);
-      return original(body, opts);
-    };
+    const { sent, restore } = recordEvents({ deliver: true });
     try {
       const rec = await call("POST", "/v1/entities/dossier", { body: { blob: "x".repeat(200_000) } });
       expect(rec.status).toBe(201);
@@ -184,7 +174,7 @@ describe("events too large for a queue message", () => {
       const exec = await drive(list.body.results[0].id);
       expect(exec.execution_status).toBe("success");
     } finally {
-      env.EVENTS_QUEUE.send = original;
+      restore();
     }
   });
 });

@@ -1,9 +1,8 @@
-import { env } from "cloudflare:test";
 import { afterEach, beforeEach } from "vitest";
 import { signGithub, signStandardWebhook, signStripe } from "../../src/engine/webhook-signatures";
 import type { WebhookEventSchema } from "../../src/schemas/events";
 import { call } from "../helpers";
-import { SINK, createFlow } from "../support/engine";
+import { SINK, createFlow, recordEvents } from "../support/engine";
 
 export type SentEvent = import("zod").infer<typeof WebhookEventSchema>;
 
@@ -15,18 +14,12 @@ export const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
  */
 export function captureEvents(): SentEvent[] {
   const sent: SentEvent[] = [];
-  let original: typeof env.EVENTS_QUEUE.send;
+  let restore = () => {};
   beforeEach(() => {
     sent.length = 0;
-    original = env.EVENTS_QUEUE.send;
-    env.EVENTS_QUEUE.send = async (body: unknown) => {
-      sent.push(structuredClone(body) as SentEvent);
-      return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendResponse;
-    };
+    ({ restore } = recordEvents<SentEvent>({ into: sent }));
   });
-  afterEach(() => {
-    env.EVENTS_QUEUE.send = original;
-  });
+  afterEach(() => restore());
   return sent;
 }
 

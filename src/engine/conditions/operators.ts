@@ -1,22 +1,7 @@
+import { VALUE_OPERATORS } from "../../schemas/conditions";
 import { type CompareResult, type ValueKind, isEmptyValue, scalarCompare, scalarEquals, textMatch } from "./compare";
 
-/** Value operators shared by epilot statements and Coherence conditions. */
-export const VALUE_OPERATORS = [
-  "equals",
-  "not_equals",
-  "any_of",
-  "none_of",
-  "contains",
-  "not_contains",
-  "starts_with",
-  "ends_with",
-  "greater_than",
-  "less_than",
-  "greater_than_or_equals",
-  "less_than_or_equals",
-  "is_empty",
-  "is_not_empty",
-] as const;
+export { VALUE_OPERATORS };
 export type ValueOperator = (typeof VALUE_OPERATORS)[number];
 
 type Positive = "equals" | "any_of" | "contains" | "starts_with" | "ends_with" | "is_empty" | Ordering;

@@ -1,0 +1,88 @@
+/**
+ * The SQLite storage of one FlowScheduleObject: `schedule_flow` (one row: org_id, flow_id) and
+ * `schedule_triggers` (trigger_id, cron, timezone, next_fire_at ms, last_fired_at ms, last_event_id).
+ * Tables are created on first write, so a cleared object keeps nothing, not even empty tables.
+ */
+
+export interface ScheduleTriggerRow extends Record<string, SqlStorageValue> {
+  trigger_id: string;
+  cron: string;
+  timezone: string | null;
+  next_fire_at: number | null;
+  last_fired_at: number | null;
+  last_event_id: string | null;
+}
+
+export class ScheduleStorage {
+  private migrated = false;
+
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  private sql(): SqlStorage {
+    const sql = this.storage.sql;
+    if (!this.migrated) {
+      sql.exec(`CREATE TABLE IF NOT EXISTS schedule_flow (id INTEGER PRIMARY KEY CHECK (id = 1), org_id TEXT NOT NULL, flow_id TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS schedule_triggers (
+          trigger_id TEXT PRIMARY KEY, cron TEXT NOT NULL, timezone TEXT,
+          next_fire_at INTEGER, last_fired_at INTEGER, last_event_id TEXT)`);
+      this.migrated = true;
+    }
+    return sql;
+  }
+
+  /** Reads never create the tables: an object that was never written (or was wiped) stays empty. */
+  private hasTables(): boolean {
+    if (!this.migrated) {
+      const found = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schedule_triggers'");
+      this.migrated = found.toArray().length > 0;
+    }
+    return this.migrated;
+  }
+
+  meta(): { org_id: string; flow_id: string } | null {
+    if (!this.hasTables()) return null;
+    const rows = this.sql().exec<{ org_id: string; flow_id: string }>("SELECT org_id, flow_id FROM schedule_flow").toArray();
+    return rows[0] ?? null;
+  }
+
+  triggers(): ScheduleTriggerRow[] {
+    if (!this.hasTables()) return [];
+    return this.sql().exec<ScheduleTriggerRow>("SELECT * FROM schedule_triggers ORDER BY trigger_id").toArray();
+  }
+
+  /** Replaces the flow and its whole trigger set (one synchronous storage transaction). */
+  replace(orgId: string, flowId: string, rows: ScheduleTriggerRow[]): void {
+    const sql = this.sql();
+    this.storage.transactionSync(() => {
+      sql.exec("DELETE FROM schedule_triggers");
+      sql.exec("INSERT OR REPLACE INTO schedule_flow (id, org_id, flow_id) VALUES (1, ?, ?)", orgId, flowId);
+      for (const r of rows) {
+        sql.exec(
+          "INSERT INTO schedule_triggers (trigger_id, cron, timezone, next_fire_at, last_fired_at, last_event_id) VALUES (?, ?, ?, ?, ?, ?)",
+          r.trigger_id,
+          r.cron,
+          r.timezone,
+          r.next_fire_at,
+          r.last_fired_at,
+          r.last_event_id,
+        );
+      }
+    });
+  }
+
+  /** Records a fire: the trigger's next instant, the instant fired and its event id. */
+  markFired(triggerId: string, next: number | null, instant: number, eventId: string): void {
+    this.sql().exec(
+      "UPDATE schedule_triggers SET next_fire_at = ?, last_fired_at = ?, last_event_id = ? WHERE trigger_id = ?",
+      next,
+      instant,
+      eventId,
+      triggerId,
+    );
+  }
+
+  /** After storage.deleteAll(): the tables are gone and are created again by the next write. */
+  forgetTables(): void {
+    this.migrated = false;
+  }
+}
