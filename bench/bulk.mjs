@@ -40,7 +40,9 @@ function memory(pid) {
 }
 
 const sink = await startSink();
-const engine = await startEngine(8900 + Math.floor(Math.random() * 100), ["--var", "D1_METER:1"]);
+const engine = await startEngine(8900 + Math.floor(Math.random() * 100), ["--var", "D1_METER:1", "--test-scheduled"]);
+// The platform's per-minute cron (reconciliation), which `wrangler dev` does not run by itself.
+const cron = setInterval(() => fetch(`${engine.base}/__scheduled?cron=*+*+*+*+*`).catch(() => undefined), 60_000);
 /** Sum of the rows_written the engine logged from log offset `from` on. */
 const rowsWrittenSince = (from) =>
   [
@@ -139,6 +141,8 @@ try {
         workerd_peak_rss_mib: +peak.hwm.toFixed(1),
         d1_rows_written: rowsWritten,
         d1_rows_written_per_record: +(rowsWritten / N).toFixed(2),
+        // Messages the per-minute reconciliation had to send again (a lost message, a stalled chain).
+        reconcile_resends: [...engine.log().matchAll(/reconcile-bulk-jobs (\{.*\})/g)].map((m) => JSON.parse(m[1]).resent),
       },
       null,
       2,
@@ -146,6 +150,7 @@ try {
   );
 } finally {
   clearInterval(sampler);
+  clearInterval(cron);
   engine.stop();
   sink.close();
 }

@@ -7,6 +7,7 @@ import { handleBulkBatch, handleBulkDeadLetters } from "./queues/bulk";
 import { BULK_DLQ, BULK_QUEUE } from "./services/bulk-jobs";
 import { reconcileSchedules } from "./services/reconcile-schedules";
 import { reconcileBulkJobs } from "./services/reconcile-bulk-jobs";
+import { reconcileEvents } from "./services/reconcile-events";
 
 export { ExecutionObject } from "./objects/execution-object";
 export { FlowScheduleObject } from "./objects/flow-schedule-object";
@@ -34,11 +35,13 @@ export default {
     }
   },
 
-  /** Every minute: reconciliation only (lost alarms, lost executions, retention, stalled bulk jobs). */
+  /** Every minute: reconciliation only (lost alarms, lost executions, events never processed, retention, stalled bulk jobs). */
   async scheduled(controller, rawEnv, _ctx?: ExecutionContext) {
     const env = withD1Meter(rawEnv);
     const report = await reconcileExecutions(env, controller.scheduledTime);
     if (report.rearmed.length || report.lost.length || report.pruned) console.log("reconcile", JSON.stringify(report));
+    const events = await reconcileEvents(env, controller.scheduledTime);
+    if (events.resent || events.dead.length) console.log("reconcile-events", JSON.stringify(events));
     const schedules = await reconcileSchedules(env);
     if (schedules.rearmed.length || schedules.failed.length) console.log("reconcile-schedules", JSON.stringify(schedules));
     const bulk = await reconcileBulkJobs(env, controller.scheduledTime);

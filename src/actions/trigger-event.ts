@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { enqueueEvent } from "../services/event-queue";
+import type { NamedEvent } from "../schemas/events";
 import { defineAction } from "./types";
 
 /**
@@ -10,9 +12,9 @@ export const triggerEventAction = defineAction({
   types: ["trigger-event"],
   config: z.object({ event_name: z.string().min(1).max(200), event_inputs: z.record(z.string(), z.unknown()).default({}) }),
   async run(ctx, cfg) {
-    const event = {
+    const event: NamedEvent = {
       id: `evt:${ctx.idempotencyKey}`,
-      type: "event",
+      type: "event" as const,
       org_id: ctx.orgId,
       event_name: cfg.event_name,
       payload: cfg.event_inputs,
@@ -21,7 +23,7 @@ export const triggerEventAction = defineAction({
       depth: ctx.depth + 1,
       at: new Date(ctx.now).toISOString(),
     };
-    await ctx.env.EVENTS_QUEUE.send(event, { contentType: "json" });
+    await enqueueEvent(ctx.env, event);
     return { kind: "success", outputs: { event_id: event.id, event_name: cfg.event_name } };
   },
 });

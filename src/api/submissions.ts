@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { ApiSubmissionEventSchema } from "../schemas/events";
 import { newId } from "../lib/ids";
 import { isoNow } from "../lib/time";
+import { enqueueEvent } from "../services/event-queue";
 import { createRouter, errorResponses, scopedRoute } from "./router";
 
 const SubmissionRequest = z
@@ -50,6 +51,6 @@ export const submissionsRouter = createRouter().openapi(submitRoute, async (c) =
     payload: body.payload,
     entity_id: body.entity_id,
   };
-  await c.env.EVENTS_QUEUE.send(event, { contentType: "json" });
+  await enqueueEvent(c.env, event);
   return c.json({ event_id: event.id, status: "accepted" as const }, 202);
 });

@@ -12,6 +12,7 @@ import type { WebhookEventSchema } from "../schemas/events";
 import { WEBHOOK_PATH_PATTERN, type FlowTrigger } from "../schemas/triggers";
 import { flowSecretAad, updateFlowSecretCiphertext } from "../store/flow-secrets";
 import { getWebhookTarget, type WebhookTarget } from "../store/flows";
+import { enqueueEvent } from "../services/event-queue";
 import { createRouter, errorResponses, publicRoute } from "./router";
 
 /**
@@ -21,7 +22,7 @@ import { createRouter, errorResponses, publicRoute } from "./router";
  * and starts nothing twice.
  */
 
-type WebhookEvent = z.input<typeof WebhookEventSchema>;
+type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 type WebhookTrigger = Extract<FlowTrigger, { type: "webhook" }>;
 
 /** Headers never shown to templates: credentials, and the signatures (already verified). */
@@ -201,6 +202,6 @@ webhooksRouter.openapi(receiveRoute, async (c) => {
       `The webhook event (body, query and headers) is ${size} bytes; the limit is ${LIMITS.MAX_WEBHOOK_EVENT_BYTES}`,
     );
   }
-  await c.env.EVENTS_QUEUE.send(event, { contentType: "json" });
+  await enqueueEvent(c.env, event);
   return c.json({ event_id: event.id, status: "accepted" as const }, 202);
 });

@@ -6,6 +6,7 @@ import { isoNow } from "../lib/time";
 import type { TriggerEvent } from "../schemas/events";
 import { ScheduleStorage, type ScheduleTriggerRow } from "../store/schedule-storage";
 import { getFlowScheduleState } from "../store/schedules";
+import { enqueueEvent } from "../services/event-queue";
 
 /** Real-time delay before a failed alarm runs again. */
 export const ALARM_RETRY_MS = 5_000;
@@ -180,7 +181,7 @@ export class FlowScheduleObject extends DurableObject<Env> {
       };
       // Enqueue before moving on: if this invocation dies here, the retried alarm sends the same event id
       // again, and the consumer's deterministic execution id turns that into nothing new.
-      await this.env.EVENTS_QUEUE.send(event);
+      await enqueueEvent(this.env, event);
       this.store.markFired(row.trigger_id, due.next, due.instant, event.id);
       if (due.skipped > 0) {
         console.warn(

@@ -15,6 +15,7 @@ import {
   pageItems,
   runBatch,
   storeLoadedPage,
+  touchBulkJob,
   unfinishedItems,
   type BulkJobRow,
   type LoadedEntry,
@@ -125,7 +126,9 @@ async function executeStep(env: Env, job: BulkJobRow, page: number, retried: boo
     // waiting longer each time, so a window held by slow executions (retries backing off) is not polled hard.
     const delay = deferSeconds(deferrals, LIMITS.BULK_DEFER_SECONDS, LIMITS.BULK_DEFER_MAX_SECONDS);
     const again = bulkMessage({ type: "execute", org_id: job.org_id, job_id: job.id, page, deferrals: deferrals + 1 });
-    return sendBulk(env, [again], delay);
+    await sendBulk(env, [again], delay);
+    // The chain is alive: the reconciliation, which resends the page of a job that stopped changing, leaves it be.
+    return touchBulkJob(db, job.org_id, job.id, isoNow());
   }
   // A page already done sends the next one only when retried: the consumer that did it may have died
   // before sending it, while a plain duplicate must not start a second chain of pages.

@@ -2,7 +2,7 @@ import { candidateLookup, executionTriggerEvent, matchFlow } from "../engine/tri
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { StoredEventRefSchema, TriggerEventSchema, type TriggerEvent } from "../schemas/events";
-import { loadStoredEvent } from "../store/stored-events";
+import { loadInboxEvent, settleInboxEvents } from "../store/event-inbox";
 import type { AutomationFlow } from "../schemas/flow";
 import { startExecution } from "../services/executions";
 import { countActiveExecutions } from "../store/executions";
@@ -86,19 +86,36 @@ export async function processEvent(env: Env, event: TriggerEvent): Promise<Event
  */
 export async function handleEventsBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   // Messages are independent (each starts its own executions): process them concurrently.
-  await Promise.all(batch.messages.map((msg) => handleEventMessage(msg, env)));
+  const settled = await Promise.all(batch.messages.map((msg) => handleEventMessage(msg, env)));
+  await settle(env, settled);
 }
 
-/** A reference to an event stored in D1 (too large for a message) is resolved to the event itself. */
+/** What became of one message's event, for its inbox row. */
+type Settled = { org_id: string; id: string; state: "done" | "dead" } | null;
+
+/**
+ * Marks the batch's events in the inbox, in one D1 batch per state. After the acks: if this fails or the
+ * invocation dies first, the reconciliation sends those events again later, which starts nothing new.
+ */
+async function settle(env: Env, settled: Settled[]): Promise<void> {
+  for (const state of ["done", "dead"] as const) {
+    const events = settled.filter((s): s is NonNullable<Settled> => s?.state === state);
+    await settleInboxEvents(env.DB, events, state).catch((err: unknown) =>
+      console.warn(`event inbox: could not mark ${events.length} event(s) ${state}: ${String(err)}`),
+    );
+  }
+}
+
+/** A reference to an event in the inbox (too large for a message, or sent again) is resolved to the event itself. */
 async function resolveBody(env: Env, body: unknown): Promise<unknown> {
   const ref = StoredEventRefSchema.safeParse(body);
   if (!ref.success) return body;
-  const stored = await loadStoredEvent(env.DB, ref.data.org_id, ref.data.id);
+  const stored = await loadInboxEvent(env.DB, ref.data.org_id, ref.data.id);
   if (stored === null) throw new Error(`Stored event ${ref.data.id} not found`);
   return JSON.parse(stored);
 }
 
-async function handleEventMessage(msg: Message<unknown>, env: Env): Promise<void> {
+async function handleEventMessage(msg: Message<unknown>, env: Env): Promise<Settled> {
   const key = messageKey(msg.body, msg.id);
   let body: unknown;
   try {
@@ -108,7 +125,7 @@ async function handleEventMessage(msg: Message<unknown>, env: Env): Promise<void
       () => undefined,
     );
     msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
-    return;
+    return null;
   }
   const parsed = TriggerEventSchema.safeParse(body);
   if (!parsed.success) {
@@ -116,20 +133,24 @@ async function handleEventMessage(msg: Message<unknown>, env: Env): Promise<void
     await recordQueueFailure(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.attempts, reason);
     await recordDeadLetter(env.DB, EVENTS_QUEUE, key, orgOf(msg.body), msg.body, msg.attempts, reason);
     msg.ack();
-    return;
+    const org = orgOf(msg.body);
+    return org ? { org_id: org, id: key, state: "dead" } : null;
   }
   try {
     await processEvent(env, parsed.data);
     msg.ack();
+    return { org_id: parsed.data.org_id, id: parsed.data.id, state: "done" };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     await recordQueueFailure(env.DB, EVENTS_QUEUE, key, parsed.data.org_id, msg.attempts, reason).catch(() => undefined);
     msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+    return null;
   }
 }
 
 /** Dead-letter consumers: record each message that gave up, with the last error seen for it. */
 export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: Env, sourceQueue: string): Promise<void> {
+  const dead: Settled[] = [];
   for (const msg of batch.messages) {
     const key = messageKey(msg.body, msg.id);
     await recordDeadLetter(
@@ -142,5 +163,9 @@ export async function handleDeadLetterBatch(batch: MessageBatch<unknown>, env: E
       "Gave up after the queue's max_retries",
     );
     msg.ack();
+    const org = orgOf(msg.body);
+    if (sourceQueue === EVENTS_QUEUE && org) dead.push({ org_id: org, id: key, state: "dead" });
   }
+  // A dead event is not sent again by the reconciliation.
+  await settle(env, dead);
 }

@@ -77,6 +77,7 @@ export const TriggerEventSchema = z.discriminatedUnion("type", [
 ]);
 export type TriggerEvent = z.infer<typeof TriggerEventSchema>;
 export type EntityOperationEvent = z.infer<typeof EntityOperationEventSchema>;
+export type NamedEvent = z.infer<typeof NamedEventSchema>;
 
-/** The message of an event too large to travel inline: its body is in D1 (`stored_events`). */
+/** The message of an event too large to travel inline, or sent again: its body is in the event inbox (D1 `event_inbox`). */
 export const StoredEventRefSchema = z.object({ ...base, type: z.literal("stored") });

@@ -1,22 +1,49 @@
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
+import { isoNow } from "../lib/time";
 import type { TriggerEvent } from "../schemas/events";
-import { storeEvent } from "../store/stored-events";
+import { inboxInsertStatement } from "../store/event-inbox";
+
+/** When the reconciliation first sends an event that is still unprocessed; each later wait doubles. */
+export const EVENT_RESEND_AFTER_MS = 3 * 60_000;
+/** Sends of one event (the first and the reconciliation's) before it is given up as dead. */
+export const MAX_EVENT_SENDS = 6;
+
+/** When an event sent `sends` times is due to be sent again: 3, 6, 12, 24, 48 minutes after the last send. */
+export const nextSendAt = (sends: number, now: number): string =>
+  isoNow(now + EVENT_RESEND_AFTER_MS * 2 ** Math.max(0, sends - 1));
+
+/** An event ready to be queued: its inbox write (to run alone or in the batch of the write that caused it), then its send. */
+export interface PreparedEvent {
+  insert: D1PreparedStatement;
+  send: () => Promise<void>;
+}
 
 /**
- * Puts a trigger event on the events queue. An event whose JSON is larger than a queue message may
- * be is stored in D1 and the message carries a reference (`type: "stored"`), which the consumer
- * resolves: a large record never loses its event.
+ * Prepares a trigger event for the events queue. The event is written to the inbox first (D1), so a
+ * message that is lost — or a producer that dies before sending it — is sent again by the
+ * reconciliation; the consumer marks it done once its executions exist. An event whose JSON is larger
+ * than a queue message may be travels as a reference (`type: "stored"`) to its inbox row.
  */
-export async function enqueueEvent(env: Env, event: TriggerEvent): Promise<void> {
+export function prepareEvent(env: Env, event: TriggerEvent, now = Date.now()): PreparedEvent {
   const body = JSON.stringify(event);
-  if (new TextEncoder().encode(body).length <= LIMITS.MAX_INLINE_EVENT_BYTES) {
-    await env.EVENTS_QUEUE.send(event, { contentType: "json" });
-    return;
-  }
-  await storeEvent(env.DB, event.id, event.org_id, body);
-  await env.EVENTS_QUEUE.send(
-    { type: "stored", id: event.id, org_id: event.org_id, at: event.at, depth: event.depth },
-    { contentType: "json" },
-  );
+  const insert = inboxInsertStatement(env.DB, { org_id: event.org_id, id: event.id, body }, nextSendAt(1, now), isoNow(now));
+  const send = async () => {
+    if (new TextEncoder().encode(body).length <= LIMITS.MAX_INLINE_EVENT_BYTES) {
+      await env.EVENTS_QUEUE.send(event, { contentType: "json" });
+      return;
+    }
+    await env.EVENTS_QUEUE.send(
+      { type: "stored", id: event.id, org_id: event.org_id, at: event.at, depth: event.depth },
+      { contentType: "json" },
+    );
+  };
+  return { insert, send };
+}
+
+/** Writes the event to the inbox, then puts it on the events queue. */
+export async function enqueueEvent(env: Env, event: TriggerEvent): Promise<void> {
+  const prepared = prepareEvent(env, event);
+  await prepared.insert.run();
+  await prepared.send();
 }

@@ -4,21 +4,26 @@ import { isoNow } from "../lib/time";
 import { firstUnstartedSeq, getBulkJob, listStaleBulkJobs, touchBulkJob } from "../store/bulk-jobs";
 import { bulkMessage, sendBulk } from "./bulk-jobs";
 
-/** A job in `executing` or `send_report` that has not changed for this long is given its next message again. */
-export const STALE_BULK_JOB_MS = 10 * 60_000;
+/**
+ * A job loading, executing or in `send_report` that has not changed for this long is given its next
+ * message again. Every step of a live job writes the job row (a page loaded or started, an execution
+ * ended, a page deferred for want of room), far more often than this.
+ */
+export const STALE_BULK_JOB_MS = 2 * 60_000;
 /** Most jobs looked at per scheduled run. */
 export const BULK_RECONCILE_BATCH = 50;
 
 export interface BulkReconcileReport {
-  resent: { job_id: string; message: "execute" | "report" }[];
+  resent: { job_id: string; message: "load" | "execute" | "report" }[];
 }
 
 /**
  * The per-minute safety net of bulk jobs. Every step is driven by a queue message or by an execution's
  * end, and each is retried by the queue; this covers what a crash between two writes could still leave
- * behind: a job in `send_report` whose report message was never sent (the execution that moved it there
- * died right after its D1 batch), or a job in `executing` whose chain of execute pages stopped. Sending
- * the message again is always safe: every bulk step is idempotent.
+ * behind — a message lost, or a consumer that died between its write and its send: a job in `send_report`
+ * whose report message was never sent (the execution that moved it there died right after its D1 batch),
+ * a job in `executing` whose chain of execute pages stopped, or a job still loading whose next load page
+ * never came. Sending the message again is always safe: every bulk step is idempotent.
  */
 export async function reconcileBulkJobs(env: Env, now: number): Promise<BulkReconcileReport> {
   const report: BulkReconcileReport = { resent: [] };
@@ -27,6 +32,13 @@ export async function reconcileBulkJobs(env: Env, now: number): Promise<BulkReco
     if (row.status === "send_report") {
       await sendBulk(env, [bulkMessage({ type: "report", org_id: row.org_id, job_id: row.id })]);
       report.resent.push({ job_id: row.id, message: "report" });
+    } else if (row.status === "querying_entities" || row.status === "entities_loaded") {
+      // The next page to load (a loaded job takes any load message as its cue to fan out).
+      const job = await getBulkJob(env.DB, row.org_id, row.id);
+      if (job) {
+        await sendBulk(env, [bulkMessage({ type: "load", org_id: row.org_id, job_id: row.id, page: job.pages_processed })]);
+        report.resent.push({ job_id: row.id, message: "load" });
+      }
     } else {
       // Executing with nothing moving: every started execution may be waiting (a long delay) and the
       // chain of pages may still be alive, deferring; a second copy of the next page is harmless.

@@ -2,10 +2,10 @@ import type { Env } from "../env";
 import { isoNow } from "../lib/time";
 import { listStaleExecutions, markExecutionLost, pruneExecutions } from "../store/executions";
 import { executionStub } from "./executions";
-import { pruneStoredEvents } from "../store/stored-events";
+import { pruneInbox } from "../store/event-inbox";
 
-/** How long a stored (large) event body is kept: far longer than a message can be retried. */
-export const STORED_EVENT_RETENTION_MS = 7 * 86_400_000;
+/** How long a settled event stays in the inbox: far longer than a message can be retried. */
+export const INBOX_RETENTION_MS = 7 * 86_400_000;
 
 /** An unfinished execution whose summary has not changed for this long is checked for a live alarm. */
 export const STALE_EXECUTION_MS = 10 * 60_000;
@@ -38,7 +38,7 @@ export async function reconcileExecutions(env: Env, now: number): Promise<Reconc
   }
   const days = Number(env.EXECUTION_RETENTION_DAYS) || 30;
   report.pruned = await pruneExecutions(env.DB, isoNow(now - days * 86_400_000), RECONCILE_BATCH);
-  // Stored (large) events are only needed while their message may still be delivered.
-  await pruneStoredEvents(env.DB, isoNow(now - STORED_EVENT_RETENTION_MS), RECONCILE_BATCH);
+  // Settled events are only needed while a late copy of their message may still be delivered.
+  await pruneInbox(env.DB, isoNow(now - INBOX_RETENTION_MS), RECONCILE_BATCH);
   return report;
 }

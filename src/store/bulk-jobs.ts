@@ -418,18 +418,19 @@ export function bulkItemStatements(db: D1Database, s: ExecutionState): D1Prepare
   return [];
 }
 
-/** A job the reconciliation looks at: executing or waiting for its report, unchanged since before `before`. */
+/** A job the reconciliation looks at: loading, executing or waiting for its report, unchanged since before `before`. */
 export interface StaleBulkJob {
   id: string;
   org_id: string;
-  status: "executing" | "send_report";
+  status: "querying_entities" | "entities_loaded" | "executing" | "send_report";
 }
 
 export async function listStaleBulkJobs(db: D1Database, before: string, limit: number): Promise<StaleBulkJob[]> {
   const rows = await db
     .prepare(
       `SELECT id, org_id, status FROM bulk_jobs
-       WHERE (status = 'executing' OR (status = 'send_report' AND report_file_entity_id IS NULL)) AND updated_at < ?
+       WHERE (status IN ('querying_entities', 'entities_loaded', 'executing') OR (status = 'send_report' AND report_file_entity_id IS NULL))
+         AND updated_at < ?
        ORDER BY updated_at LIMIT ?`,
     )
     .bind(before, limit)

@@ -88,6 +88,10 @@ describe("bulk jobs start their executions through a window", () => {
       expect(deferred).toMatchObject({ type: "execute", page: 2 });
       expect(q.delays.get(deferred)).toBe(LIMITS.BULK_DEFER_SECONDS);
       expect(deferred).toMatchObject({ deferrals: 1 }); // the next wait is counted from here
+      // A deferring chain is alive: the reconciliation, a quiet period after the last deferral, resends nothing.
+      const deferredAt = Date.parse((await jobRow(jobId)).updated_at);
+      expect((await reconcileBulkJobs(q.env, deferredAt + STALE_BULK_JOB_MS - 1000)).resent).toEqual([]);
+      expect(q.sent).toHaveLength(0);
       expect(await executionRows(jobId)).toHaveLength(20); // page 2 started nothing
       expect((await getJob(jobId)).counts).toMatchObject({ total: 35, dispatched: 20, pending: 15 });
 
@@ -213,5 +217,35 @@ describe("the reconciliation of bulk jobs", () => {
     const done = await runJob(jobId);
     expect(done.status).toBe("finished");
     expect(await executionRows(jobId)).toHaveLength(25);
+  });
+
+  it("a job whose next load page was lost gets it again, and loads to the end", { timeout: 60_000 }, async () => {
+    const limits2 = LIMITS as unknown as { BULK_LOAD_PAGE_SIZE: number };
+    const savedLoad = limits2.BULK_LOAD_PAGE_SIZE;
+    limits2.BULK_LOAD_PAGE_SIZE = 10;
+    try {
+      const schema = uniqueSchema("rec-load");
+      const flow = await createFlow({
+        flow_name: "rec-load",
+        actions: [{ id: "a", type: "call_webhook", config: { url: `${SINK}/rl` } }],
+      });
+      await seedRecords(schema, 25);
+      const { job, token } = await createJob({ flow_id: flow.id, entities_query: `_schema:${schema}` });
+      const q = capturingEnv();
+      await patchBulkJob(q.env, "org-a", job.job_id, "APPROVE", token);
+      await processBulkMessage(q.env, q.sent.shift()!); // load page 0
+      expect(q.sent.splice(0)).toMatchObject([{ type: "load", page: 1 }]); // lost
+      expect(await jobRow(job.job_id)).toMatchObject({ status: "querying_entities", pages_processed: 1 });
+      const later = Date.now() + STALE_BULK_JOB_MS + 1000;
+      expect((await reconcileBulkJobs(q.env, later)).resent).toEqual([{ job_id: job.job_id, message: "load" }]);
+      const [again] = q.sent.splice(0);
+      expect(again).toMatchObject({ type: "load", page: 1 });
+      await processBulkMessage(q.env, again);
+      const done = await runJob(job.job_id);
+      expect(done.status).toBe("finished");
+      expect(await executionRows(job.job_id)).toHaveLength(25);
+    } finally {
+      limits2.BULK_LOAD_PAGE_SIZE = savedLoad;
+    }
   });
 });

@@ -87,11 +87,24 @@ export async function sinkReset(): Promise<void> {
 export function recordEvents<T = unknown>(opts: { deliver?: boolean; into?: T[] } = {}): { sent: T[]; restore: () => void } {
   const queue = env.EVENTS_QUEUE;
   const original = queue.send;
+  const originalBatch = queue.sendBatch;
   const sent: T[] = opts.into ?? [];
   queue.send = async (body: unknown, options?: QueueSendOptions) => {
     sent.push(structuredClone(body) as T);
     if (opts.deliver) return original.call(queue, body, options);
     return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendResponse;
   };
-  return { sent, restore: () => void (queue.send = original) };
+  queue.sendBatch = async (messages: Iterable<MessageSendRequest>, options?: QueueSendBatchOptions) => {
+    const list = [...messages];
+    for (const m of list) sent.push(structuredClone(m.body) as T);
+    if (opts.deliver) return originalBatch.call(queue, list, options);
+    return { metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } } as QueueSendBatchResponse;
+  };
+  return {
+    sent,
+    restore: () => {
+      queue.send = original;
+      queue.sendBatch = originalBatch;
+    },
+  };
 }
