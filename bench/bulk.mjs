@@ -3,7 +3,7 @@
 // peak memory of the workerd process and the D1 rows written per record (D1's own rows_written of every
 // write from approve to finished, logged by src/lib/d1-meter.ts with D1_METER=1).
 // Usage: npx node bench/bulk.mjs [N=10000] [record-create concurrency=20]
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { api, pool, startEngine, startSink } from "./lib.mjs";
 
 const N = Number(process.argv[2] ?? 10_000);
@@ -149,6 +149,8 @@ try {
     ),
   );
 } finally {
+  // The engine's log, for a look at what the figures hide (BULK_BENCH_LOG=path).
+  if (process.env.BULK_BENCH_LOG) writeFileSync(process.env.BULK_BENCH_LOG, engine.log());
   clearInterval(sampler);
   clearInterval(cron);
   engine.stop();
