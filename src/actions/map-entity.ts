@@ -3,7 +3,7 @@ import { lookupPath } from "../engine/execution/context";
 import { createRecord, updateRecord } from "../services/records";
 import { searchRecords } from "../store/records";
 import { filterToSql } from "../store/record-sql";
-import { emitRecordChange } from "../services/record-events";
+import { recordChangeEvents, sendRecordEvent } from "../services/record-events";
 import { automationActor, automationEvent, recordFailure } from "./records";
 import { defineAction, permanentFailure } from "./types";
 
@@ -91,10 +91,18 @@ export const mapEntityAction = defineAction({
         targetId = found.results[0]?.id ?? null;
       }
       const result = targetId
-        ? await updateRecord(db, ctx.orgId, actor, cfg.target_schema, targetId, attrs)
-        : await createRecord(db, ctx.orgId, actor, cfg.target_schema, attrs);
+        ? await updateRecord(
+            db,
+            ctx.orgId,
+            actor,
+            cfg.target_schema,
+            targetId,
+            attrs,
+            recordChangeEvents(ctx.env, automationEvent(ctx)),
+          )
+        : await createRecord(db, ctx.orgId, actor, cfg.target_schema, attrs, recordChangeEvents(ctx.env, automationEvent(ctx)));
       const record = result.record!;
-      await emitRecordChange(ctx.env, result.change, automationEvent(ctx));
+      await sendRecordEvent(result);
       const linkAttr = cfg.linkback_relation_attribute;
       const mainSchema = typeof source._schema === "string" ? source._schema : undefined;
       if (linkAttr && mainSchema && ctx.entityId) {
@@ -105,8 +113,16 @@ export const mapEntityAction = defineAction({
             _schema: cfg.target_schema,
             ...(cfg.linkback_relation_tags ? { _tags: cfg.linkback_relation_tags } : {}),
           };
-          const linked = await updateRecord(db, ctx.orgId, actor, mainSchema, ctx.entityId, { [linkAttr]: [...existing, link] });
-          await emitRecordChange(ctx.env, linked.change, automationEvent(ctx, ":linkback"));
+          const linked = await updateRecord(
+            db,
+            ctx.orgId,
+            actor,
+            mainSchema,
+            ctx.entityId,
+            { [linkAttr]: [...existing, link] },
+            recordChangeEvents(ctx.env, automationEvent(ctx, ":linkback")),
+          );
+          await sendRecordEvent(linked);
         }
       }
       return {

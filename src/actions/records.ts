@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../lib/errors";
-import { emitRecordChange } from "../services/record-events";
+import { recordChangeEvents, sendRecordEvent } from "../services/record-events";
 import { createRecord, updateRecord } from "../services/records";
 import type { ActionContext, ActionResult } from "./types";
 import { defineAction, permanentFailure } from "./types";
@@ -43,8 +43,16 @@ export const createRecordAction = defineAction({
   config: z.object({ module: z.string().min(1), data: z.record(z.string(), z.unknown()).default({}) }),
   async run(ctx, cfg) {
     try {
-      const { record, change } = await createRecord(ctx.env.DB, ctx.orgId, automationActor(ctx), cfg.module, cfg.data);
-      await emitRecordChange(ctx.env, change, automationEvent(ctx));
+      const result = await createRecord(
+        ctx.env.DB,
+        ctx.orgId,
+        automationActor(ctx),
+        cfg.module,
+        cfg.data,
+        recordChangeEvents(ctx.env, automationEvent(ctx)),
+      );
+      const { record, change } = result;
+      await sendRecordEvent(result);
       return { kind: "success", outputs: { record_id: record!._id, record }, response: { change: change.operation } };
     } catch (err) {
       return recordFailure(err);
@@ -75,8 +83,17 @@ export const updateRecordAction = defineAction({
         return permanentFailure("BAD_CONFIG", `update_record with record "${cfg.record}" needs module and record_id`);
     }
     try {
-      const { record, change } = await updateRecord(ctx.env.DB, ctx.orgId, automationActor(ctx), schema, id, cfg.updates);
-      await emitRecordChange(ctx.env, change, automationEvent(ctx));
+      const result = await updateRecord(
+        ctx.env.DB,
+        ctx.orgId,
+        automationActor(ctx),
+        schema,
+        id,
+        cfg.updates,
+        recordChangeEvents(ctx.env, automationEvent(ctx)),
+      );
+      const { record, change } = result;
+      await sendRecordEvent(result);
       return {
         kind: "success",
         outputs: {

@@ -10,7 +10,7 @@ import {
   RecordSearchResultSchema,
   SchemaParam,
 } from "../schemas/records";
-import { emitRecordChange } from "../services/record-events";
+import { recordChangeEvents, sendRecordEvent } from "../services/record-events";
 import { createRecord, deleteRecord, getRecordSnapshot, searchRecordSnapshots, updateRecord } from "../services/records";
 import { createRouter, errorResponses, scopedRoute } from "./router";
 
@@ -88,9 +88,9 @@ export const recordsRouter = createRouter()
   .openapi(createRoute, async (c) => {
     const p = c.get("principal");
     const { schema } = c.req.valid("param");
-    const { record, change } = await createRecord(c.env.DB, p.orgId, p.actor, schema, c.req.valid("json"));
-    await emitRecordChange(c.env, change);
-    return c.json(record!, 201);
+    const result = await createRecord(c.env.DB, p.orgId, p.actor, schema, c.req.valid("json"), recordChangeEvents(c.env));
+    await sendRecordEvent(result);
+    return c.json(result.record!, 201);
   })
   .openapi(searchRoute, async (c) => {
     const { schema } = c.req.valid("param");
@@ -114,14 +114,14 @@ export const recordsRouter = createRouter()
   .openapi(patchRoute, async (c) => {
     const p = c.get("principal");
     const { schema, id } = c.req.valid("param");
-    const { record, change } = await updateRecord(c.env.DB, p.orgId, p.actor, schema, id, c.req.valid("json"));
-    await emitRecordChange(c.env, change);
-    return c.json(record!, 200);
+    const result = await updateRecord(c.env.DB, p.orgId, p.actor, schema, id, c.req.valid("json"), recordChangeEvents(c.env));
+    await sendRecordEvent(result);
+    return c.json(result.record!, 200);
   })
   .openapi(deleteRoute, async (c) => {
     const p = c.get("principal");
     const { schema, id } = c.req.valid("param");
-    const { change } = await deleteRecord(c.env.DB, p.orgId, p.actor, schema, id);
-    await emitRecordChange(c.env, change);
-    return c.json(change.before!, 200);
+    const result = await deleteRecord(c.env.DB, p.orgId, p.actor, schema, id, recordChangeEvents(c.env));
+    await sendRecordEvent(result);
+    return c.json(result.change.before!, 200);
   });

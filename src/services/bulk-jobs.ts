@@ -23,7 +23,8 @@ import {
 import { getFlow } from "../store/flows";
 import { filterToSql, type SqlFragment } from "../store/record-sql";
 import { queryRecordIds } from "../store/records";
-import { emitRecordChange } from "./record-events";
+import { enqueueEvent } from "./event-queue";
+import { changeEvent } from "./record-events";
 import { compileRecordQuery, createRecord, deleteRecord } from "./records";
 
 /** Queue names of the bulk work (wrangler.toml). */
@@ -212,7 +213,9 @@ export async function writeBulkReport(env: Env, job: BulkJobRow): Promise<void> 
     reportId = created.record!._id;
   }
   if (await finishWithReport(env.DB, job.org_id, job.id, reportId, isoNow())) {
-    if (created) await emitRecordChange(env, created.change, { eventId: `rec:bulk-report:${job.id}` });
+    // Its event only once the report is the job's (a consumer that lost the race deletes its own, silently).
+    const event = created && changeEvent(created.change, { eventId: `rec:bulk-report:${job.id}` });
+    if (event) await enqueueEvent(env, event);
   } else if (created) {
     await deleteRecord(env.DB, job.org_id, `bulk_job:${job.id}`, BULK_REPORT_SCHEMA, reportId);
   }

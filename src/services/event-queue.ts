@@ -15,7 +15,10 @@ export const nextSendAt = (sends: number, now: number): string =>
 
 /** An event ready to be queued: its inbox write (to run alone or in the batch of the write that caused it), then its send. */
 export interface PreparedEvent {
+  id: string;
   insert: D1PreparedStatement;
+  /** The same insert, guarded on the statement before it in a batch having changed a row. */
+  insertIfChanged: D1PreparedStatement;
   send: () => Promise<void>;
 }
 
@@ -27,7 +30,9 @@ export interface PreparedEvent {
  */
 export function prepareEvent(env: Env, event: TriggerEvent, now = Date.now()): PreparedEvent {
   const body = JSON.stringify(event);
-  const insert = inboxInsertStatement(env.DB, { org_id: event.org_id, id: event.id, body }, nextSendAt(1, now), isoNow(now));
+  const row = { org_id: event.org_id, id: event.id, body };
+  const insert = inboxInsertStatement(env.DB, row, nextSendAt(1, now), isoNow(now));
+  const insertIfChanged = inboxInsertStatement(env.DB, row, nextSendAt(1, now), isoNow(now), true);
   const send = async () => {
     if (new TextEncoder().encode(body).length <= LIMITS.MAX_INLINE_EVENT_BYTES) {
       await env.EVENTS_QUEUE.send(event, { contentType: "json" });
@@ -38,7 +43,7 @@ export function prepareEvent(env: Env, event: TriggerEvent, now = Date.now()): P
       { contentType: "json" },
     );
   };
-  return { insert, send };
+  return { id: event.id, insert, insertIfChanged, send };
 }
 
 /** Writes the event to the inbox, then puts it on the events queue. */

@@ -1,22 +1,21 @@
 import type { Env } from "../env";
-import { enqueueEvent } from "./event-queue";
+import { prepareEvent, type PreparedEvent } from "./event-queue";
 import { newId } from "../lib/ids";
 import { isEmptyDiff } from "../engine/record-diff";
 import type { EntityOperationEvent } from "../schemas/events";
 import type { RecordChange } from "../schemas/records";
 
+/** Turns a record change into its prepared event (null: no event), for the records service to write with the record. */
+export type ChangeEvents = (change: RecordChange) => PreparedEvent | null;
+
 /**
- * Every record write becomes an `entity_operation` event on the events queue (an update that changed
- * nothing does not). `eventId` makes the event idempotent (an automation passes its action's key);
- * `depth` is the automation chain depth of the write (0 for the API).
+ * Every record write becomes an `entity_operation` event (an update that changed nothing does not).
+ * `eventId` makes the event idempotent (an automation passes its action's key); `depth` is the
+ * automation chain depth of the write (0 for the API).
  */
-export async function emitRecordChange(
-  env: Env,
-  change: RecordChange,
-  opts: { eventId?: string; depth?: number } = {},
-): Promise<string | null> {
+export function changeEvent(change: RecordChange, opts: { eventId?: string; depth?: number } = {}): EntityOperationEvent | null {
   if (change.operation === "updateEntity" && isEmptyDiff(change.diff)) return null;
-  const event: EntityOperationEvent = {
+  return {
     id: opts.eventId ?? `rec:${newId()}`,
     org_id: change.org_id,
     at: change.at,
@@ -30,6 +29,24 @@ export async function emitRecordChange(
     previous: change.previous,
     actor: change.actor,
   };
-  await enqueueEvent(env, event);
-  return event.id;
+}
+
+/**
+ * The events of record writes, for `createRecord`/`updateRecord`/`deleteRecord`: each write stores its
+ * event in the inbox in the same D1 batch as the record (the record and its event exist together or
+ * not at all), and the caller then sends it with `sendRecordEvent`. A send that never happens (the
+ * Worker died) is made up by the reconciliation.
+ */
+export const recordChangeEvents =
+  (env: Env, opts: { eventId?: string; depth?: number } = {}): ChangeEvents =>
+  (change) => {
+    const event = changeEvent(change, opts);
+    return event ? prepareEvent(env, event) : null;
+  };
+
+/** Sends the event a record write stored; returns its id (null when the write had none). */
+export async function sendRecordEvent(result: { event: PreparedEvent | null }): Promise<string | null> {
+  if (!result.event) return null;
+  await result.event.send();
+  return result.event.id;
 }

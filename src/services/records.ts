@@ -17,16 +17,21 @@ import {
 } from "../schemas/records";
 import { queryToSql, type SqlFragment } from "../store/record-sql";
 import { deleteRecordRow, getRecord, insertRecord, searchRecords, updateRecordRow, type RecordRow } from "../store/records";
+import type { PreparedEvent } from "./event-queue";
+import type { ChangeEvents } from "./record-events";
 
 /**
- * The one module every record write goes through (the API, and later the engine's record actions and
- * triggers). Each write returns the resulting snapshot and a RecordChange describing it; turning the
- * change into an `entity_operation` event is the caller's job.
+ * The one module every record write goes through (the API, the engine's record actions, bulk reports,
+ * tools). Each write returns the resulting snapshot and a RecordChange describing it. Given `events`
+ * (services/record-events.ts `recordChangeEvents`), a write stores the change's event in the inbox in the
+ * same D1 batch as the record and returns it, for the caller to send.
  */
 
 export interface RecordResult {
   record: EntitySnapshot | null;
   change: RecordChange;
+  /** The event stored with the write (to send), or null. */
+  event: PreparedEvent | null;
 }
 
 /** The envelope fields that every write sets itself; they are not part of a diff. */
@@ -133,6 +138,7 @@ export async function createRecord(
   actor: string,
   schema: string,
   input: unknown,
+  events?: ChangeEvents,
 ): Promise<RecordResult> {
   checkSchemaName(schema);
   const { title, tags, attrs } = splitBody(validate(CreateRecordRequest, input));
@@ -152,9 +158,11 @@ export async function createRecord(
     version: 1,
   };
   checkSize(row);
-  await insertRecord(db, row);
   const after = toSnapshot(row);
-  return { record: after, change: changeOf("createEntity", orgId, actor, schema, row.id, now, null, after) };
+  const change = changeOf("createEntity", orgId, actor, schema, row.id, now, null, after);
+  const event = events?.(change) ?? null;
+  await insertRecord(db, row, event ? [event.insert] : []);
+  return { record: after, change, event };
 }
 
 /** Applies a PATCH to a stored row: top-level merge, `null` removes; the title follows its source unless set. */
@@ -180,6 +188,7 @@ export async function updateRecord(
   schema: string,
   id: string,
   patch: unknown,
+  events?: ChangeEvents,
 ): Promise<RecordResult> {
   checkSchemaName(schema);
   const parts = splitBody(validate(PatchRecordRequest, patch));
@@ -192,10 +201,11 @@ export async function updateRecord(
     const candidate = toSnapshot({ ...row, ...next, updated_at: now });
     const change = changeOf("updateEntity", orgId, actor, schema, id, now, before, candidate);
     // Nothing changed: no write, the record keeps its _updated_at; the caller decides about events.
-    if (isEmptyDiff(change.diff)) return { record: before, change: { ...change, after: before } };
+    if (isEmptyDiff(change.diff)) return { record: before, change: { ...change, after: before }, event: null };
     checkSize(next);
-    if (await updateRecordRow(db, orgId, id, row.version, { ...next, updated_at: now })) {
-      return { record: candidate, change };
+    const event = events?.(change) ?? null;
+    if (await updateRecordRow(db, orgId, id, row.version, { ...next, updated_at: now }, event ? [event.insertIfChanged] : [])) {
+      return { record: candidate, change, event };
     }
     // Lost a race with a concurrent write: re-read so the merge and the diff are against the latest version.
   }
@@ -208,12 +218,21 @@ export async function deleteRecord(
   actor: string,
   schema: string,
   id: string,
+  events?: ChangeEvents,
 ): Promise<RecordResult> {
   checkSchemaName(schema);
-  const row = await deleteRecordRow(db, orgId, schema, id);
-  if (!row) throw notFound("Record");
-  const before = toSnapshot(row);
-  return { record: null, change: changeOf("deleteEntity", orgId, actor, schema, id, isoNow(), before, null) };
+  for (let attempt = 0; attempt <= LIMITS.MAX_RECORD_WRITE_RETRIES; attempt++) {
+    // Read first: the event carries the record as it was, and is written in the batch of the delete.
+    const row = await getRecord(db, orgId, schema, id);
+    if (!row) throw notFound("Record");
+    const change = changeOf("deleteEntity", orgId, actor, schema, id, isoNow(), toSnapshot(row), null);
+    const event = events?.(change) ?? null;
+    if (await deleteRecordRow(db, orgId, schema, id, row.version, event ? [event.insertIfChanged] : [])) {
+      return { record: null, change, event };
+    }
+    // Changed (or deleted) concurrently: read again.
+  }
+  throw new AppError(409, "CONFLICT", "The record was changed concurrently too often; retry the request");
 }
 
 export async function getRecordSnapshot(

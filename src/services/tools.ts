@@ -9,7 +9,7 @@ import { isoNow } from "../lib/time";
 import { jsonSchemaOf, listProviders } from "../providers/registry";
 import { type ConnectionStatus, connectionSummaries } from "../store/connections";
 import { insertToolAudit, type ToolAuditRow } from "../store/tool-audit";
-import { emitRecordChange } from "./record-events";
+import { recordChangeEvents, sendRecordEvent } from "./record-events";
 import { createRecord } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
@@ -64,9 +64,9 @@ export const CORE_TOOLS: CoreTool[] = [
     output: z.object({ record_id: z.string() }),
     async run(env, who, args) {
       const input = CreateRecordInput.parse(args);
-      const { record, change } = await createRecord(env.DB, who.orgId, who.actor, input.schema, input.data);
-      await emitRecordChange(env, change);
-      return { record_id: record!._id, record };
+      const result = await createRecord(env.DB, who.orgId, who.actor, input.schema, input.data, recordChangeEvents(env));
+      await sendRecordEvent(result);
+      return { record_id: result.record!._id, record: result.record };
     },
   },
 ];

@@ -17,17 +17,22 @@ export interface QueuedEventRef {
   depth: number;
 }
 
-/** The insert of an event (a statement, so a caller may run it in the batch of the write that caused it). */
+/**
+ * The insert of an event (a statement, so a caller may run it in the batch of the write that caused it).
+ * With `ifChanged`, it inserts only if the statement right before it in the batch changed a row
+ * (SQLite's `changes()`): a record update or delete that lost a race writes no event.
+ */
 export function inboxInsertStatement(
   db: D1Database,
   event: { org_id: string; id: string; body: string },
   nextSendAt: string,
   now = isoNow(),
+  ifChanged = false,
 ): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO event_inbox (org_id, id, body, state, sends, next_send_at, created_at, updated_at)
-       VALUES (?, ?, ?, 'queued', 1, ?, ?, ?) ON CONFLICT (org_id, id) DO NOTHING`,
+       SELECT ?, ?, ?, 'queued', 1, ?, ?, ? WHERE ${ifChanged ? "changes() > 0" : "1"} ON CONFLICT (org_id, id) DO NOTHING`,
     )
     .bind(event.org_id, event.id, event.body, nextSendAt, now, now);
 }

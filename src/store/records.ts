@@ -34,8 +34,12 @@ const fromRaw = (r: RawRecordRow): RecordRow => ({
   data: JSON.parse(r.data) as Attributes,
 });
 
-export async function insertRecord(db: D1Database, row: RecordRow): Promise<void> {
-  await db
+/**
+ * Inserts a record; `after` statements (its event's inbox write) run in the same D1 batch, so the
+ * record and its event are written together or not at all.
+ */
+export async function insertRecord(db: D1Database, row: RecordRow, after: D1PreparedStatement[] = []): Promise<void> {
+  const insert = db
     .prepare(
       `INSERT INTO records (id, org_id, schema, title, tags, data, created_at, updated_at, created_by, version)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -51,8 +55,8 @@ export async function insertRecord(db: D1Database, row: RecordRow): Promise<void
       row.updated_at,
       row.created_by,
       row.version,
-    )
-    .run();
+    );
+  await db.batch([insert, ...after]);
 }
 
 /** One record of the org; with `schema`, a record of another schema is not found. */
@@ -70,33 +74,47 @@ export async function getRecord(db: D1Database, orgId: string, schema: string | 
  * Writes a new version of a record if it is still at `expectedVersion`; false when a concurrent
  * write got there first (or the record is gone), so the caller re-reads and retries.
  */
+/**
+ * Updates a record if it still has `expectedVersion`; false if it changed meanwhile. `afterIfChanged`
+ * statements run right after in the same D1 batch and must be guarded on the update having changed a
+ * row (store/event-inbox.ts `inboxInsertStatement` with `ifChanged`).
+ */
 export async function updateRecordRow(
   db: D1Database,
   orgId: string,
   id: string,
   expectedVersion: number,
   next: Pick<RecordRow, "title" | "tags" | "data" | "updated_at">,
+  afterIfChanged: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-  const res = await db
-    .prepare(
-      `UPDATE records SET title = ?, tags = ?, data = ?, updated_at = ?, version = version + 1
-       WHERE org_id = ? AND id = ? AND version = ?`,
-    )
-    .bind(next.title, JSON.stringify(next.tags), JSON.stringify(next.data), next.updated_at, orgId, id, expectedVersion)
-    .run();
+  const [res] = await db.batch([
+    db
+      .prepare(
+        `UPDATE records SET title = ?, tags = ?, data = ?, updated_at = ?, version = version + 1
+         WHERE org_id = ? AND id = ? AND version = ?`,
+      )
+      .bind(next.title, JSON.stringify(next.tags), JSON.stringify(next.data), next.updated_at, orgId, id, expectedVersion),
+    ...afterIfChanged,
+  ]);
   return res.meta.changes > 0;
 }
 
-/** Deletes a record of the org and schema, returning it as it was (null if there was none). */
-export async function deleteRecordRow(db: D1Database, orgId: string, schema: string, id: string): Promise<RecordRow | null> {
-  const row = await db
-    .prepare(
-      `DELETE FROM records WHERE org_id = ? AND schema = ? AND id = ?
-       RETURNING id, org_id, schema, title, tags, data, created_at, updated_at, created_by, version`,
-    )
-    .bind(orgId, schema, id)
-    .first<RawRecordRow>();
-  return row ? fromRaw(row) : null;
+/** Deletes a record of the org and schema if it still has `expectedVersion`; `afterIfChanged` as for updateRecordRow. */
+export async function deleteRecordRow(
+  db: D1Database,
+  orgId: string,
+  schema: string,
+  id: string,
+  expectedVersion: number,
+  afterIfChanged: D1PreparedStatement[] = [],
+): Promise<boolean> {
+  const [res] = await db.batch([
+    db
+      .prepare(`DELETE FROM records WHERE org_id = ? AND schema = ? AND id = ? AND version = ?`)
+      .bind(orgId, schema, id, expectedVersion),
+    ...afterIfChanged,
+  ]);
+  return res.meta.changes > 0;
 }
 
 /** A page of the org's records of one schema (or all schemas) matching `where`, newest first, with the total. */

@@ -1,7 +1,10 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { EVENT_RESEND_AFTER_MS, MAX_EVENT_SENDS } from "../../src/services/event-queue";
+import { EVENT_RESEND_AFTER_MS, MAX_EVENT_SENDS, prepareEvent } from "../../src/services/event-queue";
+import { changeEvent, recordChangeEvents } from "../../src/services/record-events";
+import { createRecord, deleteRecord, updateRecord } from "../../src/services/records";
+import { deleteRecordRow, getRecord, insertRecord, updateRecordRow } from "../../src/store/records";
 import { call } from "../helpers";
 import { createFlow, drive, recordEvents, SINK } from "../support/engine";
 
@@ -200,7 +203,7 @@ describe("the event inbox", () => {
     }
   });
 
-  it("writes every record event to the inbox", async () => {
+  it("writes every record event to the inbox, in the D1 batch of the record write", async () => {
     const { sent, restore } = recordEvents();
     try {
       const rec = await call("POST", "/v1/entities/inbox_contact", { body: { name: "Ada" } });
@@ -235,5 +238,96 @@ describe("the event inbox", () => {
     } finally {
       restore();
     }
+  });
+
+  it("a record written by a Worker that died before sending its event still starts its flow", async () => {
+    const flow = await createFlow({
+      flow_name: "inbox died",
+      triggers: [{ type: "record.created", configuration: { module: "inbox_died" } }],
+      actions: [],
+    });
+    const { sent, restore } = recordEvents();
+    try {
+      const t0 = Date.now();
+      // The write and its inbox row, then nothing: the event's send never happens.
+      const result = await createRecord(env.DB, "org-a", "api", "inbox_died", { name: "Grace" }, recordChangeEvents(env));
+      expect(sent).toHaveLength(0);
+      expect(await inboxRow(result.event!.id)).toMatchObject({ state: "queued", sends: 1 });
+      await scheduled(t0 + EVENT_RESEND_AFTER_MS + 5_000);
+      const resent = sent.filter((m) => (m as { id: string }).id === result.event!.id);
+      expect(resent).toHaveLength(1);
+      await deliver(resent);
+      const list = await call("GET", `/v1/automation/executions?flow_id=${flow.id}`);
+      expect(list.body.results).toHaveLength(1);
+      expect(list.body.results[0].entity_id).toBe(result.record!._id);
+    } finally {
+      restore();
+    }
+  });
+
+  it("a record write that loses a race or fails writes no event", async () => {
+    const { record } = await createRecord(env.DB, "org-a", "api", "inbox_race", { name: "v1" });
+    const row = (await getRecord(env.DB, "org-a", "inbox_race", record!._id))!;
+    const prepared = (name: string) => {
+      const change = { ...changeOf(record!._id), entity: { name } };
+      return prepareEvent(env, change);
+    };
+    const changeOf = (id: string) =>
+      changeEvent({
+        operation: "updateEntity",
+        org_id: "org-a",
+        schema: "inbox_race",
+        entity_id: id,
+        actor: "api",
+        at: new Date().toISOString(),
+        before: null,
+        after: null,
+        diff: { added: {}, updated: { name: "x" }, deleted: {} },
+        previous: {},
+      } as never)!;
+    // A stale version: no update, no event.
+    const stale = prepared("stale");
+    const next = { title: "", tags: [], data: { name: "v2" }, updated_at: new Date().toISOString() };
+    expect(await updateRecordRow(env.DB, "org-a", row.id, row.version + 5, next, [stale.insertIfChanged])).toBe(false);
+    expect(await inboxRow(stale.id)).toBeNull();
+    // The current version: both.
+    const fresh = prepared("fresh");
+    expect(await updateRecordRow(env.DB, "org-a", row.id, row.version, next, [fresh.insertIfChanged])).toBe(true);
+    expect(await inboxRow(fresh.id)).toMatchObject({ state: "queued" });
+    // A delete of a stale version: nothing; of the current one: both.
+    const staleDelete = prepared("gone?");
+    expect(await deleteRecordRow(env.DB, "org-a", "inbox_race", row.id, row.version, [staleDelete.insertIfChanged])).toBe(false);
+    expect(await inboxRow(staleDelete.id)).toBeNull();
+    expect(await getRecord(env.DB, "org-a", "inbox_race", row.id)).not.toBeNull();
+    const realDelete = prepared("gone");
+    expect(await deleteRecordRow(env.DB, "org-a", "inbox_race", row.id, row.version + 1, [realDelete.insertIfChanged])).toBe(
+      true,
+    );
+    expect(await inboxRow(realDelete.id)).toMatchObject({ state: "queued" });
+    // An insert that fails (the id exists) rolls its event back with it.
+    const dup = prepared("dup");
+    const existing = (await createRecord(env.DB, "org-a", "api", "inbox_race", { name: "kept" })).record!;
+    const again = { ...row, id: existing._id, version: 1 };
+    await expect(insertRecord(env.DB, again, [dup.insert])).rejects.toThrow();
+    expect(await inboxRow(dup.id)).toBeNull();
+  });
+
+  it("the service's update and delete write one event each, and a patch that changes nothing writes none", async () => {
+    const events = recordChangeEvents(env);
+    const created = await createRecord(env.DB, "org-a", "api", "inbox_svc", { name: "a" }, events);
+    const same = await updateRecord(env.DB, "org-a", "api", "inbox_svc", created.record!._id, { name: "a" }, events);
+    expect(same.event).toBeNull();
+    const changed = await updateRecord(env.DB, "org-a", "api", "inbox_svc", created.record!._id, { name: "b" }, events);
+    const removed = await deleteRecord(env.DB, "org-a", "api", "inbox_svc", created.record!._id, events);
+    for (const r of [created, changed, removed]) expect(await inboxRow(r.event!.id)).toMatchObject({ state: "queued" });
+    const n = await env.DB.prepare(
+      "SELECT COUNT(*) AS n FROM event_inbox WHERE org_id = 'org-a' AND json_extract(body, '$.entity_id') = ?",
+    )
+      .bind(created.record!._id)
+      .first<{ n: number }>();
+    expect(n?.n).toBe(3);
+    await expect(deleteRecord(env.DB, "org-a", "api", "inbox_svc", created.record!._id, events)).rejects.toMatchObject({
+      status: 404,
+    });
   });
 });
