@@ -96,11 +96,22 @@ async function chaos(n, spanMs) {
   }
 }
 
-/** A request that survives the runtime's deaths: retried until it gets an HTTP answer below 500. */
+/**
+ * A request that survives the runtime's deaths: retried until it gets an HTTP answer below 500. A 429
+ * (the engine's trigger rate limits: 300 a minute per webhook or key, 600 per org) is waited out and
+ * sent again, as a sender would.
+ */
+let throttled = 0;
+const THROTTLE_WAIT_MS = 5000;
 async function reliably(method, path, body, headers = {}) {
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await api(BASE, method, path, body, headers);
+      if (res.status === 429) {
+        throttled++;
+        await sleep(THROTTLE_WAIT_MS);
+        continue;
+      }
       if (res.status < 500) return res;
     } catch {
       /* down: retry */
@@ -111,7 +122,12 @@ async function reliably(method, path, body, headers = {}) {
 async function rawReliably(path, init) {
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetch(`${BASE}${path}`, init);
+      const res = await fetch(`${BASE}${path}`, init());
+      if (res.status === 429) {
+        throttled++;
+        await sleep(THROTTLE_WAIT_MS);
+        continue;
+      }
       if (res.status < 500) return res;
     } catch {
       /* down */
@@ -178,10 +194,11 @@ async function triggers(sink) {
       if (res.status !== 201) throw new Error(`api start: ${res.status} ${JSON.stringify(res.body)}`);
     } else {
       const body = JSON.stringify({ key });
-      for (;;) {
+      // Signed anew for every send (a retry after minutes must not carry a stale timestamp).
+      const res = await rawReliably(`/v1/webhooks/${flow.id}/chaos`, () => {
         const ts = Math.floor(Date.now() / 1000);
         const sig = createHmac("sha256", secretKey).update(`${key}.${ts}.${body}`).digest("base64");
-        const res = await rawReliably(`/v1/webhooks/${flow.id}/chaos`, {
+        return {
           method: "POST",
           headers: {
             "content-type": "application/json",
@@ -190,10 +207,9 @@ async function triggers(sink) {
             "webhook-signature": `v1,${sig}`,
           },
           body,
-        });
-        if (res.status === 202) break;
-        throw new Error(`webhook: ${res.status} ${await res.text()}`);
-      }
+        };
+      });
+      if (res.status !== 202) throw new Error(`webhook: ${res.status} ${await res.text()}`);
     }
   });
   await killer;
@@ -389,5 +405,7 @@ for (const r of results) {
     `\n${r.name}\n  lost: ${r.lost}\n  duplicated: ${r.duplicated}\n  unexpected: ${r.unexpected}\n  figures: ${JSON.stringify(r.figures)}`,
   );
 }
-console.log(`\nkills: ${kills}, scheduled runs: ${cronFires}, duration: ${Math.round((Date.now() - started) / 1000)} s`);
+console.log(
+  `\nkills: ${kills}, scheduled runs: ${cronFires}, requests throttled (429, sent again): ${throttled}, duration: ${Math.round((Date.now() - started) / 1000)} s`,
+);
 process.exit(results.every((r) => r.lost === 0 && r.duplicated === 0 && r.unexpected === 0) ? 0 : 1);
