@@ -68,8 +68,11 @@ export async function startEngine(port, extraVars = []) {
   return { base, child, stop, log: () => log };
 }
 
-/** An HTTP sink on 127.0.0.1 that records arrival time and JSON body of each request. */
-export async function startSink(onRequest = () => {}) {
+/**
+ * An HTTP sink on 127.0.0.1 that records arrival time and JSON body of each request (on arrival, so a
+ * request whose sender dies before the answer is still seen). `delayMs(hit)` holds the answer back.
+ */
+export async function startSink(onRequest = () => {}, { delayMs = () => 0 } = {}) {
   const hits = [];
   const server = createServer((req, res) => {
     let body = "";
@@ -84,8 +87,10 @@ export async function startSink(onRequest = () => {}) {
       const hit = { at: Date.now(), path: req.url, headers: req.headers, body: parsed };
       hits.push(hit);
       onRequest(hit);
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"ok":true}');
+      setTimeout(() => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"ok":true}');
+      }, delayMs(hit));
     });
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
