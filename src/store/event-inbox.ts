@@ -45,15 +45,6 @@ export async function loadInboxEvent(db: D1Database, orgId: string, id: string):
   return row?.body ?? null;
 }
 
-/** The state of one event, or null when it was never stored. */
-export async function inboxState(db: D1Database, orgId: string, id: string): Promise<InboxState | null> {
-  const row = await db
-    .prepare(`SELECT state FROM event_inbox WHERE org_id = ? AND id = ?`)
-    .bind(orgId, id)
-    .first<{ state: InboxState }>();
-  return row?.state ?? null;
-}
-
 /** Marks events `done` or `dead` in one batch; only queued events move (a dead event stays dead). */
 export async function settleInboxEvents(
   db: D1Database,
