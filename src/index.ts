@@ -39,7 +39,8 @@ export default {
   async scheduled(controller, rawEnv, _ctx?: ExecutionContext) {
     const env = withD1Meter(rawEnv);
     const report = await reconcileExecutions(env, controller.scheduledTime);
-    if (report.rearmed.length || report.lost.length || report.pruned) console.log("reconcile", JSON.stringify(report));
+    if (report.rearmed.length || report.lost.length || report.pruned || report.pruned_keys || report.pruned_events)
+      console.log("reconcile", JSON.stringify(report));
     const events = await reconcileEvents(env, controller.scheduledTime);
     if (events.resent || events.dead.length) console.log("reconcile-events", JSON.stringify(events));
     const schedules = await reconcileSchedules(env);

@@ -99,6 +99,10 @@ export const LIMITS = {
   MAX_WEBHOOK_RETIRED_SECRETS: 3,
   /** Longest delivery id (webhook-id, X-GitHub-Delivery, Idempotency-Key) used as is in an event id; longer ones are hashed. */
   MAX_WEBHOOK_DELIVERY_ID_LENGTH: 200,
+  /** Retention: rows one prune statement of the scheduled handler deletes (executions, idempotency keys, settled events). */
+  PRUNE_BATCH: 1000,
+  /** Retention: prune statements per table and scheduled run, so pruning keeps up with up to 10,000 rows a minute per table. */
+  PRUNE_MAX_BATCHES: 10,
   /** Bulk jobs: records per page of executions started by one `bulk` queue message. */
   BULK_PAGE_SIZE: 100,
   /** Bulk jobs: record ids loaded (selected and stored as job items) by one `bulk` queue message. */

@@ -141,12 +141,26 @@ export async function listStaleExecutions(
 }
 
 /** Deletes finished executions older than the retention cutoff (ISO); returns how many went. */
+/**
+ * Deletes up to `limit` finished executions whose last change is before `finishedBefore`. Found through
+ * the (status, updated_at) index: a finished execution's last summary is its finish.
+ */
 export async function pruneExecutions(db: D1Database, finishedBefore: string, limit: number): Promise<number> {
   const res = await db
     .prepare(
-      `DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE finished_at IS NOT NULL AND finished_at < ? LIMIT ?)`,
+      `DELETE FROM executions WHERE id IN (
+         SELECT id FROM executions WHERE status IN ('success', 'failed', 'cancelled', 'skipped', 'hot') AND updated_at < ? LIMIT ?)`,
     )
     .bind(finishedBefore, limit)
+    .run();
+  return res.meta.changes;
+}
+
+/** Deletes up to `limit` idempotency keys older than `beforeMs` (a key only counts for 24 hours). */
+export async function pruneIdempotencyKeys(db: D1Database, beforeMs: number, limit: number): Promise<number> {
+  const res = await db
+    .prepare(`DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?)`)
+    .bind(beforeMs, limit)
     .run();
   return res.meta.changes;
 }

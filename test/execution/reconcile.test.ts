@@ -7,6 +7,8 @@ import {
 } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { LIMITS } from "../../src/lib/limits";
+import { reconcileExecutions } from "../../src/services/reconcile";
 import type { EntityOperationEvent } from "../../src/schemas/events";
 import { call } from "../helpers";
 import { SINK, createFlow, drive, executionStub, recordEvents, setClock, sinkReset, startExec } from "../support/engine";
@@ -68,6 +70,76 @@ describe("reconciliation and retention", () => {
     expect(await executionStub(id).snapshot()).toBeNull();
     await runScheduled(later);
     expect((await call("GET", `/v1/automation/executions/${id}`)).status).toBe(404);
+  });
+});
+
+describe("retention keeps up with a busy engine", () => {
+  const limits = LIMITS as unknown as { PRUNE_BATCH: number; PRUNE_MAX_BATCHES: number };
+  const saved = { batch: LIMITS.PRUNE_BATCH, max: LIMITS.PRUNE_MAX_BATCHES };
+
+  async function seedExecution(id: string, status: string, updatedAt: number) {
+    const at = new Date(updatedAt).toISOString();
+    await env.DB.prepare(
+      `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, created_at, updated_at, finished_at)
+       VALUES (?, 'org-r', 'f', 'f', 1, 'e', ?, ?, ?, ?)`,
+    )
+      .bind(id, status, at, at, ["success", "failed"].includes(status) ? at : null)
+      .run();
+  }
+  const countWhere = async (sql: string) => (await env.DB.prepare(sql).first<{ n: number }>())!.n;
+
+  it("prunes in batches until done, at most PRUNE_MAX_BATCHES a run, and only what is old and settled", async () => {
+    limits.PRUNE_BATCH = 3;
+    limits.PRUNE_MAX_BATCHES = 2;
+    try {
+      const now = Date.now() + 400 * DAY; // far enough that every other test's rows are old too
+      await env.DB.prepare("DELETE FROM executions").run();
+      await env.DB.prepare("DELETE FROM idempotency_keys").run();
+      for (let i = 0; i < 8; i++) await seedExecution(`old-${i}`, i % 2 ? "failed" : "success", now - 40 * DAY);
+      await seedExecution("old-running", "in_progress", now - 40 * DAY); // unfinished: the watchdog's, not retention's
+      await seedExecution("recent", "success", now - DAY);
+      for (let i = 0; i < 5; i++) {
+        await env.DB.prepare(
+          "INSERT INTO idempotency_keys (org_id, scope, key, execution_id, created_at) VALUES ('org-r', 'start', ?, 'x', ?)",
+        )
+          .bind(`k-${i}`, now - 2 * DAY)
+          .run();
+      }
+      await env.DB.prepare(
+        "INSERT INTO idempotency_keys (org_id, scope, key, execution_id, created_at) VALUES ('org-r', 'start', 'fresh', 'x', ?)",
+      )
+        .bind(now - 60_000)
+        .run();
+
+      // Two batches of 3 this run, the remaining 2 the next: a prune that fell behind catches up.
+      const first = await reconcileExecutions(env, now);
+      expect(first).toMatchObject({ pruned: 6, pruned_keys: 5 });
+      const second = await reconcileExecutions(env, now);
+      expect(second).toMatchObject({ pruned: 2, pruned_keys: 0 });
+      expect(await countWhere("SELECT COUNT(*) AS n FROM executions WHERE id LIKE 'old-%' AND id != 'old-running'")).toBe(0);
+      expect(await countWhere("SELECT COUNT(*) AS n FROM executions WHERE id IN ('old-running', 'recent')")).toBe(2);
+      expect(await countWhere("SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = 'fresh'")).toBe(1);
+    } finally {
+      limits.PRUNE_BATCH = saved.batch;
+      limits.PRUNE_MAX_BATCHES = saved.max;
+    }
+  });
+
+  it("finds what to prune through indexes, not by scanning the tables", async () => {
+    const plan = async (sql: string) =>
+      JSON.stringify((await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).all()).results).toLowerCase();
+    expect(
+      await plan(
+        "SELECT id FROM executions WHERE status IN ('success', 'failed', 'cancelled', 'skipped', 'hot') AND updated_at < '2026' LIMIT 5",
+      ),
+    ).toContain("executions_status_updated");
+    expect(await plan("SELECT rowid FROM idempotency_keys WHERE created_at < 5 LIMIT 5")).toContain("idempotency_keys_created");
+    expect(await plan("SELECT rowid FROM event_inbox WHERE created_at < '2026' AND state != 'queued' LIMIT 5")).toContain(
+      "event_inbox_created",
+    );
+    expect(await plan("SELECT org_id FROM event_inbox WHERE state = 'queued' AND next_send_at < '2026' LIMIT 5")).toContain(
+      "event_inbox_queued",
+    );
   });
 });
 
