@@ -4,14 +4,14 @@ import { LIMITS } from "../lib/limits";
 import { StoredEventRefSchema, TriggerEventSchema, type TriggerEvent } from "../schemas/events";
 import { loadInboxEvent, settleInboxEvents } from "../store/event-inbox";
 import type { AutomationFlow } from "../schemas/flow";
+import { EVENTS_DLQ, EVENTS_QUEUE } from "../services/event-queue";
 import { startExecution } from "../services/executions";
 import { countActiveExecutions } from "../store/executions";
 import { getFlow, getFlowsByIds } from "../store/flows";
 import { recordDeadLetter, recordQueueFailure } from "../store/queue-failures";
 import { candidateFlowIds } from "../store/trigger-index";
 
-export const EVENTS_QUEUE = "automation-events";
-export const EVENTS_DLQ = "automation-events-dlq";
+export { EVENTS_DLQ, EVENTS_QUEUE };
 
 export interface EventOutcome {
   event_id: string;

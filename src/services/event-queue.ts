@@ -1,8 +1,22 @@
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
-import type { TriggerEvent } from "../schemas/events";
+import type { StoredEventRefSchema, TriggerEvent } from "../schemas/events";
+import type { z } from "@hono/zod-openapi";
 import { inboxInsertStatement } from "../store/event-inbox";
+
+/** Queue names of the events queue and its dead-letter queue (wrangler.toml). */
+export const EVENTS_QUEUE = "automation-events";
+export const EVENTS_DLQ = "automation-events-dlq";
+
+/** The message that points at an event in the inbox: for a body too large to travel inline, and for every resend. */
+export const eventRef = (e: { id: string; org_id: string; at: string; depth: number }): z.infer<typeof StoredEventRefSchema> => ({
+  type: "stored",
+  id: e.id,
+  org_id: e.org_id,
+  at: e.at,
+  depth: e.depth,
+});
 
 /** When the reconciliation first sends an event that is still unprocessed; each later wait doubles. */
 export const EVENT_RESEND_AFTER_MS = 3 * 60_000;
@@ -31,17 +45,12 @@ export interface PreparedEvent {
 export function prepareEvent(env: Env, event: TriggerEvent, now = Date.now()): PreparedEvent {
   const body = JSON.stringify(event);
   const row = { org_id: event.org_id, id: event.id, body };
-  const insert = inboxInsertStatement(env.DB, row, nextSendAt(1, now), isoNow(now));
-  const insertIfChanged = inboxInsertStatement(env.DB, row, nextSendAt(1, now), isoNow(now), true);
+  const due = nextSendAt(1, now);
+  const insert = inboxInsertStatement(env.DB, row, due, isoNow(now));
+  const insertIfChanged = inboxInsertStatement(env.DB, row, due, isoNow(now), true);
+  const inline = new TextEncoder().encode(body).length <= LIMITS.MAX_INLINE_EVENT_BYTES;
   const send = async () => {
-    if (new TextEncoder().encode(body).length <= LIMITS.MAX_INLINE_EVENT_BYTES) {
-      await env.EVENTS_QUEUE.send(event, { contentType: "json" });
-      return;
-    }
-    await env.EVENTS_QUEUE.send(
-      { type: "stored", id: event.id, org_id: event.org_id, at: event.at, depth: event.depth },
-      { contentType: "json" },
-    );
+    await env.EVENTS_QUEUE.send(inline ? event : eventRef(event), { contentType: "json" });
   };
   return { id: event.id, insert, insertIfChanged, send };
 }

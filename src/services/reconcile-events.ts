@@ -1,9 +1,8 @@
 import type { Env } from "../env";
 import { isoNow } from "../lib/time";
-import { EVENTS_QUEUE } from "../queues/events";
 import { listDueEvents, markResent, settleInboxEvents } from "../store/event-inbox";
 import { recordDeadLetter } from "../store/queue-failures";
-import { MAX_EVENT_SENDS, nextSendAt } from "./event-queue";
+import { EVENTS_QUEUE, eventRef, MAX_EVENT_SENDS, nextSendAt } from "./event-queue";
 
 /** Most events looked at per scheduled run. */
 export const EVENT_RECONCILE_BATCH = 100;
@@ -26,15 +25,7 @@ export async function reconcileEvents(env: Env, now: number): Promise<EventRecon
   const resend = due.filter((e) => e.sends < MAX_EVENT_SENDS);
   const givenUp = due.filter((e) => e.sends >= MAX_EVENT_SENDS);
   for (const e of givenUp) {
-    await recordDeadLetter(
-      env.DB,
-      EVENTS_QUEUE,
-      e.id,
-      e.org_id,
-      { type: "stored", id: e.id, org_id: e.org_id },
-      e.sends,
-      `Not processed after ${e.sends} sends`,
-    );
+    await recordDeadLetter(env.DB, EVENTS_QUEUE, e.id, e.org_id, eventRef(e), e.sends, `Not processed after ${e.sends} sends`);
     report.dead.push(e.id);
   }
   await settleInboxEvents(env.DB, givenUp, "dead", isoNow(now));
@@ -43,7 +34,7 @@ export async function reconcileEvents(env: Env, now: number): Promise<EventRecon
     const page = resend.slice(i, i + 100);
     await env.EVENTS_QUEUE.sendBatch(
       page.map((e) => ({
-        body: { type: "stored", id: e.id, org_id: e.org_id, at: e.at, depth: e.depth },
+        body: eventRef(e),
         contentType: "json" as const,
       })),
     );

@@ -60,6 +60,11 @@ describe("firing across daylight-saving changes (Europe/Berlin)", () => {
     ]);
     const s = await scheduleStatus(flow.id);
     expect(s.triggers[0]).toMatchObject({ last_fired_at: "2026-03-29T07:00:00.000Z", last_event_id: capture.sent[1].id });
+    // Each fire is in the event inbox before its message: a lost message is sent again by the reconciliation.
+    for (const e of capture.sent as { id: string }[]) {
+      const row = await env.DB.prepare("SELECT state FROM event_inbox WHERE org_id = 'org-a' AND id = ?").bind(e.id).first();
+      expect(row).toEqual({ state: "queued" });
+    }
   });
 
   it("30 2 * * * on the spring-forward day (02:30 does not exist) fires as croner does: once, at 03:00 CEST", async () => {

@@ -6,7 +6,7 @@ import { changeEvent, recordChangeEvents } from "../../src/services/record-event
 import { createRecord, deleteRecord, updateRecord } from "../../src/services/records";
 import { deleteRecordRow, getRecord, insertRecord, updateRecordRow } from "../../src/store/records";
 import { call } from "../helpers";
-import { createFlow, drive, recordEvents, SINK } from "../support/engine";
+import { createFlow, drive, recordEvents, SINK, startExec } from "../support/engine";
 
 /**
  * The event inbox: every trigger event is in D1 before its message is sent, and the per-minute
@@ -166,6 +166,23 @@ describe("the event inbox", () => {
       sent.length = 0;
       await scheduled(t0 + 100 * EVENT_RESEND_AFTER_MS);
       expect(sent.filter((m) => ["sub:i-4", "bad-1"].includes((m as { id: string }).id))).toHaveLength(0);
+    } finally {
+      restore();
+    }
+  });
+
+  it("a trigger-event action stores its event in the inbox under the action's idempotency key", async () => {
+    const flow = await createFlow({
+      flow_name: "inbox trigger-event",
+      actions: [{ id: "t", type: "trigger-event", config: { event_name: "inbox.named", event_inputs: { a: 1 } } }],
+    });
+    const { sent, restore } = recordEvents();
+    try {
+      const exec = await drive(await startExec(flow.id));
+      expect(exec.execution_status).toBe("success");
+      const id = `evt:${exec.execution_id ?? exec.id}:t`;
+      expect(sent.map((m) => (m as { id: string }).id)).toEqual([id]);
+      expect(await inboxRow(id)).toMatchObject({ state: "queued", sends: 1 });
     } finally {
       restore();
     }

@@ -47,6 +47,11 @@ describe("webhook → execution", () => {
       headers: { ...(await standardHeaders(SECRET, body, "msg_e2e")), "x-agent": "shopify/2.0" },
     });
     expect(res.status).toBe(202);
+    // Accepted means stored: the delivery is in the event inbox before its message is sent.
+    const stored = await env.DB.prepare("SELECT body FROM event_inbox WHERE org_id = 'org-a' AND id = ?")
+      .bind(`wh:${hook.id}:msg_e2e`)
+      .first<{ body: string }>();
+    expect(JSON.parse(stored!.body)).toMatchObject({ type: "webhook", body: { order: { id: "A-17" } } });
     const [exec] = await runCaptured();
     expect(exec.execution_status).toBe("success");
     expect(exec.trigger_event).toMatchObject({ type: "webhook", body: { order: { id: "A-17" } }, query: { shop: "berlin" } });
