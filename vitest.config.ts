@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { sinkControl, sinkOutbound } from "./test/support/sink.ts";
+import { fixtureWriter } from "./test/support/fixture-writer.mjs";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -27,7 +28,11 @@ export default defineConfig(async () => {
           },
           // Every outbound fetch of the Worker goes to the local sink; tests inspect it via SINK.
           outboundService: sinkOutbound,
-          serviceBindings: { SINK: sinkControl },
+          // FIXTURES: the replay recorder's writer (test/support/replays.ts); it writes only under RECORD_REPLAYS=1.
+          serviceBindings: {
+            SINK: sinkControl,
+            FIXTURES: fixtureWriter(process.env.RECORD_REPLAYS === "1"),
+          },
         },
       }),
     ],

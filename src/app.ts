@@ -22,13 +22,15 @@ import { toolsRouter } from "./api/tools";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
 import { adminSecretsRouter } from "./api/admin-secrets";
-import { apiRateLimit, webhookRateLimit } from "./api/rate-limit";
+import { apiRateLimit } from "./api/rate-limit";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
+import { acceptsNonJsonBody, isPublicRoute, routeLookup } from "./api/route-meta";
+import { PLURA_EXECUTE_PATH, pluraEnvelope, pluraRouter } from "./dialects/plura/router";
+import { TP_BASE, trustpagerRouter } from "./dialects/trustpager/router";
 
-/** Paths that authenticate by something other than API credentials (a resume token, a webhook signature). */
-const PUBLIC_PREFIXES = ["/v1/automation/public/", "/v1/webhooks/"];
-const isPublic = (path: string) => PUBLIC_PREFIXES.some((p) => path.startsWith(p));
+/** Roots of the authenticated API: the engine's own and the dialects' (src/dialects/). */
+const API_ROOTS = ["/v1/*", "/api/*"] as const;
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
@@ -59,6 +61,8 @@ function renderError(c: Context<AppEnv>, err: unknown): Response {
 /** Builds the Worker's HTTP app: middleware, every router, the OpenAPI document and the docs page. */
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
+  // Whether a route is public, and which bodies it takes, come from its definition (security: [], body content).
+  const routeOf = routeLookup(app);
 
   app.use("*", async (c, next) => {
     c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
@@ -66,46 +70,61 @@ export function createApp(): OpenAPIHono<AppEnv> {
     c.header("x-request-id", c.get("requestId"));
   });
 
-  app.use("/v1/*", async (c, next) => {
-    const method = c.req.method;
-    if (BODY_METHODS.has(method) && !c.req.path.startsWith("/v1/webhooks/") && hasBody(c.req.raw.headers)) {
-      const type = c.req.header("content-type") ?? "";
-      if (!JSON_TYPE.test(type)) {
-        return c.json(errorBody("UNSUPPORTED_MEDIA_TYPE", "The request body must be JSON (Content-Type: application/json)"), 415);
+  // Plura answers its envelope even for refusals: this wraps whatever the pipeline below renders.
+  app.use(PLURA_EXECUTE_PATH, pluraEnvelope);
+
+  // The engine's API (/v1) and the dialects' own bases (/api: Plura, TrustPager) share one pipeline.
+  for (const root of API_ROOTS) {
+    app.use(root, async (c, next) => {
+      const method = c.req.method;
+      if (BODY_METHODS.has(method) && hasBody(c.req.raw.headers) && !acceptsNonJsonBody(routeOf(c))) {
+        const type = c.req.header("content-type") ?? "";
+        if (!JSON_TYPE.test(type)) {
+          return c.json(
+            errorBody("UNSUPPORTED_MEDIA_TYPE", "The request body must be JSON (Content-Type: application/json)"),
+            415,
+          );
+        }
       }
-    }
-    await next();
-  });
+      await next();
+    });
 
-  app.use(
-    "/v1/*",
-    bodyLimit({
-      maxSize: LIMITS.MAX_REQUEST_BODY_BYTES,
-      onError: (c) =>
-        c.json(errorBody("PAYLOAD_TOO_LARGE", `The request body exceeds ${LIMITS.MAX_REQUEST_BODY_BYTES} bytes`), 413),
-    }),
-  );
+    app.use(
+      root,
+      bodyLimit({
+        maxSize: LIMITS.MAX_REQUEST_BODY_BYTES,
+        onError: (c) =>
+          c.json(errorBody("PAYLOAD_TOO_LARGE", `The request body exceeds ${LIMITS.MAX_REQUEST_BODY_BYTES} bytes`), 413),
+      }),
+    );
 
-  app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : authenticate(c, next)));
-  app.use("/v1/*", async (c, next) => (isPublic(c.req.path) ? next() : apiRateLimit(c, next)));
-  app.use("/v1/webhooks/*", webhookRateLimit);
+    app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : authenticate(c, next)));
+    app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : apiRateLimit(c, next)));
+  }
 
-  app.route("/", apiKeysRouter);
-  app.route("/", expressionsRouter);
-  app.route("/", flowsRouter);
-  app.route("/", recordsRouter);
-  app.route("/", bulkJobsRouter); // before executions: /executions/bulk-jobs is not an execution id
-  app.route("/", executionsRouter);
-  app.route("/", runsRouter);
-  app.route("/", connectionsRouter);
-  app.route("/", notificationsRouter);
-  app.route("/", executeRouter);
-  app.route("/", toolsRouter);
-  app.route("/", webhooksRouter);
-  app.route("/", manualRunsRouter);
-  app.route("/", submissionsRouter);
-  app.route("/", organizationsRouter);
-  app.route("/", adminSecretsRouter);
+  // Each router at its own prefix; its routes are relative to it. Order matters where paths overlap:
+  // bulk jobs before executions (/executions/bulk-jobs is not an execution id).
+  const mounts: [string, OpenAPIHono<AppEnv>][] = [
+    ["/v1/api-keys", apiKeysRouter],
+    ["/v1/automation", expressionsRouter],
+    ["/v1/automation", flowsRouter],
+    ["/v1/entities", recordsRouter],
+    ["/v1/automation/executions/bulk-jobs", bulkJobsRouter],
+    ["/v1/automation", executionsRouter],
+    ["/v1/automation", runsRouter],
+    ["/v1/connections", connectionsRouter],
+    ["/v1/notifications", notificationsRouter],
+    ["/v1/automation/execute", executeRouter],
+    ["/v1/tools", toolsRouter],
+    ["/v1/webhooks", webhooksRouter],
+    ["/v1/automation/flows", manualRunsRouter],
+    ["/v1/automation/submissions", submissionsRouter],
+    ["/v1/organizations", organizationsRouter],
+    ["/v1/admin", adminSecretsRouter],
+    [PLURA_EXECUTE_PATH, pluraRouter],
+    [TP_BASE, trustpagerRouter],
+  ];
+  for (const [prefix, router] of mounts) app.route(prefix, router);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "BearerAuth", {
     type: "http",

@@ -2,12 +2,9 @@ import { createApp } from "./app";
 import type { Env } from "./env";
 import { withD1Meter } from "./lib/d1-meter";
 import { EVENTS_DLQ, EVENTS_QUEUE, handleDeadLetterBatch, handleEventsBatch } from "./queues/events";
-import { reconcileExecutions } from "./services/reconcile";
 import { handleBulkBatch, handleBulkDeadLetters } from "./queues/bulk";
 import { BULK_DLQ, BULK_QUEUE } from "./services/bulk-jobs";
-import { reconcileSchedules } from "./services/reconcile-schedules";
-import { reconcileBulkJobs } from "./services/reconcile-bulk-jobs";
-import { reconcileEvents } from "./services/reconcile-events";
+import { reconcileAll } from "./services/reconcile-all";
 
 export { ExecutionObject } from "./objects/execution-object";
 export { FlowScheduleObject } from "./objects/flow-schedule-object";
@@ -37,15 +34,7 @@ export default {
 
   /** Every minute: reconciliation only (lost alarms, lost executions, events never processed, retention, stalled bulk jobs). */
   async scheduled(controller, rawEnv, _ctx?: ExecutionContext) {
-    const env = withD1Meter(rawEnv);
-    const report = await reconcileExecutions(env, controller.scheduledTime);
-    if (report.rearmed.length || report.lost.length || report.pruned || report.pruned_keys || report.pruned_events)
-      console.log("reconcile", JSON.stringify(report));
-    const events = await reconcileEvents(env, controller.scheduledTime);
-    if (events.resent || events.dead.length) console.log("reconcile-events", JSON.stringify(events));
-    const schedules = await reconcileSchedules(env);
-    if (schedules.rearmed.length || schedules.failed.length) console.log("reconcile-schedules", JSON.stringify(schedules));
-    const bulk = await reconcileBulkJobs(env, controller.scheduledTime);
-    if (bulk.resent.length) console.log("reconcile-bulk-jobs", JSON.stringify(bulk));
+    // Each step runs even if another fails; failures are logged and reported, never thrown.
+    await reconcileAll(withD1Meter(rawEnv), controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env>;

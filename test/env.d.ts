@@ -6,6 +6,8 @@ declare global {
     interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
       SINK: Fetcher;
+      /** Writes replay fixtures (test/support/fixture-writer.ts); a no-op unless RECORD_REPLAYS=1. */
+      FIXTURES: Fetcher;
     }
   }
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS } from "../lib/limits";
 import { performHttpCall } from "./http-call";
 import { defineAction, permanentFailure } from "./types";
 
@@ -17,7 +18,7 @@ export const customAction = defineAction({
       method: z.enum(["POST", "PUT", "PATCH"]).default("POST"),
       headers: z.record(z.string(), z.string()).default({}),
       payload: z.unknown().optional(),
-      timeout_ms: z.number().int().min(100).max(30_000).optional(),
+      timeout_ms: z.number().int().min(LIMITS.MIN_WEBHOOK_TIMEOUT_MS).max(LIMITS.MAX_WEBHOOK_TIMEOUT_MS).optional(),
     })
     .passthrough(),
   async run(ctx, cfg) {
@@ -44,6 +45,7 @@ export const customAction = defineAction({
       if (result.kind !== "success" || !token) return result;
       ({ request, response, outputs } = result);
     }
-    return { kind: "paused", token_hash: token!.hash, outputs: { ...outputs, resume_token: token!.token }, request, response };
+    // The token itself is shown only by getExecution (`resume_token`, to who may resume); outputs keep no copy.
+    return { kind: "paused", token_hash: token!.hash, outputs: { ...outputs, waiting_for_callback: true }, request, response };
   },
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS } from "../lib/limits";
 import { OutboundRefused, OutboundTimeout, captureResponse, safeFetch } from "../lib/outbound";
 import { outboundPolicy } from "../lib/ssrf";
 import type { ActionContext, ActionResult } from "./types";
@@ -8,7 +9,7 @@ export const HttpCallConfig = z.object({
   method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
   headers: z.record(z.string(), z.string()).default({}),
   body: z.unknown().optional(),
-  timeout_ms: z.number().int().min(100).max(30_000).optional(),
+  timeout_ms: z.number().int().min(LIMITS.MIN_WEBHOOK_TIMEOUT_MS).max(LIMITS.MAX_WEBHOOK_TIMEOUT_MS).optional(),
 });
 export type HttpCallConfig = z.infer<typeof HttpCallConfig>;
 

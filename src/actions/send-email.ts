@@ -118,6 +118,7 @@ export const sendEmailAction = defineAction({
     const done = outcomeToResult(result);
     if (done.kind !== "success" || !cfg.wait_for_confirmation) return done;
     const token = await ctx.issueResumeToken();
-    return { ...done, kind: "paused", token_hash: token.hash, outputs: { ...done.outputs, resume_token: token.token } };
+    // The token itself is shown only by getExecution (`resume_token`, to who may resume); outputs keep no copy.
+    return { ...done, kind: "paused", token_hash: token.hash, outputs: { ...done.outputs, waiting_for_confirmation: true } };
   },
 });

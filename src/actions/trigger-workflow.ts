@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LIMITS } from "../lib/limits";
+import { admissionRefusal } from "../services/admission";
 import { startExecution } from "../services/executions";
 import { getFlow } from "../store/flows";
 import { defineAction, permanentFailure } from "./types";
@@ -7,23 +7,22 @@ import { defineAction, permanentFailure } from "./types";
 /**
  * epilot's trigger-workflow: starts an execution of `target_workflow` with the execution chain in its
  * workflow_context. The child's id is derived from this action, so a retried attempt finds the same
- * child instead of starting a second one; chains deeper than LIMITS.MAX_CHAIN_DEPTH fail.
+ * child instead of starting a second one. What admission refuses (services/admission.ts: a chain deeper
+ * than LIMITS.MAX_CHAIN_DEPTH, a disabled target) fails the action; a target over its concurrency_limit
+ * gets a child that waits its turn (the action succeeds with its id).
  */
 export const triggerWorkflowAction = defineAction({
   types: ["trigger-workflow"],
   config: z.object({ target_workflow: z.string().min(1) }).passthrough(),
   async run(ctx, cfg) {
     const depth = ctx.depth + 1;
-    if (depth > LIMITS.MAX_CHAIN_DEPTH) {
-      return permanentFailure(
-        "TRIGGER_WORKFLOW_ERROR",
-        `Execution chain too deep: flows triggering flows may nest at most ${LIMITS.MAX_CHAIN_DEPTH} deep`,
-        { depth },
-      );
-    }
+    // Too deep a chain fails before the flow is looked up; admission decides depth and enabled.
+    const tooDeep = admissionRefusal(null, depth);
+    if (tooDeep) return permanentFailure("TRIGGER_WORKFLOW_ERROR", tooDeep.message, { depth });
     const flow = await getFlow(ctx.env.DB, ctx.orgId, cfg.target_workflow);
     if (!flow) return permanentFailure("TRIGGER_WORKFLOW_ERROR", `Flow ${cfg.target_workflow} not found`);
-    if (flow.enabled === false) return permanentFailure("TRIGGER_WORKFLOW_ERROR", `Flow ${cfg.target_workflow} is disabled`);
+    const refusal = admissionRefusal(flow, depth);
+    if (refusal) return permanentFailure("TRIGGER_WORKFLOW_ERROR", refusal.message, { depth });
     const workflowContext = {
       workflow_exec_id: ctx.executionId,
       workflow_exec_task_id: ctx.actionId,

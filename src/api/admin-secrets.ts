@@ -30,7 +30,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 const statusRoute = superuserRoute({
   method: "get",
-  path: "/v1/admin/secrets",
+  path: "/secrets",
   operationId: "getSecretStatus",
   tags: TAGS,
   summary: "Secrets at rest per encryption key id (superuser only)",
@@ -39,7 +39,7 @@ const statusRoute = superuserRoute({
 
 const reencryptRoute = superuserRoute({
   method: "post",
-  path: "/v1/admin/secrets:reencrypt",
+  path: "/secrets:reencrypt",
   operationId: "reencryptSecrets",
   tags: TAGS,
   summary: "Re-encrypt every secret with the current ENCRYPTION_KEY after a rotation (superuser only)",

@@ -14,7 +14,7 @@ const TAGS = ["API keys"];
 
 const createKey = scopedRoute("admin", {
   method: "post",
-  path: "/v1/api-keys",
+  path: "/",
   operationId: "createApiKey",
   tags: TAGS,
   summary: "Create an API key for the caller's organization (the secret is returned once)",
@@ -27,7 +27,7 @@ const createKey = scopedRoute("admin", {
 
 const listKeys = scopedRoute("admin", {
   method: "get",
-  path: "/v1/api-keys",
+  path: "/",
   operationId: "listApiKeys",
   tags: TAGS,
   summary: "List the organization's API keys (never their secrets)",
@@ -40,7 +40,7 @@ const listKeys = scopedRoute("admin", {
 
 const revokeKey = scopedRoute("admin", {
   method: "delete",
-  path: "/v1/api-keys/{key_id}",
+  path: "/{key_id}",
   operationId: "revokeApiKey",
   tags: TAGS,
   summary: "Revoke an API key; it stops working at once",

@@ -7,7 +7,8 @@ import { isoNow } from "../lib/time";
 import { findApiKeyByHash, touchApiKey } from "../store/api-keys";
 import { isOrgDeleted } from "../store/organizations";
 import { authFailureGate, recordAuthFailure } from "./rate-limit";
-import { SCOPES, hasScope, type AppEnv, type Principal, type Scope } from "./context";
+import type { AppEnv } from "./context";
+import { SCOPES, hasScope, type Principal, type Scope } from "../lib/principal";
 
 /** Organization ids are opaque strings; this keeps them printable and bounded. */
 export const ORG_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;

@@ -78,7 +78,7 @@ async function jobView(env: Env, job: BulkJobRow, page: SummaryPage = {}, taskTo
 
 const createJob = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/automation/executions/bulk-jobs",
+  path: "/",
   operationId: "bulkTriggerExecutions",
   tags: TAGS,
   summary:
@@ -92,7 +92,7 @@ const createJob = scopedRoute("automations:trigger", {
 
 const getJob = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/automation/executions/bulk-jobs/{job_id}",
+  path: "/{job_id}",
   operationId: "getBulkJob",
   tags: TAGS,
   summary: "Get a bulk job: status, counts, loading state and a page of its execution summary",
@@ -102,7 +102,7 @@ const getJob = scopedRoute("automations:read", {
 
 const patchJob = scopedRoute("automations:trigger", {
   method: "patch",
-  path: "/v1/automation/executions/bulk-jobs/{job_id}",
+  path: "/{job_id}",
   operationId: "patchBulkJob",
   tags: TAGS,
   summary: "Approve or cancel a bulk job with its task token (403 for a wrong token, 409 if the job cannot do that now)",

@@ -36,7 +36,7 @@ const Params = z.object({ connection_id: IdParam("connection_id") });
 
 const platformsRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/connections/platforms",
+  path: "/platforms",
   operationId: "listConnectionPlatforms",
   tags: TAGS,
   summary: "The platform registry: each platform's config JSON Schema and actions",
@@ -45,7 +45,7 @@ const platformsRoute = scopedRoute("automations:read", {
 
 const listRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/connections",
+  path: "/",
   operationId: "listConnections",
   tags: TAGS,
   summary: "List the organization's connections (credentials masked)",
@@ -55,7 +55,7 @@ const listRoute = scopedRoute("automations:read", {
 
 const createRoute_ = scopedRoute("automations:write", {
   method: "post",
-  path: "/v1/connections",
+  path: "/",
   operationId: "createConnection",
   tags: TAGS,
   summary: "Create a connection; its credentials are encrypted at rest and never returned",
@@ -68,7 +68,7 @@ const createRoute_ = scopedRoute("automations:write", {
 
 const testConfigRoute = scopedRoute("automations:write", {
   method: "post",
-  path: "/v1/connections/test",
+  path: "/test",
   operationId: "testConnectionConfig",
   tags: TAGS,
   summary: "Test a connection config before saving it (nothing is stored)",
@@ -78,7 +78,7 @@ const testConfigRoute = scopedRoute("automations:write", {
 
 const reencryptRoute = scopedRoute("admin", {
   method: "post",
-  path: "/v1/connections/reencrypt",
+  path: "/reencrypt",
   operationId: "reencryptConnections",
   tags: TAGS,
   summary: "Re-seal every connection sealed by a previous ENCRYPTION_KEY with the current one",
@@ -87,7 +87,7 @@ const reencryptRoute = scopedRoute("admin", {
 
 const getRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/connections/{connection_id}",
+  path: "/{connection_id}",
   operationId: "getConnection",
   tags: TAGS,
   summary: "Get a connection (credentials masked)",
@@ -97,7 +97,7 @@ const getRoute = scopedRoute("automations:read", {
 
 const updateRoute = scopedRoute("automations:write", {
   method: "patch",
-  path: "/v1/connections/{connection_id}",
+  path: "/{connection_id}",
   operationId: "updateConnection",
   tags: TAGS,
   summary: "Update a connection's name, status or config (merged over the stored one)",
@@ -107,7 +107,7 @@ const updateRoute = scopedRoute("automations:write", {
 
 const deleteRoute = scopedRoute("automations:write", {
   method: "delete",
-  path: "/v1/connections/{connection_id}",
+  path: "/{connection_id}",
   operationId: "deleteConnection",
   tags: TAGS,
   summary: "Delete a connection; flows naming it fail with a clear error",
@@ -117,7 +117,7 @@ const deleteRoute = scopedRoute("automations:write", {
 
 const testRoute = scopedRoute("automations:write", {
   method: "post",
-  path: "/v1/connections/{connection_id}/test",
+  path: "/{connection_id}/test",
   operationId: "testConnection",
   tags: TAGS,
   summary: "Test a saved connection; the outcome sets its status (active, error, expired)",

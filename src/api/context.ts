@@ -1,26 +1,8 @@
 import type { Env } from "../env";
+import type { Principal } from "../lib/principal";
 
-export const SCOPES = ["automations:read", "automations:write", "automations:trigger", "admin"] as const;
-export type Scope = (typeof SCOPES)[number];
-
-/** Who is calling, resolved by the auth middleware. */
-export interface Principal {
-  kind: "superuser" | "api_key" | "jwt";
-  orgId: string;
-  /** `user:<sub>` for JWTs, `api_key:<id>` for keys, `superuser` for the admin key. */
-  actor: string;
-  userId: string;
-  email?: string;
-  scopes: ReadonlySet<Scope>;
-  apiKeyId?: string;
-}
-
+/** Hono's environment for every API route: the Worker bindings and what the middleware resolved. */
 export type AppEnv = {
   Bindings: Env;
   Variables: { principal: Principal; requestId: string };
 };
-
-/** `admin` implies every other scope; the superuser has all of them. */
-export function hasScope(principal: Principal, scope: Scope): boolean {
-  return principal.scopes.has("admin") || principal.scopes.has(scope);
-}

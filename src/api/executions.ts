@@ -15,9 +15,11 @@ import {
   StartExecutionRequestSchema,
 } from "../schemas/executions";
 import { executionClient } from "../services/executions";
+import { cancelExecution, readExecution } from "../services/queued-executions";
 import { startFlowExecution } from "../services/start-flow";
 import { getExecutionRow, getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
-import type { ControlResult } from "../objects/execution-object";
+import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
+import { hasScope, type Principal } from "../lib/principal";
 import { createRouter, errorResponses, publicRoute, scopedRoute, asResponse } from "./router";
 
 const TAGS = ["executions"];
@@ -34,10 +36,19 @@ async function requireRow(env: Env, orgId: string, id: string): Promise<Executio
   return row;
 }
 
-async function fullExecution(env: Env, id: string) {
-  const snap = await executionClient(env, id).snapshot();
+/** The epilot execution document; its `resume_token` only for a principal that may resume (automations:trigger). */
+function present(snap: ExecutionSnapshot, principal: Principal | null) {
+  const doc = toAutomationExecution(snap.state, snap.detail);
+  return snap.resume_token && principal && hasScope(principal, "automations:trigger")
+    ? { ...doc, resume_token: snap.resume_token }
+    : doc;
+}
+
+async function fullExecution(env: Env, id: string, principal: Principal) {
+  // From the object, or from the admission queue while the execution waits for a slot.
+  const snap = await readExecution(env, principal.orgId, id);
   if (!snap) throw notFound("Execution");
-  return toAutomationExecution(snap.state);
+  return present(snap, principal);
 }
 
 function unwrap(res: ControlResult) {
@@ -71,7 +82,7 @@ function fromRow(r: ExecutionRow) {
 
 const startRoute = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/automation/executions",
+  path: "/executions",
   operationId: "startExecution",
   tags: TAGS,
   summary:
@@ -85,7 +96,7 @@ const startRoute = scopedRoute("automations:trigger", {
 
 const listRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/automation/executions",
+  path: "/executions",
   operationId: "getExecutions",
   tags: TAGS,
   summary: "List executions, newest first (per-action detail is in getExecution)",
@@ -95,7 +106,7 @@ const listRoute = scopedRoute("automations:read", {
 
 const getRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/automation/executions/{execution_id}",
+  path: "/executions/{execution_id}",
   operationId: "getExecution",
   tags: TAGS,
   summary: "Get an execution with the state of every action",
@@ -105,7 +116,7 @@ const getRoute = scopedRoute("automations:read", {
 
 const cancelRoute = scopedRoute("automations:trigger", {
   method: "delete",
-  path: "/v1/automation/executions/{execution_id}",
+  path: "/executions/{execution_id}",
   operationId: "cancelExecution",
   tags: TAGS,
   summary: "Cancel an execution: its timers are cleared and pending actions cancelled",
@@ -115,7 +126,7 @@ const cancelRoute = scopedRoute("automations:trigger", {
 
 const retriggerRoute = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/automation/executions/{execution_id}/{action_id}/retrigger",
+  path: "/executions/{execution_id}/{action_id}/retrigger",
   operationId: "retriggerAction",
   tags: TAGS,
   summary: "Retry a failed or stuck action (RETRY_AND_RESUME by default)",
@@ -128,7 +139,7 @@ const retriggerRoute = scopedRoute("automations:trigger", {
 
 const resumeRoute = publicRoute({
   method: "post",
-  path: "/v1/automation/public/executions:resume",
+  path: "/public/executions:resume",
   operationId: "resumeExecutionWithToken",
   tags: TAGS,
   summary: "Resume a paused execution with its resume token (authenticated by the token alone; single use)",
@@ -138,7 +149,7 @@ const resumeRoute = publicRoute({
 
 const cancelScheduleRoute = scopedRoute("automations:trigger", {
   method: "delete",
-  path: "/v1/automation/executions/{execution_id}/schedules/{schedule_id}",
+  path: "/executions/{execution_id}/schedules/{schedule_id}",
   operationId: "cancelSchedule",
   tags: TAGS,
   summary: "Cancel a schedule of an execution: the actions waiting for it are cancelled, the rest continue",
@@ -157,7 +168,7 @@ export const executionsRouter = createRouter()
       idempotencyKey: c.req.valid("header")["idempotency-key"],
       triggerEvent: { type: "manual", org_id: p.orgId, entity_id: body.entity_id, caller: { actor: p.actor } },
     });
-    return c.json(asResponse(AutomationExecutionSchema, await fullExecution(c.env, res.id)), 201);
+    return c.json(asResponse(AutomationExecutionSchema, await fullExecution(c.env, res.id, p)), 201);
   })
   .openapi(listRoute, async (c) => {
     const q = c.req.valid("query");
@@ -173,13 +184,14 @@ export const executionsRouter = createRouter()
   .openapi(getRoute, async (c) => {
     const { execution_id } = c.req.valid("param");
     await requireRow(c.env, c.get("principal").orgId, execution_id);
-    return c.json(asResponse(AutomationExecutionSchema, await fullExecution(c.env, execution_id)), 200);
+    return c.json(asResponse(AutomationExecutionSchema, await fullExecution(c.env, execution_id, c.get("principal"))), 200);
   })
   .openapi(cancelRoute, async (c) => {
     const { execution_id } = c.req.valid("param");
     await requireRow(c.env, c.get("principal").orgId, execution_id);
-    const snap = unwrap(await executionClient(c.env, execution_id).cancel(`Cancelled by ${c.get("principal").actor}`));
-    return c.json(asResponse(AutomationExecutionSchema, toAutomationExecution(snap.state)), 200);
+    const p = c.get("principal");
+    const snap = unwrap(await cancelExecution(c.env, p.orgId, execution_id, `Cancelled by ${p.actor}`));
+    return c.json(asResponse(AutomationExecutionSchema, present(snap, c.get("principal"))), 200);
   })
   .openapi(retriggerRoute, async (c) => {
     const { execution_id, action_id } = c.req.valid("param");
@@ -187,7 +199,7 @@ export const executionsRouter = createRouter()
     const body = c.req.valid("json") ?? {};
     const strategy = body.retry_strategy ?? "RETRY_AND_RESUME";
     const snap = unwrap(await executionClient(c.env, execution_id).retrigger(action_id, strategy, body.condition_id));
-    return c.json(asResponse(AutomationExecutionSchema, toAutomationExecution(snap.state)), 200);
+    return c.json(asResponse(AutomationExecutionSchema, present(snap, c.get("principal"))), 200);
   })
   .openapi(resumeRoute, async (c) => {
     const { resume_token } = c.req.valid("json");
@@ -196,7 +208,7 @@ export const executionsRouter = createRouter()
     if (!row || !resume_token.includes(".")) throw notFound("Resume token");
     const res = await executionClient(c.env, executionId).resume(resume_token);
     const snap = unwrap(res);
-    const execution = toAutomationExecution(snap.state);
+    const execution = present(snap, null);
     const resumedAction = execution.actions.find((a) => a.id === res.resumed_action_id)!;
     return c.json(asResponse(ResumeRespSchema, { execution, resumedAction }), 200);
   })

@@ -8,6 +8,7 @@ import {
   evaluateTriggerConditions,
   matchFilterConfig,
 } from "../engine/conditions";
+import { recordView, withRecordView } from "../engine/record-view";
 import { TemplateError, renderValue } from "../engine/templates";
 import { AppError } from "../lib/errors";
 import type { ActionCondition, ConditionStatement, FilterConfig, SimpleCondition, TriggerCondition } from "../schemas/conditions";
@@ -27,14 +28,16 @@ const TAGS = ["Expressions"];
 
 const testCondition = scopedRoute("automations:read", {
   method: "post",
-  path: "/v1/automation/conditions:test",
+  path: "/conditions:test",
   operationId: "testCondition",
   tags: TAGS,
   summary: "Evaluate a condition against a context and explain each statement",
   description:
-    "`condition` may be an epilot ActionCondition, one ConditionStatement, a Coherence condition, a list of Coherence " +
-    "conditions, `{trigger_conditions: [...]}` or `{filter_config: {...}}`; the kind is told apart by key (see " +
-    "ConditionTestInput). Nothing is stored. A bad condition is a 400 naming the field.",
+    "`condition` may be an epilot ActionCondition, one ConditionStatement, one TriggerCondition, a Coherence condition, " +
+    "a list of Coherence conditions, `{trigger_conditions: [...]}` or `{filter_config: {...}}`; the kind is told apart by " +
+    "key (see ConditionTestInput). The record (`context.entity` or `context.record`) is also readable by the plain names " +
+    "`id`, `created_at`, `updated_at`, `schema`, `title`, `tags`, `org` unless it has attributes of those names. Nothing " +
+    "is stored. A bad condition is a 400 naming the field.",
   request: { body: { content: { "application/json": { schema: ConditionTestRequest } }, required: true } },
   responses: {
     200: {
@@ -47,14 +50,16 @@ const testCondition = scopedRoute("automations:read", {
 
 const renderTemplates = scopedRoute("automations:read", {
   method: "post",
-  path: "/v1/automation/templates:render",
+  path: "/templates:render",
   operationId: "renderTemplates",
   tags: TAGS,
   summary: "Render the Liquid templates in a parameters object against a context",
   description:
     "Every string in `parameters` is rendered; a string that is exactly one `{{ expression }}` keeps the value's type. " +
-    "A template that does not parse (or, with `strict`, names a missing variable) is a 400 `TEMPLATE_ERROR` whose details " +
-    "name the field (`parameters.<path>`) and the line/column.",
+    "`record.id`, `record.created_at` (and `updated_at`, `schema`, `title`, `tags`, `org`) read the record's `_` fields " +
+    "unless it has attributes of those names. A template that does not parse (unclosed `{{` or block, unknown tag or " +
+    "filter, a `|` without a filter name) or, with `strict`, names a missing variable, is a 400 `TEMPLATE_ERROR` whose " +
+    "details name the field (`parameters.<path>`) and the line/column.",
   request: { body: { content: { "application/json": { schema: TemplateRenderRequest } }, required: true } },
   responses: {
     200: { description: "The rendered parameters", content: { "application/json": { schema: TemplateRenderResponse } } },
@@ -63,7 +68,7 @@ const renderTemplates = scopedRoute("automations:read", {
 });
 
 function evaluationContext(c: ExpressionContext | undefined, nowMs: number): EvaluationContext {
-  const entity = c?.entity !== undefined ? c.entity : c?.record;
+  const entity = recordView(c?.entity !== undefined ? c.entity : c?.record);
   return {
     trigger: c?.trigger,
     entity: entity ?? undefined,
@@ -101,12 +106,19 @@ function evaluate(kind: ConditionKind, condition: unknown, ctx: EvaluationContex
       return evaluateSimpleConditions([condition as SimpleCondition], ctx);
     case "simple_conditions":
       return evaluateSimpleConditions(condition as SimpleCondition[], ctx);
-    case "trigger_conditions":
-      // The trigger event carries its entity, so sources that are entity attributes resolve (epilot's `billing_contact.email`).
-      return evaluateTriggerConditions((condition as { trigger_conditions: TriggerCondition[] }).trigger_conditions, {
-        ...ctx.trigger,
-        entity: ctx.trigger?.entity ?? ctx.entity ?? undefined,
-      });
+    case "trigger_condition":
+    case "trigger_conditions": {
+      const list =
+        kind === "trigger_condition"
+          ? [condition as TriggerCondition]
+          : (condition as { trigger_conditions: TriggerCondition[] }).trigger_conditions;
+      // The trigger event carries its entity, so sources that are entity attributes resolve (epilot's `billing_contact.email`);
+      // it is read through the record view, as the matcher does (engine/trigger-match.ts).
+      return evaluateTriggerConditions(
+        list,
+        withRecordView({ ...ctx.trigger, entity: ctx.trigger?.entity ?? ctx.entity ?? undefined }),
+      );
+    }
     case "filter_config":
       return matchFilterConfig((condition as { filter_config: FilterConfig }).filter_config, entityEvent(ctx));
   }
@@ -136,7 +148,7 @@ export const expressionsRouter = createRouter()
   .openapi(renderTemplates, (c) => {
     const body = c.req.valid("json");
     const ctx = body.context;
-    const entity = ctx?.entity !== undefined ? ctx.entity : ctx?.record;
+    const entity = recordView(ctx?.entity !== undefined ? ctx.entity : ctx?.record);
     try {
       const rendered = renderValue(
         body.parameters,

@@ -1,8 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { conflict, notFound } from "../lib/errors";
-import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
-import { isoNow } from "../lib/time";
 import { ErrorSchema, IdParam } from "../schemas/common";
 import {
   AutomationFlowInputSchema,
@@ -11,13 +8,9 @@ import {
   DeleteFlowResponse,
   SearchAutomationsRespSchema,
   SearchFlowsQuery,
-  type AutomationFlow,
 } from "../schemas/flow";
-import { listFlowSecrets } from "../store/flow-secrets";
-import { clearFlowSchedule, syncFlowSchedule } from "../services/schedules";
-import { deleteFlow, getFlow, getFlowsByIds, insertFlow, replaceFlow, searchFlows, setFlowEnabled } from "../store/flows";
-import type { Principal } from "./context";
-import { prepareFlowWrite } from "./flow-documents";
+import { createFlow, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../services/flows";
+import { getFlowsByIds, searchFlows } from "../store/flows";
 import { createRouter, errorResponses, scopedRoute } from "./router";
 
 const TAGS = ["flows"];
@@ -47,7 +40,7 @@ const LIMITS_NOTE =
 
 const searchRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/automation/flows",
+  path: "/flows",
   operationId: "searchFlows",
   tags: TAGS,
   summary: "searchFlows",
@@ -64,7 +57,7 @@ const searchRoute = scopedRoute("automations:read", {
 
 const createRoute = scopedRoute("automations:write", {
   method: "post",
-  path: "/v1/automation/flows",
+  path: "/flows",
   operationId: "createFlow",
   tags: TAGS,
   summary: "createFlow",
@@ -79,7 +72,7 @@ const createRoute = scopedRoute("automations:write", {
 
 const batchGetRoute = scopedRoute("automations:read", {
   method: "post",
-  path: "/v1/automation/flows:batchGet",
+  path: "/flows:batchGet",
   operationId: "batchGetFlows",
   tags: TAGS,
   summary: "batchGetFlows",
@@ -93,7 +86,7 @@ const batchGetRoute = scopedRoute("automations:read", {
 
 const getRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/automation/flows/{flow_id}",
+  path: "/flows/{flow_id}",
   operationId: "getFlow",
   tags: TAGS,
   summary: "getFlow",
@@ -104,7 +97,7 @@ const getRoute = scopedRoute("automations:read", {
 
 const putRoute = scopedRoute("automations:write", {
   method: "put",
-  path: "/v1/automation/flows/{flow_id}",
+  path: "/flows/{flow_id}",
   operationId: "putFlow",
   tags: TAGS,
   summary: "putFlow",
@@ -122,7 +115,7 @@ const putRoute = scopedRoute("automations:write", {
 
 const deleteRoute = scopedRoute("automations:write", {
   method: "delete",
-  path: "/v1/automation/flows/{flow_id}",
+  path: "/flows/{flow_id}",
   operationId: "deleteFlow",
   tags: TAGS,
   summary: "deleteFlow",
@@ -137,7 +130,7 @@ const deleteRoute = scopedRoute("automations:write", {
 const toggleRoute = (enable: boolean) =>
   scopedRoute("automations:write", {
     method: "post",
-    path: `/v1/automation/flows/{flow_id}/${enable ? "enable" : "disable"}`,
+    path: `/flows/{flow_id}/${enable ? "enable" : "disable"}`,
     operationId: enable ? "enableFlow" : "disableFlow",
     tags: TAGS,
     summary: enable ? "enableFlow" : "disableFlow",
@@ -147,14 +140,6 @@ const toggleRoute = (enable: boolean) =>
     request: { params: FlowParams },
     responses: { 200: flowResponse(enable ? "The enabled flow" : "The disabled flow"), ...errorResponses(401, 403, 404) },
   });
-
-const blameOf = (p: Principal): string => p.email ?? p.actor;
-
-async function loadOr404(db: D1Database, orgId: string, id: string): Promise<AutomationFlow> {
-  const flow = await getFlow(db, orgId, id);
-  if (!flow) throw notFound("Flow");
-  return flow;
-}
 
 export const flowsRouter = createRouter()
   .openapi(searchRoute, async (c) => {
@@ -175,78 +160,25 @@ export const flowsRouter = createRouter()
     );
     return c.json(page, 200);
   })
-  .openapi(createRoute, async (c) => {
-    const principal = c.get("principal");
-    const id = newId();
-    const write = await prepareFlowWrite({
-      env: c.env,
-      orgId: principal.orgId,
-      flowId: id,
-      input: c.req.valid("json"),
-      existing: null,
-      existingSecrets: [],
-      at: isoNow(),
-      actor: principal.actor,
-      blame: blameOf(principal),
-    });
-    await insertFlow(c.env.DB, write);
-    const created = await loadOr404(c.env.DB, principal.orgId, id);
-    await syncFlowSchedule(c.env, created);
-    return c.json(created, 201);
-  })
+  .openapi(createRoute, async (c) => c.json(await createFlow(c.env, c.get("principal"), c.req.valid("json")), 201))
   .openapi(batchGetRoute, async (c) => {
     const results = await getFlowsByIds(c.env.DB, c.get("principal").orgId, c.req.valid("json").ids);
     return c.json({ total: results.length, results }, 200);
   })
-  .openapi(getRoute, async (c) => {
-    return c.json(await loadOr404(c.env.DB, c.get("principal").orgId, c.req.valid("param").flow_id), 200);
-  })
+  .openapi(getRoute, async (c) => c.json(await requireFlow(c.env, c.get("principal").orgId, c.req.valid("param").flow_id), 200))
   .openapi(putRoute, async (c) => {
     const principal = c.get("principal");
-    const { flow_id } = c.req.valid("param");
-    const input = c.req.valid("json");
-    const existing = await loadOr404(c.env.DB, principal.orgId, flow_id);
-    const write = await prepareFlowWrite({
-      env: c.env,
-      orgId: principal.orgId,
-      flowId: flow_id,
-      input,
-      existing,
-      existingSecrets: await listFlowSecrets(c.env.DB, principal.orgId, flow_id),
-      at: isoNow(),
-      actor: principal.actor,
-      blame: blameOf(principal),
-    });
-    if ((await replaceFlow(c.env.DB, write, existing.version)) === "conflict") {
-      throw conflict("The flow was changed or deleted by another request; fetch it again and retry");
-    }
-    const saved = await loadOr404(c.env.DB, principal.orgId, flow_id);
-    await syncFlowSchedule(c.env, saved, existing);
-    return c.json(saved, 200);
+    const existing = await requireFlow(c.env, principal.orgId, c.req.valid("param").flow_id);
+    return c.json(await updateFlow(c.env, principal, existing, c.req.valid("json")), 200);
   })
   .openapi(deleteRoute, async (c) => {
     const { flow_id } = c.req.valid("param");
-    if (!(await deleteFlow(c.env.DB, c.get("principal").orgId, flow_id))) throw notFound("Flow");
-    await clearFlowSchedule(c.env, flow_id);
+    await removeFlow(c.env, c.get("principal").orgId, flow_id);
     return c.json({ id: flow_id, deleted: true as const }, 200);
   })
-  .openapi(toggleRoute(true), async (c) => {
-    const flow = await toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, true);
-    await syncFlowSchedule(c.env, flow);
-    return c.json(flow, 200);
-  })
-  .openapi(toggleRoute(false), async (c) => {
-    const flow = await toggle(c.env.DB, c.get("principal"), c.req.valid("param").flow_id, false);
-    await syncFlowSchedule(c.env, flow);
-    return c.json(flow, 200);
-  });
-
-async function toggle(db: D1Database, p: Principal, id: string, enabled: boolean): Promise<AutomationFlow> {
-  const at = isoNow();
-  const details = enabled ? null : { disabled_at: at, disabled_by: "user" as const, blame: blameOf(p) };
-  const current = await loadOr404(db, p.orgId, id);
-  // Disabling an already disabled flow keeps the original reason (e.g. the circuit breaker's).
-  const keep = !enabled && !current.enabled ? (current.disable_details ?? details) : details;
-  if (!(await setFlowEnabled(db, p.orgId, id, enabled, keep, at, p.actor))) throw notFound("Flow");
-  return loadOr404(db, p.orgId, id);
-}
+  .openapi(toggleRoute(true), async (c) =>
+    c.json(await setFlowEnabledBy(c.env, c.get("principal"), c.req.valid("param").flow_id, true), 200),
+  )
+  .openapi(toggleRoute(false), async (c) =>
+    c.json(await setFlowEnabledBy(c.env, c.get("principal"), c.req.valid("param").flow_id, false), 200),
+  );

@@ -8,10 +8,11 @@ import { IdParam } from "../schemas/common";
 import { RunSchema } from "../schemas/executions";
 import { executionClient, toFlowSnapshot } from "../services/executions";
 import { getRecordSnapshot } from "../services/records";
+import { readExecution } from "../services/queued-executions";
 import { startFlowExecution } from "../services/start-flow";
 import { getFlow } from "../store/flows";
 import { getRecord } from "../store/records";
-import type { Principal } from "./context";
+import type { Principal } from "../lib/principal";
 import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
 
 const TAGS = ["runs"];
@@ -28,12 +29,27 @@ const ManualRunBody = z
   .strict()
   .openapi("ManualRunRequest");
 
+const DryRunBody = ManualRunBody.extend({
+  outputs: z.record(z.string().max(LIMITS.MAX_FLOW_ITEM_ID_LENGTH), z.record(z.string(), z.unknown())).optional().openapi({
+    description:
+      "Sample outputs per action id, used in place of the synthetic `{ dry_run: true, config }` so later templates, conditions and loops can read them",
+  }),
+})
+  .strict()
+  .openapi("DryRunRequest");
+
 export const DryRunSchema = z
   .object({
     would_execute: z.boolean(),
     conditions_passed: z.boolean(),
     conditions_evaluated: z.array(z.record(z.string(), z.unknown())),
-    actions_preview: z.array(z.record(z.string(), z.unknown())),
+    actions_preview: z.array(z.record(z.string(), z.unknown())).openapi({
+      description:
+        "Per action: would_run, status, skip_reason, condition, rendered_config, scheduled_for, runs_at, waits_until, loop_items, error, note",
+    }),
+    status: z.string().openapi({ description: "The execution's status at the end of the simulated run" }),
+    complete: z.boolean().openapi({ description: "False when the simulation stopped at the step limit" }),
+    finishes_at: z.string().optional().openapi({ description: "When the run would finish, on the simulated clock" }),
   })
   .openapi("DryRunResult");
 
@@ -61,7 +77,7 @@ async function runSubject(env: Env, p: Principal, body: z.infer<typeof ManualRun
 
 const triggerRoute = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/automation/flows/{flow_id}/trigger",
+  path: "/{flow_id}/trigger",
   operationId: "triggerFlow",
   tags: TAGS,
   summary:
@@ -80,12 +96,13 @@ const triggerRoute = scopedRoute("automations:trigger", {
 
 const testRoute = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/automation/flows/{flow_id}/test",
+  path: "/{flow_id}/test",
   operationId: "testFlow",
   tags: TAGS,
   summary:
-    "Dry run: evaluate the flow's conditions and render its actions against a record or test data; nothing runs, nothing changes",
-  request: { params, body: { content: { "application/json": { schema: ManualRunBody } }, required: false } },
+    "Dry run: the flow goes through the engine as a run would, against a record or test data, with every action answered by a " +
+    "synthetic success (a delay waits, cancel-flow-execution cancels) and the clock jumping over schedules and delays; nothing runs, nothing changes",
+  request: { params, body: { content: { "application/json": { schema: DryRunBody } }, required: false } },
   responses: {
     200: { description: "What the flow would do", content: { "application/json": { schema: DryRunSchema } } },
     ...errorResponses(400, 401, 403, 404, 413, 415),
@@ -106,11 +123,11 @@ export const manualRunsRouter = createRouter()
       idempotencyScope: `trigger:${flow_id}`,
       triggerEvent,
     });
-    const client = executionClient(c.env, started.id);
-    await client.waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
-    const snap = await client.snapshot();
+    await executionClient(c.env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
+    // An execution waiting for a slot of the flow's concurrency_limit answers as running, from the queue.
+    const snap = await readExecution(c.env, p.orgId, started.id);
     if (!snap) throw notFound("Run");
-    return c.json(asResponse(RunSchema, toRun(snap.state, snap.attempts)), 200);
+    return c.json(asResponse(RunSchema, toRun(snap.state, snap.detail)), 200);
   })
   .openapi(testRoute, async (c) => {
     const p = c.get("principal");
@@ -130,6 +147,7 @@ export const manualRunsRouter = createRouter()
         user: { id: p.userId, email: p.email },
       },
       Date.now(),
+      { outputs: body.outputs },
     );
     return c.json(asResponse(DryRunSchema, result), 200);
   });

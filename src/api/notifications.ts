@@ -11,7 +11,7 @@ import {
   markAllNotificationsRead,
   setNotificationRead,
 } from "../store/notifications";
-import type { Principal } from "./context";
+import type { Principal } from "../lib/principal";
 import { createRouter, errorResponses, scopedRoute } from "./router";
 
 /** The caller's in-app notifications (written by send_notification). Each user sees and marks only their own. */
@@ -45,7 +45,7 @@ const UserQuery = z.object({ user_id: z.string().max(500).optional() });
 
 const listRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/notifications",
+  path: "/",
   operationId: "listNotifications",
   tags: TAGS,
   summary: "The calling user's in-app notifications, newest first",
@@ -55,7 +55,7 @@ const listRoute = scopedRoute("automations:read", {
 
 const readAllRoute = scopedRoute("automations:read", {
   method: "post",
-  path: "/v1/notifications/read-all",
+  path: "/read-all",
   operationId: "markAllNotificationsRead",
   tags: TAGS,
   summary: "Mark every unread notification of the calling user read",
@@ -65,7 +65,7 @@ const readAllRoute = scopedRoute("automations:read", {
 
 const markRoute = scopedRoute("automations:read", {
   method: "post",
-  path: "/v1/notifications/{notification_id}/read",
+  path: "/{notification_id}/read",
   operationId: "markNotificationRead",
   tags: TAGS,
   summary: "Mark one of the calling user's notifications read (`read: false` marks it unread again)",

@@ -3,7 +3,7 @@ import { AppError, forbidden, notFound } from "../lib/errors";
 import { isoNow } from "../lib/time";
 import { deleteOrganization, getOrganization, insertOrganization } from "../store/organizations";
 import { ORG_ID_PATTERN } from "./auth";
-import type { Principal } from "./context";
+import type { Principal } from "../lib/principal";
 import { createRouter, errorResponses, superuserRoute } from "./router";
 
 /**
@@ -51,7 +51,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 const createRoute = superuserRoute({
   method: "post",
-  path: "/v1/organizations",
+  path: "/",
   operationId: "createOrganization",
   tags: TAGS,
   summary: "Register an organization (superuser only)",
@@ -61,7 +61,7 @@ const createRoute = superuserRoute({
 
 const getRoute = superuserRoute({
   method: "get",
-  path: "/v1/organizations/{org_id}",
+  path: "/{org_id}",
   operationId: "getOrganization",
   tags: TAGS,
   summary: "Get a registered or deleted organization (superuser only)",
@@ -71,7 +71,7 @@ const getRoute = superuserRoute({
 
 const deleteRoute = superuserRoute({
   method: "delete",
-  path: "/v1/organizations/{org_id}",
+  path: "/{org_id}",
   operationId: "deleteOrganization",
   tags: TAGS,
   summary:

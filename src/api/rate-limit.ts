@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorBody } from "../lib/errors";
+import { LIMITS } from "../lib/limits";
 import { flowOrgId } from "../store/organizations";
 import type { AppEnv } from "./context";
 
@@ -12,11 +13,6 @@ import type { AppEnv } from "./context";
  * A refusal is 429 with `Retry-After` and the common error body. The superuser key (the operator's own) is
  * not limited per key or org; bad credentials are limited for everyone. A missing binding means no limit.
  */
-
-/** The `simple.period` of every limiter in wrangler.toml, in seconds: a refused client retries after it. */
-export const RATE_LIMIT_PERIOD_SECONDS = 60;
-/** Most client IPs this isolate remembers as blocked (the oldest are forgotten first). */
-const MAX_BLOCKED_CLIENTS = 10_000;
 
 /** POST routes that start or re-run executions (or run a tool): limited as triggers on top of the API limits. */
 const TRIGGER_ROUTES = [
@@ -67,13 +63,13 @@ export async function recordAuthFailure(c: Context<AppEnv>): Promise<Response | 
   const limiter = c.env.RL_AUTH_FAILURES;
   if (!ip || !limiter) return null;
   if ((await limiter.limit({ key: `ip:${ip}` })).success) return null;
-  if (blockedUntil.size >= MAX_BLOCKED_CLIENTS) blockedUntil.delete(blockedUntil.keys().next().value!);
-  blockedUntil.set(ip, Date.now() + RATE_LIMIT_PERIOD_SECONDS * 1000);
+  if (blockedUntil.size >= LIMITS.MAX_BLOCKED_AUTH_CLIENTS) blockedUntil.delete(blockedUntil.keys().next().value!);
+  blockedUntil.set(ip, Date.now() + LIMITS.RATE_LIMIT_PERIOD_SECONDS * 1000);
   return tooMany(
     c,
     "TOO_MANY_AUTH_FAILURES",
     "Too many requests with invalid credentials from this client",
-    RATE_LIMIT_PERIOD_SECONDS,
+    LIMITS.RATE_LIMIT_PERIOD_SECONDS,
   );
 }
 
@@ -110,7 +106,7 @@ export const apiRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
     );
   }
   const refused = await firstRefusal(checks);
-  if (refused) return tooMany(c, "RATE_LIMITED", `Rate limit exceeded: ${refused.what}`, RATE_LIMIT_PERIOD_SECONDS);
+  if (refused) return tooMany(c, "RATE_LIMITED", `Rate limit exceeded: ${refused.what}`, LIMITS.RATE_LIMIT_PERIOD_SECONDS);
   return next();
 };
 
@@ -126,6 +122,6 @@ export const webhookRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
     // An unknown flow has no org: the handler answers 404.
     { limiter: orgId ? env.RL_TRIGGER_ORG : undefined, key: `org:${orgId}`, what: "executions started in this organization" },
   ]);
-  if (refused) return tooMany(c, "RATE_LIMITED", `Rate limit exceeded: ${refused.what}`, RATE_LIMIT_PERIOD_SECONDS);
+  if (refused) return tooMany(c, "RATE_LIMITED", `Rate limit exceeded: ${refused.what}`, LIMITS.RATE_LIMIT_PERIOD_SECONDS);
   return next();
 };

@@ -21,7 +21,7 @@ const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json
 
 const createRoute = scopedRoute("automations:write", {
   method: "post",
-  path: "/v1/entities/{schema}",
+  path: "/{schema}",
   operationId: "createEntity",
   tags: TAGS,
   summary: "Create a record of a schema",
@@ -34,7 +34,7 @@ const createRoute = scopedRoute("automations:write", {
 
 const searchRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/entities/{schema}",
+  path: "/{schema}",
   operationId: "searchEntities",
   tags: TAGS,
   summary: "Search the records of a schema (query syntax in docs/records.md), newest first",
@@ -47,7 +47,7 @@ const searchRoute = scopedRoute("automations:read", {
 
 const getRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/entities/{schema}/{id}",
+  path: "/{schema}/{id}",
   operationId: "getEntity",
   tags: TAGS,
   summary: "Get a record",
@@ -60,7 +60,7 @@ const getRoute = scopedRoute("automations:read", {
 
 const patchRoute = scopedRoute("automations:write", {
   method: "patch",
-  path: "/v1/entities/{schema}/{id}",
+  path: "/{schema}/{id}",
   operationId: "patchEntity",
   tags: TAGS,
   summary: "Update a record: top-level merge of the given attributes; null removes an attribute",
@@ -73,7 +73,7 @@ const patchRoute = scopedRoute("automations:write", {
 
 const deleteRoute = scopedRoute("automations:write", {
   method: "delete",
-  path: "/v1/entities/{schema}/{id}",
+  path: "/{schema}/{id}",
   operationId: "deleteEntity",
   tags: TAGS,
   summary: "Delete a record; answers with the record as it was",

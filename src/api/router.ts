@@ -3,7 +3,8 @@ import type { MiddlewareHandler } from "hono";
 import { ErrorSchema } from "../schemas/common";
 import { forbidden } from "../lib/errors";
 import { requireScope } from "./auth";
-import type { AppEnv, Scope } from "./context";
+import type { AppEnv } from "./context";
+import type { Scope } from "../lib/principal";
 
 const ERROR_DESCRIPTIONS = {
   400: "Invalid input: each bad field is named in `error.details`",
@@ -29,16 +30,19 @@ export const SECURITY: Record<string, string[]>[] = [{ BearerAuth: [] }, { XKey:
 
 type RouteInput = Omit<RouteConfig, "middleware" | "security">;
 
+/** Who may call a route: with credentials, anyone (a resume token authenticates), or a webhook sender (a signature). */
+type Access = "authenticated" | "public" | "webhook";
+
 /**
  * The errors the shared pipeline can answer for any route of this shape, so the document lists them even when
  * a route forgets: 401/403 (auth, scope), 429 (rate limits: authenticated calls and inbound webhooks), 400 (input
- * validation), 413 (body limit), 415 (JSON only; app.ts exempts the webhook receiver, which takes any content
- * type). The route's own entries win.
+ * validation), 413 (body limit), 415 (JSON only; a route documenting other body types, the webhook receiver, is
+ * exempt). The route's own entries win.
  */
-function withPipelineErrors<R extends RouteInput>(route: R, authenticated: boolean): R {
+function withPipelineErrors<R extends RouteInput>(route: R, access: Access): R {
   const req = route.request;
-  const webhook = route.path.startsWith("/v1/webhooks/");
-  const statuses: ErrorStatus[] = authenticated ? [401, 403, 429] : webhook ? [429] : [];
+  const webhook = access === "webhook";
+  const statuses: ErrorStatus[] = access === "authenticated" ? [401, 403, 429] : webhook ? [429] : [];
   if (req && (req.params || req.query || req.headers || req.cookies || req.body)) statuses.push(400);
   if (req?.body) statuses.push(413);
   if (req?.body && !webhook) statuses.push(415);
@@ -49,7 +53,7 @@ function withPipelineErrors<R extends RouteInput>(route: R, authenticated: boole
 export function scopedRoute<const R extends RouteInput>(scope: Scope, route: R) {
   // The scope middleware runs before validation, so a caller without the scope gets 403, not 400.
   const config = {
-    ...withPipelineErrors(route, true),
+    ...withPipelineErrors(route, "authenticated"),
     security: SECURITY,
     middleware: requireScope(scope),
     "x-required-scope": scope,
@@ -69,7 +73,7 @@ const requireSuperuser: MiddlewareHandler<AppEnv> = async (c, next) => {
  */
 export function superuserRoute<const R extends RouteInput>(route: R) {
   const config = {
-    ...withPipelineErrors(route, true),
+    ...withPipelineErrors(route, "authenticated"),
     security: SECURITY,
     middleware: [requireScope("admin"), requireSuperuser],
     "x-required-scope": "admin",
@@ -78,9 +82,17 @@ export function superuserRoute<const R extends RouteInput>(route: R) {
   return createRoute(config as R & { middleware: MiddlewareHandler<AppEnv>[] });
 }
 
-/** A route that authenticates by other means (a resume token, a webhook signature): no credentials, no scope. */
+/**
+ * A route that authenticates by other means (a resume token): no credentials, no scope. `security: []` is what
+ * the auth middleware reads (api/route-meta.ts): it is the one place a route is made public.
+ */
 export function publicRoute<const R extends RouteInput>(route: R) {
-  return createRoute({ ...withPipelineErrors(route, false), security: [] as Record<string, string[]>[] });
+  return createRoute({ ...withPipelineErrors(route, "public"), security: [] as Record<string, string[]>[] });
+}
+
+/** A public route that receives webhooks: authenticated by the sender's signature, rate-limited per webhook URL. */
+export function webhookRoute<const R extends RouteInput>(route: R) {
+  return createRoute({ ...withPipelineErrors(route, "webhook"), security: [] as Record<string, string[]>[] });
 }
 
 /** A router whose validation failures become the common 400 body naming every bad field. */

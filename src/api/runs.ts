@@ -6,6 +6,7 @@ import { LIMITS } from "../lib/limits";
 import { IdParam } from "../schemas/common";
 import { RunListSchema, RunSchema, RunsQuery } from "../schemas/executions";
 import { executionClient, startExecution } from "../services/executions";
+import { readExecution } from "../services/queued-executions";
 import { getExecutionRow, listExecutions, type ExecutionRow } from "../store/executions";
 import { getFlow } from "../store/flows";
 import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
@@ -40,16 +41,16 @@ function runFromRow(r: ExecutionRow) {
   };
 }
 
-/** The run view of an execution, read from its object. */
-export async function runView(env: Env, executionId: string) {
-  const snap = await executionClient(env, executionId).snapshot();
+/** The run view of an execution, read from its object (or the admission queue, while it waits for a slot). */
+export async function runView(env: Env, executionId: string, orgId: string) {
+  const snap = await readExecution(env, orgId, executionId);
   if (!snap) throw notFound("Run");
-  return toRun(snap.state, snap.attempts);
+  return toRun(snap.state, snap.detail);
 }
 
 const listRuns = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/automation/flows/{flow_id}/runs",
+  path: "/flows/{flow_id}/runs",
   operationId: "listFlowRuns",
   tags: TAGS,
   summary: "A flow's runs, newest first (statuses completed, failed, running, skipped)",
@@ -59,7 +60,7 @@ const listRuns = scopedRoute("automations:read", {
 
 const getRun = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/automation/runs/{run_id}",
+  path: "/runs/{run_id}",
   operationId: "getRun",
   tags: TAGS,
   summary: "One run with inline action_results[] (request, response, error, duration_ms per action)",
@@ -76,7 +77,7 @@ const ExecuteActionBody = z
 
 const executeAction = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/automation/flows/{flow_id}/actions/{action_id}/execute",
+  path: "/flows/{flow_id}/actions/{action_id}/execute",
   operationId: "executeFlowAction",
   tags: TAGS,
   summary:
@@ -108,7 +109,7 @@ export const runsRouter = createRouter()
   .openapi(getRun, async (c) => {
     const { run_id } = c.req.valid("param");
     if (!(await getExecutionRow(c.env.DB, c.get("principal").orgId, run_id))) throw notFound("Run");
-    return c.json(asResponse(RunSchema, await runView(c.env, run_id)), 200);
+    return c.json(asResponse(RunSchema, await runView(c.env, run_id, c.get("principal").orgId)), 200);
   })
   .openapi(executeAction, async (c) => {
     const p = c.get("principal");
@@ -129,5 +130,5 @@ export const runsRouter = createRouter()
       user: { id: p.userId, email: p.email },
     });
     await executionClient(c.env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
-    return c.json(asResponse(RunSchema, await runView(c.env, started.id)), 200);
+    return c.json(asResponse(RunSchema, await runView(c.env, started.id, p.orgId)), 200);
   });

@@ -26,7 +26,7 @@ const Accepted = z.object({ event_id: z.string(), status: z.literal("accepted") 
 
 const submitRoute = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/automation/submissions",
+  path: "/",
   operationId: "submitApiEvent",
   tags: ["triggers"],
   summary:

@@ -24,7 +24,7 @@ const body = { body: { content: { "application/json": { schema: ToolCallRequest 
 
 const listRoute = scopedRoute("automations:read", {
   method: "get",
-  path: "/v1/tools",
+  path: "/",
   operationId: "listTools",
   tags: TAGS,
   summary: "Every provider action and core action as a tool with the JSON Schema of its arguments",
@@ -34,7 +34,7 @@ const listRoute = scopedRoute("automations:read", {
 
 const callRoute = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/tools/call",
+  path: "/call",
   operationId: "callTool",
   tags: TAGS,
   summary: "Run one tool. A vendor failure is `success: false` with the vendor's message and status",
@@ -44,7 +44,7 @@ const callRoute = scopedRoute("automations:trigger", {
 
 const streamRoute = scopedRoute("automations:trigger", {
   method: "post",
-  path: "/v1/tools/call:stream",
+  path: "/call:stream",
   operationId: "callToolStream",
   tags: TAGS,
   summary: "Run one tool, streaming progress and the result as Server-Sent Events (start, progress, result | error, done)",
@@ -57,7 +57,7 @@ const streamRoute = scopedRoute("automations:trigger", {
 
 const auditRoute = scopedRoute("admin", {
   method: "get",
-  path: "/v1/tools/audit",
+  path: "/audit",
   operationId: "listToolAudit",
   tags: TAGS,
   summary: "The audit log of tool calls and unified executes (who, tool, when, outcome, duration; never arguments)",

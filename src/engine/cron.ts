@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { LIMITS } from "../lib/limits";
 
 /**
  * Cron arithmetic of the schedule triggers, pure: every function takes `now` (ms) as a parameter. All
@@ -15,7 +16,7 @@ export interface ScheduleTriggerSpec {
 }
 
 /** Forward steps walked from a missed instant to the most recent one before jumping with croner's previousRuns. */
-export const MAX_CATCHUP_STEPS = 50;
+export const MAX_CATCHUP_STEPS = LIMITS.MAX_CRON_CATCHUP_STEPS;
 
 function job(spec: Pick<ScheduleTriggerSpec, "cron" | "timezone">): Cron {
   return new Cron(spec.cron, { timezone: spec.timezone, paused: true, mode: "5-or-6-parts" });

@@ -1,6 +1,7 @@
 import type { TriggerEvent } from "../schemas/events";
 import type { FilterConfig, TriggerCondition } from "../schemas/conditions";
 import { evaluateTriggerConditions, matchFilterConfig } from "./conditions";
+import { withRecordView } from "./record-view";
 
 /** The parts of a flow the matcher reads. */
 export interface MatchableFlow {
@@ -107,7 +108,8 @@ export function matchFlow(flow: MatchableFlow, event: TriggerEvent): MatchResult
   const trigger = flow.triggers.find((t) => triggerFires(t, event));
   if (!trigger) return { matched: false, reason: "no trigger matches" };
   if (flow.trigger_conditions?.length) {
-    const result = evaluateTriggerConditions(flow.trigger_conditions, executionTriggerEvent(event));
+    // The entity is read through the record view, so `entity.id` / `created_at` work as in the flow's conditions.
+    const result = evaluateTriggerConditions(flow.trigger_conditions, withRecordView(executionTriggerEvent(event)));
     if (!result.passed) return { matched: false, trigger_id: trigger.id, reason: "trigger conditions not met" };
   }
   return { matched: true, trigger_id: trigger.id };

@@ -81,6 +81,12 @@ export const LIMITS = {
   MAX_WEBHOOK_TIMEOUT_MS: 30_000,
   /** Highest concurrency_limit a flow may set. */
   MAX_FLOW_CONCURRENCY: 100,
+  /** Most waiting executions of one flow started by one release (a raised or removed limit frees the rest over later releases). */
+  ADMISSION_PROMOTE_CAP: 100,
+  /** An admitted execution whose start is not confirmed after this long (ms) is started again by the reconciliation. */
+  ADMISSION_START_GRACE_MS: 60_000,
+  /** Most admission repairs of each kind per reconciliation run. */
+  ADMISSION_RECONCILE_BATCH: 100,
   /** Deepest chain of flows starting flows (trigger-workflow, record events of update_record). */
   MAX_CHAIN_DEPTH: 10,
   /** Longest a synchronous API call (manual trigger, single action run) waits for an execution to settle, in ms. */
@@ -103,6 +109,34 @@ export const LIMITS = {
   PRUNE_BATCH: 1000,
   /** Retention: prune statements per table and scheduled run, so pruning keeps up with up to 10,000 rows a minute per table. */
   PRUNE_MAX_BATCHES: 10,
+  /** Retention: how long a settled event stays in the inbox, in ms (7 days: far longer than a message can be retried). */
+  INBOX_RETENTION_MS: 7 * 86_400_000,
+  /** Reconciliation: an unfinished execution whose D1 summary has not changed for this long is checked for a live alarm, in ms. */
+  STALE_EXECUTION_MS: 10 * 60_000,
+  /** Reconciliation: most running executions (`pending`, `starting`, `in_progress`) checked per scheduled run; the rest follow in the next runs. */
+  RECONCILE_BATCH: 100,
+  /** Reconciliation: most `scheduled` executions checked per scheduled run; the sweep goes through all of them in turn and starts over. */
+  RECONCILE_SCHEDULED_BATCH: 100,
+  /** Reconciliation: execution objects asked at the same time. */
+  RECONCILE_PARALLEL: 10,
+  /** Reconciliation: a bulk job loading, executing or reporting that has not changed for this long is given its next message again, in ms. */
+  STALE_BULK_JOB_MS: 2 * 60_000,
+  /** Reconciliation: most bulk jobs looked at per scheduled run. */
+  BULK_RECONCILE_BATCH: 50,
+  /** Reconciliation: most unprocessed events looked at per scheduled run. */
+  EVENT_RECONCILE_BATCH: 100,
+  /** Reconciliation: most scheduled flows checked per scheduled run; more are covered over the following minutes. */
+  SCHEDULE_RECONCILE_BATCH: 200,
+  /** Execution storage: largest stored outputs of one action, serialized, in bytes; over it they are cut and marked `truncated`. */
+  MAX_ACTION_OUTPUT_BYTES: 256 * 1024,
+  /** Execution storage: largest stored outputs of one loop iteration, in bytes; over it they are cut and marked `truncated`. */
+  MAX_ITERATION_OUTPUT_BYTES: 32 * 1024,
+  /** Execution storage: largest stored error output (`error_output`, `last_error`), in bytes; over it, it is cut. */
+  MAX_ERROR_OUTPUT_BYTES: 8 * 1024,
+  /** Execution view: loop iterations shown per action by getExecution (`iterations_total` gives the count; the rest are paged). */
+  MAX_ITERATIONS_IN_VIEW: 100,
+  /** Execution view: attempts shown per action by getExecution (the latest; `attempts_total` gives the count). */
+  MAX_ATTEMPTS_IN_VIEW: 100,
   /** Bulk jobs: records per page of executions started by one `bulk` queue message. */
   BULK_PAGE_SIZE: 100,
   /** Bulk jobs: record ids loaded (selected and stored as job items) by one `bulk` queue message. */
@@ -147,4 +181,32 @@ export const LIMITS = {
   REENCRYPT_BATCH_SIZE: 200,
   /** Largest event sent inline on the events queue, in bytes; larger ones are stored in D1 and referenced (queue messages are capped at 128 KB). */
   MAX_INLINE_EVENT_BYTES: 100_000,
+  /** Retention: days a finished execution is kept (D1 rows and object storage) when EXECUTION_RETENTION_DAYS is not set. */
+  EXECUTION_RETENTION_DAYS_DEFAULT: 30,
+  /** Action runs per alarm invocation of an execution before the object yields (re-arms its alarm) to stay within CPU limits. */
+  MAX_RUNS_PER_INVOCATION: 10,
+  /** Wall-clock budget of one alarm invocation of an execution, in ms, checked between action runs. */
+  INVOCATION_BUDGET_MS: 15_000,
+  /** Real-time delay of the alarm kept armed while an invocation runs, in ms, so a crashed invocation is resumed. */
+  WATCHDOG_MS: 60_000,
+  /** Outbound calls: timeout of a call that sets none, in ms (MAX_WEBHOOK_TIMEOUT_MS bounds the ones that do). */
+  OUTBOUND_DEFAULT_TIMEOUT_MS: 10_000,
+  /** Outbound calls: redirects followed, each hop checked against the outbound policy again. */
+  OUTBOUND_MAX_REDIRECTS: 3,
+  /** Outbound calls: longest response body kept in the run history, in bytes; longer bodies are cut and flagged. */
+  MAX_CAPTURED_BODY_BYTES: 64 * 1024,
+  /** Timeout of the failure notification sent to a flow's `error_handling.notify_url`, in ms. */
+  FAILURE_NOTIFICATION_TIMEOUT_MS: 5_000,
+  /** Circuit breaker: consecutive failed executions that disable a flow when it sets no `error_handling.disable_after_failures`. */
+  DEFAULT_DISABLE_AFTER_FAILURES: 5,
+  /** Schedules: real-time delay before a failed schedule alarm runs again, in ms. */
+  SCHEDULE_ALARM_RETRY_MS: 5_000,
+  /** Schedules: forward steps walked from a missed cron instant to the most recent one before jumping with croner's previousRuns. */
+  MAX_CRON_CATCHUP_STEPS: 50,
+  /** Rate limits: the `simple.period` of every limiter in wrangler.toml, in seconds; a refused client retries after it. */
+  RATE_LIMIT_PERIOD_SECONDS: 60,
+  /** Rate limits: client IPs one isolate remembers as blocked for bad credentials (the oldest are forgotten first). */
+  MAX_BLOCKED_AUTH_CLIENTS: 10_000,
+  /** Dry run: most engine steps (one per action call, wake-up or start) simulated; a longer run is previewed as incomplete. */
+  MAX_DRY_RUN_STEPS: 10_000,
 } as const;

@@ -1,11 +1,5 @@
+import { LIMITS } from "./limits";
 import { checkOutboundUrl, parseAllowedHosts } from "./ssrf";
-
-/** Longest response body kept in the run history; longer bodies are cut and flagged. */
-export const MAX_CAPTURED_BODY_BYTES = 64 * 1024;
-/** Redirects followed (each hop is checked against the outbound policy again). */
-export const MAX_REDIRECTS = 3;
-export const DEFAULT_TIMEOUT_MS = 10_000;
-export const MAX_TIMEOUT_MS = 30_000;
 
 export class OutboundRefused extends Error {
   constructor(message: string) {
@@ -37,7 +31,7 @@ export interface CapturedResponse {
 /** Reads at most `limit` bytes of a body; the rest is discarded and reported as truncated. */
 export async function readCapped(
   res: Response,
-  limit = MAX_CAPTURED_BODY_BYTES,
+  limit = LIMITS.MAX_CAPTURED_BODY_BYTES,
 ): Promise<{ text: string; truncated: boolean; bytes: number }> {
   if (!res.body) return { text: "", truncated: false, bytes: 0 };
   const reader = res.body.getReader();
@@ -82,7 +76,7 @@ export async function captureResponse(res: Response): Promise<CapturedResponse> 
  */
 export async function safeFetch(rawUrl: string, init: RequestInit, opts: OutboundOptions): Promise<Response> {
   const allowed = parseAllowedHosts(opts.allowedHosts);
-  const timeoutMs = Math.min(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
+  const timeoutMs = Math.min(opts.timeoutMs ?? LIMITS.OUTBOUND_DEFAULT_TIMEOUT_MS, LIMITS.MAX_WEBHOOK_TIMEOUT_MS);
   const signal = AbortSignal.timeout(timeoutMs);
   let url = rawUrl;
   let reqInit: RequestInit = { ...init, redirect: "manual", signal };
@@ -98,7 +92,7 @@ export async function safeFetch(rawUrl: string, init: RequestInit, opts: Outboun
     }
     const location = res.headers.get("location");
     if (res.status >= 300 && res.status < 400 && location) {
-      if (hop >= MAX_REDIRECTS) throw new OutboundRefused(`More than ${MAX_REDIRECTS} redirects`);
+      if (hop >= LIMITS.OUTBOUND_MAX_REDIRECTS) throw new OutboundRefused(`More than ${LIMITS.OUTBOUND_MAX_REDIRECTS} redirects`);
       await res.body?.cancel();
       url = new URL(location, check.url).toString();
       if (res.status === 303) reqInit = { ...reqInit, method: "GET", body: undefined };

@@ -2,39 +2,46 @@ import { DurableObject } from "cloudflare:workers";
 import { actionHandler } from "../actions/registry";
 import type { ActionContext, ActionResult } from "../actions/types";
 import { advance } from "../engine/execution/advance";
-import { retriggerRefusal } from "../engine/execution/apply";
-import { createExecutionState, type NewExecution } from "../engine/execution/create";
+import { controlRefusal } from "../engine/execution/apply";
+import { createExecution, type NewExecution } from "../engine/execution/create";
+import { attemptOutcomeOf } from "../engine/execution/effects";
 import type { ActionOutcome, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
 import { isFinal } from "../engine/execution/types";
+import { upcastState } from "../engine/execution/upcast";
+import type { ExecutionDetail } from "../engine/execution/views";
 import type { Env } from "../env";
 import { randomToken, sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { withD1Meter } from "../lib/d1-meter";
-import { ExecutionStorage, type AttemptDetail, type LoggedEvent } from "../store/execution-storage";
+import { LIMITS } from "../lib/limits";
+import { ExecutionStorage, type LoggedEvent } from "../store/execution-storage";
 import { summaryStatement } from "../store/executions";
 import { finishStatements } from "../store/flow-stats";
 import { bulkItemStatements } from "../store/bulk-jobs";
 import { onBulkItemFinished } from "../services/bulk-jobs";
+import { releaseSlot } from "../services/admission";
 import { sendFailureNotification } from "./failure-notification";
-
-/** Action runs per alarm invocation before the object yields (re-arms its alarm) to stay within CPU limits. */
-export const MAX_RUNS_PER_INVOCATION = 10;
-/** Wall-clock budget of one alarm invocation, in ms, checked between action runs. */
-export const INVOCATION_BUDGET_MS = 15_000;
-/** Real-time delay of the alarm kept armed while an invocation runs, so a crashed invocation is resumed. */
-export const WATCHDOG_MS = 60_000;
-/** Days a finished execution's storage is kept when EXECUTION_RETENTION_DAYS is not set. */
-export const DEFAULT_RETENTION_DAYS = 30;
 
 export interface ExecutionSnapshot {
   state: ExecutionState;
-  attempts: AttemptDetail[];
+  detail: ExecutionDetail;
+  /** The current pause's resume token; the API shows it only to principals that may resume. */
+  resume_token?: string;
 }
 
 export type ControlResult = { ok: true; snapshot: ExecutionSnapshot } | { ok: false; status: 400 | 404 | 409; message: string };
 
+const NOT_FOUND = { ok: false, status: 404, message: "Execution not found" } as const;
+
+/** Replaces every occurrence of `secret` in a JSON value (a resume token must not be stored in attempts or outputs). */
+function mask<T>(value: T, secret: string, replacement: string): T {
+  if (value === undefined) return value;
+  const json = JSON.stringify(value);
+  return json.includes(secret) ? (JSON.parse(json.split(secret).join(replacement)) as T) : value;
+}
+
 /**
  * One execution: stores its state machine and drives it with alarms. The decisions come from the pure
- * engine (`advance`); this class stores state, runs the commands and feeds their results back.
+ * engine (`advance`); this class stores state, carries out the commands and feeds their results back.
  */
 export class ExecutionObject extends DurableObject<Env> {
   /** The engine's clock (ms). Tests replace it to move time; alarms compare timers against it. */
@@ -42,102 +49,100 @@ export class ExecutionObject extends DurableObject<Env> {
   private readonly store: ExecutionStorage;
   private settleWaiters: (() => void)[] = [];
   private alarmQueue: Promise<unknown> = Promise.resolve();
+  /** The state as last committed: read from storage once per instance (this object is its only writer). */
+  private cached: ExecutionState | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, withD1Meter(env));
-    this.store = new ExecutionStorage(ctx.storage);
+    const days = Number(env.EXECUTION_RETENTION_DAYS) || LIMITS.EXECUTION_RETENTION_DAYS_DEFAULT;
+    this.store = new ExecutionStorage(ctx.storage, days * 86_400_000);
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  /** The state, or null for an id that never started (nothing is created by asking). Older layouts are upcast. */
+  private load(): ExecutionState | null {
+    if (this.cached !== undefined) return this.cached;
+    if (!this.store.exists()) return null; // not cached: a start may create it later
     this.store.migrate();
+    const raw = this.store.loadRaw();
+    if (!raw) return null;
+    const { state, commands } = upcastState(raw);
+    if (commands.length > 0 || raw.v !== state.v) this.store.commit(state, null, this.clock(), "keep", commands);
+    this.cached = state;
+    return state;
   }
 
   // ---- RPC ---------------------------------------------------------------------------------
 
   /** Creates the execution (idempotent: a second start with the same id changes nothing) and arms the alarm. */
   async start(input: NewExecution): Promise<{ created: boolean; status: string }> {
-    const existing = this.store.loadState();
+    const existing = this.load();
     if (existing) {
       await this.flushOutbox();
-      if (existing.status === "pending") await this.wakeAt(this.clock());
+      if ((await this.ctx.storage.getAlarm()) === null && this.store.earliestTimer() !== null) await this.syncAlarm();
       return { created: false, status: existing.status };
     }
     const now = this.clock();
-    const state = createExecutionState(input, now);
-    this.store.create(state);
-    if (isFinal(state.status)) {
-      // Created final (a hot flow's execution): nothing runs; its summary is written below and its storage pruned later.
-      this.store.setTimer("prune", now + (Number(this.env.EXECUTION_RETENTION_DAYS) || DEFAULT_RETENTION_DAYS) * 86_400_000);
-      await this.syncAlarm();
-    } else {
-      await this.wakeAt(now);
-    }
+    const { state, commands } = createExecution(input, now);
+    this.store.migrate();
+    this.store.create(state, { type: "created", input }, now, commands);
+    this.cached = state;
+    await this.syncAlarm();
     await this.flushOutbox();
     return { created: true, status: state.status };
   }
 
   async snapshot(): Promise<ExecutionSnapshot | null> {
-    const state = this.store.loadState();
-    return state ? { state, attempts: this.store.attempts() } : null;
+    const state = this.load();
+    return state ? this.snapshotOf(state) : null;
   }
 
   async eventLog(): Promise<LoggedEvent[]> {
     return this.store.events();
   }
 
+  /**
+   * The run's whole record for a replay fixture: its event log (from `created`), the state as stored
+   * and every action's stored outputs. Replaying the log through advance() must give the same.
+   */
+  async exportLog(): Promise<{ events: LoggedEvent[]; state: ExecutionState; outputs: Record<string, Record<string, unknown>> } | null> {
+    const state = this.load();
+    if (!state) return null;
+    return { events: this.store.events(), state, outputs: this.store.detail().outputs };
+  }
+
   async cancel(reason?: string): Promise<ControlResult> {
-    const state = this.store.loadState();
-    if (!state) return { ok: false, status: 404, message: "Execution not found" };
-    if (isFinal(state.status)) return { ok: false, status: 409, message: `The execution already ended (${state.status})` };
-    await this.apply({ type: "cancelled", reason: reason ?? "Cancelled by request" });
-    this.store.clearTimer("wake");
-    await this.syncAlarm();
-    return this.ok();
+    return this.control({ type: "cancelled", reason: reason ?? "Cancelled by request" });
   }
 
   async retrigger(actionId: string, strategy: RetryStrategy, conditionId?: string): Promise<ControlResult> {
-    const state = this.store.loadState();
-    if (!state) return { ok: false, status: 404, message: "Execution not found" };
-    if (!state.actions.some((a) => a.id === actionId)) return { ok: false, status: 404, message: `Action ${actionId} not found` };
-    const refusal = retriggerRefusal(state, actionId, strategy, conditionId);
-    if (refusal) return { ok: false, status: 409, message: refusal };
-    await this.apply({ type: "retriggered", action_id: actionId, strategy, condition_id: conditionId });
-    await this.wakeAt(this.clock());
-    return this.ok();
+    return this.control({ type: "retriggered", action_id: actionId, strategy, condition_id: conditionId });
   }
 
   /** Resumes a paused execution with its token: single use, this execution only. */
   async resume(token: string, payload?: Record<string, unknown>): Promise<ControlResult & { resumed_action_id?: string }> {
-    const state = this.store.loadState();
-    if (!state) return { ok: false, status: 404, message: "Execution not found" };
-    const expected = state.resume?.token_hash;
-    if (state.status !== "paused" || !expected) {
-      return {
-        ok: false,
-        status: 400,
-        message: `The execution is ${state.status}, not waiting to be resumed (a token is single use)`,
-      };
-    }
-    if (!timingSafeEqual(await sha256Hex(token), expected)) return { ok: false, status: 400, message: "Invalid resume token" };
-    const actionId = state.resume!.action_id;
-    await this.apply({ type: "resumed", action_id: actionId, payload });
-    await this.wakeAt(this.clock());
-    return { ...this.ok(), resumed_action_id: actionId };
+    const state = this.load();
+    if (!state) return NOT_FOUND;
+    const actionId = state.resume?.action_id ?? "";
+    const event: EngineEvent = { type: "resumed", action_id: actionId, payload };
+    const refusal = controlRefusal(state, event);
+    if (refusal) return { ok: false, ...refusal };
+    if (!timingSafeEqual(await sha256Hex(token), state.resume!.token_hash))
+      return { ok: false, status: 400, message: "Invalid resume token" };
+    const res = await this.control(event);
+    return res.ok ? { ...res, resumed_action_id: actionId } : res;
   }
 
   async cancelSchedule(scheduleId: string): Promise<ControlResult> {
-    const state = this.store.loadState();
-    if (!state) return { ok: false, status: 404, message: "Execution not found" };
-    if (!state.flow.schedules?.some((s) => s.id === scheduleId))
-      return { ok: false, status: 404, message: `Schedule ${scheduleId} not found` };
-    if (isFinal(state.status)) return { ok: false, status: 409, message: `The execution already ended (${state.status})` };
-    await this.apply({ type: "schedule_cancelled", schedule_id: scheduleId });
-    await this.wakeAt(this.clock());
-    return this.ok();
+    return this.control({ type: "schedule_cancelled", schedule_id: scheduleId });
   }
 
   /** Waits until the execution is final, paused or waiting for time, or `timeoutMs` passed; returns its status. */
   async waitUntilSettled(timeoutMs: number): Promise<string> {
     const settled = (s: ExecutionState | null) => !s || isFinal(s.status) || s.status === "paused" || s.status === "scheduled";
     const deadline = Date.now() + timeoutMs;
-    while (!settled(this.store.loadState()) && Date.now() < deadline) {
+    while (!settled(this.load()) && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         this.settleWaiters.push(() => {
@@ -146,24 +151,15 @@ export class ExecutionObject extends DurableObject<Env> {
         });
       });
     }
-    return this.store.loadState()?.status ?? "unknown";
-  }
-
-  // ---- alarm ------------------------------------------------------------------------------
-
-  /** Alarm invocations of one instance run one after another (a test may fire one while another runs). */
-  override async alarm(): Promise<void> {
-    const run = this.alarmQueue.then(() => this.onAlarm());
-    this.alarmQueue = run.catch(() => undefined);
-    return run;
+    return this.load()?.status ?? "unknown";
   }
 
   /**
    * Reconciliation: an unfinished execution must always have an alarm. Re-arms a lost one (and flushes
-   * a summary stuck in the outbox). Returns what it found.
+   * a summary stuck in the outbox). Returns what it found; an unknown id is left without storage.
    */
   async ensureAlarm(): Promise<"missing" | "final" | "ok" | "rearmed"> {
-    const state = this.store.loadState();
+    const state = this.load();
     if (!state) return "missing";
     await this.flushOutbox();
     if (isFinal(state.status)) return "final";
@@ -178,24 +174,38 @@ export class ExecutionObject extends DurableObject<Env> {
     return this.store.earliestTimer();
   }
 
+  // ---- alarm ------------------------------------------------------------------------------
+
+  /** Alarm invocations of one instance run one after another (a test may fire one while another runs). */
+  override async alarm(): Promise<void> {
+    const run = this.alarmQueue.then(() => this.onAlarm());
+    this.alarmQueue = run.catch(() => undefined);
+    return run;
+  }
+
   private async onAlarm(): Promise<void> {
     const now = this.clock();
-    const state = this.store.loadState();
-    const due = this.store.timers().filter((t) => t.due_at <= now);
-    if (!state || (due.some((t) => t.kind === "prune") && isFinal(state.status))) {
-      // Retention: the execution's storage goes; the (now empty) tables are recreated so this
-      // instance keeps answering (an unknown execution) until it is evicted.
-      await this.ctx.storage.deleteAlarm();
-      await this.ctx.storage.deleteAll();
-      this.store.migrate();
+    const state = this.load();
+    const timers = state ? this.store.timers() : [];
+    const prune = timers.find((t) => t.kind === "prune");
+    if (!state || (prune && prune.due_at <= now)) {
+      // Retention (the prune timer exists only while the execution is final): its storage goes.
+      await this.store.deleteAll();
+      this.cached = undefined;
+      return;
+    }
+    await this.flushOutbox();
+    // Work is due when a wake-up is set (the alarm is always on the earliest timer; the engine re-plans
+    // any wait that is not over yet), or a run is pending: a yield, or a run in flight when the runtime
+    // died (the watchdog alarm brings it back). Otherwise nothing runs and nothing is logged.
+    if (!timers.some((t) => t.kind === "wake") && !this.store.pending()) {
+      await this.syncAlarm();
       return;
     }
     // If this invocation dies (crash, eviction, deploy), the watchdog alarm brings the execution back;
     // the run that was in flight is then recorded as interrupted.
-    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
-    await this.flushOutbox();
-    if (due.some((t) => t.kind === "wake")) this.store.clearTimer("wake");
-    await this.drive(state.status === "pending" ? { type: "started" } : { type: "wake" });
+    await this.ctx.storage.setAlarm(Date.now() + LIMITS.WATCHDOG_MS);
+    await this.drive({ type: "wake" });
     await this.syncAlarm();
   }
 
@@ -213,12 +223,16 @@ export class ExecutionObject extends DurableObject<Env> {
       ? { type: "action_interrupted", action_id: c.action_id, iteration: c.iteration, attempt: c.attempt, run: c.run }
       : first;
 
+    // The first commit consumes the wake-up, atomically: a crash before it leaves the wake-up set.
+    let consumeWake = true;
     for (;;) {
-      await this.apply(event);
+      await this.apply(event, consumeWake);
+      consumeWake = false;
       const pending = this.store.pending();
       if (!pending || pending.dispatched_at !== undefined) return;
-      if (runs >= MAX_RUNS_PER_INVOCATION || Date.now() - began > INVOCATION_BUDGET_MS) {
-        await this.wakeAt(this.clock()); // yield: the next alarm runs the pending command
+      if (runs >= LIMITS.MAX_RUNS_PER_INVOCATION || Date.now() - began > LIMITS.INVOCATION_BUDGET_MS) {
+        // Yield: the next alarm runs the pending command.
+        this.store.setTimer("wake", this.clock());
         return;
       }
       this.store.markDispatched(pending, this.clock());
@@ -227,31 +241,39 @@ export class ExecutionObject extends DurableObject<Env> {
     }
   }
 
-  /** advance() + commit + the commands that are not action runs (those are left pending for drive()). */
-  private async apply(event: EngineEvent): Promise<void> {
+  /** advance() + one atomic commit of the state, the event and every command's storage effect; then D1. */
+  private async apply(event: EngineEvent, consumeWake = false): Promise<void> {
     const now = this.clock();
-    const prev = this.store.loadState();
+    const prev = this.load();
     if (!prev) return;
-    const { state, commands } = advance(prev, event, now);
+    const { state, commands } = advance(prev, event, now, this.store);
     const run = commands.find((c): c is RunActionCommand => c.type === "run_action") ?? null;
     const stillInFlight = state.actions.some((a) => a.in_flight);
-    const finished = commands.some((c) => c.type === "finished");
-    const summary = finished || commands.some((c) => c.type === "write_summary");
-    this.store.commit(state, event, now, run ?? (stillInFlight ? "keep" : null), summary ? { finished } : null);
-    for (const c of commands) if (c.type === "wake_at") this.store.setTimer("wake", c.at);
-    if (finished) {
-      this.store.clearTimer("wake");
-      const days = Number(this.env.EXECUTION_RETENTION_DAYS) || DEFAULT_RETENTION_DAYS;
-      this.store.setTimer("prune", now + days * 86_400_000);
-    }
-    if (summary) await this.flushOutbox();
+    this.store.commit(state, event, now, run ?? (stillInFlight ? "keep" : null), commands, consumeWake);
+    this.cached = state;
+    if (commands.some((c) => c.type === "write_summary" || c.type === "finished")) await this.flushOutbox();
     if (state.status !== prev.status) this.notifySettled();
   }
 
+  /** A control call: the engine says whether it applies; if so it is applied and the execution woken. */
+  private async control(event: EngineEvent): Promise<ControlResult> {
+    const state = this.load();
+    if (!state) return NOT_FOUND;
+    const refusal = controlRefusal(state, event);
+    if (refusal) return { ok: false, ...refusal };
+    await this.apply(event);
+    const after = this.load()!;
+    // A wake runs whatever the control made due (a cancel leaves nothing to run: its `finished` cleared the wake).
+    if (!isFinal(after.status)) this.store.setTimer("wake", this.clock());
+    await this.syncAlarm();
+    return { ok: true, snapshot: this.snapshotOf(after) };
+  }
+
   private async runAction(cmd: RunActionCommand): Promise<EngineEvent> {
-    const state = this.store.loadState()!;
+    const state = this.load()!;
     const handler = actionHandler(cmd.action_type);
     const started = this.clock();
+    const issued: { token?: string; hash?: string } = {};
     let result: ActionResult;
     if (!handler) {
       result = {
@@ -273,7 +295,8 @@ export class ExecutionObject extends DurableObject<Env> {
         };
       } else {
         try {
-          result = await handler.run(this.actionContext(state, cmd), parsed.data);
+          const ctx = this.actionContext(state, cmd, (t) => Object.assign(issued, t));
+          result = await handler.run(ctx, parsed.data);
         } catch (err) {
           result = {
             kind: "failed",
@@ -283,18 +306,30 @@ export class ExecutionObject extends DurableObject<Env> {
         }
       }
     }
-    const { request, response, ...outcome } = result;
-    this.store.recordAttempt({
-      action_id: cmd.action_id,
-      iteration: cmd.iteration ?? null,
-      attempt: cmd.attempt,
-      started_at: started,
-      ended_at: this.clock(),
-      outcome: outcome.kind,
-      request,
-      response,
-      error: outcome.kind === "failed" ? outcome.error : undefined,
-    });
+    let { request, response, ...outcome } = result;
+    const token = issued.token;
+    if (token && issued.hash) {
+      // Only the hash is kept anywhere but the private resume_token row.
+      const marker = `[resume_token sha256:${issued.hash.slice(0, 12)}]`;
+      request = mask(request, token, marker);
+      response = mask(response, token, marker);
+      outcome = mask(outcome, token, marker);
+      if (outcome.kind === "paused") this.store.setResumeToken(token);
+    }
+    this.store.recordAttempt(
+      {
+        action_id: cmd.action_id,
+        iteration: cmd.iteration ?? null,
+        attempt: cmd.attempt,
+        started_at: started,
+        ended_at: this.clock(),
+        outcome: attemptOutcomeOf(outcome.kind),
+        request,
+        response,
+        error: outcome.kind === "failed" ? outcome.error : undefined,
+      },
+      outcome.kind === "success" ? outcome.outputs : undefined,
+    );
     return {
       type: "action_result",
       action_id: cmd.action_id,
@@ -305,7 +340,11 @@ export class ExecutionObject extends DurableObject<Env> {
     };
   }
 
-  private actionContext(state: ExecutionState, cmd: RunActionCommand): ActionContext {
+  private actionContext(
+    state: ExecutionState,
+    cmd: RunActionCommand,
+    onIssued: (t: { token: string; hash: string }) => void,
+  ): ActionContext {
     return {
       env: this.env,
       orgId: state.org_id,
@@ -322,7 +361,9 @@ export class ExecutionObject extends DurableObject<Env> {
       triggerEvent: state.trigger_event,
       issueResumeToken: async () => {
         const token = `${state.id}.${randomToken(32)}`;
-        return { token, hash: await sha256Hex(token) };
+        const issued = { token, hash: await sha256Hex(token) };
+        onIssued(issued);
+        return issued;
       },
     };
   }
@@ -332,30 +373,26 @@ export class ExecutionObject extends DurableObject<Env> {
   /** Writes the pending summary (and finish bookkeeping) to D1; kept in the outbox until it succeeds. */
   private async flushOutbox(): Promise<void> {
     const outbox = this.store.outbox();
-    const state = this.store.loadState();
+    const state = this.load();
     if (!outbox || !state) return;
     const db = this.env.DB;
-    const finished = outbox.finished && isFinal(state.status);
-    // A bulk item follows its execution: waiting frees its room in the job's window, and any final status
-    // ends it (a cancel writes a summary without the `finished` command).
+    const finished = outbox.finished;
+    // A bulk item follows its execution: waiting frees its room in the job's window, and finishing ends it.
     const bulk = bulkItemStatements(db, state);
     const results = await db.batch([summaryStatement(db, state), ...(finished ? finishStatements(db, state) : []), ...bulk]);
     // Kept in the outbox until the report is requested: a replay re-checks the job and asks again.
-    if (bulk.length && isFinal(state.status)) await onBulkItemFinished(this.env, state, results[results.length - 1].results[0]);
+    if (bulk.length && finished) await onBulkItemFinished(this.env, state, results[results.length - 1].results[0]);
+    // Under a concurrency_limit: frees the slot and starts the next waiting execution (no-op otherwise; never throws).
+    if (finished) await releaseSlot(this.env, state);
     this.store.clearOutbox();
     if (finished && state.status === "failed") await sendFailureNotification(this.env, state);
-  }
-
-  private async wakeAt(at: number): Promise<void> {
-    this.store.setTimer("wake", at);
-    await this.syncAlarm();
   }
 
   /** Keeps the one alarm on the earliest timer (in real time: timers of a moved test clock fire at once). */
   private async syncAlarm(): Promise<void> {
     const earliest = this.store.earliestTimer();
     if (earliest === null) {
-      await this.ctx.storage.deleteAlarm();
+      if (this.store.exists()) await this.ctx.storage.deleteAlarm();
       return;
     }
     const realAt = Date.now() + Math.max(0, earliest - this.clock());
@@ -368,7 +405,8 @@ export class ExecutionObject extends DurableObject<Env> {
     for (const w of waiters) w();
   }
 
-  private ok(): { ok: true; snapshot: ExecutionSnapshot } {
-    return { ok: true, snapshot: { state: this.store.loadState()!, attempts: this.store.attempts() } };
+  private snapshotOf(state: ExecutionState): ExecutionSnapshot {
+    const token = state.resume ? this.store.resumeToken() : null;
+    return { state, detail: this.store.detail(), ...(token ? { resume_token: token } : {}) };
   }
 }

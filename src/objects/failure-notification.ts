@@ -1,5 +1,6 @@
 import type { ExecutionState } from "../engine/execution/types";
 import type { Env } from "../env";
+import { LIMITS } from "../lib/limits";
 import { safeFetch } from "../lib/outbound";
 import { outboundPolicy } from "../lib/ssrf";
 
@@ -30,7 +31,7 @@ export async function sendFailureNotification(env: Env, state: ExecutionState): 
         headers: { "content-type": "application/json", "idempotency-key": `${state.id}:failure-notification` },
         body: JSON.stringify(report),
       },
-      { ...outboundPolicy(env), timeoutMs: 5_000 },
+      { ...outboundPolicy(env), timeoutMs: LIMITS.FAILURE_NOTIFICATION_TIMEOUT_MS },
     );
     await res.body?.cancel();
   } catch (err) {

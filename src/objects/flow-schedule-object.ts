@@ -2,14 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import { dueFire, earliestFire, nextFireAfter, sameTriggerSet, scheduleEventId, scheduleTriggersOf } from "../engine/cron";
 import type { ScheduleTriggerSpec } from "../engine/cron";
 import type { Env } from "../env";
+import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import type { TriggerEvent } from "../schemas/events";
 import { ScheduleStorage, type ScheduleTriggerRow } from "../store/schedule-storage";
 import { getFlowScheduleState } from "../store/schedules";
 import { enqueueEvent } from "../services/event-queue";
-
-/** Real-time delay before a failed alarm runs again. */
-export const ALARM_RETRY_MS = 5_000;
 
 export type ScheduleEvent = Extract<TriggerEvent, { type: "schedule" }>;
 
@@ -122,10 +120,10 @@ export class FlowScheduleObject extends DurableObject<Env> {
         await this.onAlarm();
       } catch (err) {
         console.error(
-          `schedule alarm failed, retrying in ${ALARM_RETRY_MS} ms`,
+          `schedule alarm failed, retrying in ${LIMITS.SCHEDULE_ALARM_RETRY_MS} ms`,
           err instanceof Error ? err.message : String(err),
         );
-        await this.ctx.storage.setAlarm(Date.now() + ALARM_RETRY_MS);
+        await this.ctx.storage.setAlarm(Date.now() + LIMITS.SCHEDULE_ALARM_RETRY_MS);
       }
     });
   }

@@ -4,7 +4,9 @@ import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import { BulkMessageSchema, type BulkMessage, type EntityRefSchema } from "../schemas/bulk-jobs";
 import { bulkMessage, BULK_QUEUE, selectionWhere, sendBulk, writeBulkReport } from "../services/bulk-jobs";
-import { deterministicId, executionClient, startExecution } from "../services/executions";
+import { admissionRefusal } from "../services/admission";
+import { cancelExecution } from "../services/queued-executions";
+import { deterministicId, startExecution } from "../services/executions";
 import { toSnapshot } from "../services/records";
 import {
   beginExecuting,
@@ -140,7 +142,8 @@ async function executeStep(env: Env, job: BulkJobRow, page: number, retried: boo
     // Marked before any start: a cancel that comes now knows these may be starting.
     await runBatch(db, moveItems(db, job.org_id, job.id, ids, ["pending"], "starting", null, isoNow()));
     const flow = await getFlow(db, job.org_id, job.flow_id);
-    const problem = !flow ? `Flow ${job.flow_id} was deleted` : flow.enabled === false ? `Flow ${flow.id} is disabled` : null;
+    // Admission's refusal (a flow disabled since the approval) fails the page's items with its message.
+    const problem = !flow ? `Flow ${job.flow_id} was deleted` : (admissionRefusal(flow, 0)?.message ?? null);
     const records = new Map((problem ? [] : await getRecordsByIds(db, job.org_id, ids)).map((r) => [r.id, r]));
     const failed = new Map<string, string[]>();
     const fail = (id: string, error: string) => failed.set(error, [...(failed.get(error) ?? []), id]);
@@ -195,7 +198,7 @@ async function executeStep(env: Env, job: BulkJobRow, page: number, retried: boo
 async function cancelExecutions(env: Env, job: BulkJobRow, entityIds: string[]): Promise<void> {
   const ids = entityIds.map((id) => deterministicId(job.org_id, job.flow_id, bulkExecutionKey(job.id, id)));
   await mapLimit(ids, LIMITS.BULK_START_CONCURRENCY, async (id) => {
-    await executionClient(env, await id).cancel(`Bulk job ${job.id} was cancelled`);
+    await cancelExecution(env, job.org_id, await id, `Bulk job ${job.id} was cancelled`);
   });
 }
 
@@ -204,7 +207,7 @@ async function cancelStarting(env: Env, job: BulkJobRow, range: { from: number; 
   const items = await pageItems(env.DB, job.id, range, ["starting"]);
   const never: string[] = [];
   await mapLimit(items, LIMITS.BULK_START_CONCURRENCY, async (item) => {
-    const res = await executionClient(env, item.execution_id).cancel(`Bulk job ${job.id} was cancelled`);
+    const res = await cancelExecution(env, job.org_id, item.execution_id, `Bulk job ${job.id} was cancelled`);
     if (!res.ok && res.status === 404) never.push(item.entity_id);
   });
   await runBatch(env.DB, moveItems(env.DB, job.org_id, job.id, never, ["starting"], "cancelled", "Bulk job cancelled", isoNow()));
@@ -220,9 +223,10 @@ async function cancelStep(env: Env, job: BulkJobRow, afterSeq: number): Promise<
     moveItems(env.DB, job.org_id, job.id, pending, ["pending"], "cancelled", "Bulk job cancelled", isoNow()),
   );
   // A `starting` item without an object is being started right now: its starter cancels it (executeStep).
+  // An execution waiting for a slot of the flow's concurrency_limit leaves the queue (cancelExecution).
   const running = items.filter((i) => i.execution_status !== "pending");
   await mapLimit(running, LIMITS.BULK_START_CONCURRENCY, async (item) => {
-    await executionClient(env, item.execution_id).cancel(`Bulk job ${job.id} was cancelled`);
+    await cancelExecution(env, job.org_id, item.execution_id, `Bulk job ${job.id} was cancelled`);
   });
   if (items.length === job.page_size) {
     await sendBulk(env, [bulkMessage({ type: "cancel", org_id: job.org_id, job_id: job.id, after_seq: items.at(-1)!.seq })]);

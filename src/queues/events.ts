@@ -1,12 +1,11 @@
 import { candidateLookup, executionTriggerEvent, matchFlow } from "../engine/trigger-match";
 import type { Env } from "../env";
-import { LIMITS } from "../lib/limits";
 import { StoredEventRefSchema, TriggerEventSchema, type TriggerEvent } from "../schemas/events";
 import { loadInboxEvent, settleInboxEvents } from "../store/event-inbox";
 import type { AutomationFlow } from "../schemas/flow";
 import { EVENTS_DLQ, EVENTS_QUEUE } from "../services/event-queue";
+import { admissionRefusal } from "../services/admission";
 import { startExecution } from "../services/executions";
-import { countActiveExecutions } from "../store/executions";
 import { getFlow, getFlowsByIds } from "../store/flows";
 import { recordDeadLetter, recordQueueFailure } from "../store/queue-failures";
 import { candidateFlowIds } from "../store/trigger-index";
@@ -35,13 +34,16 @@ async function candidateFlows(env: Env, event: TriggerEvent): Promise<Automation
 }
 
 /**
- * One event → one execution per matching enabled flow. Execution ids derive from (event id, flow id),
- * so processing the same event again (a redelivery, a retried batch) starts nothing new.
+ * One event → one execution per matching flow that admission lets in (services/admission.ts: a refused
+ * flow is skipped with the reason). Execution ids derive from (event id, flow id), so processing the
+ * same event again (a redelivery, a retried batch) starts nothing new.
  */
 export async function processEvent(env: Env, event: TriggerEvent): Promise<EventOutcome> {
   const outcome: EventOutcome = { event_id: event.id, started: [], skipped: [] };
-  if (event.depth > LIMITS.MAX_CHAIN_DEPTH) {
-    outcome.skipped.push({ flow_id: "*", reason: `chain depth ${event.depth} exceeds ${LIMITS.MAX_CHAIN_DEPTH}` });
+  // Too deep a chain refuses every flow: no flow is even looked up.
+  const tooDeep = admissionRefusal(null, event.depth);
+  if (tooDeep) {
+    outcome.skipped.push({ flow_id: "*", reason: tooDeep.reason });
     return outcome;
   }
   const flows = await candidateFlows(env, event);
@@ -55,15 +57,18 @@ export async function processEvent(env: Env, event: TriggerEvent): Promise<Event
   const entity = event.type === "entity_operation" ? event.entity : undefined;
   await Promise.all(
     flows.map(async (flow) => {
+      const refusal = admissionRefusal(flow, event.depth);
+      if (refusal) {
+        outcome.skipped.push({ flow_id: flow.id, reason: refusal.reason });
+        return;
+      }
       const match = matchFlow(flow, event);
       if (!match.matched) {
         outcome.skipped.push({ flow_id: flow.id, reason: match.reason ?? "no match" });
         return;
       }
-      if (flow.concurrency_limit && (await countActiveExecutions(env.DB, event.org_id, flow.id)) >= flow.concurrency_limit) {
-        outcome.skipped.push({ flow_id: flow.id, reason: `concurrency limit ${flow.concurrency_limit} reached` });
-        return;
-      }
+      // Over the flow's concurrency_limit the execution is created pending and starts when a slot frees:
+      // it is listed as started, never dropped.
       const res = await startExecution(env, {
         orgId: event.org_id,
         flow,

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { SCOPES } from "../api/context";
+import { SCOPES } from "../lib/principal";
 import { LIMITS } from "../lib/limits";
 
 export const ScopeSchema = z.enum(SCOPES).openapi("Scope");

@@ -43,6 +43,7 @@ export const CONDITION_KINDS = [
   "statement",
   "simple_condition",
   "simple_conditions",
+  "trigger_condition",
   "trigger_conditions",
   "filter_config",
 ] as const;
@@ -57,6 +58,7 @@ const KIND_SCHEMAS: Record<ConditionKind, z.ZodType> = {
   statement: ConditionStatementSchema,
   simple_condition: SimpleConditionSchema,
   simple_conditions: z.array(SimpleConditionSchema).min(1).max(100),
+  trigger_condition: TriggerConditionSchema,
   trigger_conditions: TriggerConditionsInput,
   filter_config: FilterConfigInput,
 };
@@ -71,6 +73,8 @@ export function conditionKind(c: unknown): ConditionKind | null {
   if (has(c, "filter_config")) return "filter_config";
   if (has(c, "statements")) return "action_condition";
   if (has(c, "operation")) return "statement";
+  // epilot's TriggerCondition is `{source, comparison, value?}`: no other shape has `comparison`.
+  if (has(c, "comparison")) return "trigger_condition";
   if (has(c, "field") || has(c, "operator")) return "simple_condition";
   return null;
 }
@@ -94,8 +98,9 @@ function validateCondition(value: unknown, ctx: IssueSink): void {
       code: "custom",
       path: [],
       message:
-        "condition must be an ActionCondition (`statements`), a statement (`operation`), a simple condition (`field`, `operator`), " +
-        "a list of simple conditions, {trigger_conditions: [...]} or {filter_config: {...}}",
+        "condition must be an ActionCondition (`statements`), a statement (`operation`), a TriggerCondition (`source`, " +
+        "`comparison`), a simple condition (`field`, `operator`), a list of simple conditions, {trigger_conditions: [...]} " +
+        "or {filter_config: {...}}",
     });
     return;
   }
@@ -123,6 +128,8 @@ function validateCondition(value: unknown, ctx: IssueSink): void {
       });
       return;
     }
+    case "trigger_condition":
+      return checkPath(String(data.source), ["source"], ctx);
     case "trigger_conditions":
       return (data.trigger_conditions as { source: string }[]).forEach((c, i) =>
         checkPath(c.source, ["trigger_conditions", i, "source"], ctx),
@@ -145,6 +152,7 @@ export const ConditionInputDoc = z
     ConditionStatementSchema,
     SimpleConditionSchema,
     z.array(SimpleConditionSchema),
+    TriggerConditionSchema,
     TriggerConditionsInput,
     FilterConfigInput,
   ])
@@ -153,7 +161,8 @@ export const ConditionInputDoc = z
       "Told apart by key, in this order: an array → simple conditions (all must pass); `trigger_conditions` → epilot " +
       "TriggerConditions evaluated against `context.trigger`; `filter_config` → an entity_operation filter matched against " +
       "`{operation: trigger.operation, activity: trigger.activity, entity, diff, previous}`; `statements` → an epilot " +
-      "ActionCondition; `operation` → one ConditionStatement; `field`/`operator` → one Coherence condition.",
+      "ActionCondition; `operation` → one ConditionStatement; `comparison` → one epilot TriggerCondition (as if it were " +
+      "`{trigger_conditions: [it]}`); `field`/`operator` → one Coherence condition.",
   });
 
 export const ConditionTestRequest = z

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { flowTemplateIssues } from "../engine/templates";
 import { LIMITS } from "../lib/limits";
 import { FlowActionSchema, type FlowAction } from "./actions";
 import { PagingQuery } from "./common";
@@ -153,6 +154,8 @@ export const AutomationFlowInputSchema = z
   .object(flowFields)
   .superRefine((flow, ctx) => {
     for (const issue of flowReferenceIssues(flow)) ctx.addIssue({ code: "custom", ...issue });
+    // Templates are parsed (not rendered) here, so a syntax error is a 400 naming the field, not a failed run later.
+    for (const issue of flowTemplateIssues(flow)) ctx.addIssue({ code: "custom", ...issue });
   })
   .openapi("AutomationFlowInput", {
     description:

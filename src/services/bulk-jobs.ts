@@ -1,4 +1,4 @@
-import type { Principal } from "../api/context";
+import type { Principal } from "../lib/principal";
 import { decidePatch, isFinalJob, type BulkJobAction } from "../engine/bulk-job";
 import type { ExecutionState } from "../engine/execution/types";
 import type { Env } from "../env";
@@ -23,6 +23,7 @@ import {
 import { getFlow } from "../store/flows";
 import { filterToSql, type SqlFragment } from "../store/record-sql";
 import { queryRecordIds } from "../store/records";
+import { admissionRefusal } from "./admission";
 import { enqueueEvent } from "./event-queue";
 import { changeEvent } from "./record-events";
 import { compileRecordQuery, createRecord, deleteRecord } from "./records";
@@ -75,10 +76,10 @@ export async function createBulkJob(
   const flow = await getFlow(env.DB, principal.orgId, req.flow_id);
   if (!flow)
     throw new AppError(404, "NOT_FOUND", "Flow not found", [{ path: "flow_id", location: "json", message: "No such flow" }]);
-  if (flow.enabled === false) {
-    throw new AppError(409, "FLOW_DISABLED", `Flow ${flow.id} is disabled; enable it to run it`, [
-      { path: "flow_id", location: "json", message: "The flow is disabled" },
-    ]);
+  // Admission's rule (services/admission.ts), named on the request field; each page asks again when it starts.
+  const refusal = admissionRefusal(flow, 0);
+  if (refusal) {
+    throw new AppError(409, refusal.code, refusal.message, [{ path: "flow_id", location: "json", message: refusal.reason }]);
   }
 
   let type: BulkJobRow["query_type"];

@@ -1,15 +1,12 @@
-import type { NewExecution } from "../engine/execution/create";
 import type { FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execution/types";
 import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
 import type { Env } from "../env";
-import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { LIMITS } from "../lib/limits";
 import { sha256Hex } from "../lib/crypto";
 import type { AutomationFlow } from "../schemas/flow";
 import { getRecord } from "../store/records";
 import { toSnapshot } from "./records";
-import { hotFlowCheck } from "./hot-flows";
+import { admissionRefusal, admit, executionStub, type StartResult } from "./admission";
 
 export interface StartExecutionRequest {
   orgId: string;
@@ -55,32 +52,26 @@ export function toFlowSnapshot(flow: AutomationFlow): FlowSnapshot {
   };
 }
 
-export function executionStub(env: Env, executionId: string) {
-  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId));
-}
+export { executionStub };
 
 /**
- * The one way executions start (API, triggers, bulk jobs, trigger-workflow): snapshot the flow, hand
- * it to a new ExecutionObject and return at once; the object works in its alarm.
+ * The one way executions start (API, manual and single-action runs, events, bulk jobs, trigger-workflow):
+ * snapshot the flow and hand it to admission (services/admission.ts), which refuses it (AdmissionRefused:
+ * chain depth, disabled flow), creates it `hot`, starts its ExecutionObject, or queues it under the flow's
+ * concurrency_limit. Returns at once; the object works in its alarm.
  */
-export async function startExecution(
-  env: Env,
-  req: StartExecutionRequest,
-): Promise<{ id: string; created: boolean; status: string }> {
+export async function startExecution(env: Env, req: StartExecutionRequest): Promise<StartResult> {
   const depth = req.depth ?? 0;
-  if (depth > LIMITS.MAX_CHAIN_DEPTH) {
-    throw new AppError(409, "CHAIN_TOO_DEEP", `Flows triggering flows may nest at most ${LIMITS.MAX_CHAIN_DEPTH} deep`);
-  }
+  // Refused before any read: a chain too deep or a disabled flow costs nothing.
+  const refusal = admissionRefusal(req.flow, depth);
+  if (refusal) throw refusal;
   const id = req.executionId ?? (req.dedupeKey ? await deterministicId(req.orgId, req.flow.id, req.dedupeKey) : newId());
   let entity = req.entity;
   if (entity === undefined && req.entityId) {
     const row = await getRecord(env.DB, req.orgId, null, req.entityId);
     entity = row ? (toSnapshot(row) as unknown as Record<string, unknown>) : null;
   }
-  // Over the flow's max_executions (or the default) in its window: created `hot`, final, and not run.
-  const hot = await hotFlowCheck(env, req.orgId, req.flow, req.triggerEvent);
-  const input: NewExecution = {
-    ...(hot ? { hot } : {}),
+  return admit(env, req.flow, {
     id,
     org_id: req.orgId,
     flow: toFlowSnapshot(req.flow),
@@ -91,9 +82,7 @@ export async function startExecution(
     depth,
     user: req.user,
     variables: req.variables,
-  };
-  const res = await executionStub(env, id).start(input);
-  return { id, ...res };
+  });
 }
 
 /**

@@ -2,10 +2,8 @@ import type { Env } from "../env";
 import { isoNow } from "../lib/time";
 import { listDueEvents, markResent, settleInboxEvents } from "../store/event-inbox";
 import { recordDeadLetter } from "../store/queue-failures";
+import { LIMITS } from "../lib/limits";
 import { EVENTS_QUEUE, eventRef, MAX_EVENT_SENDS, nextSendAt } from "./event-queue";
-
-/** Most events looked at per scheduled run. */
-export const EVENT_RECONCILE_BATCH = 100;
 
 export interface EventReconcileReport {
   resent: number;
@@ -21,7 +19,7 @@ export interface EventReconcileReport {
  */
 export async function reconcileEvents(env: Env, now: number): Promise<EventReconcileReport> {
   const report: EventReconcileReport = { resent: 0, dead: [] };
-  const due = await listDueEvents(env.DB, isoNow(now), EVENT_RECONCILE_BATCH);
+  const due = await listDueEvents(env.DB, isoNow(now), LIMITS.EVENT_RECONCILE_BATCH);
   const resend = due.filter((e) => e.sends < MAX_EVENT_SENDS);
   const givenUp = due.filter((e) => e.sends >= MAX_EVENT_SENDS);
   for (const e of givenUp) {

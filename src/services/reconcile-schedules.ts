@@ -1,10 +1,9 @@
 import { scheduleTriggersOf } from "../engine/cron";
 import type { Env } from "../env";
 import { listScheduledFlows, type ScheduledFlowRow } from "../store/schedules";
+import { LIMITS } from "../lib/limits";
 import { scheduleStub } from "./schedules";
 
-/** Most scheduled flows checked per scheduled run; more are covered over the following minutes. */
-export const SCHEDULE_RECONCILE_BATCH = 200;
 /** Schedule objects checked at the same time. */
 const PARALLEL = 10;
 
@@ -23,10 +22,10 @@ export interface ScheduleReconcileReport {
  */
 export async function reconcileSchedules(env: Env, start: string = crypto.randomUUID()): Promise<ScheduleReconcileReport> {
   const report: ScheduleReconcileReport = { checked: 0, rearmed: [], failed: [] };
-  const head = await listScheduledFlows(env.DB, { gte: start }, SCHEDULE_RECONCILE_BATCH);
+  const head = await listScheduledFlows(env.DB, { gte: start }, LIMITS.SCHEDULE_RECONCILE_BATCH);
   const rest =
-    head.length < SCHEDULE_RECONCILE_BATCH && start !== ""
-      ? await listScheduledFlows(env.DB, { lt: start }, SCHEDULE_RECONCILE_BATCH - head.length)
+    head.length < LIMITS.SCHEDULE_RECONCILE_BATCH && start !== ""
+      ? await listScheduledFlows(env.DB, { lt: start }, LIMITS.SCHEDULE_RECONCILE_BATCH - head.length)
       : [];
   const rows = [...head, ...rest];
   for (let i = 0; i < rows.length; i += PARALLEL) {

@@ -1,10 +1,11 @@
-import type { Principal } from "../api/context";
+import type { Principal } from "../lib/principal";
 import type { Env } from "../env";
-import { AppError, notFound } from "../lib/errors";
+import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { getFlow } from "../store/flows";
 import { claimIdempotencyKey, findIdempotentExecution } from "../store/executions";
+import { admissionRefusal } from "./admission";
 import { startExecution } from "./executions";
 
 export interface ApiStart {
@@ -20,8 +21,9 @@ export interface ApiStart {
 }
 
 /**
- * Starts an execution on behalf of an API caller: the flow must exist in the caller's org and be
- * enabled; an Idempotency-Key returns the execution it started before, within its 24-hour window.
+ * Starts an execution on behalf of an API caller: the flow must exist in the caller's org (404) and be
+ * admitted (services/admission.ts: 409 FLOW_DISABLED or CHAIN_TOO_DEEP; over its concurrency_limit it
+ * is created `pending` and waits its turn); an Idempotency-Key returns the execution it started before, within its 24-hour window.
  */
 export async function startFlowExecution(
   env: Env,
@@ -30,13 +32,11 @@ export async function startFlowExecution(
 ): Promise<{ id: string; created: boolean }> {
   const flow = await getFlow(env.DB, principal.orgId, req.flowId);
   if (!flow) throw notFound("Flow");
-  if (flow.enabled === false) throw new AppError(409, "FLOW_DISABLED", `Flow ${flow.id} is disabled; enable it to run it`);
-
   const chain = (req.workflowContext?._execution_chain ?? {}) as { depth?: number };
   const depth = chain.depth ?? 0;
-  if (depth > LIMITS.MAX_CHAIN_DEPTH) {
-    throw new AppError(409, "CHAIN_TOO_DEEP", `Flows triggering flows may nest at most ${LIMITS.MAX_CHAIN_DEPTH} deep`);
-  }
+  // Refused (409) before an idempotency key is claimed for it; startExecution decides the rest.
+  const refusal = admissionRefusal(flow, depth);
+  if (refusal) throw refusal;
 
   let executionId: string | undefined;
   if (req.idempotencyKey) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Principal } from "../api/context";
+import type { Principal } from "../lib/principal";
 import { NotificationInput, writeNotification } from "../actions/send-notification";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";

@@ -1,4 +1,4 @@
-import type { Scope } from "../api/context";
+import type { Scope } from "../lib/principal";
 
 export interface ApiKeyRow {
   id: string;

@@ -125,18 +125,44 @@ export async function listExecutions(db: D1Database, f: ExecutionFilter): Promis
   };
 }
 
-/** Executions stuck in a non-final status since before `before` (ISO), for the reconciler. */
-export async function listStaleExecutions(
+/** An unfinished execution the reconciler checks, with the summary time it was listed at. */
+export interface StaleExecutionRow {
+  id: string;
+  org_id: string;
+  status: string;
+  updated_at: string;
+}
+
+/** Where a reconciliation sweep stopped: the (updated_at, id) of the last row it checked. */
+export interface ExecutionPosition {
+  updated_at: string;
+  id: string;
+}
+
+/**
+ * One page of executions in one of `statuses` whose summary has not changed since `staleBefore` (ISO),
+ * in (updated_at, id) order after `after` (from the start when null). One sub-select per status keeps
+ * each on the (status, updated_at) index. Executions waiting for a slot of their flow's
+ * concurrency_limit (or admitted, their start not yet confirmed) are left out: their index row is
+ * `pending` with no object yet, legitimately, and the admission repair owns them.
+ */
+export async function listStaleExecutionsPage(
   db: D1Database,
-  before: string,
+  statuses: readonly string[],
+  staleBefore: string,
+  after: ExecutionPosition | null,
   limit: number,
-): Promise<{ id: string; org_id: string; status: string }[]> {
+): Promise<StaleExecutionRow[]> {
+  // The empty position sorts before every row, so the first page needs no other statement.
+  const from = after ?? { updated_at: "", id: "" };
+  const one = `SELECT * FROM (SELECT id, org_id, status, updated_at FROM executions
+      WHERE status = ? AND updated_at < ? AND updated_at >= ? AND (updated_at > ? OR id > ?)
+        AND NOT EXISTS (SELECT 1 FROM admission_queue a WHERE a.execution_id = executions.id AND a.state IN ('waiting', 'admitted'))
+      ORDER BY updated_at, id LIMIT ?)`;
   const rows = await db
-    .prepare(
-      `SELECT id, org_id, status FROM executions WHERE status IN ('pending', 'starting', 'in_progress') AND updated_at < ? LIMIT ?`,
-    )
-    .bind(before, limit)
-    .all<{ id: string; org_id: string; status: string }>();
+    .prepare(`${statuses.map(() => one).join(" UNION ALL ")} ORDER BY updated_at, id LIMIT ?`)
+    .bind(...statuses.flatMap((s) => [s, staleBefore, from.updated_at, from.updated_at, from.id, limit]), limit)
+    .all<StaleExecutionRow>();
   return rows.results;
 }
 
@@ -200,19 +226,25 @@ export async function claimIdempotencyKey(
   return (await findIdempotentExecution(db, orgId, scope, key, 0)) ?? executionId;
 }
 
-/** An index row whose object holds no execution (the start never reached it): it is failed, with the reason. */
-export async function markExecutionLost(db: D1Database, id: string, at: string): Promise<void> {
-  await db
+/**
+ * An index row whose object holds no execution is failed, with the reason: a pending or starting one
+ * never reached its object; a later one lost its object's storage. Only if the row is as the
+ * reconciler listed it (same status and updated_at), so a summary written meanwhile wins. Returns
+ * whether the row was changed.
+ */
+export async function markExecutionLost(db: D1Database, row: StaleExecutionRow, at: string): Promise<boolean> {
+  const reason =
+    row.status === "pending" || row.status === "starting"
+      ? "The execution was never started by its object"
+      : "The execution's object holds no state for it";
+  const res = await db
     .prepare(
-      `UPDATE executions SET status = 'failed', last_error = ?, updated_at = ?, finished_at = ? WHERE id = ? AND status IN ('pending', 'starting', 'in_progress')`,
+      `UPDATE executions SET status = 'failed', last_error = ?, updated_at = ?, finished_at = ?
+       WHERE id = ? AND status = ? AND updated_at = ? AND status IN ('pending', 'starting', 'in_progress', 'scheduled')`,
     )
-    .bind(
-      JSON.stringify({ error_code: "INTERNAL_ERROR", error_reason: "The execution was never started by its object" }),
-      at,
-      at,
-      id,
-    )
+    .bind(JSON.stringify({ error_code: "INTERNAL_ERROR", error_reason: reason }), at, at, row.id, row.status, row.updated_at)
     .run();
+  return res.meta.changes > 0;
 }
 
 /** Unfinished executions of a flow (for a flow's concurrency limit). */

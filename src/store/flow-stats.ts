@@ -1,8 +1,6 @@
 import type { ExecutionState } from "../engine/execution/types";
+import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
-
-/** Default of `error_handling.disable_after_failures`: consecutive failed executions that open the circuit breaker. */
-export const DEFAULT_DISABLE_AFTER_FAILURES = 5;
 
 /**
  * Statements that count a finished execution in its flow's statistics and open the circuit breaker
@@ -12,7 +10,7 @@ export const DEFAULT_DISABLE_AFTER_FAILURES = 5;
 export function finishStatements(db: D1Database, s: ExecutionState): D1PreparedStatement[] {
   const now = isoNow(s.finished_at ?? s.updated_at);
   // The live flow's threshold applies (an edit of error_handling takes effect for running executions too).
-  const threshold = `COALESCE(json_extract(doc, '$.error_handling.disable_after_failures'), ${DEFAULT_DISABLE_AFTER_FAILURES})`;
+  const threshold = `COALESCE(json_extract(doc, '$.error_handling.disable_after_failures'), ${LIMITS.DEFAULT_DISABLE_AFTER_FAILURES})`;
   const notCounted = `NOT EXISTS (SELECT 1 FROM executions WHERE id = ? AND stats_seq >= ?)`;
   const reason = s.last_error ? `${s.last_error.error_code}: ${s.last_error.error_reason}` : `Execution ${s.id} failed`;
   return [

@@ -4,6 +4,8 @@
  * Tables are created on first write, so a cleared object keeps nothing, not even empty tables.
  */
 
+import { migrateStorage, storageVersion, type ObjectMigrations } from "./object-schema";
+
 export interface ScheduleTriggerRow extends Record<string, SqlStorageValue> {
   trigger_id: string;
   cron: string;
@@ -13,6 +15,20 @@ export interface ScheduleTriggerRow extends Record<string, SqlStorageValue> {
   last_event_id: string | null;
 }
 
+/** Ordered migrations of a schedule object's storage (see object-schema.ts). */
+const MIGRATIONS: ObjectMigrations = [
+  // 1: one flow, its cron triggers and their next fire times.
+  [
+    `CREATE TABLE IF NOT EXISTS schedule_flow (id INTEGER PRIMARY KEY CHECK (id = 1), org_id TEXT NOT NULL, flow_id TEXT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS schedule_triggers (
+       trigger_id TEXT PRIMARY KEY, cron TEXT NOT NULL, timezone TEXT,
+       next_fire_at INTEGER, last_fired_at INTEGER, last_event_id TEXT)`,
+  ],
+];
+export const SCHEDULE_STORAGE_VERSION = MIGRATIONS.length;
+/** Storage from before schema versions: version 1 if it has the first layout's tables. */
+const LEGACY_VERSION = (has: (table: string) => boolean): number => (has("schedule_triggers") ? 1 : 0);
+
 export class ScheduleStorage {
   private migrated = false;
 
@@ -21,10 +37,7 @@ export class ScheduleStorage {
   private sql(): SqlStorage {
     const sql = this.storage.sql;
     if (!this.migrated) {
-      sql.exec(`CREATE TABLE IF NOT EXISTS schedule_flow (id INTEGER PRIMARY KEY CHECK (id = 1), org_id TEXT NOT NULL, flow_id TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS schedule_triggers (
-          trigger_id TEXT PRIMARY KEY, cron TEXT NOT NULL, timezone TEXT,
-          next_fire_at INTEGER, last_fired_at INTEGER, last_event_id TEXT)`);
+      migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION);
       this.migrated = true;
     }
     return sql;
@@ -32,9 +45,10 @@ export class ScheduleStorage {
 
   /** Reads never create the tables: an object that was never written (or was wiped) stays empty. */
   private hasTables(): boolean {
-    if (!this.migrated) {
-      const found = this.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schedule_triggers'");
-      this.migrated = found.toArray().length > 0;
+    if (!this.migrated && storageVersion(this.storage.sql, LEGACY_VERSION) > 0) {
+      // Existing storage (of any version) is brought up to date on first touch.
+      migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION);
+      this.migrated = true;
     }
     return this.migrated;
   }

@@ -337,7 +337,8 @@ describe("OpenAPI", () => {
     expect(schemas.ConditionTestRequest.properties.condition.allOf).toEqual([
       { $ref: "#/components/schemas/ConditionTestInput" },
     ]);
-    expect(schemas.ConditionTestInput.anyOf).toHaveLength(6);
+    expect(schemas.ConditionTestInput.anyOf).toHaveLength(7);
+    expect(schemas.ConditionTestInput.anyOf).toContainEqual({ $ref: "#/components/schemas/TriggerCondition" });
     expect(schemas.ConditionTestInput.description).toMatch(/Told apart by key/);
     expect(schemas.TemplateRenderResponse.required).toEqual([
       "original_parameters",

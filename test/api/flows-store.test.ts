@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { prepareFlowWrite } from "../../src/api/flow-documents";
+import { prepareFlowWrite } from "../../src/services/flow-write";
 import { AutomationFlowInputSchema } from "../../src/schemas/flow";
 import { listFlowSecrets } from "../../src/store/flow-secrets";
 import { getFlow, replaceFlow } from "../../src/store/flows";

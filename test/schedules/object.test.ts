@@ -178,7 +178,7 @@ describe("the alarm", () => {
     expect(JSON.parse(hits[0].body)).toEqual({ scheduled: "2026-03-09T05:00:00.000Z", trigger: "t" });
   });
 
-  it("overlapping runs start unless the flow sets concurrency_limit 1", async () => {
+  it("overlapping runs start, unless the flow sets concurrency_limit 1: then the next fire waits its turn", async () => {
     const actions = [{ id: "wait", type: "delay", config: { duration: 3600, unit: "seconds" } }];
     const free = await scheduledFlow([schedule("m", "* * * * *")], at("2026-06-01T00:00:30Z"), { actions });
     const one = await scheduledFlow([schedule("m", "* * * * *")], at("2026-06-01T00:00:30Z"), { actions, concurrency_limit: 1 });
@@ -191,9 +191,10 @@ describe("the alarm", () => {
     const freeRuns = outcomes.filter((o) => o.flow === free.id);
     const oneRuns = outcomes.filter((o) => o.flow === one.id);
     expect(freeRuns.map((o) => o.started.length)).toEqual([1, 1]);
-    expect(oneRuns[0].started.length).toBe(1);
-    expect(oneRuns[1].started).toEqual([]);
-    expect(oneRuns[1].skipped).toEqual([{ flow_id: one.id, reason: "concurrency limit 1 reached" }]);
+    expect(oneRuns.map((o) => o.started.length)).toEqual([1, 1]);
+    // The second fire is not dropped: it waits, pending, for the first run's slot (services/admission.ts).
+    expect((await drive(oneRuns[0].started[0])).execution_status).toBe("scheduled");
+    expect((await getExecution(oneRuns[1].started[0])).execution_status).toBe("pending");
     expect((await getExecution(freeRuns[0].started[0])).execution_status).not.toBe("success");
   });
 

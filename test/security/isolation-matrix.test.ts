@@ -6,7 +6,7 @@
  * A new operation is covered without editing this file; one whose ids cannot be created fails with instructions.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Scope } from "../../src/api/context";
+import type { Scope } from "../../src/lib/principal";
 import { dbSnapshot, type Snapshot } from "../fuzz/db-state";
 import {
   BODY_ID_OPERATIONS,

@@ -155,6 +155,25 @@ export class Fixtures {
       }
       throw new Error(`execution ${exec.id} did not pause`);
     });
+  /** A TrustPager automation (dialect): trigger row `row1` and call_webhook action `a` to the sink. */
+  tpAutomation = () =>
+    this.once("tpAutomation", async () => {
+      const base = "/api/v1/automations";
+      const a = await adminJson(this.org, "POST", base, { name: "fixture tp", trigger_type: "manual" });
+      await adminJson(this.org, "POST", `${base}/${a.id}/triggers`, { id: "row1", source_type: "manual" });
+      await adminJson(this.org, "POST", `${base}/${a.id}/actions`, {
+        id: "a",
+        action_type: "call_webhook",
+        sequence: 1,
+        config: { url: SINK_URL },
+      });
+      return this.track(a.id as string);
+    });
+  tpRun = () =>
+    this.once("tpRun", async () => {
+      const id = await this.tpAutomation();
+      return this.track((await adminJson(this.org, "POST", `/api/v1/automations/${id}/trigger`, {})).run_id as string);
+    });
   /** A registered organization (superuser operation); its id is this fixture org's id plus a suffix. */
   organization = () =>
     this.once("organization", async () => {
@@ -198,6 +217,23 @@ export const PATH_FIXTURES: PathFixture[] = [
     values: async (f) => ({ execution_id: await f.execution(), schedule_id: "later" }),
   },
   { params: ["run_id"], values: async (f) => ({ run_id: await f.run() }) },
+  {
+    params: ["id"],
+    path: /^\/api\/v1\/automations\//,
+    consumes: ["tpAutomation", "tpRun"],
+    values: async (f) => ({ id: await f.tpAutomation() }),
+  },
+  {
+    params: ["id", "triggerId"],
+    consumes: ["tpAutomation", "tpRun"],
+    values: async (f) => ({ id: await f.tpAutomation(), triggerId: "row1" }),
+  },
+  {
+    params: ["id", "actionId"],
+    consumes: ["tpAutomation", "tpRun"],
+    values: async (f) => ({ id: await f.tpAutomation(), actionId: "a" }),
+  },
+  { params: ["runId"], values: async (f) => ({ runId: await f.tpRun() }) },
   { params: ["job_id"], values: async (f) => ({ job_id: (await f.bulkJob()).id }) },
   { params: ["connection_id"], consumes: ["connection"], values: async (f) => ({ connection_id: await f.connection() }) },
   { params: ["notification_id"], values: async (f) => ({ notification_id: await f.notification() }) },
@@ -245,6 +281,19 @@ export const BODY_FIXTURES: Record<string, (f: Fixtures) => Promise<unknown>> = 
   callTool: async () => ({ name: "send_notification", arguments: { user_id: "superuser", title: "matrix" } }),
   callToolStream: async () => ({ name: "send_notification", arguments: { user_id: "superuser", title: "matrix" } }),
   submitApiEvent: async () => ({ source_id: "matrix-source", payload: { v: 7 } }),
+  pluraExecute: async () => ({
+    automationType: "core",
+    nodeParams: { action: "send_notification", params: { user_id: "superuser", title: "matrix" } },
+  }),
+  trustpagerCreateAutomation: async () => ({ name: "matrix tp", trigger_type: "manual" }),
+  trustpagerUpdateAutomation: async () => ({ name: "matrix tp (renamed)" }),
+  trustpagerTriggerAutomation: async () => ({ test_data: { v: 8 } }),
+  trustpagerExecuteAction: async () => ({ test_data: { v: 9 } }),
+  trustpagerAddTrigger: async () => ({ source_type: "manual" }),
+  trustpagerUpdateTrigger: async () => ({ source_id: "contacts" }),
+  trustpagerAddAction: async () => ({ action_type: "call_webhook", sequence: 2, config: { url: SINK_URL } }),
+  trustpagerReorderActions: async () => ({ action_ids: ["a"] }),
+  trustpagerUpdateAction: async () => ({ sequence: 3 }),
   createOrganization: async (f) => ({ id: `${f.org}-new-${crypto.randomUUID().slice(0, 8)}`.slice(0, 64), name: "matrix" }),
 };
 

@@ -5,7 +5,7 @@
  */
 import { SELF, env } from "cloudflare:test";
 import { SignJWT } from "jose";
-import { SCOPES, type Scope } from "../../src/api/context";
+import { SCOPES, type Scope } from "../../src/lib/principal";
 import { ADMIN_KEY, BASE } from "../helpers";
 import { deref, type JsonSchema, type SchemaRoot } from "./json-schema";
 

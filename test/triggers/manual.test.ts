@@ -133,4 +133,97 @@ describe("dry run", () => {
     });
     expect(notWon.body).toMatchObject({ would_execute: false, conditions_passed: false });
   });
+  it("previews what the manual trigger then does: runs, skips, loop counts, schedule due times", async () => {
+    const due = Date.now() + 30 * 86_400_000;
+    const rec = await createRecord("order", {
+      value: 50,
+      items: [{ sku: "a" }, { sku: "b" }],
+      renews: new Date(due).toISOString(),
+    });
+    const flow = await createFlow({
+      flow_name: "dry-vs-trigger",
+      conditions: [
+        {
+          id: "big",
+          statements: [
+            {
+              source: { origin: "trigger", attribute: "value", attributeType: "number" },
+              operation: "greater_than",
+              values: ["100"],
+            },
+          ],
+        },
+      ],
+      loops: [{ id: "each", source_path: "items" }],
+      schedules: [
+        {
+          id: "renewal",
+          numberOfUnits: 7,
+          timePeriod: "days",
+          timeRelation: "before",
+          source: { id: "t", origin: "trigger", attribute: "renews" },
+        },
+      ],
+      actions: [
+        { id: "vip", type: "call_webhook", condition_id: "big", config: { url: `${SINK}/vip` } },
+        { id: "per", type: "call_webhook", loop_id: "each", config: { url: `${SINK}/item/{{ loop.item.sku }}` } },
+        { id: "remind", type: "call_webhook", schedule_id: "renewal", config: { url: `${SINK}/remind` } },
+      ],
+    });
+    const dry = await call("POST", `/v1/automation/flows/${flow.id}/test`, { body: { record_id: rec._id } });
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ status: "success", complete: true });
+    expect(await sinkRequests("/")).toEqual([]);
+
+    const run = await call("POST", `/v1/automation/flows/${flow.id}/trigger`, { body: { record_id: rec._id } });
+    expect(run.status).toBe(200);
+    const exec = await drive(run.body.run_id);
+    expect(exec.execution_status).toBe("scheduled"); // waiting for the reminder's due time
+    const [vip, per, remind] = dry.body.actions_preview;
+    expect([vip.would_run, vip.status, vip.skip_reason]).toEqual([false, "skipped", exec.actions[0].reason.message]);
+    expect(per).toMatchObject({
+      would_run: true,
+      loop_items: exec.actions[1].loop_state.total,
+      rendered_config: { url: `${SINK}/item/a` },
+    });
+    expect((await sinkRequests("/item")).map((r) => r.path)).toEqual(["/item/a", "/item/b"]);
+    expect(remind).toMatchObject({
+      would_run: true,
+      scheduled_for: exec.actions[2].scheduled_for,
+      runs_at: exec.actions[2].scheduled_for,
+    });
+    expect(remind.scheduled_for).toBe(new Date(due - 7 * 86_400_000).toISOString());
+  });
+
+  it("takes sample outputs of earlier actions, and refuses malformed ones", async () => {
+    const flow = await createFlow({
+      flow_name: "dry-samples",
+      loops: [{ id: "rows", source_path: "actions.fetch.outputs.body.rows" }],
+      actions: [
+        { id: "fetch", type: "call_webhook", config: { url: `${SINK}/fetch` } },
+        { id: "per", type: "call_webhook", loop_id: "rows", config: { url: `${SINK}/row/{{ loop.item.id }}` } },
+      ],
+    });
+    const path = `/v1/automation/flows/${flow.id}/test`;
+    const blind = await call("POST", path, { body: {} });
+    expect(blind.body).toMatchObject({ status: "failed", would_execute: true });
+    expect(blind.body.actions_preview[1]).toMatchObject({ would_run: false, error: { error_code: "INVALID_PAYLOAD" } });
+    expect(blind.body.actions_preview[1].note).toContain("outputs.fetch");
+
+    const sampled = await call("POST", path, { body: { outputs: { fetch: { body: { rows: [{ id: "x" }, { id: "y" }] } } } } });
+    expect(sampled.status).toBe(200);
+    expect(sampled.body.status).toBe("success");
+    expect(sampled.body.actions_preview[1]).toMatchObject({
+      would_run: true,
+      loop_items: 2,
+      rendered_config: { url: `${SINK}/row/x` },
+    });
+
+    const bad = await call("POST", path, { body: { outputs: { fetch: "not an object" } } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body.error.details)).toContain("outputs");
+    // The trigger route runs for real: sample outputs are not part of it.
+    expect((await call("POST", `/v1/automation/flows/${flow.id}/trigger`, { body: { outputs: {} } })).status).toBe(400);
+    expect(await sinkRequests("/")).toEqual([]);
+  });
 });

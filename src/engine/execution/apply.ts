@@ -1,6 +1,7 @@
 import { evaluateSimpleConditions } from "../conditions";
 import { buildContext } from "./context";
 import { effectiveRetryPolicy, nextAttemptAt } from "./retry";
+import { cappedError, type Effects } from "./effects";
 import { SKIPPED_AFTER_FAILURE, failAction, resetAction, skipAction, succeedAction } from "./transitions";
 import type { ActionState, EngineEvent, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
 import { isFinal } from "./types";
@@ -16,26 +17,24 @@ function defOf(state: ExecutionState, actionId: string): { action: ActionState; 
   return { action: state.actions[index], def: state.flow.actions[index], index };
 }
 
-function closeAttempt(
+/** Ends the in-flight attempt; only attempts the engine ends itself are recorded by command (results are recorded by the runner). */
+function endAttempt(
   action: ActionState,
-  attempt: number,
-  iteration: number | undefined,
   now: number,
-  outcome: NonNullable<ActionState["attempt_log"][number]["outcome"]>,
-  error?: ActionState["error_output"],
+  fx: Effects,
+  closedBy?: { outcome: "interrupted" | "cancelled"; error?: ActionState["error_output"] },
 ) {
-  const entry = action.attempt_log.find((e) => e.attempt === attempt && e.iteration === iteration && e.ended_at === undefined);
-  if (entry) Object.assign(entry, { ended_at: now, outcome, error });
+  if (action.in_flight && closedBy) fx.closeAttempt(action, action.in_flight, now, closedBy.outcome, closedBy.error);
   action.in_flight = undefined;
 }
 
-function start(state: ExecutionState, now: number): void {
+function start(state: ExecutionState, now: number, fx: Effects): void {
   if (state.status !== "pending") return;
   state.status = "in_progress";
   state.started_at = now;
   const simple = (state.flow.conditions ?? []).filter(isSimpleCondition) as unknown as SimpleCondition[];
   if (simple.length === 0) return;
-  const result = evaluateSimpleConditions(simple, buildContext(state, now));
+  const result = evaluateSimpleConditions(simple, buildContext(state, now, fx));
   state.conditions_evaluated = { passed: result.passed, statements: result.statements as StatementExplanation[] };
   if (!result.passed) {
     for (const a of state.actions) skipAction(a, now, { message: "The flow's conditions were not met" });
@@ -43,7 +42,12 @@ function start(state: ExecutionState, now: number): void {
   }
 }
 
-function applyResult(state: ExecutionState, event: Extract<EngineEvent, { type: "action_result" }>, now: number): void {
+function applyResult(
+  state: ExecutionState,
+  event: Extract<EngineEvent, { type: "action_result" }>,
+  now: number,
+  fx: Effects,
+): void {
   const found = defOf(state, event.action_id);
   if (!found) return;
   const { action, def } = found;
@@ -51,49 +55,45 @@ function applyResult(state: ExecutionState, event: Extract<EngineEvent, { type: 
   if (!action.in_flight || action.in_flight.run !== event.run) return;
   const { outcome } = event;
   const iteration = event.iteration;
+  endAttempt(action, now, fx);
   switch (outcome.kind) {
     case "success":
-      closeAttempt(action, event.attempt, iteration, now, "success");
-      succeedAction(action, now, outcome.outputs, iteration);
+      succeedAction(action, now, outcome.outputs, fx, iteration);
       return;
     case "failed": {
-      closeAttempt(action, event.attempt, iteration, now, "failed", outcome.error);
       const retryAt = nextAttemptAt(effectiveRetryPolicy(state.flow, def), action.attempts, outcome.retry, now);
       if (retryAt !== null) {
         action.next_attempt_at = retryAt;
-        action.error_output = outcome.error;
+        action.error_output = cappedError(outcome.error);
         action.updated_at = now;
         return;
       }
-      failAction(state, action, def, now, outcome.error, iteration);
+      failAction(state, action, def, now, outcome.error, fx, iteration);
       return;
     }
     case "paused":
-      closeAttempt(action, event.attempt, iteration, now, "paused");
       action.execution_status = "paused";
       action.paused_iteration = iteration;
-      action.outputs = { ...(action.outputs ?? {}), ...(outcome.outputs ?? {}) };
+      if (outcome.outputs) fx.storeOutput(action, { ...(fx.output(action.id) ?? {}), ...outcome.outputs });
       action.updated_at = now;
       state.resume = { action_id: action.id, token_hash: outcome.token_hash, issued_at: now };
       state.status = "paused";
       return;
     case "wait":
-      closeAttempt(action, event.attempt, iteration, now, "waiting");
       action.wait_until = outcome.until;
       action.updated_at = now;
       return;
     case "cancel_execution":
-      closeAttempt(action, event.attempt, iteration, now, "success");
-      succeedAction(action, now, { cancelled_execution: true, reason: outcome.reason });
-      cancel(state, now, outcome.reason);
+      succeedAction(action, now, { cancelled_execution: true, reason: outcome.reason }, fx);
+      cancel(state, now, fx, outcome.reason);
       return;
   }
 }
 
-function cancel(state: ExecutionState, now: number, reason?: string): void {
+function cancel(state: ExecutionState, now: number, fx: Effects, reason?: string): void {
   if (isFinal(state.status)) return;
   for (const a of state.actions) {
-    if (a.in_flight) closeAttempt(a, a.in_flight.attempt, a.in_flight.iteration, now, "cancelled");
+    endAttempt(a, now, fx, { outcome: "cancelled" });
     if (!isFinal(a.execution_status)) {
       a.execution_status = "cancelled";
       a.updated_at = now;
@@ -124,23 +124,27 @@ export function retriggerRefusal(state: ExecutionState, actionId: string, strate
   return null;
 }
 
-function retrigger(state: ExecutionState, event: Extract<EngineEvent, { type: "retriggered" }>, now: number): void {
+function retrigger(
+  state: ExecutionState,
+  event: Extract<EngineEvent, { type: "retriggered" }>,
+  now: number,
+  fx: Effects,
+): void {
   if (retriggerRefusal(state, event.action_id, event.strategy, event.condition_id)) return;
   const found = defOf(state, event.action_id)!;
-  const inFlight = found.action.in_flight;
-  if (inFlight) closeAttempt(found.action, inFlight.attempt, inFlight.iteration, now, "interrupted");
+  endAttempt(found.action, now, fx, { outcome: "interrupted" });
 
   let first = found.index;
   if (event.strategy === "RETRY_ALL_PARENT_CONDITION_ACTIONS") {
     const cid = event.condition_id ?? found.def.condition_id;
     state.flow.actions.forEach((d, i) => {
       if (d.condition_id === cid) {
-        resetAction(state.actions[i], event.strategy);
+        resetAction(state.actions[i], event.strategy, fx);
         first = Math.min(first, i);
       }
     });
   } else {
-    resetAction(found.action, event.strategy);
+    resetAction(found.action, event.strategy, fx);
   }
   if (event.strategy === "RETRY_AND_STOP") {
     state.stop_after = found.action.id;
@@ -150,7 +154,7 @@ function retrigger(state: ExecutionState, event: Extract<EngineEvent, { type: "r
       const a = state.actions[i];
       const code = a.reason?.payload?.code;
       if ((a.execution_status === "skipped" && code === SKIPPED_AFTER_FAILURE) || a.execution_status === "cancelled") {
-        resetAction(a, undefined);
+        resetAction(a, undefined, fx);
         a.retry_strategy = undefined;
       }
     }
@@ -176,16 +180,18 @@ function cancelSchedule(state: ExecutionState, scheduleId: string, now: number):
   });
 }
 
-/** Applies one event to the state (in place). */
-export function applyEvent(state: ExecutionState, event: EngineEvent, now: number): void {
+/** Applies one event to the state (in place); what must happen besides goes to `fx` as commands. */
+export function applyEvent(state: ExecutionState, event: EngineEvent, now: number, fx: Effects): void {
   switch (event.type) {
-    case "started":
-      start(state, now);
+    case "created":
       return;
+    case "started":
     case "wake":
+      // The first wake of a pending execution starts it (version-1 logs say `started`).
+      start(state, now, fx);
       return;
     case "action_result":
-      applyResult(state, event, now);
+      applyResult(state, event, now, fx);
       return;
     case "action_interrupted": {
       const found = defOf(state, event.action_id);
@@ -195,11 +201,11 @@ export function applyEvent(state: ExecutionState, event: EngineEvent, now: numbe
         error_code: "INTERNAL_ERROR" as const,
         error_reason: "The runtime restarted while this attempt was in flight; its outcome is unknown",
       };
-      closeAttempt(action, event.attempt, event.iteration, now, "interrupted", error);
+      endAttempt(action, now, fx, { outcome: "interrupted", error });
       // Retried at once (with the same idempotency key), within the action's attempt budget.
       const retryAt = nextAttemptAt(effectiveRetryPolicy(state.flow, def), action.attempts, { after_ms: 0 }, now);
       if (retryAt !== null) action.next_attempt_at = retryAt;
-      else failAction(state, action, def, now, error, event.iteration);
+      else failAction(state, action, def, now, error, fx, event.iteration);
       return;
     }
     case "resumed": {
@@ -213,11 +219,12 @@ export function applyEvent(state: ExecutionState, event: EngineEvent, now: numbe
         found.action,
         now,
         {
-          ...(found.action.outputs ?? {}),
+          ...(fx.output(found.action.id) ?? {}),
           resumed: true,
           resumed_at: new Date(now).toISOString(),
           payload: event.payload ?? null,
         },
+        fx,
         iteration,
       );
       state.resume = undefined;
@@ -225,13 +232,41 @@ export function applyEvent(state: ExecutionState, event: EngineEvent, now: numbe
       return;
     }
     case "cancelled":
-      cancel(state, now, event.reason);
+      cancel(state, now, fx, event.reason);
       return;
     case "retriggered":
-      retrigger(state, event, now);
+      retrigger(state, event, now, fx);
       return;
     case "schedule_cancelled":
       cancelSchedule(state, event.schedule_id, now);
       return;
+  }
+}
+
+export type ControlRefusal = { status: 404 | 409 | 400; message: string };
+
+/**
+ * Why a control call (cancel, retrigger, resume, cancelSchedule) cannot be applied to this execution, or
+ * null: the object asks the engine instead of inspecting the state itself.
+ */
+export function controlRefusal(state: ExecutionState, event: EngineEvent): ControlRefusal | null {
+  switch (event.type) {
+    case "cancelled":
+      return isFinal(state.status) ? { status: 409, message: `The execution already ended (${state.status})` } : null;
+    case "schedule_cancelled":
+      if (!state.flow.schedules?.some((s) => s.id === event.schedule_id))
+        return { status: 404, message: `Schedule ${event.schedule_id} not found` };
+      return isFinal(state.status) ? { status: 409, message: `The execution already ended (${state.status})` } : null;
+    case "retriggered": {
+      if (!state.actions.some((a) => a.id === event.action_id)) return { status: 404, message: `Action ${event.action_id} not found` };
+      const refusal = retriggerRefusal(state, event.action_id, event.strategy, event.condition_id);
+      return refusal ? { status: 409, message: refusal } : null;
+    }
+    case "resumed":
+      if (state.status !== "paused" || !state.resume)
+        return { status: 400, message: `The execution is ${state.status}, not waiting to be resumed (a token is single use)` };
+      return null;
+    default:
+      return null;
   }
 }

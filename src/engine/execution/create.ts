@@ -1,23 +1,12 @@
-import type { ExecutionState, FlowSnapshot } from "./types";
+import type { AdvanceResult, ExecutionState, NewExecutionInput } from "./types";
+import { STATE_VERSION } from "./types";
 
-export interface NewExecution {
-  id: string;
-  org_id: string;
-  flow: FlowSnapshot;
-  entity_id: string;
-  entity: Record<string, unknown> | null;
-  trigger_event: Record<string, unknown>;
-  workflow_context?: Record<string, unknown>;
-  depth?: number;
-  user?: { id?: string; email?: string };
-  variables?: Record<string, unknown>;
-  /** Set when the flow is hot (engine/hot-flow.ts): the execution is created final, `hot`, and runs nothing. */
-  hot?: { message: string; payload?: Record<string, unknown> };
-}
+export type NewExecution = NewExecutionInput;
 
 /** The initial state of an execution: every action pending, cursor on the first (or, when hot, every action skipped). */
 export function createExecutionState(input: NewExecution, now: number): ExecutionState {
   const state: ExecutionState = {
+    v: STATE_VERSION,
     id: input.id,
     org_id: input.org_id,
     flow: input.flow,
@@ -36,7 +25,7 @@ export function createExecutionState(input: NewExecution, now: number): Executio
       name: a.name,
       execution_status: "pending",
       attempts: 0,
-      attempt_log: [],
+      attempts_total: 0,
     })),
     user: input.user,
     variables: input.variables,
@@ -50,4 +39,18 @@ export function createExecutionState(input: NewExecution, now: number): Executio
     for (const a of state.actions) Object.assign(a, { execution_status: "skipped", updated_at: now, reason: input.hot });
   }
   return state;
+}
+
+/**
+ * Creates an execution and says what to do first: write its summary and either wake it now, or, for a
+ * hot flow's execution (created final, nothing runs), finish it at once.
+ */
+export function createExecution(input: NewExecution, now: number): AdvanceResult {
+  const state = createExecutionState(input, now);
+  return {
+    state,
+    commands: input.hot
+      ? [{ type: "write_summary" }, { type: "finished", status: state.status }]
+      : [{ type: "write_summary" }, { type: "wake_at", at: now }],
+  };
 }

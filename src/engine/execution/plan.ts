@@ -2,6 +2,7 @@ import { evaluateFlowCondition } from "../conditions";
 import { renderValue, TemplateError } from "../templates";
 import { buildContext } from "./context";
 import { scheduleDueAt } from "./schedule-math";
+import type { Effects } from "./effects";
 import { failAction, finalStatus, skipAction } from "./transitions";
 import type { ActionState, Command, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
 import { isFinal } from "./types";
@@ -18,8 +19,8 @@ function conditionOf(state: ExecutionState, def: FlowActionDef): ConditionDef | 
 }
 
 /** Evaluates an action's gating condition; false marks the action skipped with the explanation. */
-function passesCondition(state: ExecutionState, action: ActionState, cond: ConditionDef, now: number): boolean {
-  const result = evaluateFlowCondition(cond as Parameters<typeof evaluateFlowCondition>[0], buildContext(state, now));
+function passesCondition(state: ExecutionState, action: ActionState, cond: ConditionDef, now: number, fx: Effects): boolean {
+  const result = evaluateFlowCondition(cond as Parameters<typeof evaluateFlowCondition>[0], buildContext(state, now, fx));
   const statements = result.statements as StatementExplanation[];
   action.condition_result = { condition_id: String(cond.id), passed: result.passed, statements };
   if (!result.passed) {
@@ -36,8 +37,8 @@ function idempotencyKey(state: ExecutionState, actionId: string, iteration?: num
 }
 
 /** Resolves a loop's `source_path` (e.g. `entity.items`, `actions.a1.outputs.rows`, `steps[0]['Contracts']`). */
-function loopItems(state: ExecutionState, sourcePath: string, now: number): unknown {
-  const ctx = buildContext(state, now);
+function loopItems(state: ExecutionState, sourcePath: string, now: number, fx: Effects): unknown {
+  const ctx = buildContext(state, now, fx);
   const path = sourcePath.trim();
   const first = path.split(/[.[]/, 1)[0];
   // A path that does not start at a context root is read from the entity, as epilot's paths are.
@@ -51,7 +52,7 @@ function loopItems(state: ExecutionState, sourcePath: string, now: number): unkn
  * for it to run. Marks the attempt in flight first, so the state that is stored before the side effect
  * already says an attempt started.
  */
-export function plan(state: ExecutionState, now: number): Command[] {
+export function plan(state: ExecutionState, now: number, fx: Effects): Command[] {
   if (isFinal(state.status) || state.status === "paused") return [];
   const flow = state.flow;
 
@@ -82,26 +83,26 @@ export function plan(state: ExecutionState, now: number): Command[] {
         return [{ type: "wake_at", at: action.wait_until }];
       }
       action.execution_status = "success";
-      action.outputs = { ...(action.outputs ?? {}), waited_until: new Date(action.wait_until).toISOString() };
+      fx.storeOutput(action, { ...(fx.output(action.id) ?? {}), waited_until: new Date(action.wait_until).toISOString() });
       action.updated_at = now;
       action.wait_until = undefined;
       continue;
-    } else if (action.attempts === 0 && !action.loop_items) {
+    } else if (action.attempts === 0 && !action.loop_state) {
       // First visit: conditions and schedules gate the action.
       const cond = conditionOf(state, def);
       if (def.condition_id && !cond) {
-        failAction(state, action, def, now, { error_code: "BAD_CONFIG", error_reason: `Unknown condition ${def.condition_id}` });
+        failAction(state, action, def, now, { error_code: "BAD_CONFIG", error_reason: `Unknown condition ${def.condition_id}` }, fx);
         continue;
       }
       const scheduleId = def.schedule_id ?? cond?.schedule_id;
       const evalBefore = cond?.evaluation_order === "BEFORE_SCHEDULE";
       if (scheduleId && !action.schedule_done) {
         if (action.scheduled_for === undefined) {
-          if (cond && evalBefore && !passesCondition(state, action, cond, now)) continue;
+          if (cond && evalBefore && !passesCondition(state, action, cond, now, fx)) continue;
           const schedule = flow.schedules?.find((s) => s.id === scheduleId);
-          const due = schedule ? scheduleDueAt(schedule, state) : { error: `Unknown schedule ${scheduleId}` };
+          const due = schedule ? scheduleDueAt(schedule, state, fx) : { error: `Unknown schedule ${scheduleId}` };
           if ("error" in due) {
-            failAction(state, action, def, now, { error_code: "INVALID_SCHEDULE_CONFIG", error_reason: due.error });
+            failAction(state, action, def, now, { error_code: "INVALID_SCHEDULE_CONFIG", error_reason: due.error }, fx);
             continue;
           }
           action.scheduled_for = due.at;
@@ -113,59 +114,73 @@ export function plan(state: ExecutionState, now: number): Command[] {
           return [{ type: "wake_at", at: action.scheduled_for }];
         }
         action.schedule_done = true;
-        if (cond && !evalBefore && !passesCondition(state, action, cond, now)) continue;
-      } else if (cond && !passesCondition(state, action, cond, now)) {
+        if (cond && !evalBefore && !passesCondition(state, action, cond, now, fx)) continue;
+      } else if (cond && !passesCondition(state, action, cond, now, fx)) {
         continue;
       }
 
       if (def.loop_id) {
         const loop = flow.loops?.find((l) => l.id === def.loop_id);
         if (!loop) {
-          failAction(state, action, def, now, { error_code: "BAD_CONFIG", error_reason: `Unknown loop ${def.loop_id}` });
+          failAction(state, action, def, now, { error_code: "BAD_CONFIG", error_reason: `Unknown loop ${def.loop_id}` }, fx);
           continue;
         }
         let items: unknown;
         try {
-          items = loopItems(state, loop.source_path, now);
+          items = loopItems(state, loop.source_path, now, fx);
         } catch (err) {
-          failAction(state, action, def, now, {
-            error_code: "TEMPLATE_ERROR",
-            error_reason: String((err as Error).message ?? err),
-          });
+          failAction(
+            state,
+            action,
+            def,
+            now,
+            { error_code: "TEMPLATE_ERROR", error_reason: String((err as Error).message ?? err) },
+            fx,
+          );
           continue;
         }
         if (!Array.isArray(items)) {
-          failAction(state, action, def, now, {
-            error_code: "INVALID_PAYLOAD",
-            error_reason: `Loop ${loop.id}: "${loop.source_path}" is not an array`,
-          });
+          failAction(
+            state,
+            action,
+            def,
+            now,
+            { error_code: "INVALID_PAYLOAD", error_reason: `Loop ${loop.id}: "${loop.source_path}" is not an array` },
+            fx,
+          );
           continue;
         }
         if (items.length > MAX_LOOP_ITEMS) {
-          failAction(state, action, def, now, {
-            error_code: "INVALID_PAYLOAD",
-            error_reason: `Loop ${loop.id} has ${items.length} items; at most ${MAX_LOOP_ITEMS} are allowed`,
-          });
+          failAction(
+            state,
+            action,
+            def,
+            now,
+            {
+              error_code: "INVALID_PAYLOAD",
+              error_reason: `Loop ${loop.id} has ${items.length} items; at most ${MAX_LOOP_ITEMS} are allowed`,
+            },
+            fx,
+          );
           continue;
         }
-        action.loop_items = items;
-        action.iterations = [];
-        action.loop_state = { current_index: 0, total: items.length };
+        action.loop_state = { current_index: 0, total: items.length, failed: 0, succeeded: 0 };
         if (items.length === 0) {
           action.execution_status = "success";
-          action.outputs = { iterations: [] };
+          fx.storeOutput(action, { iterations: [] });
           action.updated_at = now;
           continue;
         }
+        fx.storeLoopItems(action.id, items);
       }
     }
 
     // Run the action (or its current loop iteration).
     const iteration = action.loop_state ? action.loop_state.current_index : undefined;
-    const loopScope = iteration === undefined ? undefined : { item: action.loop_items?.[iteration], index: iteration };
+    const loopScope = iteration === undefined ? undefined : { item: fx.loopItem(action.id, iteration), index: iteration };
     let config: Record<string, unknown>;
     try {
-      config = renderValue(def.config ?? {}, buildContext(state, now, loopScope)).value as Record<string, unknown>;
+      config = renderValue(def.config ?? {}, buildContext(state, now, fx, loopScope)).value as Record<string, unknown>;
     } catch (err) {
       const where = err instanceof TemplateError ? ` at ${err.path}` : "";
       failAction(
@@ -174,19 +189,20 @@ export function plan(state: ExecutionState, now: number): Command[] {
         def,
         now,
         { error_code: "TEMPLATE_ERROR", error_reason: `Template error${where}: ${(err as Error).message}` },
+        fx,
         iteration,
       );
       continue;
     }
     action.attempts += 1;
+    action.attempts_total += 1;
     state.runs += 1;
     action.in_flight = { attempt: action.attempts, iteration, started_at: now, run: state.runs };
-    action.attempt_log.push({ attempt: action.attempts, iteration, started_at: now });
     action.execution_status = "in_progress";
     action.started_at ??= now;
     action.updated_at = now;
-    if (iteration !== undefined && action.iterations) {
-      action.iterations[iteration] ??= { index: iteration, execution_status: "in_progress", started_at: now };
+    if (iteration !== undefined && action.attempts === 1) {
+      fx.storeIteration(action.id, { index: iteration, execution_status: "in_progress", started_at: now });
     }
     state.status = "in_progress";
     return [
@@ -203,7 +219,8 @@ export function plan(state: ExecutionState, now: number): Command[] {
     ];
   }
 
+  // advance() emits `finished` for every entry into a final status, this one included.
   state.status = finalStatus(state);
   state.finished_at = now;
-  return [{ type: "finished", status: state.status }];
+  return [];
 }

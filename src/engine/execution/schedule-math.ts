@@ -1,4 +1,4 @@
-import type { ExecutionState, ScheduleDef } from "./types";
+import type { ExecutionData, ExecutionState, ScheduleDef } from "./types";
 import { lookupPath } from "./context";
 
 const UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000, weeks: 604_800_000 } as const;
@@ -27,7 +27,11 @@ export function addMonthsUtc(ms: number, months: number): number {
  * The instant a schedule is due: `numberOfUnits timePeriod after|before` a timestamp read from the trigger's
  * entity (or event), from an earlier action's outputs (or its finish time), or the execution's start.
  */
-export function scheduleDueAt(schedule: ScheduleDef, state: ExecutionState): { at: number } | { error: string } {
+export function scheduleDueAt(
+  schedule: ScheduleDef,
+  state: ExecutionState,
+  data: ExecutionData,
+): { at: number } | { error: string } {
   const { source } = schedule;
   let base: number;
   if (source.origin === "trigger") {
@@ -42,7 +46,7 @@ export function scheduleDueAt(schedule: ScheduleDef, state: ExecutionState): { a
     const action = state.actions.find((a) => a.id === source.id);
     if (!action) return { error: `Schedule source action ${source.id} is not part of the flow` };
     if (source.attribute) {
-      const at = toInstant(lookupPath(action.outputs ?? {}, source.attribute));
+      const at = toInstant(lookupPath(data.output(action.id) ?? {}, source.attribute));
       if (at === null) return { error: `Action ${source.id} has no date output "${source.attribute}" to schedule from` };
       base = at;
     } else {

@@ -1,3 +1,4 @@
+import { cappedError, type Effects } from "./effects";
 import type { ActionState, ErrorOutput, ExecutionState, ExecutionStatus, FlowActionDef } from "./types";
 import { isFinal } from "./types";
 
@@ -23,38 +24,41 @@ function skipRemaining(state: ExecutionState, now: number, failedActionId: strin
   }
 }
 
-function finishLoop(action: ActionState, now: number): void {
-  const iterations = action.iterations ?? [];
-  action.outputs = { iterations: iterations.map((it) => it.outputs ?? null) };
-  const failed = iterations.find((it) => it.execution_status === "failed");
-  action.execution_status = failed ? "failed" : "success";
-  if (failed?.error_output) action.error_output = failed.error_output;
+/** A loop's last iteration ended: the action's outputs are its iterations' outputs, its status their verdict. */
+function finishLoop(action: ActionState, now: number, fx: Effects): void {
+  fx.storeOutput(action, { iterations: fx.iterationOutputs(action.id) });
+  const loop = action.loop_state!;
+  action.execution_status = loop.failed > 0 ? "failed" : "success";
+  if (loop.first_error) action.error_output = loop.first_error;
   action.updated_at = now;
 }
 
 /** Moves a looped action to its next item; finishes it after the last. */
-function nextIteration(action: ActionState, now: number): void {
+function nextIteration(action: ActionState, now: number, fx: Effects): void {
   if (!action.loop_state) return;
   action.loop_state.current_index++;
   action.attempts = 0;
-  if (action.loop_state.current_index >= action.loop_state.total) finishLoop(action, now);
+  if (action.loop_state.current_index >= action.loop_state.total) finishLoop(action, now, fx);
 }
 
 /** The action (or its current iteration) succeeded. */
-export function succeedAction(action: ActionState, now: number, outputs: Record<string, unknown>, iteration?: number): void {
+export function succeedAction(
+  action: ActionState,
+  now: number,
+  outputs: Record<string, unknown>,
+  fx: Effects,
+  iteration?: number,
+): void {
   action.error_output = undefined;
-  if (iteration !== undefined && action.iterations) {
-    const it = (action.iterations[iteration] ??= { index: iteration, execution_status: "in_progress" });
-    it.execution_status = "success";
-    it.outputs = outputs;
-    it.error_output = undefined;
-    it.ended_at = now;
+  if (iteration !== undefined && action.loop_state) {
+    fx.storeIteration(action.id, { index: iteration, execution_status: "success", ended_at: now }, outputs);
+    action.loop_state.succeeded++;
     action.updated_at = now;
-    nextIteration(action, now);
+    nextIteration(action, now, fx);
     return;
   }
   action.execution_status = "success";
-  action.outputs = outputs;
+  fx.storeOutput(action, outputs);
   action.updated_at = now;
 }
 
@@ -67,26 +71,26 @@ export function failAction(
   action: ActionState,
   def: FlowActionDef,
   now: number,
-  error: ErrorOutput,
+  rawError: ErrorOutput,
+  fx: Effects,
   iteration?: number,
 ): void {
+  const error = cappedError(rawError);
   action.updated_at = now;
   action.next_attempt_at = undefined;
   state.last_error = error;
-  if (iteration !== undefined && action.iterations && action.loop_state) {
-    const it = (action.iterations[iteration] ??= { index: iteration, execution_status: "in_progress" });
-    it.execution_status = "failed";
-    it.error_output = error;
-    it.ended_at = now;
+  if (iteration !== undefined && action.loop_state) {
+    const loop = action.loop_state;
+    fx.storeIteration(action.id, { index: iteration, execution_status: "failed", ended_at: now, error_output: error });
+    loop.failed++;
+    loop.first_error ??= error;
     if (def.allow_failure) {
-      nextIteration(action, now);
+      nextIteration(action, now, fx);
       return;
     }
-    for (let i = iteration + 1; i < action.loop_state.total; i++) {
-      action.iterations[i] = { index: i, execution_status: "skipped" };
-    }
-    action.loop_state.current_index = action.loop_state.total;
-    finishLoop(action, now);
+    for (let i = iteration + 1; i < loop.total; i++) fx.storeIteration(action.id, { index: i, execution_status: "skipped" });
+    loop.current_index = loop.total;
+    finishLoop(action, now, fx);
   } else {
     action.execution_status = "failed";
     action.error_output = error;
@@ -104,18 +108,16 @@ export function finalStatus(state: ExecutionState): ExecutionStatus {
 }
 
 /** Puts an action back to its initial state for a retrigger; a schedule already waited for is not waited again. */
-export function resetAction(action: ActionState, strategy: ActionState["retry_strategy"]): void {
+export function resetAction(action: ActionState, strategy: ActionState["retry_strategy"], fx: Effects): void {
   const scheduleDone = action.schedule_done || action.scheduled_for !== undefined;
+  fx.clearActionData(action, action.loop_state !== undefined);
   Object.assign(action, {
     execution_status: "pending" as ExecutionStatus,
-    outputs: undefined,
     error_output: undefined,
     attempts: 0,
     in_flight: undefined,
     next_attempt_at: undefined,
     wait_until: undefined,
-    iterations: undefined,
-    loop_items: undefined,
     loop_state: undefined,
     reason: undefined,
     condition_result: undefined,

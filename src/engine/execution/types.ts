@@ -101,22 +101,15 @@ export interface FlowSnapshot {
 
 // ---- per-action and per-execution state --------------------------------------------------------
 
-export interface AttemptRecord {
-  attempt: number;
-  iteration?: number;
-  started_at: number;
-  ended_at?: number;
-  /** `interrupted`: the runtime restarted while the attempt was in flight, so its effect is unknown. */
-  outcome?: "success" | "failed" | "interrupted" | "paused" | "waiting" | "cancelled";
-  error?: ErrorOutput;
-}
+/** What an attempt came to; `interrupted`: the runtime restarted while it was in flight, so its effect is unknown. */
+export type AttemptOutcome = "success" | "failed" | "interrupted" | "paused" | "waiting" | "cancelled";
 
-export interface IterationState {
+/** One loop iteration's record, stored as a row of its own (command `store_iteration`), never in the state value. */
+export interface IterationRecord {
   index: number;
   execution_status: ExecutionStatus;
   started_at?: number;
   ended_at?: number;
-  outputs?: Record<string, unknown>;
   error_output?: ErrorOutput;
 }
 
@@ -136,12 +129,14 @@ export interface ActionState {
   execution_status: ExecutionStatus;
   started_at?: number;
   updated_at?: number;
-  outputs?: Record<string, unknown>;
+  /** Outputs live in a row of their own (command `store_output`); this says whether there are any, and whether they were cut. */
+  has_outputs?: boolean;
+  outputs_truncated?: boolean;
   error_output?: ErrorOutput;
   /** Attempts made for the current iteration (or the action, if it does not loop). */
   attempts: number;
-  /** Every attempt, in order: the run history. */
-  attempt_log: AttemptRecord[];
+  /** Attempts made in all, every iteration included (the detail of each is a row of the attempts table). */
+  attempts_total: number;
   /** The attempt being performed; `run` identifies the dispatch so a stale result is recognised. */
   in_flight?: { attempt: number; iteration?: number; started_at: number; run: number };
   next_attempt_at?: number;
@@ -150,9 +145,8 @@ export interface ActionState {
   schedule_done?: boolean;
   /** A `delay` action's wake-up time. */
   wait_until?: number;
-  iterations?: IterationState[];
-  loop_items?: unknown[];
-  loop_state?: { current_index: number; total: number };
+  /** A looped action's position; its items and iterations are rows of their own. */
+  loop_state?: { current_index: number; total: number; failed: number; succeeded: number; first_error?: ErrorOutput };
   reason?: { message: string; payload?: Record<string, unknown> };
   condition_result?: { condition_id: string; passed: boolean; statements: StatementExplanation[] };
   retry_strategy?: RetryStrategy;
@@ -160,7 +154,12 @@ export interface ActionState {
   paused_iteration?: number;
 }
 
+/** Version of the ExecutionState layout; storage written in an older layout is upcast on load (upcast.ts). */
+export const STATE_VERSION = 2;
+
 export interface ExecutionState {
+  /** Layout version (STATE_VERSION). */
+  v: number;
   id: string;
   org_id: string;
   flow: FlowSnapshot;
@@ -182,7 +181,7 @@ export interface ExecutionState {
   conditions_evaluated?: { passed: boolean; statements: StatementExplanation[] };
   /** RETRY_AND_STOP: finish after this action instead of continuing. */
   stop_after?: string;
-  /** SHA-256 hex of the current resume token's secret part, with the action it resumes. */
+  /** SHA-256 hex of the current resume token, with the action it resumes (the token itself is never in the state). */
   resume?: { action_id: string; token_hash: string; issued_at: number };
   user?: { id?: string; email?: string };
   variables?: Record<string, unknown>;
@@ -204,6 +203,9 @@ export type ActionOutcome =
   | { kind: "cancel_execution"; reason: string };
 
 export type EngineEvent =
+  /** The execution was created (first entry of the log: the creation input, so a log replays from nothing). */
+  | { type: "created"; input: NewExecutionInput }
+  /** Version-1 logs begin with `started`; it is still understood (a `wake` of a pending execution starts it too). */
   | { type: "started" }
   | { type: "wake" }
   | { type: "action_result"; action_id: string; iteration?: number; attempt: number; run: number; outcome: ActionOutcome }
@@ -212,6 +214,22 @@ export type EngineEvent =
   | { type: "cancelled"; reason?: string }
   | { type: "retriggered"; action_id: string; strategy: RetryStrategy; condition_id?: string }
   | { type: "schedule_cancelled"; schedule_id: string };
+
+/** What an execution is created from (create.ts); kept as the first event of its log. */
+export interface NewExecutionInput {
+  id: string;
+  org_id: string;
+  flow: FlowSnapshot;
+  entity_id: string;
+  entity: Record<string, unknown> | null;
+  trigger_event: Record<string, unknown>;
+  workflow_context?: Record<string, unknown>;
+  depth?: number;
+  user?: { id?: string; email?: string };
+  variables?: Record<string, unknown>;
+  /** Set when the flow is hot (engine/hot-flow.ts): the execution is created final, `hot`, and runs nothing. */
+  hot?: { message: string; payload?: Record<string, unknown> };
+}
 
 export interface RunActionCommand {
   type: "run_action";
@@ -232,8 +250,46 @@ export type Command =
   | { type: "wake_at"; at: number }
   /** The status changed: write the D1 summary row. */
   | { type: "write_summary" }
-  /** The execution reached a final status. */
-  | { type: "finished"; status: ExecutionStatus };
+  /** The execution entered a final status: count it, arm its retention, release what it holds. */
+  | { type: "finished"; status: ExecutionStatus }
+  /** The execution left a final status (a retrigger): its retention timer and pending finish bookkeeping go. */
+  | { type: "clear_retention" }
+  /** Store an action's outputs (already capped), replacing earlier ones; null deletes them (a retrigger). */
+  | { type: "store_output"; action_id: string; outputs: Record<string, unknown> | null; truncated: boolean }
+  /** Store a loop's items (each item a row) before its first iteration; an empty list deletes them. */
+  | { type: "store_loop_items"; action_id: string; items: unknown[] }
+  /** Store (upsert) one loop iteration's record and, when given, its outputs (already capped). */
+  | {
+      type: "store_iteration";
+      action_id: string;
+      iteration: IterationRecord;
+      outputs?: Record<string, unknown> | null;
+      truncated?: boolean;
+    }
+  /** Delete every iteration row of an action (a retrigger starts the loop again). */
+  | { type: "clear_iterations"; action_id: string }
+  /** Close an attempt the engine ended without a result (cancel, interruption, retrigger). */
+  | {
+      type: "close_attempt";
+      action_id: string;
+      iteration?: number;
+      attempt: number;
+      started_at: number;
+      outcome: AttemptOutcome;
+      ended_at: number;
+      error?: ErrorOutput;
+    };
+
+/**
+ * Read-only access to what is kept outside the state value: outputs of actions and iterations, and
+ * loop items. The object reads them from its storage (lazily); a replay keeps them in memory.
+ */
+export interface ExecutionData {
+  output(actionId: string): Record<string, unknown> | undefined;
+  loopItem(actionId: string, index: number): unknown;
+  /** The outputs of every iteration of a looped action, in order (null where an iteration has none). */
+  iterationOutputs(actionId: string): (Record<string, unknown> | null)[];
+}
 
 export interface AdvanceResult {
   state: ExecutionState;

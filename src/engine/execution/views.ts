@@ -1,4 +1,4 @@
-import type { ActionState, ExecutionState, ExecutionStatus } from "./types";
+import type { ActionState, ErrorOutput, ExecutionState, ExecutionStatus } from "./types";
 
 /** Request/response detail of one attempt, as kept by the execution object. */
 export interface AttemptView {
@@ -13,10 +13,35 @@ export interface AttemptView {
   error: unknown;
 }
 
+/** One loop iteration as shown: its record and its (capped) outputs. */
+export interface IterationView {
+  index: number;
+  execution_status: ExecutionStatus | string;
+  started_at?: number;
+  ended_at?: number;
+  error_output?: ErrorOutput;
+  outputs?: Record<string, unknown> | null;
+  outputs_truncated?: boolean;
+}
+
+/**
+ * What an execution's views read besides its state, from the object's rows: each action's outputs,
+ * its first iterations (MAX_ITERATIONS_IN_VIEW) and its latest attempts (MAX_ATTEMPTS_IN_VIEW).
+ */
+export interface ExecutionDetail {
+  outputs: Record<string, Record<string, unknown>>;
+  iterations: Record<string, IterationView[]>;
+  attempts: AttemptView[];
+}
+
+export const EMPTY_DETAIL: ExecutionDetail = { outputs: {}, iterations: {}, attempts: [] };
+
 const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-function actionView(state: ExecutionState, a: ActionState) {
+function actionView(state: ExecutionState, a: ActionState, detail: ExecutionDetail) {
   const def = state.flow.actions.find((d) => d.id === a.id);
+  const iterations = detail.iterations[a.id];
+  const attempts = detail.attempts.filter((t) => t.action_id === a.id);
   return {
     ...def,
     id: a.id,
@@ -26,24 +51,35 @@ function actionView(state: ExecutionState, a: ActionState) {
     execution_status: a.execution_status,
     started_at: iso(a.started_at),
     updated_at: iso(a.updated_at),
-    outputs: a.outputs ?? {},
+    outputs: detail.outputs[a.id] ?? {},
+    ...(a.outputs_truncated ? { outputs_truncated: true } : {}),
     ...(a.error_output ? { error_output: a.error_output } : {}),
     ...(a.retry_strategy ? { retry_strategy: a.retry_strategy } : {}),
     ...(a.reason ? { reason: a.reason } : {}),
-    ...(a.iterations
+    ...(a.loop_state
       ? {
-          iterations: a.iterations.map((it) => ({
+          iterations: (iterations ?? []).map((it) => ({
             index: it.index,
             execution_status: it.execution_status,
             started_at: iso(it.started_at),
             ended_at: iso(it.ended_at),
-            outputs: it.outputs,
+            outputs: it.outputs ?? undefined,
+            ...(it.outputs_truncated ? { outputs_truncated: true } : {}),
             error_output: it.error_output,
           })),
+          iterations_total: a.loop_state.total,
+          loop_state: { current_index: a.loop_state.current_index, total: a.loop_state.total },
         }
       : {}),
-    ...(a.loop_state ? { loop_state: a.loop_state } : {}),
-    attempts: a.attempt_log.map((e) => ({ ...e, started_at: iso(e.started_at), ended_at: iso(e.ended_at) })),
+    attempts: attempts.map((e) => ({
+      attempt: e.attempt,
+      ...(e.iteration !== null ? { iteration: e.iteration } : {}),
+      started_at: iso(e.started_at),
+      ended_at: iso(e.ended_at),
+      outcome: e.outcome,
+      ...(e.error ? { error: e.error } : {}),
+    })),
+    attempts_total: a.attempts_total,
     ...(a.scheduled_for !== undefined ? { scheduled_for: iso(a.scheduled_for) } : {}),
     ...(a.next_attempt_at !== undefined ? { next_attempt_at: iso(a.next_attempt_at) } : {}),
     ...(a.condition_result ? { condition_result: a.condition_result } : {}),
@@ -51,7 +87,7 @@ function actionView(state: ExecutionState, a: ActionState) {
 }
 
 /** The epilot AutomationExecution document (`status` and `execution_status` both, equal: the document requires `status`). */
-export function toAutomationExecution(state: ExecutionState) {
+export function toAutomationExecution(state: ExecutionState, detail: ExecutionDetail = EMPTY_DETAIL) {
   const entity = state.entity;
   return {
     id: state.id,
@@ -73,7 +109,7 @@ export function toAutomationExecution(state: ExecutionState) {
     }),
     schedules: state.flow.schedules ?? [],
     loops: state.flow.loops ?? [],
-    actions: state.actions.map((a) => actionView(state, a)),
+    actions: state.actions.map((a) => actionView(state, a, detail)),
     trigger_event: state.trigger_event,
     ...(state.workflow_context ? { workflow_context: state.workflow_context } : {}),
     ...(state.conditions_evaluated ? { conditions_evaluated: state.conditions_evaluated } : {}),
@@ -94,9 +130,9 @@ export function runStatus(status: ExecutionStatus | string): "completed" | "fail
 export const MAX_INLINE_ACTION_RESULTS = 100;
 
 /** The normalized run (TrustPager / Coherence) of an execution, with inline action results. */
-export function toRun(state: ExecutionState, attempts: AttemptView[]) {
+export function toRun(state: ExecutionState, detail: ExecutionDetail) {
   const last = new Map<string, AttemptView>();
-  for (const a of attempts) last.set(a.action_id, a);
+  for (const a of detail.attempts) last.set(a.action_id, a);
   const results = state.actions.map((a) => {
     const at = last.get(a.id);
     const response = at?.response as { truncated?: boolean } | null | undefined;
@@ -108,7 +144,7 @@ export function toRun(state: ExecutionState, attempts: AttemptView[]) {
       response: at?.response ?? null,
       error: a.error_output ?? null,
       duration_ms: at ? at.ended_at - at.started_at : null,
-      attempts: a.attempt_log.length,
+      attempts: a.attempts_total,
       truncated: Boolean(response?.truncated),
     };
   });

@@ -1,5 +1,5 @@
-import { LIMITS } from "../../lib/limits";
 import { RenderFailure, compile, renderCompiled } from "./render";
+import { setOwn, walkStrings } from "./walk";
 
 /**
  * Liquid templates in action configs (docs/expressions.md). Rendering walks a whole config: every string inside nested
@@ -54,19 +54,6 @@ export class TemplateError extends Error {
   }
 }
 
-const join = (path: string, key: string | number) => (path === "" ? String(key) : `${path}.${key}`);
-const isPlainObject = (v: unknown): v is Record<string, unknown> => {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-};
-
-/** Sets an own property, even one named `__proto__` (plain assignment would change the prototype). */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else target[key] = value;
-}
-
 /** The variables templates see: the context's roots, `record`/`entity` as aliases, `now` as an ISO string. */
 function scopeOf(ctx: TemplateContext): Record<string, unknown> {
   const scope: Record<string, unknown> = {};
@@ -78,27 +65,6 @@ function scopeOf(ctx: TemplateContext): Record<string, unknown> {
   }
   scope.now = new Date(ctx.now).toISOString();
   return scope;
-}
-
-function walk(
-  value: unknown,
-  path: string,
-  depth: number,
-  issues: TemplateIssueAt[],
-  visit: (s: string, path: string) => unknown,
-): unknown {
-  if (typeof value === "string") return visit(value, path);
-  if (depth >= LIMITS.MAX_EXPRESSION_DEPTH && (Array.isArray(value) || isPlainObject(value))) {
-    issues.push({ path, kind: "LIMIT", message: `nested deeper than ${LIMITS.MAX_EXPRESSION_DEPTH} levels` });
-    return value;
-  }
-  if (Array.isArray(value)) return value.map((item, i) => walk(item, join(path, i), depth + 1, issues, visit));
-  if (isPlainObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) setOwn(out, key, walk(value[key], join(path, key), depth + 1, issues, visit));
-    return out;
-  }
-  return value;
 }
 
 /**
@@ -114,7 +80,7 @@ export function renderValue(
   const substitutions: Substitution[] = [];
   const issues: TemplateIssueAt[] = [];
   let scope: Record<string, unknown> | undefined;
-  const out = walk(value, "", 0, issues, (source, path) => {
+  const walked = walkStrings(value, (source, { path }) => {
     const compiled = compile(source);
     if (compiled.kind === "literal") return source;
     if (compiled.kind === "invalid") {
@@ -132,20 +98,18 @@ export function renderValue(
       return source;
     }
   });
+  for (const { path, kind, message } of walked.limits) issues.push({ path, kind, message });
   if (issues.length > 0) throw new TemplateError(issues);
-  return { value: out, substitutions };
+  return { value: walked.value, substitutions };
 }
 
-/** Parse-only check of every template string in `value` (for 400s when a flow is saved). */
-export function validateTemplates(value: unknown): { path: string; message: string; line?: number; col?: number }[] {
-  const issues: TemplateIssueAt[] = [];
-  walk(value, "", 0, issues, (source, path) => {
-    const compiled = compile(source);
-    if (compiled.kind === "invalid") issues.push({ path, ...compiled.issue });
-    return source;
-  });
-  return issues.map(({ path, message, line, col }) => ({ path, message, ...(line !== undefined ? { line, col } : {}) }));
-}
+export {
+  type TemplateFieldIssue,
+  type TemplatedFlowParts,
+  flowTemplateIssues,
+  templateIssueMessage,
+  validateTemplates,
+} from "./validate-templates";
 
 /** Whether a string contains Liquid markup at all. */
 export { isTemplate } from "./render";

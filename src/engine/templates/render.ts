@@ -1,6 +1,7 @@
 import { Context, LiquidError, Output, type Template, toValue, toValueSync } from "liquidjs";
 import { LIMITS } from "../../lib/limits";
 import { BUDGET_REGISTER, BoundedEmitter, NOW_REGISTER, OutputLimitError, type OutputBudget, createEngine } from "./engine";
+import { danglingFilter } from "./lint";
 
 /**
  * Compiles and renders one template string. A string that is exactly one `{{ expression }}` (surrounding whitespace
@@ -59,6 +60,8 @@ function compileUncached(source: string): Compiled {
   } catch (e) {
     return { kind: "invalid", issue: issueOf(e, "TEMPLATE_SYNTAX") };
   }
+  const dangling = danglingFilter(source, engine.options);
+  if (dangling) return { kind: "invalid", issue: { kind: "TEMPLATE_SYNTAX", ...dangling } };
   const meaningful = templates.filter((t) => !(t.token.kind === HTML_TOKEN && t.token.getText().trim() === ""));
   if (meaningful.length === 1 && meaningful[0] instanceof Output) return { kind: "single", output: meaningful[0] };
   return { kind: "text", templates };

@@ -271,8 +271,8 @@ describe("errors", () => {
   it("validateTemplates checks syntax only", () => {
     expect(validateTemplates({ a: "{{ record.nope }}", b: [1, "{{ fine | upcase }}"] })).toEqual([]);
     expect(validateTemplates({ a: ["ok", "{{ bad"], b: { c: "{% endif %}" } })).toEqual([
-      { path: "a.1", message: 'output "{{ bad" not closed', line: 1, col: 1 },
-      { path: "b.c", message: 'tag "endif" not found', line: 1, col: 1 },
+      { path: "a.1", at: ["a", 1], kind: "TEMPLATE_SYNTAX", message: 'output "{{ bad" not closed', line: 1, col: 1 },
+      { path: "b.c", at: ["b", "c"], kind: "TEMPLATE_SYNTAX", message: 'tag "endif" not found', line: 1, col: 1 },
     ]);
   });
 });

@@ -1,12 +1,8 @@
 import type { Env } from "../env";
-import { validateFilterConfig } from "../engine/conditions";
-import { validateTemplates } from "../engine/templates";
-import { AppError, type ErrorDetail } from "../lib/errors";
+import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { blobKeyId, canEncryptSecrets, encryptSecret } from "../lib/secrets";
-import { outboundRefusal } from "../lib/ssrf";
-import { isTemplate } from "../schemas/flow-common";
 import {
   SECRET_ACTION_TYPES,
   triggerSourceKey,
@@ -16,10 +12,12 @@ import {
 } from "../schemas/flow";
 import { actionSecretOwner, flowSecretAad } from "../store/flow-secrets";
 import type { FlowDoc, FlowSecretRow, FlowWrite, RetiredSecretRow } from "../store/flows";
+import { validateFlowDocument } from "./flow-validation";
 
 /**
  * Turns a validated flow body into what the store writes: ids assigned, secrets split off (encrypted,
- * replaced by `secret_configured`), templates parsed, the trigger index computed and the size checked.
+ * replaced by `secret_configured`) and rotated, the document validated (services/flow-validation.ts), the
+ * trigger index computed. Pure of D1: the caller reads the stored flow and secrets and writes the result.
  */
 
 interface SecretSlot {
@@ -40,26 +38,6 @@ export interface PrepareArgs {
   at: string;
   actor: string;
   blame: string;
-}
-
-/** Action types whose `config.url` the engine calls. */
-const OUTBOUND_URL_ACTIONS = new Set(["call_webhook", "trigger-webhook", "custom-action"]);
-
-/** Literal outbound URLs refused by the SSRF policy (lib/ssrf.ts); templated ones are checked when sent. */
-function outboundUrlProblems(env: Env, doc: FlowDoc): ErrorDetail[] {
-  const targets: { path: string; url: unknown }[] = doc.actions
-    .map((action, i) => ({ action, i }))
-    .filter(({ action }) => OUTBOUND_URL_ACTIONS.has(action.type))
-    .map(({ action, i }) => ({ path: `actions.${i}.config.url`, url: (action.config as { url?: unknown } | undefined)?.url }));
-  targets.push({ path: "error_handling.notify_url", url: doc.error_handling?.notify_url });
-  const problems: ErrorDetail[] = [];
-  for (const { path, url } of targets) {
-    if (typeof url !== "string" || isTemplate(url)) continue;
-    const reason = outboundRefusal(env, url);
-    if (reason)
-      problems.push({ path, location: "json", message: `not an allowed outbound URL: ${reason}`, code: "outbound_refused" });
-  }
-  return problems;
 }
 
 const userDisabled = (at: string, blame: string): DisableDetails => ({ disabled_at: at, disabled_by: "user", blame });
@@ -92,7 +70,6 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
   const stored = new Map(a.existingSecrets.map((s) => [s.owner, s]));
   const kept: FlowSecretRow[] = [];
   const fresh: { owner: string; plaintext: string }[] = [];
-  const problems: ErrorDetail[] = [];
   const retired = { add: [] as RetiredSecretRow[], keep: [] as string[] };
   const overlapEnds = new Date(Date.parse(a.at) + LIMITS.WEBHOOK_SECRET_OVERLAP_MS).toISOString();
   for (const slot of slots) {
@@ -119,54 +96,8 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
     else if (secret === undefined && stored.has(slot.owner)) kept.push(stored.get(slot.owner)!);
     slot.config.secret_configured = typeof secret === "string" || (secret === undefined && stored.has(slot.owner));
   }
-  doc.triggers.forEach((t, i) => {
-    if (t.type === "webhook" && !t.configuration.secret_configured && !t.configuration.allow_unsigned) {
-      problems.push({
-        path: `triggers.${i}.configuration.secret`,
-        location: "json",
-        message: "A webhook trigger needs a secret unless allow_unsigned is true",
-      });
-    }
-  });
-  // An entity_operation filter that can never match is a 400 now, not a silent no-op at run time.
-  doc.triggers.forEach((t, i) => {
-    if (t.type !== "entity_operation" || t.configuration.filter_config === undefined) return;
-    for (const issue of validateFilterConfig(t.configuration.filter_config)) {
-      problems.push({
-        path: `triggers.${i}.configuration.filter_config${issue.path ? `.${issue.path}` : ""}`,
-        location: "json",
-        message: issue.message,
-        code: "invalid_filter",
-      });
-    }
-  });
-  // Templates are parsed (not rendered) at save time, so a syntax error is a 400 now rather than a failed run later.
-  doc.actions.forEach((action, i) => {
-    for (const issue of validateTemplates(action.config)) {
-      const where = issue.line !== undefined ? ` (line ${issue.line}, column ${issue.col})` : "";
-      problems.push({
-        path: `actions.${i}.config${issue.path ? `.${issue.path}` : ""}`,
-        location: "json",
-        message: `Invalid template${where}: ${issue.message}`,
-        code: "invalid_template",
-      });
-    }
-  });
-  for (const issue of validateTemplates(doc.error_handling?.notify_url)) {
-    problems.push({
-      path: "error_handling.notify_url",
-      location: "json",
-      message: `Invalid template: ${issue.message}`,
-      code: "invalid_template",
-    });
-  }
-  problems.push(...outboundUrlProblems(a.env, doc));
-  if (problems.length > 0) throw new AppError(400, "VALIDATION_ERROR", "Invalid request body", problems);
-
-  const bytes = new TextEncoder().encode(JSON.stringify(doc)).length;
-  if (bytes > LIMITS.MAX_FLOW_BYTES) {
-    throw new AppError(413, "FLOW_TOO_LARGE", `The flow document is ${bytes} bytes; the limit is ${LIMITS.MAX_FLOW_BYTES} bytes`);
-  }
+  // Validation sees the secrets resolved above (a webhook trigger must end up with one, or allow unsigned calls).
+  validateFlowDocument(a.env, doc);
 
   if (fresh.length > 0 && !canEncryptSecrets(a.env)) {
     throw new AppError(

@@ -1,0 +1,158 @@
+import { AppError } from "../../lib/errors";
+import { AutomationFlowInputSchema, type AutomationFlow, type AutomationFlowInput } from "../../schemas/flow";
+import { stableJson, usesNativeOnly } from "../stable-json";
+
+/**
+ * Coherence automation ⇄ core flow. Coherence's vocabulary is the engine's own (record.* / field.changed /
+ * schedule / webhook / manual triggers, simple conditions, its action types), so the translation is mostly
+ * renaming: name → flow_name, the one `trigger` → `triggers[0]` (`schedule` → `cron`), `trigger.module` also
+ * → `entity_schema` (what the `module` filter searches). A webhook trigger's path is `<webhook_path>.<token>`
+ * with an unguessable token: Coherence documents no signature, so knowing the URL is the credential.
+ */
+
+export const TRIGGER_ID = "coh_trigger";
+const TOKEN_PATTERN = /^(.+)\.([A-Za-z0-9_-]{43})$/;
+
+export interface CohTrigger {
+  type: string;
+  module?: string;
+  field?: string;
+  schedule?: string;
+  webhook_path?: string;
+}
+export interface CohModel {
+  name: string;
+  description: string | null;
+  enabled: boolean;
+  trigger: CohTrigger;
+  conditions: { field: string; operator: string; value?: unknown }[];
+  actions: { type: string; config?: Record<string, unknown> }[];
+  error_handling?: Record<string, unknown>;
+}
+
+/** 32 random bytes, base64url: the secret part of a webhook URL. */
+export function newWebhookToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** The stored webhook path's parts, when it is one this dialect made. */
+export function splitWebhookPath(path: string): { webhook_path: string; token: string } | null {
+  const m = TOKEN_PATTERN.exec(path);
+  return m ? { webhook_path: m[1], token: m[2] } : null;
+}
+
+function triggerToCore(t: CohTrigger, token: string | undefined): Record<string, unknown> {
+  const base = { id: TRIGGER_ID, type: t.type };
+  switch (t.type) {
+    case "record.created":
+    case "record.updated":
+    case "record.deleted":
+      return { ...base, configuration: { module: t.module } };
+    case "field.changed":
+      return { ...base, configuration: { module: t.module, field: t.field } };
+    case "schedule":
+      return { ...base, configuration: { cron: t.schedule } };
+    case "webhook":
+      return { ...base, configuration: { path: `${t.webhook_path}.${token}`, allow_unsigned: true } };
+    default:
+      return { ...base, configuration: t.module ? { module: t.module } : {} };
+  }
+}
+
+/** The core flow document of a Coherence automation; `actionIds` keeps stored action ids by position. */
+export function toCoreInput(m: CohModel, opts: { token?: string; actionIds?: string[] } = {}): AutomationFlowInput {
+  return {
+    flow_name: m.name,
+    ...(m.description ? { description: m.description } : {}),
+    enabled: m.enabled,
+    ...(m.trigger.module ? { entity_schema: m.trigger.module } : {}),
+    triggers: [triggerToCore(m.trigger, opts.token)],
+    ...(m.conditions.length > 0 ? { conditions: m.conditions.map((c) => ({ ...c })) } : {}),
+    actions: m.actions.map((a, i) => ({
+      ...(opts.actionIds?.[i] ? { id: opts.actionIds[i] } : {}),
+      type: a.type,
+      ...(a.config !== undefined ? { config: a.config } : {}),
+    })),
+    ...(m.error_handling ? { error_handling: m.error_handling } : {}),
+  } as AutomationFlowInput;
+}
+
+/** Validates as a core flow; a 400 names Coherence's fields (`trigger.schedule` for the cron, …). */
+export function toValidCore(m: CohModel, opts: { token?: string; actionIds?: string[] } = {}) {
+  const parsed = AutomationFlowInputSchema.safeParse(toCoreInput(m, opts));
+  if (parsed.success) return parsed.data;
+  throw new AppError(
+    400,
+    "VALIDATION_ERROR",
+    "Invalid request body",
+    parsed.error.issues.map((i) => ({
+      path: i.path
+        .map(String)
+        .join(".")
+        .replace(/^flow_name/, "name")
+        .replace(/^triggers\.0\.configuration\.cron/, "trigger.schedule")
+        .replace(/^triggers\.0\.configuration/, "trigger")
+        .replace(/^entity_schema/, "trigger.module"),
+      location: "json",
+      message: i.message,
+      code: i.code,
+    })),
+  );
+}
+
+function triggerFromCore(t: AutomationFlow["triggers"][number]): { trigger: CohTrigger; token?: string } | null {
+  const cfg = (t.configuration ?? {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  switch (t.type) {
+    case "record.created":
+    case "record.updated":
+    case "record.deleted":
+      return { trigger: { type: t.type, module: str(cfg.module) } };
+    case "field.changed":
+      return { trigger: { type: t.type, module: str(cfg.module), field: str(cfg.field) } };
+    case "schedule":
+      return { trigger: { type: t.type, schedule: str(cfg.cron) } };
+    case "webhook": {
+      const parts = splitWebhookPath(String(cfg.path ?? ""));
+      return parts ? { trigger: { type: "webhook", webhook_path: parts.webhook_path }, token: parts.token } : null;
+    }
+    case "manual":
+      return { trigger: { type: "manual", ...(str(cfg.module) ? { module: str(cfg.module) } : {}) } };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The Coherence view of a stored flow. `exact` is false when the flow has parts this model cannot hold (more than
+ * one trigger, epilot-only features, signed webhooks …): the caller adds `x_native` and refuses writes.
+ */
+export function fromCore(flow: AutomationFlow): { model: CohModel; exact: boolean; token?: string; actionIds: string[] } {
+  const first = flow.triggers.length === 1 ? triggerFromCore(flow.triggers[0]) : null;
+  const conditions: CohModel["conditions"] = [];
+  let exact = first !== null && !usesNativeOnly({ ...flow, entity_schema: undefined } as unknown as Record<string, unknown>);
+  for (const c of flow.conditions ?? []) {
+    if ("field" in c && "operator" in c) {
+      const { id: _id, ...rest } = c;
+      conditions.push(rest as CohModel["conditions"][number]);
+    } else exact = false;
+  }
+  const model: CohModel = {
+    name: flow.flow_name,
+    description: flow.description ?? null,
+    enabled: flow.enabled,
+    trigger: first?.trigger ?? { type: flow.triggers[0]?.type ?? "manual" },
+    conditions,
+    actions: flow.actions.map((a) => ({ type: a.type, config: (a as { config?: Record<string, unknown> }).config })),
+    ...(flow.error_handling ? { error_handling: flow.error_handling as Record<string, unknown> } : {}),
+  };
+  const actionIds = flow.actions.map((a) => a.id);
+  if (exact) {
+    const back = AutomationFlowInputSchema.safeParse(toCoreInput(model, { token: first?.token, actionIds }));
+    const pick = (f: Record<string, unknown>) =>
+      stableJson([f.flow_name, f.description ?? null, f.entity_schema ?? null, f.triggers, f.conditions ?? [], f.actions, f.error_handling ?? null]);
+    exact = back.success && pick(back.data as Record<string, unknown>) === pick(flow as unknown as Record<string, unknown>);
+  }
+  return { model, exact, token: first?.token, actionIds };
+}

@@ -1,0 +1,125 @@
+import type { z } from "@hono/zod-openapi";
+import { SIGNATURE_HEADERS, type WebhookProvider } from "../engine/webhook-signatures";
+import type { Env } from "../env";
+import { sha256Hex } from "../lib/crypto";
+import { AppError } from "../lib/errors";
+import { LIMITS } from "../lib/limits";
+import { isoNow } from "../lib/time";
+import type { WebhookEventSchema } from "../schemas/events";
+import { WEBHOOK_PATH_PATTERN, type FlowTrigger } from "../schemas/triggers";
+import { getWebhookTarget } from "../store/flows";
+import { enqueueEvent } from "./event-queue";
+import { verifyWebhookCall } from "./webhook-secrets";
+
+/**
+ * An inbound webhook call becomes one `webhook` event on the events queue; the events consumer starts the
+ * execution. The event id is derived from the sender's delivery id, so a redelivery is the same event and
+ * starts nothing twice.
+ */
+
+type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+type WebhookTrigger = Extract<FlowTrigger, { type: "webhook" }>;
+
+/** Headers never shown to templates: credentials, and the signatures (already verified). */
+const HIDDEN_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "x-key", "x-api-key", ...SIGNATURE_HEADERS]);
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/;
+const FORM_TYPE = "application/x-www-form-urlencoded";
+
+export interface InboundWebhook {
+  flowId: string;
+  path: string;
+  headers: Headers;
+  query: URLSearchParams;
+  /** Read only once the URL names an enabled webhook trigger. */
+  readBody: () => Promise<Uint8Array>;
+  now: number;
+}
+
+/** JSON (400 when malformed), form fields (a repeated field becomes an array), else text; empty is null. */
+function parseBody(contentType: string, raw: Uint8Array): unknown {
+  if (raw.byteLength === 0) return null;
+  const text = new TextDecoder().decode(raw);
+  if (JSON_TYPE.test(contentType)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new AppError(400, "MALFORMED_JSON", `The body is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  if (contentType === FORM_TYPE) {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(text)) {
+      const prev = out[k];
+      out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    return out;
+  }
+  return text;
+}
+
+/** The sender's delivery id for deduplication, by provider, then Idempotency-Key; random when there is none. */
+async function deliveryKey(provider: WebhookProvider, headers: Headers, body: unknown): Promise<string> {
+  const stripeId = provider === "stripe" && body && typeof body === "object" ? (body as { id?: unknown }).id : undefined;
+  const candidates = [
+    provider === "standard" ? headers.get("webhook-id") : null,
+    provider === "github" ? headers.get("x-github-delivery") : null,
+    typeof stripeId === "string" ? stripeId : null,
+    headers.get("idempotency-key"),
+  ];
+  const key = candidates.find((k): k is string => typeof k === "string" && k.length > 0);
+  if (!key) return crypto.randomUUID();
+  return key.length > LIMITS.MAX_WEBHOOK_DELIVERY_ID_LENGTH ? `sha256:${await sha256Hex(key)}` : key;
+}
+
+function firstValues(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+/**
+ * Checks the call (404 unknown URL, 410 disabled flow, 401 signature, 400 malformed JSON, 413 event too large)
+ * and queues its event. Returns the event id.
+ */
+export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<string> {
+  const { flowId, path, headers, now } = call;
+  const target =
+    WEBHOOK_PATH_PATTERN.test(path) && flowId.length <= 100 ? await getWebhookTarget(env.DB, flowId, isoNow(now)) : null;
+  const flow = target?.flow;
+  const trigger = flow?.triggers.find((t): t is WebhookTrigger => t.type === "webhook" && t.configuration.path === path);
+  if (!target || !flow || !trigger) throw new AppError(404, "NOT_FOUND", "No webhook at this URL");
+  // Gone rather than not found, so a sender that honours 410 (as Standard Webhooks senders do) stops.
+  if (!flow.enabled) throw new AppError(410, "FLOW_DISABLED", "The flow of this webhook is disabled");
+
+  const raw = await call.readBody();
+  await verifyWebhookCall(env, target, trigger, headers, raw, now);
+
+  const contentType = (headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const body = parseBody(contentType, raw);
+  const shown: Record<string, string> = {};
+  for (const [k, v] of headers) if (!HIDDEN_HEADERS.has(k)) shown[k] = v;
+  const event: WebhookEvent = {
+    id: `wh:${flow.id}:${await deliveryKey(trigger.configuration.provider, headers, body)}`,
+    org_id: flow.org_id,
+    at: isoNow(now),
+    depth: 0,
+    type: "webhook",
+    flow_id: flow.id,
+    trigger_id: trigger.id,
+    path,
+    body,
+    query: firstValues(call.query),
+    headers: shown,
+    ...(contentType ? { content_type: contentType } : {}),
+  };
+  const size = new TextEncoder().encode(JSON.stringify(event)).byteLength;
+  if (size > LIMITS.MAX_WEBHOOK_EVENT_BYTES) {
+    throw new AppError(
+      413,
+      "PAYLOAD_TOO_LARGE",
+      `The webhook event (body, query and headers) is ${size} bytes; the limit is ${LIMITS.MAX_WEBHOOK_EVENT_BYTES}`,
+    );
+  }
+  await enqueueEvent(env, event);
+  return event.id;
+}

@@ -1,0 +1,171 @@
+import { dryRun } from "../engine/dry-run";
+import { runStatus, toRun } from "../engine/execution/views";
+import type { Env } from "../env";
+import { notFound } from "../lib/errors";
+import { LIMITS } from "../lib/limits";
+import type { Principal } from "../lib/principal";
+import type { AutomationFlow } from "../schemas/flow";
+import { getExecutionRow, listExecutions, type ExecutionRow } from "../store/executions";
+import { getRecord } from "../store/records";
+import { executionClient, startExecution, toFlowSnapshot } from "./executions";
+import { readExecution } from "./queued-executions";
+import { getRecordSnapshot } from "./records";
+import { startFlowExecution } from "./start-flow";
+
+/**
+ * Normalized runs (TrustPager / Coherence): the summary of an execution read from its D1 row, the full run
+ * (inline action_results) read from its object, and the two synchronous ways to produce one — a manual trigger
+ * and one action in isolation — each answering once the run settles (or after LIMITS.MAX_SYNC_WAIT_MS, running).
+ */
+
+export type RunStatus = "completed" | "failed" | "running" | "skipped";
+
+/** Normalized run statuses → the execution statuses they stand for. */
+export const RUN_TO_EXECUTION: Record<RunStatus, string[]> = {
+  completed: ["success"],
+  failed: ["failed", "cancelled", "hot"],
+  skipped: ["skipped"],
+  running: ["pending", "starting", "in_progress", "paused", "scheduled"],
+};
+
+export function runFromRow(r: ExecutionRow) {
+  return {
+    run_id: r.id,
+    flow_id: r.flow_id,
+    status: runStatus(r.status),
+    execution_status: r.status,
+    started_at: r.started_at ?? r.created_at,
+    finished_at: r.finished_at,
+    actions_total: r.actions_total,
+    actions_executed: r.actions_executed,
+    actions_failed: r.actions_failed,
+    actions_skipped: r.actions_skipped,
+    ...(r.last_error ? { error: r.last_error } : {}),
+  };
+}
+
+/** The run view of an execution, read from its object (or the admission queue, while it waits for a slot). */
+export async function runView(env: Env, executionId: string, orgId: string) {
+  const snap = await readExecution(env, orgId, executionId);
+  if (!snap) throw notFound("Run");
+  return toRun(snap.state, snap.detail);
+}
+
+/** One run of the caller's org (404 for another org's). */
+export async function getRun(env: Env, orgId: string, runId: string) {
+  const row = await getExecutionRow(env.DB, orgId, runId);
+  if (!row) throw notFound("Run");
+  return { row, run: await runView(env, runId, orgId) };
+}
+
+export interface RunListQuery {
+  status?: RunStatus;
+  since?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** A flow's execution rows, newest first. */
+export async function listFlowRuns(env: Env, orgId: string, flowId: string, q: RunListQuery) {
+  return listExecutions(env.DB, {
+    orgId,
+    flowId,
+    statuses: q.status ? RUN_TO_EXECUTION[q.status] : undefined,
+    since: q.since ? new Date(q.since).toISOString() : undefined,
+    limit: q.limit ?? LIMITS.DEFAULT_PAGE_SIZE,
+    offset: q.offset ?? 0,
+  });
+}
+
+export interface RunSubjectInput {
+  record_id?: string;
+  test_data?: Record<string, unknown>;
+  previous?: Record<string, unknown>;
+}
+
+/** The record to run against (a stored one, test data, or both merged) and the manual trigger event. */
+export async function runSubject(env: Env, p: Principal, body: RunSubjectInput) {
+  let entity: Record<string, unknown> | null = null;
+  if (body.record_id) {
+    const row = await getRecord(env.DB, p.orgId, null, body.record_id);
+    if (!row) throw notFound("Record");
+    entity = (await getRecordSnapshot(env.DB, p.orgId, row.schema, row.id)) as unknown as Record<string, unknown>;
+  }
+  if (body.test_data) entity = { _id: body.record_id ?? "test", ...(entity ?? {}), ...body.test_data };
+  const triggerEvent: Record<string, unknown> = {
+    type: "manual",
+    org_id: p.orgId,
+    entity_id: body.record_id ?? entity?._id ?? null,
+    caller: { actor: p.actor },
+    ...(body.test_data ? { test_data: body.test_data } : {}),
+    ...(body.previous ? { previous: body.previous } : {}),
+  };
+  return { entity, triggerEvent };
+}
+
+/** Runs the flow now on a record or test data (it must be enabled) and answers the run once it settles. */
+export async function triggerRun(
+  env: Env,
+  p: Principal,
+  flowId: string,
+  body: RunSubjectInput,
+  extraEvent: Record<string, unknown> = {},
+) {
+  const { entity, triggerEvent } = await runSubject(env, p, body);
+  const started = await startFlowExecution(env, p, {
+    flowId,
+    entityId: (triggerEvent.entity_id as string | null) ?? undefined,
+    entity,
+    triggerEvent: { ...triggerEvent, ...extraEvent },
+  });
+  await executionClient(env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
+  return runView(env, started.id, p.orgId);
+}
+
+/** Runs one action of a flow in isolation (its condition and schedule not applied) and answers the run. */
+export async function executeSingleAction(
+  env: Env,
+  p: Principal,
+  flow: AutomationFlow,
+  actionId: string,
+  body: { record_id?: string; test_data?: Record<string, unknown> },
+) {
+  const action = flow.actions.find((a) => a.id === actionId);
+  if (!action) throw notFound("Action");
+  const { condition_id: _c, schedule_id: _s, ...isolated } = action;
+  const entity = body.test_data ? { _id: body.record_id ?? "test", ...body.test_data } : undefined;
+  const started = await startExecution(env, {
+    orgId: p.orgId,
+    flow: { ...flow, actions: [isolated] as typeof flow.actions },
+    entityId: body.record_id,
+    entity,
+    triggerEvent: { type: "manual", mode: "single_action", action_id: actionId, org_id: p.orgId, caller: { actor: p.actor } },
+    user: { id: p.userId, email: p.email },
+  });
+  await executionClient(env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
+  return runView(env, started.id, p.orgId);
+}
+
+/** A run's view with the execution state it came from (its trigger event, entity), for dialects' log shapes. */
+export async function runDetail(env: Env, executionId: string) {
+  const snap = await executionClient(env, executionId).snapshot();
+  if (!snap) return null;
+  return { run: toRun(snap.state, snap.detail), state: snap.state };
+}
+
+/** Dry run of a flow against a record or test data: nothing runs, nothing changes (engine/dry-run.ts). */
+export async function dryRunFlow(env: Env, p: Principal, flow: AutomationFlow, body: RunSubjectInput) {
+  const { entity, triggerEvent } = await runSubject(env, p, body);
+  return dryRun(
+    {
+      id: "dry-run",
+      org_id: p.orgId,
+      flow: toFlowSnapshot(flow),
+      entity_id: String(triggerEvent.entity_id ?? ""),
+      entity,
+      trigger_event: triggerEvent,
+      user: { id: p.userId, email: p.email },
+    },
+    Date.now(),
+  );
+}

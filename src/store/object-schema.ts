@@ -1,0 +1,36 @@
+/**
+ * Versioned storage for Durable Objects' SQLite: a one-row `schema_version` table and an ordered list
+ * of migrations, entry i bringing storage from version i to i + 1. Storage written before versions
+ * existed is recognised by `legacyVersion` (which tables it has). Migrations run in one transaction, so
+ * an object is never left half-migrated. Shipped migrations are never edited, only appended to.
+ */
+export type ObjectMigrations = readonly (readonly string[])[];
+
+const hasTable = (sql: SqlStorage, name: string): boolean =>
+  sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`, name).toArray().length > 0;
+
+/** The storage's layout version: 0 for empty storage. */
+export function storageVersion(sql: SqlStorage, legacyVersion: (has: (table: string) => boolean) => number): number {
+  if (!hasTable(sql, "schema_version")) return legacyVersion((t) => hasTable(sql, t));
+  return sql.exec<{ version: number }>(`SELECT version FROM schema_version`).one().version;
+}
+
+/** Runs the migrations the storage has not had yet; returns the version it is now at. */
+export function migrateStorage(
+  storage: DurableObjectStorage,
+  migrations: ObjectMigrations,
+  legacyVersion: (has: (table: string) => boolean) => number,
+): number {
+  const sql = storage.sql;
+  const from = storageVersion(sql, legacyVersion);
+  if (from >= migrations.length) return from;
+  storage.transactionSync(() => {
+    for (let v = from; v < migrations.length; v++) for (const stmt of migrations[v]) sql.exec(stmt);
+    sql.exec(`CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
+    sql.exec(
+      `INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+      migrations.length,
+    );
+  });
+  return migrations.length;
+}
