@@ -28,6 +28,7 @@ import { createRouter } from "./api/router";
 import { acceptsNonJsonBody, isPublicRoute, routeLookup } from "./api/route-meta";
 import { PLURA_EXECUTE_PATH, pluraEnvelope, pluraRouter } from "./dialects/plura/router";
 import { TP_BASE, trustpagerRouter } from "./dialects/trustpager/router";
+import { COHERENCE_BASE, coherenceRouter } from "./dialects/coherence/router";
 
 /** Roots of the authenticated API: the engine's own and the dialects' (src/dialects/). */
 const API_ROOTS = ["/v1/*", "/api/*"] as const;
@@ -71,7 +72,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   });
 
   // Plura answers its envelope even for refusals: this wraps whatever the pipeline below renders.
-  app.use(PLURA_EXECUTE_PATH, pluraEnvelope);
+  app.use(`${PLURA_EXECUTE_PATH}/*`, pluraEnvelope); // "/*" also matches the path itself; middleware, not a route
 
   // The engine's API (/v1) and the dialects' own bases (/api: Plura, TrustPager) share one pipeline.
   for (const root of API_ROOTS) {
@@ -123,6 +124,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/admin", adminSecretsRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
+    [COHERENCE_BASE, coherenceRouter],
   ];
   for (const [prefix, router] of mounts) app.route(prefix, router);
 

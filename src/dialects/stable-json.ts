@@ -1,8 +1,15 @@
-/** JSON with object keys sorted, so two documents built in a different key order compare equal. */
+/**
+ * JSON with object keys sorted, so two documents built in a different key order compare equal. The engine's
+ * `secret_configured: false` marker (added on store, meaning "no secret") is left out: it says nothing.
+ */
 export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([k, x]) => !(k === "secret_configured" && x === false))
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }

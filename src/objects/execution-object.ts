@@ -5,7 +5,7 @@ import { advance } from "../engine/execution/advance";
 import { controlRefusal } from "../engine/execution/apply";
 import { createExecution, type NewExecution } from "../engine/execution/create";
 import { attemptOutcomeOf } from "../engine/execution/effects";
-import type { ActionOutcome, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
+import type { ActionOutcome, Command, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
 import type { ExecutionDetail } from "../engine/execution/views";
@@ -242,10 +242,10 @@ export class ExecutionObject extends DurableObject<Env> {
   }
 
   /** advance() + one atomic commit of the state, the event and every command's storage effect; then D1. */
-  private async apply(event: EngineEvent, consumeWake = false): Promise<void> {
+  private async apply(event: EngineEvent, consumeWake = false): Promise<Command[]> {
     const now = this.clock();
     const prev = this.load();
-    if (!prev) return;
+    if (!prev) return [];
     const { state, commands } = advance(prev, event, now, this.store);
     const run = commands.find((c): c is RunActionCommand => c.type === "run_action") ?? null;
     const stillInFlight = state.actions.some((a) => a.in_flight);
@@ -253,6 +253,7 @@ export class ExecutionObject extends DurableObject<Env> {
     this.cached = state;
     if (commands.some((c) => c.type === "write_summary" || c.type === "finished")) await this.flushOutbox();
     if (state.status !== prev.status) this.notifySettled();
+    return commands;
   }
 
   /** A control call: the engine says whether it applies; if so it is applied and the execution woken. */
@@ -261,12 +262,11 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!state) return NOT_FOUND;
     const refusal = controlRefusal(state, event);
     if (refusal) return { ok: false, ...refusal };
-    await this.apply(event);
-    const after = this.load()!;
-    // A wake runs whatever the control made due (a cancel leaves nothing to run: its `finished` cleared the wake).
-    if (!isFinal(after.status)) this.store.setTimer("wake", this.clock());
+    const commands = await this.apply(event);
+    // The engine asked for a run (a retrigger, a resume, a schedule let go): wake now to perform it.
+    if (commands.some((c) => c.type === "run_action")) this.store.setTimer("wake", this.clock());
     await this.syncAlarm();
-    return { ok: true, snapshot: this.snapshotOf(after) };
+    return { ok: true, snapshot: this.snapshotOf(this.load()!) };
   }
 
   private async runAction(cmd: RunActionCommand): Promise<EngineEvent> {
@@ -295,7 +295,7 @@ export class ExecutionObject extends DurableObject<Env> {
         };
       } else {
         try {
-          const ctx = this.actionContext(state, cmd, (t) => Object.assign(issued, t));
+          const ctx = this.actionContext(state, cmd, started, (t) => Object.assign(issued, t));
           result = await handler.run(ctx, parsed.data);
         } catch (err) {
           result = {
@@ -343,6 +343,7 @@ export class ExecutionObject extends DurableObject<Env> {
   private actionContext(
     state: ExecutionState,
     cmd: RunActionCommand,
+    now: number,
     onIssued: (t: { token: string; hash: string }) => void,
   ): ActionContext {
     return {
@@ -354,7 +355,8 @@ export class ExecutionObject extends DurableObject<Env> {
       attempt: cmd.attempt,
       iteration: cmd.iteration,
       idempotencyKey: cmd.idempotency_key,
-      now: this.clock(),
+      // The attempt's recorded start: a delay computed from it is exact in the run history.
+      now,
       depth: state.depth,
       entityId: state.entity_id,
       entity: state.entity,

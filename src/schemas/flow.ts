@@ -51,6 +51,12 @@ export const ErrorHandlingSchema = z
   .strictObject({
     notify_on_failure: z.boolean().optional(),
     notify_url: TemplatedUrl.optional().openapi({ description: "Called with the failed execution's summary" }),
+    notify_email: z
+      .string()
+      .min(1)
+      .max(1000)
+      .optional()
+      .openapi({ description: "E-mailed the failed execution's summary through the org's e-mail connection" }),
     disable_after_failures: z
       .number()
       .int()

@@ -132,4 +132,26 @@ describe("bounded execution state", () => {
     const [next] = await sinkRequests("/next");
     expect(JSON.parse(next.body)).toEqual({ status: 200 });
   });
+
+  it("reads the state value from storage at most once per step (once per instance, then from memory)", async () => {
+    const actions = Array.from({ length: 6 }, (_, i) => ({ id: `s${i}`, type: "call_webhook", config: { url: `${SINK}/step/${i}` } }));
+    const flow = await createFlow({ flow_name: "reads", actions });
+    const id = await startExec(flow.id);
+    // Count reads of the `state` row made while the whole run is driven (6 steps, several alarms).
+    const reads = await runInDurableObject(executionStub(id), async (o: ExecutionObject) => {
+      const store = (o as unknown as { store: { loadRaw: () => unknown }; cached: unknown }).store;
+      (o as unknown as { cached: unknown }).cached = undefined; // as a fresh instance would start
+      let n = 0;
+      const original = store.loadRaw.bind(store);
+      store.loadRaw = () => {
+        n++;
+        return original();
+      };
+      for (let i = 0; i < 5 && (await o.waitUntilSettled(0)) !== "success"; i++) await o.alarm();
+      store.loadRaw = original;
+      return { n, status: await o.waitUntilSettled(0) };
+    });
+    expect(reads.status).toBe("success");
+    expect(reads.n).toBeLessThanOrEqual(1);
+  });
 });

@@ -192,8 +192,11 @@ describe("send_email / send-email", () => {
     const id = await startExec(flow.id, rec._id, o);
     let exec = await driveIn(id, o);
     expect(exec.execution_status).toBe("paused");
-    const token = exec.actions[0].outputs.resume_token as string;
+    // The token is on the execution (for who may resume), never in the action's outputs.
+    const token = exec.resume_token as string;
     expect(token.startsWith(`${id}.`)).toBe(true);
+    expect(exec.actions[0].outputs).toMatchObject({ waiting_for_confirmation: true });
+    expect(JSON.stringify(exec.actions)).not.toContain(token);
     expect(JSON.parse((await sinkRequests("/resend/"))[0].body)).toMatchObject({
       to: "epilot@example.com",
       template: { id: "offer", variables: { NAME: "x" } },

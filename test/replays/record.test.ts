@@ -200,7 +200,7 @@ describe("retries", () => {
     const id = await startExec(flow.id);
     await settle(id);
     let state = await stateOf(id);
-    const firstFailed = state.updated_at;
+    const firstFailed = state.actions[0].updated_at!;
     expect(state.actions[0].next_attempt_at).toBe(firstFailed + 10_000);
     await settle(id, firstFailed + 10_000);
     state = await stateOf(id);
@@ -222,7 +222,7 @@ describe("retries", () => {
     });
     const id = await startExec(flow.id);
     await settle(id);
-    const failedAt = (await stateOf(id)).updated_at;
+    const failedAt = (await stateOf(id)).actions[0].updated_at!;
     // Each retry is due the ladder's step after the previous failure: 1, then 5, then 30 minutes.
     for (const [after, nextIn] of [
       [0, 1 * MIN],
@@ -260,7 +260,7 @@ describe("retries", () => {
     });
     const id = await startExec(flow.id);
     await settle(id);
-    const limitedAt = (await stateOf(id)).updated_at;
+    const limitedAt = (await stateOf(id)).actions[0].updated_at!;
     expect((await stateOf(id)).actions[0].next_attempt_at).toBe(limitedAt + 120_000);
     const exec = await settle(id, limitedAt + 120_000);
     expect(exec.execution_status).toBe("success");
@@ -471,7 +471,7 @@ describe("schedules, delays, pauses and cancels", () => {
     expect(exec.execution_status).toBe("scheduled");
     const state = await stateOf(id);
     const until = state.actions[0].wait_until!;
-    expect(until).toBe(state.actions[0].started_at! + 5 * MIN);
+    expect(until).toBe(Date.parse(exec.actions[0].attempts[0].started_at) + 5 * MIN);
     exec = await settle(id, until - 1);
     expect(exec.execution_status).toBe("scheduled");
     exec = await settle(id, until);
@@ -628,6 +628,7 @@ describe("conditions, hot flows, templates", () => {
   });
 
   it("template-error: a template that fails while rendering fails its action with TEMPLATE_ERROR", async () => {
+    const rec = await createRecord("contact", { name: "Ada", follow_up_days: "soon" });
     const flow = await createFlow({
       flow_name: "template error",
       actions: [
@@ -635,19 +636,21 @@ describe("conditions, hot flows, templates", () => {
         {
           id: "broken",
           type: "call_webhook",
-          config: { url: `${SINK}/x`, body: { text: `{% for i in (1..${LIMITS.MAX_TEMPLATE_OUTPUT_CHARS}) %}xx{% endfor %}` } },
+          // Parses (the flow saves), but add_days refuses a non-number when it renders.
+          config: { url: `${SINK}/x`, body: { due: "{{ now | add_days: record.follow_up_days }}" } },
         },
       ],
     });
-    const id = await startExec(flow.id);
+    const id = await startExec(flow.id, rec._id);
     const exec = await settle(id);
     expect(exec.execution_status).toBe("failed");
     expect(exec.actions[1].error_output.error_code).toBe("TEMPLATE_ERROR");
+    expect(exec.actions[1].error_output.error_reason).toMatch(/add_days needs a number of days/);
     expect(exec.actions[1].attempts).toHaveLength(0);
     await recordReplay(
       id,
       "template-error",
-      "A template whose output is over the render limit: TEMPLATE_ERROR, no attempt, the run fails",
+      "A template that parses but fails to render (add_days of a text): TEMPLATE_ERROR, no attempt, the run fails",
     );
   });
 

@@ -47,7 +47,11 @@ const check = (key: string) => {
   return it.fails;
 };
 
-const errorCode = (res: Answer) => (res.json as { error?: { code?: string } } | undefined)?.error?.code;
+/** The common error body's code, or (Plura's envelope, whose `error` is the message) `metadata.code`. */
+const errorCode = (res: Answer) => {
+  const body = res.json as { error?: { code?: string } | string; metadata?: { code?: string } } | undefined;
+  return typeof body?.error === "object" ? body.error.code : body?.metadata?.code;
+};
 const brief = (res: Answer) => `${res.status} ${res.text.slice(0, 200)}`;
 
 /** API keys are created once per (org, scopes): an org may hold at most LIMITS.MAX_API_KEYS_PER_ORG of them. */

@@ -1,3 +1,4 @@
+/* global Response */
 /**
  * The Node side of the replay recorder (test/support/replays.ts): the `FIXTURES` service binding, which
  * writes a recorded run as test/fixtures/replays/<name>.json. Tests run inside workerd, which has no file

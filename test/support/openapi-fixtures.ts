@@ -169,6 +169,17 @@ export class Fixtures {
       });
       return this.track(a.id as string);
     });
+  /** A Coherence automation (dialect): enabled, manual trigger, one call_webhook action to the sink. */
+  cohAutomation = () =>
+    this.once("cohAutomation", async () => {
+      const res = await adminJson(this.org, "POST", "/v1/automations", {
+        name: "fixture coherence",
+        trigger: { type: "manual" },
+        actions: [{ type: "call_webhook", config: { url: SINK_URL, method: "POST" } }],
+        enabled: true,
+      });
+      return this.track(res.data.id as string);
+    });
   tpRun = () =>
     this.once("tpRun", async () => {
       const id = await this.tpAutomation();
@@ -234,6 +245,12 @@ export const PATH_FIXTURES: PathFixture[] = [
     values: async (f) => ({ id: await f.tpAutomation(), actionId: "a" }),
   },
   { params: ["runId"], values: async (f) => ({ runId: await f.tpRun() }) },
+  {
+    params: ["id"],
+    path: /^\/v1\/automations\//,
+    consumes: ["cohAutomation"],
+    values: async (f) => ({ id: await f.cohAutomation() }),
+  },
   { params: ["job_id"], values: async (f) => ({ job_id: (await f.bulkJob()).id }) },
   { params: ["connection_id"], consumes: ["connection"], values: async (f) => ({ connection_id: await f.connection() }) },
   { params: ["notification_id"], values: async (f) => ({ notification_id: await f.notification() }) },
@@ -285,6 +302,10 @@ export const BODY_FIXTURES: Record<string, (f: Fixtures) => Promise<unknown>> = 
     automationType: "core",
     nodeParams: { action: "send_notification", params: { user_id: "superuser", title: "matrix" } },
   }),
+  coherenceCreateAutomation: async () => ({ name: "matrix coherence", trigger: { type: "manual" }, actions: [] }),
+  coherenceUpdateAutomation: async () => ({ name: "matrix coherence (renamed)", enabled: true }),
+  coherenceTestAutomation: async () => ({ test_data: { v: 10 } }),
+  coherenceTriggerAutomation: async () => ({ test_data: { v: 11 } }),
   trustpagerCreateAutomation: async () => ({ name: "matrix tp", trigger_type: "manual" }),
   trustpagerUpdateAutomation: async () => ({ name: "matrix tp (renamed)" }),
   trustpagerTriggerAutomation: async () => ({ test_data: { v: 8 } }),

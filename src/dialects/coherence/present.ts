@@ -8,7 +8,17 @@ import { fromCore } from "./translate";
 /** The webhook URL of an automation, when its trigger is a webhook this dialect made. */
 export function webhookUrl(origin: string, flow: AutomationFlow): string | undefined {
   const { model, token } = fromCore(flow);
-  return model.trigger.type === "webhook" && token ? `${origin}/v1/webhooks/${flow.id}/${model.trigger.webhook_path}.${token}` : undefined;
+  return model.trigger.type === "webhook" && token
+    ? `${origin}/v1/webhooks/${flow.id}/${model.trigger.webhook_path}.${token}`
+    : undefined;
+}
+
+/** An action's config as Coherence shows it: the engine's `secret_configured: false` marker says nothing there. */
+function publicConfig(config: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!config) return {};
+  if (config.secret_configured !== false) return config;
+  const { secret_configured: _s, ...rest } = config;
+  return rest;
 }
 
 export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}) {
@@ -21,7 +31,7 @@ export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}
     enabled: model.enabled,
     trigger: model.trigger as unknown as Record<string, unknown>,
     conditions: model.conditions as Record<string, unknown>[],
-    actions: model.actions.map((a) => ({ type: a.type, config: a.config ?? {} })),
+    actions: model.actions.map((a) => ({ type: a.type, config: publicConfig(a.config) })),
     ...(model.error_handling ? { error_handling: model.error_handling } : {}),
     ...(opts.webhookUrl ? { webhook_url: opts.webhookUrl } : {}),
     ...(broken

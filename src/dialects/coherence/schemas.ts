@@ -38,12 +38,25 @@ export const CohTriggerSchema = z
   })
   .superRefine((t, ctx) => {
     const need = (key: "module" | "field" | "schedule" | "webhook_path") => {
-      if (t[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `${key} is required for ${t.type} triggers` });
+      if (t[key] === undefined)
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} is required for ${t.type} triggers` });
     };
     if (t.type.startsWith("record.") || t.type === "field.changed") need("module");
     if (t.type === "field.changed") need("field");
     if (t.type === "schedule") need("schedule");
     if (t.type === "webhook") need("webhook_path");
+    // A field the type does not use is refused rather than dropped.
+    const uses: Record<string, readonly string[]> = {
+      "field.changed": ["module", "field"],
+      schedule: ["schedule"],
+      webhook: ["webhook_path"],
+    };
+    const used = uses[t.type] ?? ["module"];
+    for (const key of ["module", "field", "schedule", "webhook_path"] as const) {
+      if (t[key] !== undefined && !used.includes(key)) {
+        ctx.addIssue({ code: "custom", path: [key], message: `${key} does not apply to ${t.type} triggers` });
+      }
+    }
   })
   .openapi("CoherenceTrigger");
 
@@ -58,14 +71,19 @@ export const CohActionSchema = z
   })
   .openapi("CoherenceAction");
 
-export const CohErrorHandlingSchema = z
-  .strictObject({
-    notify_on_failure: z.boolean().optional(),
-    notify_email: z.string().email().max(1000).optional().openapi({ description: "Receives a failure report by e-mail" }),
-    notify_url: z.string().url().max(4000).optional().openapi({ description: "Receives a failure report by POST (engine extension)" }),
-    disable_after_failures: z.number().int().min(1).max(100).optional(),
-  })
-  .openapi("CoherenceErrorHandling");
+const errorHandlingFields = {
+  notify_on_failure: z.boolean().optional(),
+  notify_email: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .openapi({ description: "Receives a failure report by e-mail (the address is checked by the e-mail provider)" }),
+  notify_url: z.string().url().max(4000).optional().openapi({ description: "Receives a failure report by POST (engine extension)" }),
+  disable_after_failures: z.number().int().min(1).max(100).optional(),
+};
+
+export const CohErrorHandlingSchema = z.strictObject(errorHandlingFields).openapi("CoherenceErrorHandling");
 
 const writable = {
   name: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH),
@@ -84,7 +102,12 @@ export const CohPatchSchema = z
     name: writable.name.optional(),
     trigger: CohTriggerSchema.optional(),
     actions: writable.actions.optional(),
-    error_handling: CohErrorHandlingSchema.nullable().optional(),
+    // Inline (not the component): OpenAPI 3.0 cannot mark a $ref nullable.
+    error_handling: z
+      .strictObject(errorHandlingFields)
+      .nullable()
+      .optional()
+      .openapi({ description: "`null` removes the error handling" }),
   })
   .openapi("CoherenceAutomationPatch", {
     description: "Partial update. Updating an automation automatically disables it: re-enable after testing your changes.",
@@ -100,11 +123,14 @@ export const CohAutomationSchema = z
     conditions: z.array(z.record(z.string(), z.unknown())),
     actions: z.array(z.object({ type: z.string(), config: z.unknown() })),
     error_handling: z.record(z.string(), z.unknown()).optional(),
-    webhook_url: z.string().optional().openapi({
-      description:
-        "Webhook triggers: the URL to call, with its unguessable token. Returned only when the automation is created or " +
-        "its trigger changes; keep it (other answers show `webhook_path` only)",
-    }),
+    webhook_url: z
+      .string()
+      .optional()
+      .openapi({
+        description:
+          "Webhook triggers: the URL to call, with its unguessable token. Returned only when the automation is created or " +
+          "its trigger changes; keep it (other answers show `webhook_path` only)",
+      }),
     error: z
       .object({ code: z.literal("automation_disabled"), message: z.string(), last_error: z.string().nullable() })
       .optional()
@@ -113,11 +139,14 @@ export const CohAutomationSchema = z
     updated_at: z.string(),
     last_run_at: z.string().nullable(),
     run_count: z.number().int(),
-    x_native: z.record(z.string(), z.unknown()).optional().openapi({
-      description:
-        "Present when the flow (made through another API) has parts Coherence's model cannot express: the whole flow as " +
-        "the engine stores it. Writes through this dialect are then refused with 409 NOT_EXPRESSIBLE.",
-    }),
+    x_native: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .openapi({
+        description:
+          "Present when the flow (made through another API) has parts Coherence's model cannot express: the whole flow as " +
+          "the engine stores it. Writes through this dialect are then refused with 409 NOT_EXPRESSIBLE.",
+      }),
   })
   .openapi("CoherenceAutomation");
 

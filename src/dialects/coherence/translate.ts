@@ -33,7 +33,10 @@ export interface CohModel {
 /** 32 random bytes, base64url: the secret part of a webhook URL. */
 export function newWebhookToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** The stored webhook path's parts, when it is one this dialect made. */
@@ -42,8 +45,8 @@ export function splitWebhookPath(path: string): { webhook_path: string; token: s
   return m ? { webhook_path: m[1], token: m[2] } : null;
 }
 
-function triggerToCore(t: CohTrigger, token: string | undefined): Record<string, unknown> {
-  const base = { id: TRIGGER_ID, type: t.type };
+function triggerToCore(t: CohTrigger, token: string | undefined, id = TRIGGER_ID): Record<string, unknown> {
+  const base = { id, type: t.type };
   switch (t.type) {
     case "record.created":
     case "record.updated":
@@ -61,13 +64,22 @@ function triggerToCore(t: CohTrigger, token: string | undefined): Record<string,
 }
 
 /** The core flow document of a Coherence automation; `actionIds` keeps stored action ids by position. */
-export function toCoreInput(m: CohModel, opts: { token?: string; actionIds?: string[] } = {}): AutomationFlowInput {
+export interface CoreOptions {
+  /** The webhook URL's token. */
+  token?: string;
+  /** Stored action ids, kept by position. */
+  actionIds?: string[];
+  /** The stored trigger's id (a flow made natively has its own). */
+  triggerId?: string;
+}
+
+export function toCoreInput(m: CohModel, opts: CoreOptions = {}): AutomationFlowInput {
   return {
     flow_name: m.name,
     ...(m.description ? { description: m.description } : {}),
     enabled: m.enabled,
     ...(m.trigger.module ? { entity_schema: m.trigger.module } : {}),
-    triggers: [triggerToCore(m.trigger, opts.token)],
+    triggers: [triggerToCore(m.trigger, opts.token, opts.triggerId)],
     ...(m.conditions.length > 0 ? { conditions: m.conditions.map((c) => ({ ...c })) } : {}),
     actions: m.actions.map((a, i) => ({
       ...(opts.actionIds?.[i] ? { id: opts.actionIds[i] } : {}),
@@ -79,7 +91,7 @@ export function toCoreInput(m: CohModel, opts: { token?: string; actionIds?: str
 }
 
 /** Validates as a core flow; a 400 names Coherence's fields (`trigger.schedule` for the cron, …). */
-export function toValidCore(m: CohModel, opts: { token?: string; actionIds?: string[] } = {}) {
+export function toValidCore(m: CohModel, opts: CoreOptions = {}) {
   const parsed = AutomationFlowInputSchema.safeParse(toCoreInput(m, opts));
   if (parsed.success) return parsed.data;
   throw new AppError(
@@ -128,7 +140,13 @@ function triggerFromCore(t: AutomationFlow["triggers"][number]): { trigger: CohT
  * The Coherence view of a stored flow. `exact` is false when the flow has parts this model cannot hold (more than
  * one trigger, epilot-only features, signed webhooks …): the caller adds `x_native` and refuses writes.
  */
-export function fromCore(flow: AutomationFlow): { model: CohModel; exact: boolean; token?: string; actionIds: string[] } {
+export function fromCore(flow: AutomationFlow): {
+  model: CohModel;
+  exact: boolean;
+  token?: string;
+  actionIds: string[];
+  triggerId?: string;
+} {
   const first = flow.triggers.length === 1 ? triggerFromCore(flow.triggers[0]) : null;
   const conditions: CohModel["conditions"] = [];
   let exact = first !== null && !usesNativeOnly({ ...flow, entity_schema: undefined } as unknown as Record<string, unknown>);
@@ -148,11 +166,14 @@ export function fromCore(flow: AutomationFlow): { model: CohModel; exact: boolea
     ...(flow.error_handling ? { error_handling: flow.error_handling as Record<string, unknown> } : {}),
   };
   const actionIds = flow.actions.map((a) => a.id);
+  const triggerId = flow.triggers[0]?.id;
+  // entity_schema is derived from the trigger's module; a flow made natively may lack it.
+  if (flow.entity_schema !== undefined && flow.entity_schema !== model.trigger.module) exact = false;
   if (exact) {
-    const back = AutomationFlowInputSchema.safeParse(toCoreInput(model, { token: first?.token, actionIds }));
+    const back = AutomationFlowInputSchema.safeParse(toCoreInput(model, { token: first?.token, actionIds, triggerId }));
     const pick = (f: Record<string, unknown>) =>
-      stableJson([f.flow_name, f.description ?? null, f.entity_schema ?? null, f.triggers, f.conditions ?? [], f.actions, f.error_handling ?? null]);
+      stableJson([f.flow_name, f.description ?? null, f.triggers, f.conditions ?? [], f.actions, f.error_handling ?? null]);
     exact = back.success && pick(back.data as Record<string, unknown>) === pick(flow as unknown as Record<string, unknown>);
   }
-  return { model, exact, token: first?.token, actionIds };
+  return { model, exact, token: first?.token, actionIds, triggerId };
 }

@@ -182,13 +182,16 @@ export function plan(state: ExecutionState, now: number, fx: Effects): Command[]
     try {
       config = renderValue(def.config ?? {}, buildContext(state, now, fx, loopScope)).value as Record<string, unknown>;
     } catch (err) {
-      const where = err instanceof TemplateError ? ` at ${err.path}` : "";
       failAction(
         state,
         action,
         def,
         now,
-        { error_code: "TEMPLATE_ERROR", error_reason: `Template error${where}: ${(err as Error).message}` },
+        {
+          error_code: "TEMPLATE_ERROR",
+          // A TemplateError's message already names the field; other errors get the prefix.
+          error_reason: err instanceof TemplateError ? err.message : `Template error: ${(err as Error).message}`,
+        },
         fx,
         iteration,
       );

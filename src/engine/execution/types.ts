@@ -96,7 +96,9 @@ export interface FlowSnapshot {
   schedules?: ScheduleDef[];
   loops?: LoopDef[];
   retry_policy?: RetryPolicy;
-  error_handling?: { notify_on_failure?: boolean; notify_url?: string; disable_after_failures?: number };
+  error_handling?: { notify_on_failure?: boolean; notify_url?: string; notify_email?: string; disable_after_failures?: number };
+  /** The flow's hard bound on executions running at once (services/admission.ts holds and frees the slots). */
+  concurrency_limit?: number;
 }
 
 // ---- per-action and per-execution state --------------------------------------------------------

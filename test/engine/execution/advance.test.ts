@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { advance } from "../../../src/engine/execution/advance";
 import { createExecutionState, type NewExecution } from "../../../src/engine/execution/create";
-import type { EngineEvent, ExecutionState, RunActionCommand } from "../../../src/engine/execution/types";
+import type { RunActionCommand } from "../../../src/engine/execution/types";
 
 const base: NewExecution = {
   id: "e1",

@@ -1,0 +1,198 @@
+import { z } from "@hono/zod-openapi";
+import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import type { AppEnv } from "../../api/context";
+import type { Context } from "hono";
+import { AppError } from "../../lib/errors";
+import { LIMITS } from "../../lib/limits";
+import type { Principal } from "../../lib/principal";
+import type { Env } from "../../env";
+import { IdParam } from "../../schemas/common";
+import type { AutomationFlow } from "../../schemas/flow";
+import { createFlow, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../../services/flows";
+import { searchFlows } from "../../store/flows";
+import { present, webhookUrl } from "./present";
+import {
+  COHERENCE_TAG,
+  CohCreateSchema,
+  CohDataSchema,
+  CohDeletedSchema,
+  CohListQuery,
+  CohListSchema,
+  CohPatchSchema,
+  CohToggledSchema,
+  NOUN,
+} from "./schemas";
+import { fromCore, newWebhookToken, toValidCore, type CohModel } from "./translate";
+import { runsRouter } from "./runs";
+
+/**
+ * Coherence's Automation API (seed 004) at `/v1/automations`: list (module / enabled / trigger_type filters,
+ * page / per_page), get, create, patch, delete, enable and disable. Logs, dry-run test and manual trigger are
+ * in runs.ts. Writes go through translate.ts and the same flow writes as the native API.
+ */
+
+/** Where app.ts mounts coherenceRouter; its paths are relative to it. */
+export const COHERENCE_BASE = "/v1/automations";
+const TAGS = [COHERENCE_TAG];
+const IdParams = z.object({ id: IdParam("id").openapi({ description: "The automation's id (the engine's flow id)" }) });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
+
+const list = scopedRoute("automations:read", {
+  method: "get",
+  path: "/",
+  operationId: "coherenceListAutomations",
+  tags: TAGS,
+  summary: "List all automations",
+  description: `Filters: module, enabled, trigger_type. Paging: page (from 1), per_page (at most ${LIMITS.MAX_PAGE_SIZE}, default ${LIMITS.DEFAULT_PAGE_SIZE}).`,
+  request: { query: CohListQuery },
+  responses: { 200: json(CohListSchema, "Automations"), ...errorResponses(400) },
+});
+const get = scopedRoute("automations:read", {
+  method: "get",
+  path: "/{id}",
+  operationId: "coherenceGetAutomation",
+  tags: TAGS,
+  summary: "Get a single automation",
+  request: { params: IdParams },
+  responses: { 200: json(CohDataSchema, "The automation"), ...errorResponses(404) },
+});
+const create = scopedRoute("automations:write", {
+  method: "post",
+  path: "/",
+  operationId: "coherenceCreateAutomation",
+  tags: TAGS,
+  summary: "Create an automation (disabled unless enabled: true)",
+  description: "A webhook trigger's answer carries `webhook_url` with its unguessable token: shown when created, keep it.",
+  request: body(CohCreateSchema),
+  responses: { 201: json(CohDataSchema, "The created automation"), ...errorResponses(400) },
+});
+const patch = scopedRoute("automations:write", {
+  method: "patch",
+  path: "/{id}",
+  operationId: "coherenceUpdateAutomation",
+  tags: TAGS,
+  summary: "Update an automation; updating automatically disables it (unless the body says enabled: true)",
+  request: { params: IdParams, ...body(CohPatchSchema) },
+  responses: { 200: json(CohDataSchema, "The updated automation"), ...errorResponses(400, 404, 409) },
+});
+const del = scopedRoute("automations:write", {
+  method: "delete",
+  path: "/{id}",
+  operationId: "coherenceDeleteAutomation",
+  tags: TAGS,
+  summary: "Permanently delete an automation",
+  request: { params: IdParams },
+  responses: { 200: json(CohDeletedSchema, "Deleted"), ...errorResponses(404) },
+});
+const toggle = (enable: boolean) =>
+  scopedRoute("automations:write", {
+    method: "post",
+    path: `/{id}/${enable ? "enable" : "disable"}`,
+    operationId: enable ? "coherenceEnableAutomation" : "coherenceDisableAutomation",
+    tags: TAGS,
+    summary: enable ? "Enable an automation (also after the circuit breaker disabled it)" : "Disable an automation",
+    request: { params: IdParams },
+    responses: { 200: json(CohToggledSchema, "The new state"), ...errorResponses(404) },
+  });
+
+const originOf = (c: Context<AppEnv>) => new URL(c.req.url).origin;
+
+/** The automation as a Coherence model that can be written back; 409 when the flow says more than the model can. */
+async function editable(env: Env, p: Principal, id: string) {
+  const flow = await requireFlow(env, p.orgId, id, NOUN);
+  const view = fromCore(flow);
+  if (!view.exact) {
+    throw new AppError(
+      409,
+      "NOT_EXPRESSIBLE",
+      "This automation uses features the Coherence API cannot express (see x_native); edit it through /v1/automation/flows",
+    );
+  }
+  return { flow, ...view };
+}
+
+const toggled = (flow: AutomationFlow) => ({ data: { id: flow.id, enabled: flow.enabled } });
+
+export const coherenceRouter = createRouter()
+  .openapi(list, async (c) => {
+    const q = c.req.valid("query");
+    const perPage = q.per_page ?? LIMITS.DEFAULT_PAGE_SIZE;
+    const page = q.page ?? 1;
+    const found = await searchFlows(
+      c.env.DB,
+      c.get("principal").orgId,
+      { schema: q.module, enabled: q.enabled === undefined ? undefined : q.enabled === "true", trigger_type: q.trigger_type },
+      perPage,
+      (page - 1) * perPage,
+    );
+    const data = found.results.map((f) => present(f));
+    return c.json(asResponse(CohListSchema, { data, meta: { total: found.total, page, per_page: perPage } }), 200);
+  })
+  .openapi(get, async (c) => {
+    const flow = await requireFlow(c.env, c.get("principal").orgId, c.req.valid("param").id, NOUN);
+    return c.json(asResponse(CohDataSchema, { data: present(flow) }), 200);
+  })
+  .openapi(create, async (c) => {
+    const b = c.req.valid("json");
+    const model: CohModel = {
+      name: b.name,
+      description: b.description ?? null,
+      enabled: b.enabled ?? false,
+      trigger: b.trigger,
+      conditions: b.conditions ?? [],
+      actions: b.actions,
+      ...(b.error_handling ? { error_handling: b.error_handling } : {}),
+    };
+    const token = b.trigger.type === "webhook" ? newWebhookToken() : undefined;
+    const flow = await createFlow(c.env, c.get("principal"), toValidCore(model, { token }), NOUN);
+    return c.json(asResponse(CohDataSchema, { data: present(flow, { webhookUrl: webhookUrl(originOf(c), flow) }) }), 201);
+  })
+  .openapi(patch, async (c) => {
+    const p = c.get("principal");
+    const b = c.req.valid("json");
+    const { flow, model, token, actionIds, triggerId } = await editable(c.env, p, c.req.valid("param").id);
+    const trigger = b.trigger ?? model.trigger;
+    const next: CohModel = {
+      name: b.name ?? model.name,
+      description: b.description !== undefined ? b.description : model.description,
+      // "Updating an automation automatically disables it. Re-enable after testing your changes."
+      enabled: b.enabled ?? false,
+      trigger,
+      conditions: b.conditions ?? model.conditions,
+      actions: b.actions ?? model.actions,
+      ...(b.error_handling === null
+        ? {}
+        : b.error_handling
+          ? { error_handling: b.error_handling }
+          : model.error_handling
+            ? { error_handling: model.error_handling }
+            : {}),
+    };
+    // A webhook keeps its token (its URL stays valid when only the path's name changes); a new webhook gets one.
+    const nextToken = trigger.type === "webhook" ? (token ?? newWebhookToken()) : undefined;
+    const saved = await updateFlow(
+      c.env,
+      p,
+      flow,
+      toValidCore(next, { token: nextToken, actionIds, triggerId: b.trigger ? undefined : triggerId }),
+      NOUN,
+    );
+    const showUrl = b.trigger !== undefined ? webhookUrl(originOf(c), saved) : undefined;
+    return c.json(asResponse(CohDataSchema, { data: present(saved, { webhookUrl: showUrl }) }), 200);
+  })
+  .openapi(del, async (c) => {
+    const { id } = c.req.valid("param");
+    await removeFlow(c.env, c.get("principal").orgId, id, NOUN);
+    return c.json({ data: { id, deleted: true as const } }, 200);
+  })
+  .openapi(toggle(true), async (c) => {
+    return c.json(toggled(await setFlowEnabledBy(c.env, c.get("principal"), c.req.valid("param").id, true, NOUN)), 200);
+  })
+  .openapi(toggle(false), async (c) => {
+    return c.json(toggled(await setFlowEnabledBy(c.env, c.get("principal"), c.req.valid("param").id, false, NOUN)), 200);
+  })
+  .route("/", runsRouter);
