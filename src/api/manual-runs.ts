@@ -1,18 +1,9 @@
 import { z } from "@hono/zod-openapi";
-import { dryRun } from "../engine/dry-run";
-import { toRun } from "../engine/execution/views";
-import type { Env } from "../env";
-import { notFound } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
 import { IdParam } from "../schemas/common";
 import { RunSchema } from "../schemas/executions";
-import { executionClient, toFlowSnapshot } from "../services/executions";
-import { getRecordSnapshot } from "../services/records";
-import { readExecution } from "../services/queued-executions";
-import { startFlowExecution } from "../services/start-flow";
-import { getFlow } from "../store/flows";
-import { getRecord } from "../store/records";
-import type { Principal } from "../lib/principal";
+import { requireFlow } from "../services/flows";
+import { dryRunFlow, triggerRun } from "../services/runs";
 import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
 
 const TAGS = ["runs"];
@@ -55,26 +46,6 @@ export const DryRunSchema = z
 
 const params = z.object({ flow_id: IdParam("flow_id") });
 
-/** The record (and its schema) to run against: a stored record, test data, or both merged. */
-async function runSubject(env: Env, p: Principal, body: z.infer<typeof ManualRunBody>) {
-  let entity: Record<string, unknown> | null = null;
-  if (body.record_id) {
-    const row = await getRecord(env.DB, p.orgId, null, body.record_id);
-    if (!row) throw notFound("Record");
-    entity = (await getRecordSnapshot(env.DB, p.orgId, row.schema, row.id)) as unknown as Record<string, unknown>;
-  }
-  if (body.test_data) entity = { _id: body.record_id ?? "test", ...(entity ?? {}), ...body.test_data };
-  const triggerEvent = {
-    type: "manual",
-    org_id: p.orgId,
-    entity_id: body.record_id ?? entity?._id ?? null,
-    caller: { actor: p.actor },
-    ...(body.test_data ? { test_data: body.test_data } : {}),
-    ...(body.previous ? { previous: body.previous } : {}),
-  };
-  return { entity, triggerEvent };
-}
-
 const triggerRoute = scopedRoute("automations:trigger", {
   method: "post",
   path: "/{flow_id}/trigger",
@@ -111,43 +82,17 @@ const testRoute = scopedRoute("automations:trigger", {
 
 export const manualRunsRouter = createRouter()
   .openapi(triggerRoute, async (c) => {
-    const p = c.get("principal");
     const { flow_id } = c.req.valid("param");
-    const body = c.req.valid("json") ?? {};
-    const { entity, triggerEvent } = await runSubject(c.env, p, body);
-    const started = await startFlowExecution(c.env, p, {
-      flowId: flow_id,
-      entityId: (triggerEvent.entity_id as string | null) ?? undefined,
-      entity,
-      idempotencyKey: c.req.valid("header")["idempotency-key"],
-      idempotencyScope: `trigger:${flow_id}`,
-      triggerEvent,
+    const run = await triggerRun(c.env, c.get("principal"), flow_id, c.req.valid("json") ?? {}, {
+      key: c.req.valid("header")["idempotency-key"],
+      scope: `trigger:${flow_id}`,
     });
-    await executionClient(c.env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
-    // An execution waiting for a slot of the flow's concurrency_limit answers as running, from the queue.
-    const snap = await readExecution(c.env, p.orgId, started.id);
-    if (!snap) throw notFound("Run");
-    return c.json(asResponse(RunSchema, toRun(snap.state, snap.detail)), 200);
+    return c.json(asResponse(RunSchema, run), 200);
   })
   .openapi(testRoute, async (c) => {
     const p = c.get("principal");
-    const { flow_id } = c.req.valid("param");
     const body = c.req.valid("json") ?? {};
-    const flow = await getFlow(c.env.DB, p.orgId, flow_id);
-    if (!flow) throw notFound("Flow");
-    const { entity, triggerEvent } = await runSubject(c.env, p, body);
-    const result = dryRun(
-      {
-        id: "dry-run",
-        org_id: p.orgId,
-        flow: toFlowSnapshot(flow),
-        entity_id: String(triggerEvent.entity_id ?? ""),
-        entity,
-        trigger_event: triggerEvent,
-        user: { id: p.userId, email: p.email },
-      },
-      Date.now(),
-      { outputs: body.outputs },
-    );
+    const flow = await requireFlow(c.env, p.orgId, c.req.valid("param").flow_id);
+    const result = await dryRunFlow(c.env, p, flow, body, { outputs: body.outputs });
     return c.json(asResponse(DryRunSchema, result), 200);
   });

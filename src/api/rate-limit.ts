@@ -22,6 +22,10 @@ const TRIGGER_ROUTES = [
   /^\/v1\/automation\/flows\/[^/]+\/(trigger|test)$/,
   /^\/v1\/automation\/flows\/[^/]+\/actions\/[^/]+\/execute$/,
   /^\/v1\/tools\/call(:stream)?$/,
+  // The dialects' (src/dialects/) runs and Plura's execute.
+  /^\/api\/automation\/execute$/,
+  /^\/api\/v1\/automations\/[^/]+\/(trigger|actions\/[^/]+\/execute)$/,
+  /^\/v1\/automations\/[^/]+\/(trigger|test)$/,
 ];
 export const isTriggerRoute = (method: string, path: string): boolean =>
   method === "POST" && TRIGGER_ROUTES.some((re) => re.test(path));

@@ -5,7 +5,14 @@ import { advance } from "../engine/execution/advance";
 import { controlRefusal } from "../engine/execution/apply";
 import { createExecution, type NewExecution } from "../engine/execution/create";
 import { attemptOutcomeOf } from "../engine/execution/effects";
-import type { ActionOutcome, Command, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
+import type {
+  ActionOutcome,
+  Command,
+  EngineEvent,
+  ExecutionState,
+  RetryStrategy,
+  RunActionCommand,
+} from "../engine/execution/types";
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
 import type { ExecutionDetail } from "../engine/execution/views";
@@ -106,7 +113,11 @@ export class ExecutionObject extends DurableObject<Env> {
    * The run's whole record for a replay fixture: its event log (from `created`), the state as stored
    * and every action's stored outputs. Replaying the log through advance() must give the same.
    */
-  async exportLog(): Promise<{ events: LoggedEvent[]; state: ExecutionState; outputs: Record<string, Record<string, unknown>> } | null> {
+  async exportLog(): Promise<{
+    events: LoggedEvent[];
+    state: ExecutionState;
+    outputs: Record<string, Record<string, unknown>>;
+  } | null> {
     const state = this.load();
     if (!state) return null;
     return { events: this.store.events(), state, outputs: this.store.detail().outputs };

@@ -1,4 +1,4 @@
-import { dryRun } from "../engine/dry-run";
+import { dryRun, type DryRunOptions } from "../engine/dry-run";
 import { runStatus, toRun } from "../engine/execution/views";
 import type { Env } from "../env";
 import { notFound } from "../lib/errors";
@@ -103,20 +103,25 @@ export async function runSubject(env: Env, p: Principal, body: RunSubjectInput) 
   return { entity, triggerEvent };
 }
 
-/** Runs the flow now on a record or test data (it must be enabled) and answers the run once it settles. */
+/**
+ * Runs the flow now on a record or test data (it must be admitted: enabled, …) and answers the run once it
+ * settles; an Idempotency-Key (scoped per endpoint) answers the run it started before.
+ */
 export async function triggerRun(
   env: Env,
   p: Principal,
   flowId: string,
   body: RunSubjectInput,
-  extraEvent: Record<string, unknown> = {},
+  idempotency: { key?: string; scope?: string } = {},
 ) {
   const { entity, triggerEvent } = await runSubject(env, p, body);
   const started = await startFlowExecution(env, p, {
     flowId,
     entityId: (triggerEvent.entity_id as string | null) ?? undefined,
     entity,
-    triggerEvent: { ...triggerEvent, ...extraEvent },
+    idempotencyKey: idempotency.key,
+    idempotencyScope: idempotency.scope,
+    triggerEvent,
   });
   await executionClient(env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
   return runView(env, started.id, p.orgId);
@@ -147,14 +152,20 @@ export async function executeSingleAction(
 }
 
 /** A run's view with the execution state it came from (its trigger event, entity), for dialects' log shapes. */
-export async function runDetail(env: Env, executionId: string) {
-  const snap = await executionClient(env, executionId).snapshot();
+export async function runDetail(env: Env, orgId: string, executionId: string) {
+  const snap = await readExecution(env, orgId, executionId);
   if (!snap) return null;
   return { run: toRun(snap.state, snap.detail), state: snap.state };
 }
 
 /** Dry run of a flow against a record or test data: nothing runs, nothing changes (engine/dry-run.ts). */
-export async function dryRunFlow(env: Env, p: Principal, flow: AutomationFlow, body: RunSubjectInput) {
+export async function dryRunFlow(
+  env: Env,
+  p: Principal,
+  flow: AutomationFlow,
+  body: RunSubjectInput,
+  options: DryRunOptions = {},
+) {
   const { entity, triggerEvent } = await runSubject(env, p, body);
   return dryRun(
     {
@@ -167,5 +178,6 @@ export async function dryRunFlow(env: Env, p: Principal, flow: AutomationFlow, b
       user: { id: p.userId, email: p.email },
     },
     Date.now(),
+    options,
   );
 }

@@ -1,7 +1,15 @@
-import type { Command, EngineEvent, ExecutionData, ExecutionState, FlowSnapshot, RunActionCommand } from "../engine/execution/types";
-import type { AttemptView, ExecutionDetail, IterationView } from "../engine/execution/views";
-import { LIMITS } from "../lib/limits";
-import { migrateStorage, storageVersion, type ObjectMigrations } from "./object-schema";
+import type {
+  Command,
+  EngineEvent,
+  ExecutionData,
+  ExecutionState,
+  FlowSnapshot,
+  RunActionCommand,
+} from "../engine/execution/types";
+import type { AttemptView, ExecutionDetail } from "../engine/execution/views";
+import { LEGACY_VERSION, MIGRATIONS } from "./execution-migrations";
+import { readAttempts, readDetail, writeAttempt } from "./execution-detail";
+import { migrateStorage, storageVersion } from "./object-schema";
 
 /**
  * The SQL of an ExecutionObject's own SQLite storage (see docs/storage-schema.md):
@@ -38,30 +46,7 @@ export interface LoggedEvent {
 const INPUT_KEYS = ["entity", "trigger_event", "workflow_context", "variables", "user"] as const;
 type StoredInput = Pick<ExecutionState, (typeof INPUT_KEYS)[number]>;
 
-/** Ordered storage migrations: entry i brings storage from version i to i + 1. Never edit a shipped one. */
-const MIGRATIONS: ObjectMigrations = [
-  // 1: the first layout: everything but the event log, attempts and timers inside kv's state value.
-  [
-    `CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS attempts (action_id TEXT NOT NULL, iteration INTEGER NOT NULL, attempt INTEGER NOT NULL,
-       started_at INTEGER NOT NULL, ended_at INTEGER NOT NULL, outcome TEXT NOT NULL, request TEXT, response TEXT, error TEXT,
-       PRIMARY KEY (action_id, iteration, attempt))`,
-    `CREATE TABLE IF NOT EXISTS timers (kind TEXT PRIMARY KEY, due_at INTEGER NOT NULL)`,
-  ],
-  // 2: bounded state: outputs, loop iterations and loop items as rows of their own (the state value is
-  // upcast on its first load, engine/execution/upcast.ts); the creation input out of the state row.
-  [
-    `CREATE TABLE IF NOT EXISTS outputs (action_id TEXT PRIMARY KEY, data TEXT NOT NULL, truncated INTEGER NOT NULL DEFAULT 0)`,
-    `CREATE TABLE IF NOT EXISTS iterations (action_id TEXT NOT NULL, idx INTEGER NOT NULL, status TEXT NOT NULL,
-       started_at INTEGER, ended_at INTEGER, error TEXT, outputs TEXT, truncated INTEGER NOT NULL DEFAULT 0,
-       PRIMARY KEY (action_id, idx))`,
-    `CREATE TABLE IF NOT EXISTS loop_items (action_id TEXT NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (action_id, idx))`,
-  ],
-];
 export const STORAGE_VERSION = MIGRATIONS.length;
-/** Storage from before schema versions: version 1 if it has the first layout's tables. */
-const LEGACY_VERSION = (has: (table: string) => boolean): number => (has("kv") ? 1 : 0);
 
 export class ExecutionStorage implements ExecutionData {
   /** The flow snapshot and input never change after creation: read once per instance. */
@@ -197,7 +182,12 @@ export class ExecutionStorage implements ExecutionData {
       case "store_loop_items":
         this.sql.exec(`DELETE FROM loop_items WHERE action_id = ?`, c.action_id);
         c.items.forEach((item, i) =>
-          this.sql.exec(`INSERT INTO loop_items (action_id, idx, data) VALUES (?, ?, ?)`, c.action_id, i, JSON.stringify(item ?? null)),
+          this.sql.exec(
+            `INSERT INTO loop_items (action_id, idx, data) VALUES (?, ?, ?)`,
+            c.action_id,
+            i,
+            JSON.stringify(item ?? null),
+          ),
         );
         return;
       case "store_iteration": {
@@ -321,113 +311,19 @@ export class ExecutionStorage implements ExecutionData {
     return this.get<string>("resume_token");
   }
 
-  // ---- attempts -------------------------------------------------------------------------------
+  // ---- attempts and the views' rows (execution-detail.ts) -----------------------------------
 
-  /**
-   * Records an attempt's result. A response body that is also the action's (or iteration's) output is
-   * stored once, in the outputs row: the attempt keeps `body_in_outputs` and the view joins them again.
-   */
+  /** Records an attempt's result; a body equal to the outputs' is stored once (see writeAttempt). */
   recordAttempt(d: AttemptDetail, outputs?: Record<string, unknown>): void {
-    let response = d.response;
-    if (outputs && response && typeof response === "object" && "body" in response) {
-      const body = (response as { body: unknown }).body;
-      if (body !== undefined && JSON.stringify(body) === JSON.stringify(outputs.body)) {
-        const { body: _body, ...rest } = response as Record<string, unknown>;
-        response = { ...rest, body_in_outputs: true };
-      }
-    }
-    this.sql.exec(
-      `INSERT INTO attempts (action_id, iteration, attempt, started_at, ended_at, outcome, request, response, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (action_id, iteration, attempt) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome,
-         request = excluded.request, response = excluded.response, error = excluded.error`,
-      d.action_id,
-      d.iteration ?? -1,
-      d.attempt,
-      d.started_at,
-      d.ended_at,
-      d.outcome,
-      d.request === undefined ? null : JSON.stringify(d.request),
-      response === undefined ? null : JSON.stringify(response),
-      d.error === undefined ? null : JSON.stringify(d.error),
-    );
+    writeAttempt(this.sql, d, outputs);
   }
 
-  /** The latest MAX_ATTEMPTS_IN_VIEW attempts of each action, oldest first, bodies joined from the outputs. */
   attempts(): AttemptDetail[] {
-    const rows = this.sql
-      .exec<{
-        action_id: string;
-        iteration: number;
-        attempt: number;
-        started_at: number;
-        ended_at: number;
-        outcome: string;
-        request: string | null;
-        response: string | null;
-        error: string | null;
-        out: string | null;
-      }>(
-        `SELECT a.action_id, a.iteration, a.attempt, a.started_at, a.ended_at, a.outcome, a.request, a.response, a.error,
-                CASE WHEN a.response LIKE '%"body_in_outputs":true%'
-                     THEN COALESCE(i.outputs, o.data) END AS out
-           FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY action_id ORDER BY started_at DESC, iteration DESC, attempt DESC) AS rn
-                   FROM attempts) a
-           LEFT JOIN iterations i ON i.action_id = a.action_id AND i.idx = a.iteration
-           LEFT JOIN outputs o ON o.action_id = a.action_id AND a.iteration < 0
-          WHERE a.rn <= ?
-          ORDER BY a.started_at, a.action_id, a.iteration, a.attempt`,
-        LIMITS.MAX_ATTEMPTS_IN_VIEW,
-      )
-      .toArray();
-    return rows.map(({ out, ...r }) => {
-      let response = r.response ? (JSON.parse(r.response) as Record<string, unknown>) : null;
-      if (response?.body_in_outputs) {
-        const { body_in_outputs: _b, ...rest } = response;
-        response = { ...rest, body: out ? (JSON.parse(out) as { body?: unknown }).body : null };
-      }
-      return {
-        ...r,
-        iteration: r.iteration < 0 ? null : r.iteration,
-        request: r.request ? JSON.parse(r.request) : null,
-        response,
-        error: r.error ? JSON.parse(r.error) : null,
-      };
-    });
+    return readAttempts(this.sql);
   }
 
-  /** The rows the views read: every action's outputs, the first iterations of each loop, the latest attempts. */
   detail(): ExecutionDetail {
-    const outputs: ExecutionDetail["outputs"] = {};
-    for (const r of this.sql.exec<{ action_id: string; data: string }>(`SELECT action_id, data FROM outputs`)) {
-      outputs[r.action_id] = JSON.parse(r.data) as Record<string, unknown>;
-    }
-    const iterations: ExecutionDetail["iterations"] = {};
-    for (const r of this.sql.exec<{
-      action_id: string;
-      idx: number;
-      status: string;
-      started_at: number | null;
-      ended_at: number | null;
-      error: string | null;
-      outputs: string | null;
-      truncated: number;
-    }>(
-      `SELECT action_id, idx, status, started_at, ended_at, error, outputs, truncated FROM iterations WHERE idx < ? ORDER BY action_id, idx`,
-      LIMITS.MAX_ITERATIONS_IN_VIEW,
-    )) {
-      const view: IterationView = {
-        index: r.idx,
-        execution_status: r.status,
-        ...(r.started_at !== null ? { started_at: r.started_at } : {}),
-        ...(r.ended_at !== null ? { ended_at: r.ended_at } : {}),
-        ...(r.error ? { error_output: JSON.parse(r.error) } : {}),
-        outputs: r.outputs ? (JSON.parse(r.outputs) as Record<string, unknown>) : null,
-        ...(r.truncated ? { outputs_truncated: true } : {}),
-      };
-      (iterations[r.action_id] ??= []).push(view);
-    }
-    return { outputs, iterations, attempts: this.attempts() };
+    return readDetail(this.sql);
   }
 
   events(): LoggedEvent[] {

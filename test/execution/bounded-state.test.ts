@@ -3,7 +3,16 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { ExecutionObject } from "../../src/objects/execution-object";
 import { LIMITS } from "../../src/lib/limits";
 import { call } from "../helpers";
-import { SINK, createFlow, createRecord, executionStub, getExecution, sinkRequests, sinkReset, startExec } from "../support/engine";
+import {
+  SINK,
+  createFlow,
+  createRecord,
+  executionStub,
+  getExecution,
+  sinkRequests,
+  sinkReset,
+  startExec,
+} from "../support/engine";
 
 beforeEach(sinkReset);
 
@@ -16,7 +25,10 @@ async function storageSizes(id: string): Promise<{ state: number; largestRow: nu
     for (const t of ["kv", "outputs", "iterations", "loop_items", "attempts", "events"]) {
       const exists = sql.exec(`SELECT 1 FROM sqlite_master WHERE name = ?`, t).toArray().length;
       if (!exists) continue;
-      const cols = sql.exec<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, t).toArray().map((c) => c.name);
+      const cols = sql
+        .exec<{ name: string }>(`SELECT name FROM pragma_table_info(?)`, t)
+        .toArray()
+        .map((c) => c.name);
       const expr = cols.map((c) => `COALESCE(length(${c}), 0)`).join(" + ");
       const n = sql.exec<{ n: number | null }>(`SELECT MAX(${expr}) AS n FROM ${t}`).one().n ?? 0;
       largestRow = Math.max(largestRow, n);
@@ -45,7 +57,11 @@ describe("bounded execution state", () => {
       loops: [{ id: "l", source_path: "entity.items" }],
       actions: [
         { id: "each", type: "call_webhook", loop_id: "l", config: { url: `${SINK}/big/2048`, method: "GET" } },
-        { id: "after", type: "call_webhook", config: { url: `${SINK}/after`, body: { n: "{{ actions.each.outputs.iterations | size }}" } } },
+        {
+          id: "after",
+          type: "call_webhook",
+          config: { url: `${SINK}/after`, body: { n: "{{ actions.each.outputs.iterations | size }}" } },
+        },
       ],
     });
     const id = await startExec(flow.id, rec._id);
@@ -88,8 +104,10 @@ describe("bounded execution state", () => {
     expect(sizes.state).toBeLessThan(32 * 1024);
 
     // The body is in the outputs row; the attempt row refers to it instead of holding a copy.
-    const attemptBytes = await runInDurableObject(executionStub(id), (_o: ExecutionObject, ctx) =>
-      ctx.storage.sql.exec<{ n: number }>(`SELECT MAX(length(response)) AS n FROM attempts`).one().n,
+    const attemptBytes = await runInDurableObject(
+      executionStub(id),
+      (_o: ExecutionObject, ctx) =>
+        ctx.storage.sql.exec<{ n: number }>(`SELECT MAX(length(response)) AS n FROM attempts`).one().n,
     );
     expect(attemptBytes).toBeLessThan(2048);
 
@@ -134,7 +152,11 @@ describe("bounded execution state", () => {
   });
 
   it("reads the state value from storage at most once per step (once per instance, then from memory)", async () => {
-    const actions = Array.from({ length: 6 }, (_, i) => ({ id: `s${i}`, type: "call_webhook", config: { url: `${SINK}/step/${i}` } }));
+    const actions = Array.from({ length: 6 }, (_, i) => ({
+      id: `s${i}`,
+      type: "call_webhook",
+      config: { url: `${SINK}/step/${i}` },
+    }));
     const flow = await createFlow({ flow_name: "reads", actions });
     const id = await startExec(flow.id);
     // Count reads of the `state` row made while the whole run is driven (6 steps, several alarms).

@@ -25,8 +25,9 @@ async function timers(id: string): Promise<{ kind: string; due_at: number }[]> {
 }
 
 async function storageTables(id: string): Promise<number> {
-  return runInDurableObject(executionStub(id), (_o: ExecutionObject, ctx) =>
-    ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM sqlite_master`).one().n,
+  return runInDurableObject(
+    executionStub(id),
+    (_o: ExecutionObject, ctx) => ctx.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM sqlite_master`).one().n,
   );
 }
 

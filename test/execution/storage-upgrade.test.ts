@@ -28,7 +28,10 @@ async function plantV1(id: string): Promise<void> {
     for (const [table, rows] of Object.entries(v1.tables as Record<string, Row[]>)) {
       for (const row of rows) {
         const cols = Object.keys(row);
-        sql.exec(`INSERT INTO ${table} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`, ...cols.map((c) => row[c]));
+        sql.exec(
+          `INSERT INTO ${table} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`,
+          ...cols.map((c) => row[c]),
+        );
       }
     }
     await ctx.storage.setAlarm(Date.now() + 60_000);
@@ -82,8 +85,9 @@ describe("versioned execution storage", () => {
         flow: { id: "f", flow_name: "f", version: 1, actions: [] },
       });
     });
-    const version = await runInDurableObject(executionStub(id), (_o: ExecutionObject, ctx) =>
-      ctx.storage.sql.exec<{ version: number }>(`SELECT version FROM schema_version`).one().version,
+    const version = await runInDurableObject(
+      executionStub(id),
+      (_o: ExecutionObject, ctx) => ctx.storage.sql.exec<{ version: number }>(`SELECT version FROM schema_version`).one().version,
     );
     expect(version).toBe(STORAGE_VERSION);
     const log = (await executionStub(id).eventLog()) as any[];

@@ -148,7 +148,7 @@ export class Fixtures {
       const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(exec.id as string));
       for (let i = 0; i < 20; i++) {
         const view = await adminJson(this.org, "GET", `/v1/automation/executions/${exec.id}`);
-        const token = view.actions?.[0]?.outputs?.resume_token as string | undefined;
+        const token = view.resume_token as string | undefined;
         if (token) return token;
         // Fire the execution's alarm on purpose rather than waiting for it.
         await runDurableObjectAlarm(stub);

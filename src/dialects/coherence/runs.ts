@@ -90,7 +90,7 @@ export const runsRouter = createRouter()
       limit,
       offset: (page - 1) * limit,
     });
-    const details = await Promise.all(rows.results.map((r) => runDetail(c.env, r.id)));
+    const details = await Promise.all(rows.results.map((r) => runDetail(c.env, orgId, r.id)));
     const data = details.flatMap((d) => (d ? [toLog(id, d)] : []));
     return c.json(asResponse(CohLogListSchema, { data, meta: { total: rows.total, page, per_page: limit } }), 200);
   })
@@ -122,7 +122,7 @@ export const runsRouter = createRouter()
       return c.json({ error }, 409);
     }
     const run = await onRecord(body, () => triggerRun(c.env, p, flow.id, body));
-    const detail = await runDetail(c.env, run.run_id);
+    const detail = await runDetail(c.env, p.orgId, run.run_id);
     if (!detail) throw new AppError(404, "NOT_FOUND", "Run not found");
     return c.json(asResponse(CohTriggeredSchema, { data: { ...toLog(flow.id, detail), run_id: run.run_id } }), 200);
   });

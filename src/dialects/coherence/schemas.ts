@@ -79,7 +79,12 @@ const errorHandlingFields = {
     .max(1000)
     .optional()
     .openapi({ description: "Receives a failure report by e-mail (the address is checked by the e-mail provider)" }),
-  notify_url: z.string().url().max(4000).optional().openapi({ description: "Receives a failure report by POST (engine extension)" }),
+  notify_url: z
+    .string()
+    .url()
+    .max(4000)
+    .optional()
+    .openapi({ description: "Receives a failure report by POST (engine extension)" }),
   disable_after_failures: z.number().int().min(1).max(100).optional(),
 };
 

@@ -124,12 +124,7 @@ export function retriggerRefusal(state: ExecutionState, actionId: string, strate
   return null;
 }
 
-function retrigger(
-  state: ExecutionState,
-  event: Extract<EngineEvent, { type: "retriggered" }>,
-  now: number,
-  fx: Effects,
-): void {
+function retrigger(state: ExecutionState, event: Extract<EngineEvent, { type: "retriggered" }>, now: number, fx: Effects): void {
   if (retriggerRefusal(state, event.action_id, event.strategy, event.condition_id)) return;
   const found = defOf(state, event.action_id)!;
   endAttempt(found.action, now, fx, { outcome: "interrupted" });
@@ -258,7 +253,8 @@ export function controlRefusal(state: ExecutionState, event: EngineEvent): Contr
         return { status: 404, message: `Schedule ${event.schedule_id} not found` };
       return isFinal(state.status) ? { status: 409, message: `The execution already ended (${state.status})` } : null;
     case "retriggered": {
-      if (!state.actions.some((a) => a.id === event.action_id)) return { status: 404, message: `Action ${event.action_id} not found` };
+      if (!state.actions.some((a) => a.id === event.action_id))
+        return { status: 404, message: `Action ${event.action_id} not found` };
       const refusal = retriggerRefusal(state, event.action_id, event.strategy, event.condition_id);
       return refusal ? { status: 409, message: refusal } : null;
     }

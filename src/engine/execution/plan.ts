@@ -91,7 +91,14 @@ export function plan(state: ExecutionState, now: number, fx: Effects): Command[]
       // First visit: conditions and schedules gate the action.
       const cond = conditionOf(state, def);
       if (def.condition_id && !cond) {
-        failAction(state, action, def, now, { error_code: "BAD_CONFIG", error_reason: `Unknown condition ${def.condition_id}` }, fx);
+        failAction(
+          state,
+          action,
+          def,
+          now,
+          { error_code: "BAD_CONFIG", error_reason: `Unknown condition ${def.condition_id}` },
+          fx,
+        );
         continue;
       }
       const scheduleId = def.schedule_id ?? cond?.schedule_id;

@@ -130,6 +130,9 @@ describe("Coherence runs", () => {
     const mail = JSON.parse(mails[0].body);
     expect(mail).toMatchObject({ to: "ops@example.com", subject: "Automation failed: Notify ops" });
     expect(mail.text).toContain(a.id);
+    // PATCH error_handling: null removes it.
+    const cleared = await call("PATCH", `${B}/${a.id}`, { org, body: { error_handling: null } });
+    expect(cleared.body.data.error_handling).toBeUndefined();
     // A run that succeeds sends nothing.
     const ok = await create(org, {
       name: "fine",
@@ -247,6 +250,9 @@ describe("Coherence bad input, tenancy and scopes", () => {
       "trigger.schedule",
     );
     expect(await paths({ name: "x", trigger: { type: "teleport" }, actions: [] })).toContain("trigger.type");
+    expect(
+      await paths({ name: "x", trigger: { type: "record.created", module: "a", schedule: "0 9 * * *" }, actions: [] }),
+    ).toContain("trigger.schedule");
     expect(
       await paths({ name: "x", trigger: { type: "manual" }, actions: [], conditions: [{ field: "a", operator: "near" }] }),
     ).toContain("conditions.0.operator");
