@@ -12,6 +12,7 @@ import { executionsRouter } from "./api/executions";
 import { runsRouter } from "./api/runs";
 import { manualRunsRouter } from "./api/manual-runs";
 import { submissionsRouter } from "./api/submissions";
+import { eventsIntakeRouter } from "./api/events-intake";
 import { flowsRouter } from "./api/flows";
 import { recordsRouter } from "./api/records";
 import { webhooksRouter } from "./api/webhooks";
@@ -120,6 +121,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/webhooks", webhooksRouter],
     ["/v1/automation/flows", manualRunsRouter],
     ["/v1/automation/submissions", submissionsRouter],
+    ["/v1/automation/events", eventsIntakeRouter],
     ["/v1/organizations", organizationsRouter],
     ["/v1/admin", adminSecretsRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],

@@ -11,7 +11,14 @@ import {
   SchemaParam,
 } from "../schemas/records";
 import { recordChangeEvents, sendRecordEvent } from "../services/record-events";
-import { createRecord, deleteRecord, getRecordSnapshot, searchRecordSnapshots, updateRecord } from "../services/records";
+import {
+  createRecord,
+  deleteRecord,
+  getRecordSnapshot,
+  searchRecordSnapshots,
+  setRecordTrashed,
+  updateRecord,
+} from "../services/records";
 import { createRouter, errorResponses, scopedRoute } from "./router";
 
 const TAGS = ["Records"];
@@ -84,6 +91,22 @@ const deleteRoute = scopedRoute("automations:write", {
   },
 });
 
+const trashRoute = (trashed: boolean) =>
+  scopedRoute("automations:write", {
+    method: "post",
+    path: trashed ? "/{schema}/{id}/soft-delete" : "/{schema}/{id}/restore",
+    operationId: trashed ? "softDeleteEntity" : "restoreEntity",
+    tags: TAGS,
+    summary: trashed
+      ? "Soft-delete a record: it stays stored, marked with _deleted_at/_deleted_by, and fires softDeleteEntity triggers"
+      : "Restore a soft-deleted record: clears _deleted_at/_deleted_by and fires restoreEntity triggers",
+    request: { params: RecordPath },
+    responses: {
+      200: { description: "The record after the operation", ...json(EntitySnapshotSchema) },
+      ...errorResponses(400, 401, 403, 404, 409),
+    },
+  });
+
 export const recordsRouter = createRouter()
   .openapi(createRoute, async (c) => {
     const p = c.get("principal");
@@ -124,4 +147,18 @@ export const recordsRouter = createRouter()
     const result = await deleteRecord(c.env.DB, p.orgId, p.actor, schema, id, recordChangeEvents(c.env));
     await sendRecordEvent(result);
     return c.json(result.change.before!, 200);
+  })
+  .openapi(trashRoute(true), async (c) => {
+    const p = c.get("principal");
+    const { schema, id } = c.req.valid("param");
+    const result = await setRecordTrashed(c.env.DB, p.orgId, p.actor, schema, id, true, recordChangeEvents(c.env));
+    await sendRecordEvent(result);
+    return c.json(result.record!, 200);
+  })
+  .openapi(trashRoute(false), async (c) => {
+    const p = c.get("principal");
+    const { schema, id } = c.req.valid("param");
+    const result = await setRecordTrashed(c.env.DB, p.orgId, p.actor, schema, id, false, recordChangeEvents(c.env));
+    await sendRecordEvent(result);
+    return c.json(result.record!, 200);
   });

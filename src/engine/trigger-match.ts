@@ -17,11 +17,38 @@ export interface MatchResult {
   reason?: string;
 }
 
-const RECORD_TRIGGER_BY_OPERATION = {
+// Soft delete and restore have no Coherence record trigger: only entity_operation triggers hear them.
+const RECORD_TRIGGER_BY_OPERATION: Partial<Record<string, string>> = {
   createEntity: "record.created",
   updateEntity: "record.updated",
   deleteEntity: "record.deleted",
-} as const;
+};
+
+/** The intake endpoint's event types whose triggers are indexed by one key of the event (or by '*'). */
+const intakeKey = (event: TriggerEvent): string | undefined => {
+  switch (event.type) {
+    case "frontend_submission":
+    case "journey_submission":
+      return event.source_id;
+    case "activity":
+      return event.schema;
+    case "flows_trigger":
+      return event.journey_id;
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * The include_activities / exclude_activities filter of a trigger: an activity type listed in
+ * `exclude_activities`, or missing from a non-empty `include_activities`, does not fire it.
+ */
+function activityAllowed(cfg: Record<string, unknown>, activityType: string | undefined): boolean {
+  const include = cfg.include_activities as string[] | undefined;
+  const exclude = cfg.exclude_activities as string[] | undefined;
+  if (include?.length && (activityType === undefined || !include.includes(activityType))) return false;
+  return !(activityType !== undefined && exclude?.includes(activityType));
+}
 
 /** Which trigger types and source keys can match an event (the D1 index lookup), or the one flow it targets. */
 export function candidateLookup(event: TriggerEvent): { flowId: string } | { types: string[]; keys: string[] } {
@@ -30,7 +57,9 @@ export function candidateLookup(event: TriggerEvent): { flowId: string } | { typ
     case "schedule":
       return { flowId: event.flow_id };
     case "entity_operation": {
-      const types = ["entity_operation", RECORD_TRIGGER_BY_OPERATION[event.operation]];
+      const types = ["entity_operation"];
+      const recordTrigger = RECORD_TRIGGER_BY_OPERATION[event.operation];
+      if (recordTrigger) types.push(recordTrigger);
       if (event.operation === "updateEntity") types.push("field.changed");
       return { types, keys: [event.schema] };
     }
@@ -38,6 +67,10 @@ export function candidateLookup(event: TriggerEvent): { flowId: string } | { typ
       return { types: ["event"], keys: [event.event_name] };
     case "api_submission":
       return { types: ["api_submission"], keys: event.source_id ? [event.source_id] : [] };
+    default: {
+      const key = intakeKey(event);
+      return { types: [event.type], keys: key ? [key] : [] };
+    }
   }
 }
 
@@ -56,11 +89,32 @@ function triggerFires(trigger: MatchableFlow["triggers"][number], event: Trigger
       return trigger.type === "event" && cfg.event_name === event.event_name;
     case "api_submission":
       return trigger.type === "api_submission" && (!cfg.source_id || cfg.source_id === event.source_id);
+    case "frontend_submission":
+      return trigger.type === event.type && (!cfg.source_id || cfg.source_id === event.source_id);
+    case "journey_submission":
+      return trigger.type === event.type && cfg.source_id === event.source_id;
+    case "activity": {
+      if (trigger.type !== "activity" || (cfg.schema && cfg.schema !== event.schema)) return false;
+      const types = cfg.types as string[] | undefined;
+      if (types?.length && !types.includes(event.activity_type)) return false;
+      return activityAllowed(cfg, event.activity_type);
+    }
+    case "received_email":
+      return trigger.type === event.type && (!cfg.message_type || cfg.message_type === event.message_type);
+    case "new_email_thread": {
+      if (trigger.type !== event.type || (cfg.direction !== "BOTH" && cfg.direction !== event.direction)) return false;
+      const inboxes = cfg.shared_inbox_ids as string[] | undefined;
+      return !inboxes?.length || (event.shared_inbox_id !== undefined && inboxes.includes(event.shared_inbox_id));
+    }
+    case "flows_trigger":
+      return trigger.type === event.type && (!cfg.journey_id || cfg.journey_id === event.journey_id);
     case "entity_operation": {
       if (trigger.type === "entity_operation") {
         if (cfg.schema && cfg.schema !== event.schema) return false;
         const ops = cfg.operations as string[] | undefined;
         if (ops?.length && !ops.includes(event.operation)) return false;
+        // A record write's activity is its operation unless the event names one (as epilot's activities do).
+        if (!activityAllowed(cfg, event.activity_type ?? event.operation)) return false;
         if (cfg.filter_config) {
           const result = matchFilterConfig(cfg.filter_config as FilterConfig, {
             operation: event.operation,

@@ -48,12 +48,8 @@ export async function processEvent(env: Env, event: TriggerEvent): Promise<Event
   }
   const flows = await candidateFlows(env, event);
   const triggerEvent = executionTriggerEvent(event);
-  const entityId =
-    event.type === "entity_operation"
-      ? event.entity_id
-      : event.type === "event" || event.type === "api_submission"
-        ? (event.entity_id ?? undefined)
-        : undefined;
+  // Every event type but webhook and schedule may name the record it is about.
+  const entityId = "entity_id" in event ? (event.entity_id ?? undefined) : undefined;
   const entity = event.type === "entity_operation" ? event.entity : undefined;
   await Promise.all(
     flows.map(async (flow) => {

@@ -17,7 +17,7 @@ const json = z.record(z.string(), z.unknown());
 export const EntityOperationEventSchema = z.object({
   ...base,
   type: z.literal("entity_operation"),
-  operation: z.enum(["createEntity", "updateEntity", "deleteEntity"]),
+  operation: z.enum(["createEntity", "updateEntity", "deleteEntity", "softDeleteEntity", "restoreEntity"]),
   schema: z.string(),
   entity_id: z.string(),
   /** The record after the write (before it, for a delete). */
@@ -68,14 +68,75 @@ export const ApiSubmissionEventSchema = z.object({
   entity_id: z.string().optional(),
 });
 
+/**
+ * The events of the intake endpoint (`POST /v1/automation/events`, services/event-intake.ts): one per epilot
+ * trigger type that has no producer inside the engine (forms, journeys, activities, e-mail, Workflows V2).
+ */
+const intake = { payload: json, entity_id: z.string().optional() };
+
+export const FrontendSubmissionEventSchema = z.object({
+  ...base,
+  ...intake,
+  type: z.literal("frontend_submission"),
+  source_id: z.string().optional(),
+});
+
+export const JourneySubmissionEventSchema = z.object({
+  ...base,
+  ...intake,
+  type: z.literal("journey_submission"),
+  source_id: z.string(),
+});
+
+export const ActivityEventSchema = z.object({
+  ...base,
+  ...intake,
+  type: z.literal("activity"),
+  activity_type: z.string(),
+  schema: z.string().optional(),
+});
+
+export const ReceivedEmailEventSchema = z.object({
+  ...base,
+  ...intake,
+  type: z.literal("received_email"),
+  message_type: z.literal("RECEIVED"),
+});
+
+export const NewEmailThreadEventSchema = z.object({
+  ...base,
+  ...intake,
+  type: z.literal("new_email_thread"),
+  direction: z.enum(["INBOUND", "OUTBOUND"]),
+  shared_inbox_id: z.string().optional(),
+});
+
+export const FlowsTriggerEventSchema = z.object({
+  ...base,
+  ...intake,
+  type: z.literal("flows_trigger"),
+  journey_id: z.string().optional(),
+});
+
 export const TriggerEventSchema = z.discriminatedUnion("type", [
   EntityOperationEventSchema,
   WebhookEventSchema,
   ScheduleEventSchema,
   NamedEventSchema,
   ApiSubmissionEventSchema,
+  FrontendSubmissionEventSchema,
+  JourneySubmissionEventSchema,
+  ActivityEventSchema,
+  ReceivedEmailEventSchema,
+  NewEmailThreadEventSchema,
+  FlowsTriggerEventSchema,
 ]);
 export type TriggerEvent = z.infer<typeof TriggerEventSchema>;
+/** An event of the intake endpoint. */
+export type IntakeEvent = Extract<
+  TriggerEvent,
+  { type: "frontend_submission" | "journey_submission" | "activity" | "received_email" | "new_email_thread" | "flows_trigger" }
+>;
 export type EntityOperationEvent = z.infer<typeof EntityOperationEventSchema>;
 export type NamedEvent = z.infer<typeof NamedEventSchema>;
 

@@ -167,7 +167,7 @@ export interface RecordDiff {
 }
 
 export interface RecordChange {
-  operation: "createEntity" | "updateEntity" | "deleteEntity";
+  operation: "createEntity" | "updateEntity" | "deleteEntity" | "softDeleteEntity" | "restoreEntity";
   org_id: string;
   schema: string;
   entity_id: string;

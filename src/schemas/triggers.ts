@@ -43,7 +43,12 @@ const EntityOperationTrigger = trigger(
 
 const ActivityTrigger = trigger(
   "activity",
-  z.looseObject({ schema: z.string().max(200).optional(), types: z.array(z.string().max(200)).max(100).optional() }),
+  z.looseObject({
+    schema: z.string().max(200).optional(),
+    types: z.array(z.string().max(200)).max(100).optional(),
+    include_activities: z.array(z.string().max(200)).max(100).optional(),
+    exclude_activities: z.array(z.string().max(200)).max(100).optional(),
+  }),
 );
 const EntityManualTrigger = trigger("entity_manual", z.looseObject({ schema: z.string().max(200).optional() }));
 const ReceivedEmailTrigger = trigger("received_email", z.looseObject({ message_type: z.enum(["RECEIVED"]).optional() }));
@@ -204,6 +209,8 @@ export function triggerSourceKey(t: z.output<typeof FlowTriggerSchema>): string 
       return t.configuration.path;
     case "event":
       return t.configuration.event_name;
+    case "flows_trigger":
+      return t.configuration?.journey_id || "*";
     default:
       return "*";
   }

@@ -235,6 +235,57 @@ export async function deleteRecord(
   throw new AppError(409, "CONFLICT", "The record was changed concurrently too often; retry the request");
 }
 
+/** The attributes that mark a soft-deleted record. */
+export const DELETED_AT = "_deleted_at";
+export const DELETED_BY = "_deleted_by";
+
+/**
+ * Soft delete (`trashed`) and restore. A soft-deleted record stays stored and readable, marked by the
+ * attributes `_deleted_at` and `_deleted_by` (clients cannot write `_` attributes, so only these operations
+ * set or clear them); its event is `softDeleteEntity` / `restoreEntity`. Soft-deleting a soft-deleted
+ * record, or restoring one that is not, is a 409: it would change nothing and must not fire flows.
+ */
+export async function setRecordTrashed(
+  db: D1Database,
+  orgId: string,
+  actor: string,
+  schema: string,
+  id: string,
+  trashed: boolean,
+  events?: ChangeEvents,
+): Promise<RecordResult> {
+  checkSchemaName(schema);
+  for (let attempt = 0; attempt <= LIMITS.MAX_RECORD_WRITE_RETRIES; attempt++) {
+    const row = await getRecord(db, orgId, schema, id);
+    if (!row) throw notFound("Record");
+    if ((typeof row.data[DELETED_AT] === "string") === trashed) {
+      throw new AppError(409, "CONFLICT", trashed ? "The record is already soft-deleted" : "The record is not soft-deleted");
+    }
+    const now = isoNow();
+    const data: Attributes = { ...row.data };
+    if (trashed) Object.assign(data, { [DELETED_AT]: now, [DELETED_BY]: actor });
+    else for (const key of [DELETED_AT, DELETED_BY]) delete data[key];
+    const next = { title: row.title, tags: row.tags, data };
+    const after = toSnapshot({ ...row, ...next, updated_at: now });
+    const change = changeOf(
+      trashed ? "softDeleteEntity" : "restoreEntity",
+      orgId,
+      actor,
+      schema,
+      id,
+      now,
+      toSnapshot(row),
+      after,
+    );
+    const event = events?.(change) ?? null;
+    if (await updateRecordRow(db, orgId, id, row.version, { ...next, updated_at: now }, event ? [event.insertIfChanged] : [])) {
+      return { record: after, change, event };
+    }
+    // Lost a race with a concurrent write: read again.
+  }
+  throw new AppError(409, "CONFLICT", "The record was changed concurrently too often; retry the request");
+}
+
 export async function getRecordSnapshot(
   db: D1Database,
   orgId: string,

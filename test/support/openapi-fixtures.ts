@@ -298,6 +298,7 @@ export const BODY_FIXTURES: Record<string, (f: Fixtures) => Promise<unknown>> = 
   callTool: async () => ({ name: "send_notification", arguments: { user_id: "superuser", title: "matrix" } }),
   callToolStream: async () => ({ name: "send_notification", arguments: { user_id: "superuser", title: "matrix" } }),
   submitApiEvent: async () => ({ source_id: "matrix-source", payload: { v: 7 } }),
+  submitAutomationEvent: async () => ({ type: "flows_trigger", journey_id: "matrix-journey", payload: { v: 7 } }),
   pluraExecute: async () => ({
     automationType: "core",
     nodeParams: { action: "send_notification", params: { user_id: "superuser", title: "matrix" } },
