@@ -195,6 +195,9 @@ export async function updateRecord(
   for (let attempt = 0; attempt <= LIMITS.MAX_RECORD_WRITE_RETRIES; attempt++) {
     const row = await getRecord(db, orgId, schema, id);
     if (!row) throw notFound("Record");
+    if (typeof row.data[DELETED_AT] === "string") {
+      throw new AppError(409, "CONFLICT", "The record is soft-deleted; restore it before changing it");
+    }
     const before = toSnapshot(row);
     const next = applyPatch(row, parts);
     const now = isoNow();

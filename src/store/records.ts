@@ -117,6 +117,9 @@ export async function deleteRecordRow(
   return res.meta.changes > 0;
 }
 
+/** Soft-deleted records (marked `_deleted_at`, services/records.ts) are left out of searches and selections. */
+const LIVE = `json_extract(r.data, '$._deleted_at') IS NULL`;
+
 /** A page of the org's records of one schema (or all schemas) matching `where`, newest first, with the total. */
 export async function searchRecords(
   db: D1Database,
@@ -126,7 +129,7 @@ export async function searchRecords(
   limit: number,
   offset: number,
 ): Promise<{ total: number; results: RecordRow[] }> {
-  const cond = `r.org_id = ?${schema === null ? "" : " AND r.schema = ?"} AND (${where.sql})`;
+  const cond = `r.org_id = ?${schema === null ? "" : " AND r.schema = ?"} AND ${LIVE} AND (${where.sql})`;
   const params = [orgId, ...(schema === null ? [] : [schema]), ...where.params];
   const [count, rows] = await db.batch([
     db.prepare(`SELECT COUNT(*) AS n FROM records AS r WHERE ${cond}`).bind(...params),
@@ -152,7 +155,7 @@ export async function queryRecordIds(
   const rows = await db
     .prepare(
       `SELECT r.id, r.schema FROM records AS r
-       WHERE r.org_id = ?${afterId === null ? "" : " AND r.id > ?"} AND (${where.sql})
+       WHERE r.org_id = ?${afterId === null ? "" : " AND r.id > ?"} AND ${LIVE} AND (${where.sql})
        ORDER BY r.id LIMIT ?`,
     )
     .bind(orgId, ...(afterId === null ? [] : [afterId]), ...where.params, limit)

@@ -67,12 +67,20 @@ describe("soft delete and restore", () => {
     const read = await call("GET", `/v1/entities/ticket/${rec._id}`);
     expect(read.status).toBe(200);
     expect(read.body._deleted_at).toBe(soft.body._deleted_at);
+    // Left out of searches, and not changed until restored.
+    const listed = await call("GET", `/v1/entities/ticket`);
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(listed.body)).not.toContain(rec._id);
+    const patched = await call("PATCH", `/v1/entities/ticket/${rec._id}`, { body: { name: "T-2" } });
+    expect(patched.status).toBe(409);
+    expect((await call("GET", `/v1/entities/ticket/${rec._id}`)).body.name).toBe("T-1");
 
     const restored = await callAndDeliver("POST", `/v1/entities/ticket/${rec._id}/restore`);
     expect(restored.status).toBe(200);
     expect(restored.body).toMatchObject({ _id: rec._id, name: "T-1" });
     expect(restored.body).not.toHaveProperty("_deleted_at");
     expect(restored.body).not.toHaveProperty("_deleted_by");
+    expect(JSON.stringify((await call("GET", `/v1/entities/ticket`)).body)).toContain(rec._id);
     expect(restored.sent[0]).toMatchObject({ operation: "restoreEntity" });
     expect([await count(onSoft.id), await count(onRestore.id), await count(onDelete.id), await count(onUpdate.id)]).toEqual([
       1, 1, 0, 0,
