@@ -1,23 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { actionHandler } from "../actions/registry";
-import type { ActionContext, ActionResult } from "../actions/types";
 import { advance } from "../engine/execution/advance";
 import { controlRefusal } from "../engine/execution/apply";
 import { createExecution, type NewExecution } from "../engine/execution/create";
-import { attemptOutcomeOf } from "../engine/execution/effects";
-import type {
-  ActionOutcome,
-  Command,
-  EngineEvent,
-  ExecutionState,
-  RetryStrategy,
-  RunActionCommand,
-} from "../engine/execution/types";
+import type { Command, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
 import type { ExecutionDetail } from "../engine/execution/views";
 import type { Env } from "../env";
-import { randomToken, sha256Hex, timingSafeEqual } from "../lib/crypto";
+import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { withD1Meter } from "../lib/d1-meter";
 import { LIMITS } from "../lib/limits";
 import { ExecutionStorage, type LoggedEvent } from "../store/execution-storage";
@@ -26,6 +16,7 @@ import { finishStatements } from "../store/flow-stats";
 import { bulkItemStatements } from "../store/bulk-jobs";
 import { onBulkItemFinished } from "../services/bulk-jobs";
 import { releaseSlot } from "../services/admission";
+import { runActionCommand } from "./action-runner";
 import { sendFailureNotification } from "./failure-notification";
 
 export interface ExecutionSnapshot {
@@ -38,13 +29,6 @@ export interface ExecutionSnapshot {
 export type ControlResult = { ok: true; snapshot: ExecutionSnapshot } | { ok: false; status: 400 | 404 | 409; message: string };
 
 const NOT_FOUND = { ok: false, status: 404, message: "Execution not found" } as const;
-
-/** Replaces every occurrence of `secret` in a JSON value (a resume token must not be stored in attempts or outputs). */
-function mask<T>(value: T, secret: string, replacement: string): T {
-  if (value === undefined) return value;
-  const json = JSON.stringify(value);
-  return json.includes(secret) ? (JSON.parse(json.split(secret).join(replacement)) as T) : value;
-}
 
 /**
  * One execution: stores its state machine and drives it with alarms. The decisions come from the pure
@@ -280,105 +264,12 @@ export class ExecutionObject extends DurableObject<Env> {
     return { ok: true, snapshot: this.snapshotOf(this.load()!) };
   }
 
+  /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */
   private async runAction(cmd: RunActionCommand): Promise<EngineEvent> {
-    const state = this.load()!;
-    const handler = actionHandler(cmd.action_type);
-    const started = this.clock();
-    const issued: { token?: string; hash?: string } = {};
-    let result: ActionResult;
-    if (!handler) {
-      result = {
-        kind: "failed",
-        error: { error_code: "BAD_CONFIG", error_reason: `Unknown action type ${cmd.action_type}` },
-        retry: "never",
-      };
-    } else {
-      const parsed = handler.config.safeParse(cmd.config);
-      if (!parsed.success) {
-        result = {
-          kind: "failed",
-          error: {
-            error_code: "BAD_CONFIG",
-            error_reason: `Invalid config for ${cmd.action_type}`,
-            error_info: { details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
-          },
-          retry: "never",
-        };
-      } else {
-        try {
-          const ctx = this.actionContext(state, cmd, started, (t) => Object.assign(issued, t));
-          result = await handler.run(ctx, parsed.data);
-        } catch (err) {
-          result = {
-            kind: "failed",
-            error: { error_code: "INTERNAL_ERROR", error_reason: (err as Error).message ?? String(err) },
-            retry: "policy",
-          };
-        }
-      }
-    }
-    let { request, response, ...outcome } = result;
-    const token = issued.token;
-    if (token && issued.hash) {
-      // Only the hash is kept anywhere but the private resume_token row.
-      const marker = `[resume_token sha256:${issued.hash.slice(0, 12)}]`;
-      request = mask(request, token, marker);
-      response = mask(response, token, marker);
-      outcome = mask(outcome, token, marker);
-      if (outcome.kind === "paused") this.store.setResumeToken(token);
-    }
-    this.store.recordAttempt(
-      {
-        action_id: cmd.action_id,
-        iteration: cmd.iteration ?? null,
-        attempt: cmd.attempt,
-        started_at: started,
-        ended_at: this.clock(),
-        outcome: attemptOutcomeOf(outcome.kind),
-        request,
-        response,
-        error: outcome.kind === "failed" ? outcome.error : undefined,
-      },
-      outcome.kind === "success" ? outcome.outputs : undefined,
-    );
-    return {
-      type: "action_result",
-      action_id: cmd.action_id,
-      iteration: cmd.iteration,
-      attempt: cmd.attempt,
-      run: cmd.run,
-      outcome: outcome as ActionOutcome,
-    };
-  }
-
-  private actionContext(
-    state: ExecutionState,
-    cmd: RunActionCommand,
-    now: number,
-    onIssued: (t: { token: string; hash: string }) => void,
-  ): ActionContext {
-    return {
-      env: this.env,
-      orgId: state.org_id,
-      executionId: state.id,
-      flowId: state.flow.id,
-      actionId: cmd.action_id,
-      attempt: cmd.attempt,
-      iteration: cmd.iteration,
-      idempotencyKey: cmd.idempotency_key,
-      // The attempt's recorded start: a delay computed from it is exact in the run history.
-      now,
-      depth: state.depth,
-      entityId: state.entity_id,
-      entity: state.entity,
-      triggerEvent: state.trigger_event,
-      issueResumeToken: async () => {
-        const token = `${state.id}.${randomToken(32)}`;
-        const issued = { token, hash: await sha256Hex(token) };
-        onIssued(issued);
-        return issued;
-      },
-    };
+    const run = await runActionCommand(this.env, this.load()!, cmd, this.clock);
+    if (run.resumeToken) this.store.setResumeToken(run.resumeToken);
+    this.store.recordAttempt(run.attempt, run.outputs);
+    return run.event;
   }
 
   // ---- D1 outbox, timers -------------------------------------------------------------------
