@@ -246,14 +246,3 @@ export async function markExecutionLost(db: D1Database, row: StaleExecutionRow, 
     .run();
   return res.meta.changes > 0;
 }
-
-/** Unfinished executions of a flow (for a flow's concurrency limit). */
-export async function countActiveExecutions(db: D1Database, orgId: string, flowId: string): Promise<number> {
-  const row = await db
-    .prepare(
-      `SELECT COUNT(*) AS n FROM executions WHERE org_id = ? AND flow_id = ? AND status IN ('pending', 'starting', 'in_progress', 'paused', 'scheduled')`,
-    )
-    .bind(orgId, flowId)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
-}
