@@ -2,9 +2,13 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { sinkControl, sinkOutbound } from "./test/support/sink.ts";
 import { fixtureWriter } from "./test/support/fixture-writer.mjs";
+import { buildAssets } from "./scripts/build-assets.mjs";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  // The Worker serves /console and /docs from the built assets (wrangler.toml [assets]); wrangler builds them
+  // for dev and deploy, the tests here.
+  await buildAssets();
   return {
     plugins: [
       cloudflareTest({
@@ -41,12 +45,13 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       // Two projects: the Workers tests (this config), and test/node/ run in Node against a Worker that
       // wrangler starts (the epilot client round-trip), which must not load the Workers plugin.
+      // test/browser/ has its own config and command (vitest.browser.config.ts, npm run test:browser).
       projects: [
         {
           extends: true,
           test: {
             name: "workers",
-            exclude: ["test/node/**", "**/node_modules/**"],
+            exclude: ["test/node/**", "test/browser/**", "**/node_modules/**"],
           },
         },
         { extends: false, test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 } },

@@ -1,4 +1,3 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -20,19 +19,26 @@ import { connectionsRouter } from "./api/connections";
 import { executeRouter } from "./api/execute";
 import { notificationsRouter } from "./api/notifications";
 import { toolsRouter } from "./api/tools";
+import { conversationsRouter } from "./api/conversations";
+import { llmRouter } from "./api/llm";
+import { mcpRouter } from "./api/mcp";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
 import { adminSecretsRouter } from "./api/admin-secrets";
 import { apiRateLimit } from "./api/rate-limit";
+import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
 import { acceptsNonJsonBody, isPublicRoute, routeLookup } from "./api/route-meta";
 import { PLURA_EXECUTE_PATH, pluraEnvelope, pluraRouter } from "./dialects/plura/router";
 import { TP_BASE, trustpagerRouter } from "./dialects/trustpager/router";
 import { COHERENCE_BASE, coherenceRouter } from "./dialects/coherence/router";
+import { WORKFLOWS_BASE, workflowsRouter } from "./dialects/arrotech/workflows-router";
+import { TEMPLATES_BASE, templatesRouter } from "./dialects/arrotech/templates-router";
+import { AGENTS_BASE, AGENT_TEMPLATES_BASE, agentTemplatesRouter, agentsRouter } from "./dialects/arrotech/agents-router";
 
-/** Roots of the authenticated API: the engine's own and the dialects' (src/dialects/). */
-const API_ROOTS = ["/v1/*", "/api/*"] as const;
+/** Roots of the authenticated API: the engine's own, the dialects' (src/dialects/) and the MCP server (src/mcp/). */
+const API_ROOTS = ["/v1/*", "/api/*", "/mcp/*"] as const; // "/*" also matches the path itself
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
@@ -102,6 +108,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
     app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : authenticate(c, next)));
     app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : apiRateLimit(c, next)));
+    app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : planQuota(c, next)));
   }
 
   // Each router at its own prefix; its routes are relative to it. Order matters where paths overlap:
@@ -118,15 +125,23 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/notifications", notificationsRouter],
     ["/v1/automation/execute", executeRouter],
     ["/v1/tools", toolsRouter],
+    ["/v1/conversations", conversationsRouter],
+    ["/v1/llm", llmRouter],
+    ["/mcp", mcpRouter],
     ["/v1/webhooks", webhooksRouter],
     ["/v1/automation/flows", manualRunsRouter],
     ["/v1/automation/submissions", submissionsRouter],
     ["/v1/automation/events", eventsIntakeRouter],
     ["/v1/organizations", organizationsRouter],
+    ["/v1/organizations", plansRouter],
     ["/v1/admin", adminSecretsRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],
+    [WORKFLOWS_BASE, workflowsRouter],
+    [TEMPLATES_BASE, templatesRouter],
+    [AGENTS_BASE, agentsRouter],
+    [AGENT_TEMPLATES_BASE, agentTemplatesRouter],
   ];
   for (const [prefix, router] of mounts) app.route(prefix, router);
 
@@ -144,8 +159,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
       description: "Self-hosted automation engine for Cloudflare. Compatible with the epilot Automation API.",
     },
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json", title: "Automation Engine API" }));
-  app.get("/", (c) => c.json({ name: "automation-engine", docs: "/docs", openapi: "/openapi.json" }));
+  // /docs (Swagger UI) and /console are static assets (wrangler.toml [assets], scripts/build-assets.mjs).
+  app.get("/", (c) => c.json({ name: "automation-engine", docs: "/docs", console: "/console", openapi: "/openapi.json" }));
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

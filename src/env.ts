@@ -33,6 +33,10 @@ export interface Env {
   RL_TRIGGER_ORG?: RateLimit;
   /** Days executions are kept. */
   EXECUTION_RETENTION_DAYS?: string;
+  /** Workers AI binding (optional; wrangler.toml `[ai] binding = "AI"`, docs/llm.md): an LLM provider without a connection. */
+  AI?: Ai;
+  /** Workers AI model used when the binding is configured (default in src/llm/providers.ts). */
+  WORKERS_AI_MODEL?: string;
   /** "1" logs the D1 rows each write touched (benchmarks only; src/lib/d1-meter.ts). */
   D1_METER?: string;
 }

@@ -114,6 +114,22 @@ export const apiRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next();
 };
 
+/**
+ * The trigger limits alone, for a route whose body decides whether it starts work (an MCP `tools/call` on POST
+ * /mcp, which apiRateLimit counted as an API call): the 429 response, or null to go on.
+ */
+export async function triggerLimitRefusal(c: Context<AppEnv>): Promise<Response | null> {
+  const principal = c.get("principal");
+  if (!principal || principal.kind === "superuser") return null;
+  const credential = principal.apiKeyId ? `key:${principal.apiKeyId}` : `user:${principal.orgId}:${principal.userId}`;
+  const who = principal.apiKeyId ? "this API key" : "this user";
+  const refused = await firstRefusal([
+    { limiter: c.env.RL_TRIGGER_KEY, key: credential, what: `executions started by ${who}` },
+    { limiter: c.env.RL_TRIGGER_ORG, key: `org:${principal.orgId}`, what: "executions started in this organization" },
+  ]);
+  return refused ? tooMany(c, "RATE_LIMITED", `Rate limit exceeded: ${refused.what}`, LIMITS.RATE_LIMIT_PERIOD_SECONDS) : null;
+}
+
 /** Inbound webhooks (no credentials): limited per endpoint (flow) and per owning organization, as triggers. */
 export const webhookRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();

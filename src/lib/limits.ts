@@ -209,4 +209,54 @@ export const LIMITS = {
   MAX_BLOCKED_AUTH_CLIENTS: 10_000,
   /** Dry run: most engine steps (one per action call, wake-up or start) simulated; a longer run is previewed as incomplete. */
   MAX_DRY_RUN_STEPS: 10_000,
+  /** Agents: shortest `schedule_config.interval`, in seconds (agent crons have minute precision too). */
+  MIN_AGENT_INTERVAL_SECONDS: 60,
+  /** Agents: longest `schedule_config.interval`, in seconds (one year). */
+  MAX_AGENT_INTERVAL_SECONDS: 366 * 86_400,
+  /** Agents: most missed runs a `catch_up: "all"` agent replays at once (the most recent ones). */
+  MAX_AGENT_CATCHUP_RUNS: 10,
+  /** Agents: largest `agent_config` or execute input, serialized, in bytes. */
+  MAX_AGENT_CONFIG_BYTES: 16 * 1024,
+  /** Agents: most agents per organization. */
+  MAX_AGENTS_PER_ORG: 500,
+  /** Agents: longest analytics window, in days. */
+  MAX_AGENT_ANALYTICS_DAYS: 90,
+  /** Most variables a manual trigger declares (its MCP tool's arguments). */
+  MAX_FLOW_VARIABLES: 50,
+  /** MCP: most flows listed as tools (enabled flows with a manual trigger, newest first). */
+  MAX_MCP_FLOW_TOOLS: 100,
+  /** MCP: runs per page of `resources/list` (newest first). */
+  MCP_RUNS_PAGE_SIZE: 50,
+  /** LLM: timeout of one call to a model when its connection sets no `timeout_ms`, in ms (the whole answer, streamed or not). */
+  LLM_DEFAULT_TIMEOUT_MS: 120_000,
+  /** LLM: longest `timeout_ms` an LLM connection may set, in ms. */
+  LLM_MAX_TIMEOUT_MS: 300_000,
+  /** LLM chat: rounds of tool calls one message may run; a model still calling tools after them ends the turn `incomplete`. */
+  LLM_MAX_TOOL_STEPS: 8,
+  /** LLM chat: most tool calls the model may ask for in one round (the rest are answered with an error, not run). */
+  LLM_MAX_TOOL_CALLS_PER_STEP: 10,
+  /** LLM chat: most earlier messages of the conversation sent to the model as context. */
+  LLM_HISTORY_MESSAGES: 50,
+  /** LLM chat: longest tool result sent back to the model, in characters (the stored message keeps the whole result). */
+  LLM_MAX_TOOL_RESULT_CHARS: 16_000,
+  /** LLM workflow generation: repairs asked for after an invalid proposal before the request is refused with 422. */
+  LLM_MAX_REPAIR_ATTEMPTS: 3,
+  /** LLM chat: longest message `content`, in characters. */
+  MAX_MESSAGE_LENGTH: 32_000,
+  /** LLM chat: most messages (user, assistant and tool) one conversation may hold. */
+  MAX_MESSAGES_PER_CONVERSATION: 2000,
+  /** LLM chat: most conversations per organization. */
+  MAX_CONVERSATIONS_PER_ORG: 10_000,
+  /** LLM chat: how long a turn holds its conversation (one answer at a time), in ms; a crashed turn's hold lapses after it. */
+  CONVERSATION_TURN_LEASE_MS: 10 * 60_000,
+  /** Plans: requests per UTC day of an organization on the free plan (429 with Retry-After until the next UTC midnight above). */
+  FREE_PLAN_DAILY_REQUESTS: 100,
+  /** Plans: requests per UTC day of an organization on the pro plan. */
+  PRO_PLAN_DAILY_REQUESTS: 10_000,
+  /** Plans: how long an isolate trusts the organization's plan it read (an org without a plan costs one read per this). */
+  PLAN_CACHE_TTL_MS: 60_000,
+  /** Plans: organizations whose plan one isolate remembers (the oldest are forgotten first). */
+  MAX_PLAN_CACHE_ENTRIES: 10_000,
+  /** Plans: days of request counts the usage endpoint shows. */
+  PLAN_USAGE_HISTORY_DAYS: 30,
 } as const;

@@ -17,6 +17,8 @@ export class OutboundTimeout extends Error {
 export interface OutboundOptions {
   allowedHosts: string | undefined;
   timeoutMs?: number;
+  /** Upper bound of `timeoutMs` (default MAX_WEBHOOK_TIMEOUT_MS); LLM calls take longer than webhooks. */
+  maxTimeoutMs?: number;
   selfHost?: string;
 }
 
@@ -76,7 +78,7 @@ export async function captureResponse(res: Response): Promise<CapturedResponse> 
  */
 export async function safeFetch(rawUrl: string, init: RequestInit, opts: OutboundOptions): Promise<Response> {
   const allowed = parseAllowedHosts(opts.allowedHosts);
-  const timeoutMs = Math.min(opts.timeoutMs ?? LIMITS.OUTBOUND_DEFAULT_TIMEOUT_MS, LIMITS.MAX_WEBHOOK_TIMEOUT_MS);
+  const timeoutMs = Math.min(opts.timeoutMs ?? LIMITS.OUTBOUND_DEFAULT_TIMEOUT_MS, opts.maxTimeoutMs ?? LIMITS.MAX_WEBHOOK_TIMEOUT_MS);
   const signal = AbortSignal.timeout(timeoutMs);
   let url = rawUrl;
   let reqInit: RequestInit = { ...init, redirect: "manual", signal };

@@ -8,6 +8,8 @@ import type { TriggerEvent } from "../schemas/events";
 import { ScheduleStorage, type ScheduleTriggerRow } from "../store/schedule-storage";
 import { getFlowScheduleState } from "../store/schedules";
 import { enqueueEvent } from "../services/event-queue";
+import type { AgentScheduleInput, AgentScheduleStatus } from "../engine/agent-schedule";
+import { AgentScheduler, type AgentAlarmOutcome } from "./agent-schedule";
 
 export type ScheduleEvent = Extract<TriggerEvent, { type: "schedule" }>;
 
@@ -45,19 +47,30 @@ const iso = (ms: number | null) => (ms === null ? null : isoNow(ms));
  * and keeps ONE alarm on the earliest. On alarm it enqueues one schedule event per due trigger (fired
  * once for the most recent due instant when late), then re-arms. The cron arithmetic is engine/cron.ts.
  *
- * Storage: store/schedule-storage.ts. A cleared object deletes everything.
+ * Storage: store/schedule-storage.ts. A cleared object deletes everything. An object named `agent:<agent_id>`
+ * holds an agent's schedule instead (objects/agent-schedule.ts): same alarm, clock and retry policy.
  */
 export class FlowScheduleObject extends DurableObject<Env> {
   /** The scheduler's clock (ms). Tests replace it to move time; fires are computed against it. */
   clock: () => number = () => Date.now();
   /** The last alarm's outcome (for tests and logs). */
   lastAlarm: AlarmOutcome | null = null;
+  /** The last alarm's outcome in an agent's object. */
+  lastAgentAlarm: AgentAlarmOutcome | null = null;
   private readonly store: ScheduleStorage;
+  private readonly agents: AgentScheduler;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new ScheduleStorage(ctx.storage);
+    this.agents = new AgentScheduler(
+      this.store,
+      ctx.storage,
+      env,
+      () => this.clock(),
+      () => this.wipe(),
+    );
   }
 
   // ---- RPC ---------------------------------------------------------------------------------
@@ -82,6 +95,20 @@ export class FlowScheduleObject extends DurableObject<Env> {
 
   async status(): Promise<ScheduleStatus> {
     return this.serial(() => this.readStatus());
+  }
+
+  /** An agent's object: stores its schedule, pause flag and catch-up policy (clear() removes it). */
+  async syncAgent(input: AgentScheduleInput): Promise<AgentScheduleStatus> {
+    return this.serial(() => this.agents.sync(input));
+  }
+
+  /** Reconciliation of an agent's object against its D1 row; whether it fixed something. */
+  async ensureAgentArmed(input: AgentScheduleInput): Promise<boolean> {
+    return this.serial(() => this.agents.ensureArmed(input));
+  }
+
+  async agentStatus(): Promise<AgentScheduleStatus> {
+    return this.serial(() => this.agents.status());
   }
 
   /**
@@ -129,6 +156,10 @@ export class FlowScheduleObject extends DurableObject<Env> {
   }
 
   private async onAlarm(): Promise<void> {
+    if (this.agents.isAgent()) {
+      this.lastAgentAlarm = await this.agents.alarm();
+      return;
+    }
     const now = this.clock();
     const meta = this.meta();
     const outcome: AlarmOutcome = { fired: [] };

@@ -1,8 +1,11 @@
 import { z } from "zod";
+import { anthropicProvider } from "./anthropic";
 import { discordProvider } from "./discord";
 import { httpProvider } from "./generic-http";
 import { googleCalendarProvider } from "./google-calendar";
 import { hubspotProvider } from "./hubspot";
+import { ollamaProvider } from "./ollama";
+import { openaiProvider } from "./openai";
 import { resendProvider } from "./resend";
 import { slackProvider } from "./slack";
 import { teamsProvider } from "./teams";
@@ -19,6 +22,10 @@ const PROVIDERS: AnyProvider[] = [
   discordProvider,
   teamsProvider,
   httpProvider,
+  // LLM providers (src/llm/): connections only, no tool actions.
+  openaiProvider,
+  anthropicProvider,
+  ollamaProvider,
 ];
 
 const byPlatform = new Map(PROVIDERS.map((p) => [p.platform, p]));

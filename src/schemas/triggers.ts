@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { Cron } from "croner";
 import { FilterConfigSchema } from "./conditions";
 import { ItemIdSchema, SecretConfigured, ShortText, WriteOnlySecret } from "./flow-common";
+import { FlowVariablesSchema } from "./flow-variables";
 
 /**
  * Flow triggers, all in the epilot document's `{id, type, configuration}` shape: the nine epilot trigger
@@ -138,7 +139,13 @@ const WebhookTrigger = trigger(
 const ManualTrigger = z.object({
   id: ItemIdSchema.optional(),
   type: z.literal("manual"),
-  configuration: z.looseObject({ schema: z.string().max(200).optional(), module: z.string().max(200).optional() }).optional(),
+  configuration: z
+    .looseObject({
+      schema: z.string().max(200).optional(),
+      module: z.string().max(200).optional(),
+      variables: FlowVariablesSchema.optional(),
+    })
+    .optional(),
 });
 
 const RecordCreatedTrigger = trigger("record.created", z.strictObject({ module: ShortText }));

@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { reconcileExecutions, type ReconcileReport } from "./reconcile";
 import { reconcileAdmissions, type AdmissionRepair } from "./reconcile-admission";
+import { reconcileAgentSchedules, type AgentReconcileReport } from "./reconcile-agents";
 import { reconcileBulkJobs, type BulkReconcileReport } from "./reconcile-bulk-jobs";
 import { reconcileEvents, type EventReconcileReport } from "./reconcile-events";
 import { reconcileSchedules, type ScheduleReconcileReport } from "./reconcile-schedules";
@@ -12,6 +13,7 @@ export interface ReconciliationReport {
   admissions?: AdmissionRepair;
   events?: EventReconcileReport;
   schedules?: ScheduleReconcileReport;
+  agent_schedules?: AgentReconcileReport;
   bulk_jobs?: BulkReconcileReport;
   /** Steps that failed as a whole; failures inside a step are in that step's own report. */
   errors: ReconcileError[];
@@ -42,6 +44,10 @@ export async function reconcileAll(env: Env, now: number): Promise<Reconciliatio
   await runStep(report.errors, "schedules", async () => {
     const r = (report.schedules = await reconcileSchedules(env));
     if (r.rearmed.length || r.failed.length) console.log("reconcile-schedules", JSON.stringify(r));
+  });
+  await runStep(report.errors, "agent_schedules", async () => {
+    const r = (report.agent_schedules = await reconcileAgentSchedules(env));
+    if (r.rearmed.length || r.failed.length) console.log("reconcile-agent-schedules", JSON.stringify(r));
   });
   await runStep(report.errors, "bulk_jobs", async () => {
     const r = (report.bulk_jobs = await reconcileBulkJobs(env, now));

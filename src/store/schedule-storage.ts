@@ -1,6 +1,7 @@
 /**
  * The SQLite storage of one FlowScheduleObject: `schedule_flow` (one row: org_id, flow_id) and
- * `schedule_triggers` (trigger_id, cron, timezone, next_fire_at ms, last_fired_at ms, last_event_id).
+ * `schedule_triggers` (trigger_id, cron, timezone, next_fire_at ms, last_fired_at ms, last_event_id); an agent's
+ * object has `schedule_agent` instead (one row: the agent's schedule, pause flag and next fire).
  * Tables are created on first write, so a cleared object keeps nothing, not even empty tables.
  */
 
@@ -15,6 +16,20 @@ export interface ScheduleTriggerRow extends Record<string, SqlStorageValue> {
   last_event_id: string | null;
 }
 
+export interface AgentScheduleRow extends Record<string, SqlStorageValue> {
+  org_id: string;
+  agent_id: string;
+  /** A cron schedule (with `timezone`), or an interval one (`interval_ms` on the grid from `anchor_ms`). */
+  cron: string | null;
+  timezone: string | null;
+  interval_ms: number | null;
+  anchor_ms: number | null;
+  catch_up: string;
+  paused: number;
+  next_fire_at: number | null;
+  last_fired_at: number | null;
+}
+
 /** Ordered migrations of a schedule object's storage (see object-schema.ts). */
 const MIGRATIONS: ObjectMigrations = [
   // 1: one flow, its cron triggers and their next fire times.
@@ -23,6 +38,12 @@ const MIGRATIONS: ObjectMigrations = [
     `CREATE TABLE IF NOT EXISTS schedule_triggers (
        trigger_id TEXT PRIMARY KEY, cron TEXT NOT NULL, timezone TEXT,
        next_fire_at INTEGER, last_fired_at INTEGER, last_event_id TEXT)`,
+  ],
+  // 2: an agent's schedule (services/agents.ts): one row in an object named `agent:<agent_id>`, which has no flow rows.
+  [
+    `CREATE TABLE IF NOT EXISTS schedule_agent (id INTEGER PRIMARY KEY CHECK (id = 1), org_id TEXT NOT NULL,
+       agent_id TEXT NOT NULL, cron TEXT, timezone TEXT, interval_ms INTEGER, anchor_ms INTEGER,
+       catch_up TEXT NOT NULL, paused INTEGER NOT NULL, next_fire_at INTEGER, last_fired_at INTEGER)`,
   ],
 ];
 export const SCHEDULE_STORAGE_VERSION = MIGRATIONS.length;
@@ -92,6 +113,29 @@ export class ScheduleStorage {
       instant,
       eventId,
       triggerId,
+    );
+  }
+
+  /** The agent schedule of an agent's object, or null (a flow's object, or an empty one). */
+  agent(): AgentScheduleRow | null {
+    if (!this.hasTables()) return null;
+    return this.sql().exec<AgentScheduleRow>("SELECT * FROM schedule_agent").toArray()[0] ?? null;
+  }
+
+  putAgent(r: AgentScheduleRow): void {
+    this.sql().exec(
+      `INSERT OR REPLACE INTO schedule_agent (id, org_id, agent_id, cron, timezone, interval_ms, anchor_ms, catch_up, paused,
+         next_fire_at, last_fired_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      r.org_id,
+      r.agent_id,
+      r.cron,
+      r.timezone,
+      r.interval_ms,
+      r.anchor_ms,
+      r.catch_up,
+      r.paused,
+      r.next_fire_at,
+      r.last_fired_at,
     );
   }
 

@@ -37,6 +37,9 @@ const B = "iso-org-b";
 const PUBLIC_BY_DESIGN: Record<string, string> = {
   resumeExecutionWithToken: "the single-use resume token",
   receiveWebhook: "the webhook trigger's signature (or allow_unsigned)",
+  arrotechListTemplates: "nothing: the workflow template catalog is static and the same for everyone",
+  arrotechListTemplateCategories: "nothing: the workflow template catalog is static and the same for everyone",
+  arrotechGetTemplate: "nothing: the workflow template catalog is static and the same for everyone",
 };
 
 /** `it`, or `it.fails` for a check listed in KNOWN_DEFECTS (reported to the file's owner). */

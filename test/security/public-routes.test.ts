@@ -40,8 +40,9 @@ describe("public and authenticated routes, from the route definitions", async ()
     expect(wrong).toEqual([]);
   });
 
-  it("serves the service root, the document and the docs page without credentials", async () => {
-    for (const path of ["/", "/openapi.json", "/docs"]) {
+  // The docs page and the console are static assets, served without credentials too: test/console/assets.test.ts.
+  it("serves the service root and the document without credentials", async () => {
+    for (const path of ["/", "/openapi.json"]) {
       expect({ path, status: (await SELF.fetch(`${BASE}${path}`)).status }).toEqual({ path, status: 200 });
     }
   });

@@ -15,7 +15,8 @@ export const WEBHOOK_PATH = "fixture-hook";
  * is not refused. `name` for every operation, `operationId:name` for one. Organization ids need no registration,
  * so deleting an unregistered one is allowed (it revokes whatever credentials and flows that id has).
  */
-export const NAMESPACE_PARAMS = new Set(["schema", "deleteOrganization:org_id"]);
+// A workflow template id names an entry of the static catalog, the same for every organization.
+export const NAMESPACE_PARAMS = new Set(["schema", "deleteOrganization:org_id", "arrotechUseTemplate:template_id"]);
 export const isNamespaceParam = (op: Operation, name: string): boolean =>
   NAMESPACE_PARAMS.has(name) || NAMESPACE_PARAMS.has(`${op.id}:${name}`);
 
@@ -169,6 +170,11 @@ export class Fixtures {
       });
       return this.track(a.id as string);
     });
+  /** An Arrotech agent (dialect) on the quick flow, without a schedule. */
+  agent = () =>
+    this.once("agent", async () =>
+      this.track((await adminJson(this.org, "POST", "/v1/agents", { workflow_id: await this.quickFlow() })).agent_id as string),
+    );
   /** A Coherence automation (dialect): enabled, manual trigger, one call_webhook action to the sink. */
   cohAutomation = () =>
     this.once("cohAutomation", async () => {
@@ -251,6 +257,15 @@ export const PATH_FIXTURES: PathFixture[] = [
     consumes: ["cohAutomation"],
     values: async (f) => ({ id: await f.cohAutomation() }),
   },
+  { params: ["agent_id"], consumes: ["agent"], values: async (f) => ({ agent_id: await f.agent() }) },
+  { params: ["template_id"], path: /^\/v1\/agent-templates\//, values: async () => ({ template_id: "daily-digest" }) },
+  // An Arrotech workflow is a flow (same id); templates are a static catalog.
+  { params: ["workflow_id"], values: async (f) => ({ workflow_id: await f.quickFlow() }) },
+  {
+    params: ["template_id"],
+    path: /^\/v1\/workflow-templates\//,
+    values: async () => ({ template_id: "deal-stage-change-task" }),
+  },
   { params: ["job_id"], values: async (f) => ({ job_id: (await f.bulkJob()).id }) },
   { params: ["connection_id"], consumes: ["connection"], values: async (f) => ({ connection_id: await f.connection() }) },
   { params: ["notification_id"], values: async (f) => ({ notification_id: await f.notification() }) },
@@ -316,6 +331,20 @@ export const BODY_FIXTURES: Record<string, (f: Fixtures) => Promise<unknown>> = 
   trustpagerAddAction: async () => ({ action_type: "call_webhook", sequence: 2, config: { url: SINK_URL } }),
   trustpagerReorderActions: async () => ({ action_ids: ["a"] }),
   trustpagerUpdateAction: async () => ({ sequence: 3 }),
+  arrotechCreateAgent: async (f) => ({ workflow_id: await f.quickFlow() }),
+  arrotechCreateAgentFromTemplate: async (f) => ({ workflow_id: await f.quickFlow() }),
+  arrotechScheduleAgent: async () => ({ schedule_config: { interval: 3600 } }),
+  arrotechCreateWorkflow: async () => ({ name: "matrix workflow", steps: [] }),
+  arrotechCreateWorkflowFromSteps: async () => ({
+    workflow_name: "matrix from steps",
+    description: "matrix",
+    steps: [{ tool: "call_webhook", params: { url: SINK_URL } }],
+  }),
+  arrotechUpdateWorkflow: async () => ({ name: "matrix workflow (renamed)" }),
+  arrotechExecuteWorkflow: async () => ({ input_data: { v: 12 } }),
+  arrotechUseTemplate: async () => ({}),
+  // No quota: a plan here would limit the matrix's own organization.
+  setOrganizationPlan: async () => ({ plan: null }),
   createOrganization: async (f) => ({ id: `${f.org}-new-${crypto.randomUUID().slice(0, 8)}`.slice(0, 64), name: "matrix" }),
 };
 
@@ -326,6 +355,7 @@ export const BODY_FIXTURES: Record<string, (f: Fixtures) => Promise<unknown>> = 
 export const BODY_ID_OPERATIONS: Record<string, number | "no-leak"> = {
   startExecution: 404,
   batchGetFlows: "no-leak",
+  arrotechCreateAgent: 404,
 };
 
 export class MissingFixtureError extends Error {}

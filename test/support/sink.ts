@@ -12,6 +12,7 @@
  */
 
 import { vendorAnswer } from "../integrations/vendors.ts";
+import { llmAnswer } from "../llm/fake-llm.ts";
 
 export interface SinkRequest {
   method: string;
@@ -42,6 +43,9 @@ export async function sinkOutbound(request: Request): Promise<Response> {
   // Vendor-like answers for the integration providers' tests (slack, hubspot, gcal, resend, ...).
   const vendor = vendorAnswer(request, url, body);
   if (vendor) return vendor;
+  // A fake LLM server (OpenAI-compatible, Anthropic, Ollama) for test/llm/.
+  const llm = await llmAnswer(request, url, body);
+  if (llm) return llm;
   const parts = url.pathname.split("/").filter(Boolean);
   switch (parts[0]) {
     case "status":

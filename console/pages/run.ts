@@ -1,0 +1,280 @@
+import { useState } from "preact/hooks";
+import { api, seg } from "../api";
+import { ActionButton, ErrorNotice, JsonBlock, Loading, StatusBadge } from "../components";
+import { durationMs, formatDuration, formatTime, statusLabel } from "../format";
+import { useResource, useTitle } from "../hooks";
+import { html } from "../html";
+import { href } from "../router";
+import { RETRY_STRATEGIES, isFinal, type ActionResult, type Execution, type ExecutionAction, type Run } from "../types";
+import { POLL_ACTIVE_MS } from "./runs";
+
+/** Statuses in which the engine lets an action be retried (engine/execution/apply.ts retriggerRefusal). */
+const RETRIABLE = new Set(["failed", "in_progress", "starting", "paused", "scheduled", "pending"]);
+
+const STRATEGY_LABELS: Record<string, string> = {
+  RETRY_AND_RESUME: "Retry, then continue with the rest",
+  RETRY_AND_STOP: "Retry this action only, then stop",
+  RETRY_ALL_PARENT_CONDITION_ACTIONS: "Retry every action under its condition",
+};
+
+interface RunDetail {
+  execution: Execution;
+  /** The normalized run: request and response of each action's latest attempt (masked by the API). */
+  run: Run | null;
+}
+
+async function loadRun(id: string): Promise<RunDetail> {
+  const [execution, run] = await Promise.all([
+    api<Execution>("GET", `/v1/automation/executions/${seg(id)}`),
+    api<Run>("GET", `/v1/automation/runs/${seg(id)}`).catch(() => null),
+  ]);
+  return { execution, run };
+}
+
+/** What an action is waiting for, if anything: a schedule or delay, a retry backoff, or a resume. */
+export function waitOf(a: ExecutionAction): string | null {
+  if (a.execution_status === "paused") return "Paused: waiting to be resumed";
+  if (a.next_attempt_at && !isFinal(a.execution_status)) return `Retry at ${formatTime(a.next_attempt_at)}`;
+  if (a.scheduled_for && (a.execution_status === "scheduled" || a.execution_status === "pending"))
+    return `${a.type === "delay" ? "Delay" : "Scheduled"} until ${formatTime(a.scheduled_for)}`;
+  if (a.scheduled_for) return `Was scheduled for ${formatTime(a.scheduled_for)}`;
+  return null;
+}
+
+function Retrigger({ execution, action, reload }: { execution: Execution; action: ExecutionAction; reload: () => void }) {
+  const [strategy, setStrategy] = useState<string>("RETRY_AND_RESUME");
+  const id = `strategy-${action.id}`;
+  return html`<div class="retrigger" data-testid="retrigger">
+    <label for=${id}>Retrigger strategy</label>
+    <select
+      id=${id}
+      value=${strategy}
+      onChange=${(e: Event) => setStrategy((e.target as HTMLSelectElement).value)}
+      data-testid="retrigger-strategy"
+    >
+      ${RETRY_STRATEGIES.map(
+        (s) =>
+          html`<option value=${s} disabled=${s === "RETRY_ALL_PARENT_CONDITION_ACTIONS" && !action.condition_id}>
+            ${STRATEGY_LABELS[s]} (${s})
+          </option>`,
+      )}
+    </select>
+    <${ActionButton}
+      label="Retrigger"
+      testid="retrigger-button"
+      run=${() =>
+        api("POST", `/v1/automation/executions/${seg(execution.id)}/${seg(action.id)}/retrigger`, {
+          retry_strategy: strategy,
+          ...(strategy === "RETRY_ALL_PARENT_CONDITION_ACTIONS" && action.condition_id
+            ? { condition_id: action.condition_id }
+            : {}),
+        })}
+      done=${reload}
+    />
+  </div>`;
+}
+
+function ActionEntry({
+  execution,
+  action,
+  result,
+  reload,
+}: {
+  execution: Execution;
+  action: ExecutionAction;
+  result?: ActionResult;
+  reload: () => void;
+}) {
+  const wait = waitOf(action);
+  const attempts = action.attempts ?? [];
+  const ended = isFinal(action.execution_status) ? action.updated_at : undefined;
+  return html`<li class=${`event status-${action.execution_status}`} data-testid="timeline-action" data-action-id=${action.id}>
+    <h3>${action.name || action.type} <${StatusBadge} status=${action.execution_status} /></h3>
+    <dl class="facts small">
+      <div>
+        <dt>Type</dt>
+        <dd>${action.type}</dd>
+      </div>
+      <div>
+        <dt>Started</dt>
+        <dd>${formatTime(action.started_at)}</dd>
+      </div>
+      <div>
+        <dt>Duration</dt>
+        <dd>${formatDuration(durationMs(action.started_at, ended))}</dd>
+      </div>
+      <div>
+        <dt>Attempts</dt>
+        <dd data-testid="attempts-total">${action.attempts_total ?? attempts.length}</dd>
+      </div>
+      ${
+        action.retry_strategy
+          ? html`<div>
+              <dt>Retriggered with</dt>
+              <dd>${action.retry_strategy}</dd>
+            </div>`
+          : null
+      }
+    </dl>
+    ${wait ? html`<p class="wait" data-testid="action-wait">${wait}</p>` : null}
+    ${action.reason ? html`<p class="hint">${action.reason}</p>` : null}
+    ${
+      action.error_output
+        ? html`<p class="state error" data-testid="action-error">
+            ${action.error_output.error_code}: ${action.error_output.error_reason}
+          </p>`
+        : null
+    }
+    ${
+      attempts.length
+        ? html`<ol class="attempts" aria-label=${`Attempts of ${action.name || action.type}`}>
+            ${attempts.map(
+              (t) =>
+                html`<li data-testid="attempt">
+                  Attempt ${t.attempt}${t.iteration !== undefined ? ` (item ${t.iteration + 1})` : ""}: ${statusLabel(t.outcome)},
+                  started ${formatTime(t.started_at)}, took ${formatDuration(durationMs(t.started_at, t.ended_at))}
+                  ${t.error ? html`<${JsonBlock} label="Error" value=${t.error} />` : null}
+                </li>`,
+            )}
+          </ol>`
+        : null
+    }
+    ${
+      action.iterations?.length
+        ? html`<details class="iterations">
+            <summary>
+              Loop: ${action.loop_state?.current_index ?? action.iterations.length} of
+              ${action.iterations_total ?? action.loop_state?.total} items
+            </summary>
+            <ol>
+              ${action.iterations.map(
+                (it) =>
+                  html`<li>
+                    Item ${it.index + 1}: <${StatusBadge} status=${it.execution_status} />
+                    ${formatDuration(durationMs(it.started_at, it.ended_at))}
+                    ${it.error_output ? html`<span class="bad">${it.error_output.error_reason}</span>` : null}
+                  </li>`,
+              )}
+            </ol>
+          </details>`
+        : null
+    }
+    ${
+      result?.request !== undefined && result?.request !== null
+        ? html`<${JsonBlock} label="Request (latest attempt)" value=${result.request} testid="action-request" />`
+        : null
+    }
+    ${
+      result?.response !== undefined && result?.response !== null
+        ? html`<${JsonBlock} label="Response (latest attempt)" value=${result.response} testid="action-response" />`
+        : null
+    }
+    ${action.outputs && Object.keys(action.outputs).length ? html`<${JsonBlock} label="Outputs" value=${action.outputs} />` : null}
+    ${
+      action.schedule_id && !isFinal(execution.execution_status) && action.execution_status === "scheduled"
+        ? html`<${ActionButton}
+            label="Cancel this schedule"
+            run=${() => api("DELETE", `/v1/automation/executions/${seg(execution.id)}/schedules/${seg(action.schedule_id!)}`)}
+            done=${reload}
+          />`
+        : null
+    }
+    ${
+      RETRIABLE.has(action.execution_status) && execution.execution_status !== "cancelled"
+        ? html`<${Retrigger} execution=${execution} action=${action} reload=${reload} />`
+        : null
+    }
+  </li>`;
+}
+
+export function RunPage({ runId }: { runId: string }) {
+  useTitle(`Run ${runId.slice(0, 8)}`);
+  const detail = useResource(
+    `run:${runId}`,
+    () => loadRun(runId),
+    (d) => (isFinal(d.execution.execution_status) ? null : POLL_ACTIVE_MS),
+  );
+
+  if (detail.error)
+    return html`<section>
+      <h1>Run</h1>
+      <${ErrorNotice} error=${detail.error} retry=${detail.reload} />
+    </section>`;
+  if (!detail.data)
+    return html`<section>
+      <h1>Run</h1>
+      <${Loading} label="Loading run…" />
+    </section>`;
+  const { execution: e, run } = detail.data;
+  const results = new Map((run?.action_results ?? []).map((r) => [r.action_id, r]));
+  const final = isFinal(e.execution_status);
+
+  return html`<article aria-labelledby="run-title">
+    <p class="crumbs"><a href="#/runs">Runs</a> ›</p>
+    <h1 id="run-title">Run of ${e.flow_name ?? e.flow_id}</h1>
+    <dl class="facts">
+      <div>
+        <dt>Status</dt>
+        <dd data-testid="run-status" data-status=${e.execution_status}><${StatusBadge} status=${e.execution_status} /></dd>
+      </div>
+      <div>
+        <dt>Flow</dt>
+        <dd><a href=${href("flows", e.flow_id)}>${e.flow_name ?? e.flow_id}</a></dd>
+      </div>
+      <div>
+        <dt>Record</dt>
+        <dd>${e.entity_id}</dd>
+      </div>
+      <div>
+        <dt>Started</dt>
+        <dd>${formatTime(e.created_at)}</dd>
+      </div>
+      <div>
+        <dt>Finished</dt>
+        <dd>${formatTime(e.finished_at ?? run?.finished_at ?? undefined)}</dd>
+      </div>
+      <div>
+        <dt>Run id</dt>
+        <dd><code>${e.id}</code></dd>
+      </div>
+    </dl>
+    ${e.error_output ? html`<p class="state error">${e.error_output.error_code}: ${e.error_output.error_reason}</p>` : null}
+    ${e.cancel_reason ? html`<p class="hint">${e.cancel_reason}</p>` : null}
+    <div class="buttons">
+      ${
+        !final
+          ? html`<${ActionButton}
+              label="Cancel run"
+              variant="danger"
+              testid="cancel-run"
+              confirm="Cancel this run? Its pending actions will not run."
+              run=${() => api("DELETE", `/v1/automation/executions/${seg(e.id)}`)}
+              done=${detail.reload}
+            />`
+          : null
+      }
+      ${
+        e.execution_status === "paused" && e.resume_token
+          ? html`<${ActionButton}
+              label="Resume"
+              testid="resume-run"
+              run=${() => api("POST", "/v1/automation/public/executions:resume", { resume_token: e.resume_token })}
+              done=${detail.reload}
+            />`
+          : null
+      }
+      ${!final ? html`<span class="hint" aria-live="polite">Refreshing while the run is in progress.</span>` : null}
+    </div>
+    <section aria-labelledby="timeline-title">
+      <h2 id="timeline-title">Timeline</h2>
+      ${
+        e.actions.length
+          ? html`<ol class="timeline" data-testid="timeline">
+              ${e.actions.map((a) => html`<${ActionEntry} key=${a.id} execution=${e} action=${a} result=${results.get(a.id)} reload=${detail.reload} />`)}
+            </ol>`
+          : html`<p class="state empty">This run has no actions.</p>`
+      }
+    </section>
+    <${JsonBlock} label="Trigger event" value=${e.trigger_event} />
+  </article>`;
+}

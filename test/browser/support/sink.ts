@@ -1,0 +1,84 @@
+/**
+ * A local HTTP server standing in for every outbound target of the engine under test: flows' HTTP actions
+ * point at `sink.url`, tests read what arrived and make the next calls fail on purpose. It listens on a free
+ * loopback port, which the engine is allowed to reach (startEngine passes ALLOWED_OUTBOUND_HOSTS).
+ *
+ * Answers: the next `failNext` statuses first; `/status/<code>` that status; anything else 200 echoing the
+ * request as JSON.
+ */
+import { createServer, type IncomingMessage } from "node:http";
+
+export interface SinkRequest {
+  method: string;
+  /** Path and query, as received. */
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The status the sink answered with. */
+  status: number;
+  at: number;
+}
+
+export interface Sink {
+  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  url: string;
+  /** Every request received since start or the last reset, oldest first. */
+  requests(): SinkRequest[];
+  /** Answers the next `n` requests with `status` (500 unless told), whatever their path. */
+  failNext(n: number, status?: number): void;
+  /** Forgets the recorded requests and any pending failures. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  req.setEncoding("utf8");
+  let body = "";
+  for await (const chunk of req) body += chunk;
+  return body;
+}
+
+function flatHeaders(headers: IncomingMessage["headers"]): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return flat;
+}
+
+export async function startSink(): Promise<Sink> {
+  let recorded: SinkRequest[] = [];
+  let failures: number[] = [];
+
+  const server = createServer((req, res) => {
+    void readBody(req).then((body) => {
+      const path = req.url ?? "/";
+      const forced = /^\/status\/(\d{3})(?:[/?]|$)/.exec(path);
+      const status = failures.shift() ?? (forced ? Number(forced[1]) : 200);
+      recorded.push({ method: req.method ?? "GET", path, headers: flatHeaders(req.headers), body, status, at: Date.now() });
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ok: status < 400, method: req.method, path, body }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("sink: no TCP address");
+
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    requests: () => [...recorded],
+    failNext(n, status = 500) {
+      failures.push(...Array.from({ length: n }, () => status));
+    },
+    reset() {
+      recorded = [];
+      failures = [];
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        // Keep-alive connections would hold close() open until they time out.
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
