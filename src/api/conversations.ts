@@ -205,7 +205,8 @@ export const conversationsRouter = createRouter()
         await send("done", { message: result.views[result.views.length - 1] });
       } catch (err) {
         const e = err instanceof AppError ? err : new AppError(500, "INTERNAL_ERROR", "Internal error");
-        if (!(err instanceof AppError)) console.error("conversation stream failed", err instanceof Error ? err.stack : String(err));
+        if (!(err instanceof AppError))
+          console.error("conversation stream failed", err instanceof Error ? err.stack : String(err));
         await send("error", { code: e.code, message: e.message });
         await send("done", { message: null });
       }

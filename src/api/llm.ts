@@ -35,7 +35,12 @@ const llmErrors = {
   504: json(z.object({ error: z.unknown() }), "The model did not answer in time"),
 };
 const OllamaQuery = z.object({
-  connection_id: z.string().min(1).max(200).optional().openapi({ description: "The ollama connection (default: the org's first)" }),
+  connection_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: "The ollama connection (default: the org's first)" }),
 });
 
 const generateRoute = scopedRoute("automations:trigger", {
@@ -147,7 +152,9 @@ export const llmRouter = createRouter()
   .openapi(respondRoute, async (c) => c.json(await directResponse(c.env, c.get("principal").orgId, c.req.valid("json")), 200))
   .openapi(intentRoute, async (c) => c.json(await explainIntent(c.env, c.get("principal").orgId, c.req.valid("json")), 200))
   .openapi(toolsExplainRoute, async (c) => c.json(await explainTools(c.env, c.get("principal").orgId, c.req.valid("json")), 200))
-  .openapi(validateRoute, async (c) => c.json(await validateToolCall(c.env, callerOf(c.get("principal")), c.req.valid("json")), 200))
+  .openapi(validateRoute, async (c) =>
+    c.json(await validateToolCall(c.env, callerOf(c.get("principal")), c.req.valid("json")), 200),
+  )
   .openapi(providersRoute, async (c) => {
     const providers = await listLlmProviders(c.env, c.get("principal").orgId);
     return c.json({ default_provider: providers.find((p) => p.is_default)?.id ?? null, providers }, 200);
@@ -163,6 +170,9 @@ export const llmRouter = createRouter()
   })
   .openapi(ollamaDiagnosticRoute, async (c) => {
     const q = c.req.valid("query");
-    const result = await ollamaDiagnostic(c.env, c.get("principal").orgId, { connectionId: q.connection_id, generate: q.generate === "true" });
+    const result = await ollamaDiagnostic(c.env, c.get("principal").orgId, {
+      connectionId: q.connection_id,
+      generate: q.generate === "true",
+    });
     return c.json(asResponse(OllamaDiagnosticSchema, result), 200);
   });

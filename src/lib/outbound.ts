@@ -78,7 +78,10 @@ export async function captureResponse(res: Response): Promise<CapturedResponse> 
  */
 export async function safeFetch(rawUrl: string, init: RequestInit, opts: OutboundOptions): Promise<Response> {
   const allowed = parseAllowedHosts(opts.allowedHosts);
-  const timeoutMs = Math.min(opts.timeoutMs ?? LIMITS.OUTBOUND_DEFAULT_TIMEOUT_MS, opts.maxTimeoutMs ?? LIMITS.MAX_WEBHOOK_TIMEOUT_MS);
+  const timeoutMs = Math.min(
+    opts.timeoutMs ?? LIMITS.OUTBOUND_DEFAULT_TIMEOUT_MS,
+    opts.maxTimeoutMs ?? LIMITS.MAX_WEBHOOK_TIMEOUT_MS,
+  );
   const signal = AbortSignal.timeout(timeoutMs);
   let url = rawUrl;
   let reqInit: RequestInit = { ...init, redirect: "manual", signal };

@@ -18,7 +18,8 @@ function* causes(err: unknown): Generator<unknown> {
   }
 }
 
-const nameOf = (e: unknown): string => (e instanceof Error ? e.name : typeof e === "object" ? String((e as { name?: unknown }).name) : "");
+const nameOf = (e: unknown): string =>
+  e instanceof Error ? e.name : typeof e === "object" ? String((e as { name?: unknown }).name) : "";
 
 export function llmFailure(err: unknown, provider: string): AppError {
   if (err instanceof AppError) return err;
@@ -30,8 +31,13 @@ export function llmFailure(err: unknown, provider: string): AppError {
     if (APICallError.isInstance(e)) {
       const status = e.statusCode;
       const message = vendorMessage(e.responseBody) ?? e.message;
-      const code = status === 401 || status === 403 ? "LLM_AUTH_FAILED" : status === 429 ? "LLM_RATE_LIMITED" : "LLM_PROVIDER_ERROR";
-      return new AppError(502, code, `The ${provider} provider answered${status ? ` HTTP ${status}` : ""}: ${message.slice(0, 500)}`);
+      const code =
+        status === 401 || status === 403 ? "LLM_AUTH_FAILED" : status === 429 ? "LLM_RATE_LIMITED" : "LLM_PROVIDER_ERROR";
+      return new AppError(
+        502,
+        code,
+        `The ${provider} provider answered${status ? ` HTTP ${status}` : ""}: ${message.slice(0, 500)}`,
+      );
     }
   }
   const message = err instanceof Error ? err.message : String(err);

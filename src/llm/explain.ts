@@ -55,7 +55,13 @@ const catalogText = (tools: { name: string; description: string }[]) =>
 
 export async function explainIntent(env: Env, orgId: string, input: { content: string; provider?: string | null }) {
   const tools = await listTools(env, orgId, true);
-  const { provider, out } = await ask(env, orgId, input.provider, `${INTENT_INSTRUCTIONS}\n\nTools:\n${catalogText(tools)}`, input.content);
+  const { provider, out } = await ask(
+    env,
+    orgId,
+    input.provider,
+    `${INTENT_INSTRUCTIONS}\n\nTools:\n${catalogText(tools)}`,
+    input.content,
+  );
   const answer = parseAnswer(Intent, out.text);
   const names = new Set(tools.map((t) => t.name));
   return {
@@ -76,7 +82,13 @@ const RelevantTools = z.object({
 
 export async function explainTools(env: Env, orgId: string, input: { content: string; provider?: string | null }) {
   const catalog = await listTools(env, orgId, true);
-  const { provider, out } = await ask(env, orgId, input.provider, `${TOOLS_INSTRUCTIONS}\n\nCatalog:\n${catalogText(catalog)}`, input.content);
+  const { provider, out } = await ask(
+    env,
+    orgId,
+    input.provider,
+    `${TOOLS_INSTRUCTIONS}\n\nCatalog:\n${catalogText(catalog)}`,
+    input.content,
+  );
   const answer = parseAnswer(RelevantTools, out.text);
   const byName = new Map(catalog.map((t) => [t.name, t]));
   return {
@@ -104,6 +116,10 @@ export async function validateToolCall(env: Env, who: Caller, input: { name: str
   } catch (err) {
     if (!(err instanceof AppError) || err.code === "UNKNOWN_TOOL" || err.status >= 500) throw err;
     const errors = err.details.length > 0 ? err.details : [{ path: "arguments", message: err.message }];
-    return { name: input.name, valid: false, errors: errors.map((e) => ({ path: e.path ?? "", message: e.message, code: err.code })) };
+    return {
+      name: input.name,
+      valid: false,
+      errors: errors.map((e) => ({ path: e.path ?? "", message: e.message, code: err.code })),
+    };
   }
 }

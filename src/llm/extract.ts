@@ -126,9 +126,16 @@ export async function extractWorkflow(env: Env, p: Principal, conversationId: st
     throw new AppError(409, "NOTHING_TO_EXTRACT", "The conversation has no successful tool call to turn into an action");
   }
   if (actions.length > LIMITS.MAX_ACTIONS_PER_FLOW) {
-    throw new AppError(400, "VALIDATION_ERROR", `A flow may have at most ${LIMITS.MAX_ACTIONS_PER_FLOW} actions; select fewer steps`);
+    throw new AppError(
+      400,
+      "VALIDATION_ERROR",
+      `A flow may have at most ${LIMITS.MAX_ACTIONS_PER_FLOW} actions; select fewer steps`,
+    );
   }
-  const trigger = { type: input.trigger_type ?? "manual", ...(input.trigger_config ? { configuration: input.trigger_config } : {}) };
+  const trigger = {
+    type: input.trigger_type ?? "manual",
+    ...(input.trigger_config ? { configuration: input.trigger_config } : {}),
+  };
   const parsed = AutomationFlowInputSchema.safeParse({
     flow_name: input.workflow_name,
     ...(input.description !== undefined ? { description: input.description } : {}),

@@ -37,7 +37,11 @@ function catalogProblems(flow: ParsedFlowInput, catalog: ToolDescriptor[]): Erro
     if (a.type !== "integration") return;
     const { platform, action } = a.config;
     if (!pairs.has(`${platform}/${action}`)) {
-      problems.push({ path: `actions.${i}.config`, location: "proposal", message: `No catalog tool for platform "${platform}", action "${action}"` });
+      problems.push({
+        path: `actions.${i}.config`,
+        location: "proposal",
+        message: `No catalog tool for platform "${platform}", action "${action}"`,
+      });
     }
   });
   return problems;
@@ -64,7 +68,11 @@ function checkProposal(text: string, input: GenerateInput, catalog: ToolDescript
  * Saves a schema-valid proposal through the flow write path, whose own checks (webhook secrets, filters, templates,
  * outbound URLs, size) run before anything is written: their refusal is one more thing to repair.
  */
-async function save(env: Env, p: Principal, flow: ParsedFlowInput): Promise<{ ok: true; flow: AutomationFlow } | { ok: false; errors: ErrorDetail[] }> {
+async function save(
+  env: Env,
+  p: Principal,
+  flow: ParsedFlowInput,
+): Promise<{ ok: true; flow: AutomationFlow } | { ok: false; errors: ErrorDetail[] }> {
   try {
     return { ok: true, flow: await createFlow(env, p, flow) };
   } catch (err) {
@@ -94,7 +102,14 @@ export async function generateWorkflow(env: Env, p: Principal, input: GenerateIn
     const saved = check.ok ? await save(env, p, check.flow) : check;
     if (saved.ok) {
       const flow = saved.flow;
-      return { workflow_id: flow.id, status: "disabled" as const, flow, attempts: attempt, provider: provider.provider, model: provider.model };
+      return {
+        workflow_id: flow.id,
+        status: "disabled" as const,
+        flow,
+        attempts: attempt,
+        provider: provider.provider,
+        model: provider.model,
+      };
     }
     errors = saved.errors;
     messages.push({ role: "assistant", content: text || "(empty answer)" }, { role: "user", content: repairRequest(errors) });

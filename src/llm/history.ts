@@ -26,7 +26,12 @@ export function toModelMessages(rows: MessageRow[]): ModelMessage[] {
       for (const call of row.tools_called ?? []) {
         if (!answered.has(call.id)) continue;
         called.add(call.id);
-        content.push({ type: "tool-call", toolCallId: call.id, toolName: call.name, input: isObject(call.arguments) ? call.arguments : {} });
+        content.push({
+          type: "tool-call",
+          toolCallId: call.id,
+          toolName: call.name,
+          input: isObject(call.arguments) ? call.arguments : {},
+        });
       }
       if (content.length > 0) out.push({ role: "assistant", content });
     } else if (row.role === "tool" && row.tool_call_id && called.has(row.tool_call_id)) {
@@ -34,7 +39,9 @@ export function toModelMessages(rows: MessageRow[]): ModelMessage[] {
         type: "tool-result",
         toolCallId: row.tool_call_id,
         toolName: row.tool_name ?? "unknown",
-        output: row.tool_success ? { type: "text", value: capped(row.content) } : { type: "error-text", value: capped(row.content) },
+        output: row.tool_success
+          ? { type: "text", value: capped(row.content) }
+          : { type: "error-text", value: capped(row.content) },
       };
       // Results of one round travel in one tool message.
       const last = out[out.length - 1];

@@ -29,7 +29,9 @@ export function languageModel(env: Env, p: ResolvedProvider): LanguageModel {
         includeUsage: true,
       }).chatModel(p.model);
     case "anthropic":
-      return createAnthropic({ baseURL: trimSlash(p.base_url ?? "https://api.anthropic.com/v1"), apiKey: p.apiKey, fetch })(p.model);
+      return createAnthropic({ baseURL: trimSlash(p.base_url ?? "https://api.anthropic.com/v1"), apiKey: p.apiKey, fetch })(
+        p.model,
+      );
     case WORKERS_AI:
       if (!env.AI) throw new AppError(409, "NO_LLM_PROVIDER", "The Workers AI binding (AI) is not configured");
       return createWorkersAI({ binding: env.AI })(p.model);

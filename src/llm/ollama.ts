@@ -96,7 +96,9 @@ export async function ollamaDiagnostic(env: Env, orgId: string, opts: { connecti
   checks.push({
     name: "version",
     ok: version.ok,
-    detail: version.ok ? `Ollama ${String((version.res.body as { version?: unknown } | null)?.version ?? "unknown")}` : version.error,
+    detail: version.ok
+      ? `Ollama ${String((version.res.body as { version?: unknown } | null)?.version ?? "unknown")}`
+      : version.error,
   });
   const tags = await probe(env, p, "/api/tags");
   const models = tags.ok ? ollamaModelNames(tags.res.body) : [];

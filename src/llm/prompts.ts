@@ -48,7 +48,9 @@ Actions (each {"name": string, "type": ..., "config": {...}}):
   {"type": "send_notification", "config": {"user_id": "...", "title": "...", "message": "..."}}
 String values may be Liquid templates: {{ record.name }}, {{ trigger.<field> }}, {{ variables.<name> }}, {{ now }}.`;
 
-export function generationInstructions(catalog: { name: string; platform: string | null; action: string; params: unknown }[]): string {
+export function generationInstructions(
+  catalog: { name: string; platform: string | null; action: string; params: unknown }[],
+): string {
   const tools = catalog
     .filter((t) => t.platform !== null)
     .map((t) => `  platform "${t.platform}", action "${t.action}", params schema ${JSON.stringify(t.params)}`)

@@ -78,7 +78,8 @@ export async function resolveProvider(env: Env, orgId: string, requested?: strin
   const rows = await llmConnections(env, orgId);
   let row: SealedConnectionRow | undefined;
   if (requested) {
-    if (requested === WORKERS_AI && env.AI) return { ...workersAi(env, false), connectionId: null, apiKey: undefined, timeoutMs: LIMITS.LLM_DEFAULT_TIMEOUT_MS };
+    if (requested === WORKERS_AI && env.AI)
+      return { ...workersAi(env, false), connectionId: null, apiKey: undefined, timeoutMs: LIMITS.LLM_DEFAULT_TIMEOUT_MS };
     row =
       rows.find((r) => r.id === requested) ??
       rows.find((r) => r.platform === requested && r.public_config.is_default === true) ??
@@ -90,14 +91,17 @@ export async function resolveProvider(env: Env, orgId: string, requested?: strin
         {
           path: "provider",
           location: "json",
-          message: known.length ? `must be a connection id, a model or one of ${known.join(", ")}` : "no LLM provider is configured",
+          message: known.length
+            ? `must be a connection id, a model or one of ${known.join(", ")}`
+            : "no LLM provider is configured",
         },
       ]);
     }
   } else {
     row = rows.find((r) => r.public_config.is_default === true) ?? rows[0];
     if (!row) {
-      if (env.AI) return { ...workersAi(env, true), connectionId: null, apiKey: undefined, timeoutMs: LIMITS.LLM_DEFAULT_TIMEOUT_MS };
+      if (env.AI)
+        return { ...workersAi(env, true), connectionId: null, apiKey: undefined, timeoutMs: LIMITS.LLM_DEFAULT_TIMEOUT_MS };
       throw new AppError(
         409,
         "NO_LLM_PROVIDER",

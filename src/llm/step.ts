@@ -42,7 +42,8 @@ export async function modelStep(input: StepInput): Promise<StepOutcome> {
       tokens: r.usage.totalTokens ?? null,
     };
   }
-  const r = streamText(common);
+  // Errors arrive as `error` parts and are thrown below; the SDK would also log them.
+  const r = streamText({ ...common, onError: () => {} });
   let text = "";
   const toolCalls: ModelToolCall[] = [];
   let finishReason = "unknown";

@@ -14,7 +14,11 @@ export const isLlmPlatform = (p: string): p is LlmPlatform => (LLM_PLATFORMS as 
 /** A model endpoint's root URL (http or https; the outbound policy is checked when the connection is saved). */
 export const LlmBaseUrl = z.string().url().max(2000);
 
-export const ModelField = z.string().min(1).max(200).describe("The model to call (e.g. gpt-4o-mini, claude-sonnet-4-5, llama3.2)");
+export const ModelField = z
+  .string()
+  .min(1)
+  .max(200)
+  .describe("The model to call (e.g. gpt-4o-mini, claude-sonnet-4-5, llama3.2)");
 
 export const llmCommonFields = {
   is_default: z
@@ -42,5 +46,9 @@ export function modelIdsResult(res: VendorResponse, model: string): ProviderResu
   if (!res.ok) return httpFailure(res, llmErrorMessage(res));
   const data = obj(res.body).data;
   const models = Array.isArray(data) ? data.map((m) => str(m, "id")).filter((m): m is string => m !== undefined) : [];
-  return { success: true, status: res.status, data: { models: models.slice(0, 100), model, model_available: models.includes(model) } };
+  return {
+    success: true,
+    status: res.status,
+    data: { models: models.slice(0, 100), model, model_available: models.includes(model) },
+  };
 }

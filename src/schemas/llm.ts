@@ -123,13 +123,17 @@ export const ExtractWorkflowInput = z
   .object({
     workflow_name: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH),
     description: z.string().max(LIMITS.MAX_DESCRIPTION_LENGTH).optional(),
-    selected_step_ids: z
-      .array(z.string().min(1).max(200))
-      .max(LIMITS.MAX_ACTIONS_PER_FLOW)
-      .optional()
-      .openapi({ description: "Step ids (from GET …/tool-calls) to keep, in conversation order (default: every successful call)" }),
+    selected_step_ids: z.array(z.string().min(1).max(200)).max(LIMITS.MAX_ACTIONS_PER_FLOW).optional().openapi({
+      description: "Step ids (from GET …/tool-calls) to keep, in conversation order (default: every successful call)",
+    }),
     parameterize_fields: z
-      .array(z.string().min(1).max(200).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an argument name"))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(200)
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an argument name"),
+      )
       .max(LIMITS.MAX_FLOW_VARIABLES)
       .optional()
       .openapi({ description: "Argument names replaced by `{{ variables.<name> }}`; their values are returned as `variables`" }),
@@ -166,7 +170,9 @@ export const GeneratedWorkflowSchema = SavedWorkflowSchema.extend({
 
 export const ExtractedWorkflowSchema = SavedWorkflowSchema.extend({
   steps: z.array(z.object({ step_id: z.string(), tool: z.string(), action_id: z.string() })),
-  variables: z.record(z.string(), z.unknown()).openapi({ description: "Parameterized fields and the values the conversation used" }),
+  variables: z
+    .record(z.string(), z.unknown())
+    .openapi({ description: "Parameterized fields and the values the conversation used" }),
   skipped: z.array(z.object({ step_id: z.string(), reason: z.string() })),
 }).openapi("ExtractedWorkflow");
 
@@ -211,7 +217,13 @@ export const RelevantToolsSchema = z
     content: z.string(),
     explanation: z.string(),
     tools: z.array(
-      z.object({ name: z.string(), title: z.string(), reason: z.string(), available: z.boolean(), platform: z.string().nullable() }),
+      z.object({
+        name: z.string(),
+        title: z.string(),
+        reason: z.string(),
+        available: z.boolean(),
+        platform: z.string().nullable(),
+      }),
     ),
     ignored: z.array(z.string()).openapi({ description: "Names the model gave that are not in the catalog" }),
     ...modelMeta,

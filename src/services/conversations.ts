@@ -48,7 +48,11 @@ export async function requireConversation(env: Env, orgId: string, id: string): 
 
 export async function createConversation(env: Env, p: Principal, title: string | null | undefined): Promise<ConversationRow> {
   if ((await countConversations(env.DB, p.orgId)) >= LIMITS.MAX_CONVERSATIONS_PER_ORG) {
-    throw new AppError(409, "LIMIT_REACHED", `An organization may have at most ${LIMITS.MAX_CONVERSATIONS_PER_ORG} conversations`);
+    throw new AppError(
+      409,
+      "LIMIT_REACHED",
+      `An organization may have at most ${LIMITS.MAX_CONVERSATIONS_PER_ORG} conversations`,
+    );
   }
   const now = isoNow();
   const row: ConversationRow = {
@@ -65,7 +69,8 @@ export async function createConversation(env: Env, p: Principal, title: string |
   return row;
 }
 
-export const listConversations = (env: Env, orgId: string, page: { limit: number; offset: number }) => listRows(env.DB, orgId, page);
+export const listConversations = (env: Env, orgId: string, page: { limit: number; offset: number }) =>
+  listRows(env.DB, orgId, page);
 
 /** Metadata and the latest messages. */
 export async function conversationDetail(env: Env, orgId: string, id: string) {
@@ -161,7 +166,8 @@ export async function prepareTurn(
       try {
         const history = await recentMessages(env.DB, p.orgId, id, LIMITS.LLM_HISTORY_MESSAGES);
         // Stream clients see messages as the API shows them.
-        const send: Emit | undefined = emit && ((event, data) => emit(event, event === "message" ? messageView(data as MessageRow) : data));
+        const send: Emit | undefined =
+          emit && ((event, data) => emit(event, event === "message" ? messageView(data as MessageRow) : data));
         const result = await runTurn({ env, who, provider, model, tools, history, requestId, record: store, emit: send });
         return { ...result, views: [user, ...result.messages].map(messageView) };
       } finally {

@@ -86,7 +86,10 @@ export async function countConversations(db: D1Database, orgId: string): Promise
 }
 
 export async function getConversation(db: D1Database, orgId: string, id: string): Promise<ConversationRow | null> {
-  return db.prepare(`SELECT ${CONV_COLUMNS} FROM conversations WHERE org_id = ? AND id = ?`).bind(orgId, id).first<ConversationRow>();
+  return db
+    .prepare(`SELECT ${CONV_COLUMNS} FROM conversations WHERE org_id = ? AND id = ?`)
+    .bind(orgId, id)
+    .first<ConversationRow>();
 }
 
 /** Most recently updated first. */
@@ -105,7 +108,13 @@ export async function listConversations(
   return { total, results: rows.results as ConversationRow[] };
 }
 
-export async function setConversationTitle(db: D1Database, orgId: string, id: string, title: string, at: string): Promise<boolean> {
+export async function setConversationTitle(
+  db: D1Database,
+  orgId: string,
+  id: string,
+  title: string,
+  at: string,
+): Promise<boolean> {
   const res = await db
     .prepare(`UPDATE conversations SET title = ?, updated_at = ? WHERE org_id = ? AND id = ?`)
     .bind(title, at, orgId, id)
@@ -115,7 +124,10 @@ export async function setConversationTitle(db: D1Database, orgId: string, id: st
 
 /** Names a conversation created without a title (from its first message); a title already set is kept. */
 export async function setTitleIfMissing(db: D1Database, orgId: string, id: string, title: string): Promise<void> {
-  await db.prepare(`UPDATE conversations SET title = ? WHERE org_id = ? AND id = ? AND title IS NULL`).bind(title, orgId, id).run();
+  await db
+    .prepare(`UPDATE conversations SET title = ? WHERE org_id = ? AND id = ? AND title IS NULL`)
+    .bind(title, orgId, id)
+    .run();
 }
 
 /** Deletes the conversation and its messages in one batch; false when it did not exist. */
@@ -207,14 +219,21 @@ export async function listMessages(
   page: { limit: number; offset: number },
 ): Promise<MessageRow[]> {
   const { results } = await db
-    .prepare(`SELECT ${MSG_COLUMNS} FROM conversation_messages WHERE org_id = ? AND conversation_id = ? ORDER BY seq LIMIT ? OFFSET ?`)
+    .prepare(
+      `SELECT ${MSG_COLUMNS} FROM conversation_messages WHERE org_id = ? AND conversation_id = ? ORDER BY seq LIMIT ? OFFSET ?`,
+    )
     .bind(orgId, conversationId, page.limit, page.offset)
     .all<RawMessage>();
   return results.map(fromRaw);
 }
 
 /** The latest `limit` messages, oldest first (the context sent to the model). */
-export async function recentMessages(db: D1Database, orgId: string, conversationId: string, limit: number): Promise<MessageRow[]> {
+export async function recentMessages(
+  db: D1Database,
+  orgId: string,
+  conversationId: string,
+  limit: number,
+): Promise<MessageRow[]> {
   const { results } = await db
     .prepare(
       `SELECT * FROM (SELECT ${MSG_COLUMNS} FROM conversation_messages WHERE org_id = ? AND conversation_id = ?
@@ -226,7 +245,12 @@ export async function recentMessages(db: D1Database, orgId: string, conversation
 }
 
 /** Every tool message of the conversation, in order (the tool calls a workflow can be extracted from). */
-export async function listToolMessages(db: D1Database, orgId: string, conversationId: string, limit: number): Promise<MessageRow[]> {
+export async function listToolMessages(
+  db: D1Database,
+  orgId: string,
+  conversationId: string,
+  limit: number,
+): Promise<MessageRow[]> {
   const { results } = await db
     .prepare(
       `SELECT ${MSG_COLUMNS} FROM conversation_messages WHERE org_id = ? AND conversation_id = ? AND role = 'tool' ORDER BY seq LIMIT ?`,

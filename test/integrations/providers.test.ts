@@ -358,7 +358,20 @@ describe("registry", () => {
     const res = await call("GET", "/v1/connections/platforms");
     expect(res.status).toBe(200);
     const ids = res.body.platforms.map((p: any) => p.platform);
-    expect(ids).toEqual(["slack", "hubspot", "google_calendar", "resend", "twilio", "discord", "teams", "http"]);
+    // The LLM providers (docs/llm.md) come last: connections only, no actions.
+    expect(ids).toEqual([
+      "slack",
+      "hubspot",
+      "google_calendar",
+      "resend",
+      "twilio",
+      "discord",
+      "teams",
+      "http",
+      "openai",
+      "anthropic",
+      "ollama",
+    ]);
     const slack = res.body.platforms[0];
     expect(slack.config_schema).toMatchObject({ type: "object", required: ["bot_token"], additionalProperties: false });
     expect(slack.config_schema.properties.base_url).toMatchObject({ type: "string", format: "uri" });

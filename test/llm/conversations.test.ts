@@ -58,7 +58,9 @@ describe("conversations", () => {
     expect(messages.body.results[0]).toMatchObject({ role: "assistant", seq: 2, status: "completed" });
 
     expect((await call("DELETE", `/v1/conversations/${id}`)).status).toBe(204);
-    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM conversation_messages WHERE conversation_id = ?").bind(id).first<{ n: number }>();
+    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM conversation_messages WHERE conversation_id = ?")
+      .bind(id)
+      .first<{ n: number }>();
     expect(left?.n).toBe(0);
   });
 
@@ -78,7 +80,10 @@ describe("conversations", () => {
       expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBe(400);
       expect(res.body.error.code).toBe("VALIDATION_ERROR");
     }
-    const malformed = await call("POST", "/v1/conversations", { rawBody: "{not json", headers: { "content-type": "application/json" } });
+    const malformed = await call("POST", "/v1/conversations", {
+      rawBody: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(malformed.status).toBe(400);
     expect((await call("GET", "/v1/conversations?size=0")).status).toBe(400);
     const list = await call("GET", "/v1/conversations");
@@ -118,8 +123,12 @@ describe("conversations", () => {
     expect((await call("PATCH", `/v1/conversations/${id}`, { token: read, body: { title: "x" } })).status).toBe(403);
     expect((await call("DELETE", `/v1/conversations/${id}`, { token: read })).status).toBe(403);
     expect((await call("POST", `/v1/conversations/${id}/messages`, { token: write, body: { content: "hi" } })).status).toBe(403);
-    expect((await call("POST", `/v1/conversations/${id}/messages:stream`, { token: write, body: { content: "hi" } })).status).toBe(403);
-    expect((await call("POST", `/v1/conversations/${id}/extract-workflow`, { token: read, body: { workflow_name: "x" } })).status).toBe(403);
+    expect(
+      (await call("POST", `/v1/conversations/${id}/messages:stream`, { token: write, body: { content: "hi" } })).status,
+    ).toBe(403);
+    expect(
+      (await call("POST", `/v1/conversations/${id}/extract-workflow`, { token: read, body: { workflow_name: "x" } })).status,
+    ).toBe(403);
     expect((await call("POST", "/v1/conversations", { token: write, body: {} })).status).toBe(201);
     expect((await call("GET", `/v1/conversations/${id}`)).body.message_count).toBe(0);
   });

@@ -41,7 +41,8 @@ function toolResultsSinceUser(messages: Json[]): string[] {
     const m = messages[i];
     if (m.role === "tool") out.unshift(String(m.content));
     else if (Array.isArray(m.content) && m.content.some((b: Json) => b.type === "tool_result")) {
-      for (const b of m.content) if (b.type === "tool_result") out.unshift(typeof b.content === "string" ? b.content : JSON.stringify(b.content));
+      for (const b of m.content)
+        if (b.type === "tool_result") out.unshift(typeof b.content === "string" ? b.content : JSON.stringify(b.content));
     } else if (m.role === "user") break;
   }
   return out;
@@ -61,7 +62,10 @@ function script(scenario: string, messages: Json[]): Turn {
       return { text: `Echo: ${lastUser}` };
     case "tools":
       if (results.length === 0)
-        return { text: "Notifying.", calls: [{ id: "call_n", name: "send_notification", args: '{"user_id":"u-1","title":"Deal summary"}' }] };
+        return {
+          text: "Notifying.",
+          calls: [{ id: "call_n", name: "send_notification", args: '{"user_id":"u-1","title":"Deal summary"}' }],
+        };
       if (results.length === 1)
         return { calls: [{ id: "call_r", name: "create_record", args: '{"schema":"task","data":{"title":"Follow up"}}' }] };
       return { text: `Done: ${results.join(" | ")}` };
@@ -123,7 +127,9 @@ function openaiMessage(t: Turn) {
     role: "assistant",
     content: t.text ?? null,
     ...(t.refusal ? { refusal: t.refusal } : {}),
-    ...(t.calls ? { tool_calls: t.calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.args } })) } : {}),
+    ...(t.calls
+      ? { tool_calls: t.calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.args } })) }
+      : {}),
   };
 }
 const openaiFinish = (t: Turn) => t.finish ?? (t.calls ? "tool_calls" : "stop");
@@ -133,14 +139,28 @@ function openaiStream(t: Turn, model: string): Response {
   const base = { id: "chatcmpl-fake", object: "chat.completion.chunk", created: 1_700_000_000, model };
   const chunks: Json[] = [{ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }];
   const text = t.text ?? t.refusal ?? "";
-  for (let i = 0; i < text.length; i += 5) chunks.push({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + 5) }, finish_reason: null }] });
+  for (let i = 0; i < text.length; i += 5)
+    chunks.push({ ...base, choices: [{ index: 0, delta: { content: text.slice(i, i + 5) }, finish_reason: null }] });
   t.calls?.forEach((c, index) => {
     const half = Math.floor(c.args.length / 2);
     chunks.push({
       ...base,
-      choices: [{ index: 0, delta: { tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: c.args.slice(0, half) } }] }, finish_reason: null }],
+      choices: [
+        {
+          index: 0,
+          delta: {
+            tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: c.args.slice(0, half) } }],
+          },
+          finish_reason: null,
+        },
+      ],
     });
-    chunks.push({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ index, function: { arguments: c.args.slice(half) } }] }, finish_reason: null }] });
+    chunks.push({
+      ...base,
+      choices: [
+        { index: 0, delta: { tool_calls: [{ index, function: { arguments: c.args.slice(half) } }] }, finish_reason: null },
+      ],
+    });
   });
   chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: openaiFinish(t) }], usage: USAGE });
   const body = chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n";
@@ -150,8 +170,17 @@ function openaiStream(t: Turn, model: string): Response {
 async function openai(scenario: string, rest: string[], req: Request, body: Json): Promise<Response> {
   if (scenario === "down") return json(503, { error: { message: "service unavailable" } });
   if (scenario === "unauthorized" || (req.headers.get("authorization") ?? "").includes("bad"))
-    return json(401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
-  if (rest.join("/") === "models") return json(200, { object: "list", data: [{ id: "fake-model", object: "model" }, { id: "other-model", object: "model" }] });
+    return json(401, {
+      error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" },
+    });
+  if (rest.join("/") === "models")
+    return json(200, {
+      object: "list",
+      data: [
+        { id: "fake-model", object: "model" },
+        { id: "other-model", object: "model" },
+      ],
+    });
   if (rest.join("/") !== "chat/completions") return json(404, { error: { message: "no such path" } });
   if (scenario === "error500") return json(500, { error: { message: "upstream exploded", type: "server_error" } });
   if (scenario === "slow") await new Promise((r) => setTimeout(r, 3000));
@@ -180,20 +209,47 @@ const anthropicStop = (t: Turn) => (t.refusal ? "refusal" : t.calls ? "tool_use"
 
 function anthropicStream(t: Turn, model: string): Response {
   const events: [string, Json][] = [
-    ["message_start", { type: "message_start", message: { id: "msg_fake", type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 11, output_tokens: 1 } } }],
+    [
+      "message_start",
+      {
+        type: "message_start",
+        message: {
+          id: "msg_fake",
+          type: "message",
+          role: "assistant",
+          model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 11, output_tokens: 1 },
+        },
+      },
+    ],
   ];
   anthropicContent(t).forEach((b, index) => {
     if (b.type === "text") {
       events.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }]);
       for (let i = 0; i < b.text.length; i += 5)
-        events.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: b.text.slice(i, i + 5) } }]);
+        events.push([
+          "content_block_delta",
+          { type: "content_block_delta", index, delta: { type: "text_delta", text: b.text.slice(i, i + 5) } },
+        ]);
     } else {
-      events.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "tool_use", id: b.id, name: b.name, input: {} } }]);
-      events.push(["content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(b.input) } }]);
+      events.push([
+        "content_block_start",
+        { type: "content_block_start", index, content_block: { type: "tool_use", id: b.id, name: b.name, input: {} } },
+      ]);
+      events.push([
+        "content_block_delta",
+        { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(b.input) } },
+      ]);
     }
     events.push(["content_block_stop", { type: "content_block_stop", index }]);
   });
-  events.push(["message_delta", { type: "message_delta", delta: { stop_reason: anthropicStop(t), stop_sequence: null }, usage: { output_tokens: 7 } }]);
+  events.push([
+    "message_delta",
+    { type: "message_delta", delta: { stop_reason: anthropicStop(t), stop_sequence: null }, usage: { output_tokens: 7 } },
+  ]);
   events.push(["message_stop", { type: "message_stop" }]);
   const body = events.map(([e, d]) => `event: ${e}\ndata: ${JSON.stringify(d)}\n\n`).join("");
   return new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } });
@@ -201,9 +257,11 @@ function anthropicStream(t: Turn, model: string): Response {
 
 function anthropic(scenario: string, rest: string[], req: Request, body: Json): Response {
   const key = req.headers.get("x-api-key") ?? "";
-  if (!key || key.includes("bad")) return json(401, { type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } });
+  if (!key || key.includes("bad"))
+    return json(401, { type: "error", error: { type: "authentication_error", message: "invalid x-api-key" } });
   if (rest.join("/") === "models") return json(200, { data: [{ id: "claude-fake", type: "model" }], has_more: false });
-  if (rest.join("/") !== "messages") return json(404, { type: "error", error: { type: "not_found_error", message: "no such path" } });
+  if (rest.join("/") !== "messages")
+    return json(404, { type: "error", error: { type: "not_found_error", message: "no such path" } });
   const turn = script(scenario, body.messages ?? []);
   const model = String(body.model ?? "claude-fake");
   if (body.stream) return anthropicStream(turn, model);
@@ -239,7 +297,7 @@ export async function llmAnswer(req: Request, url: URL, rawBody: string): Promis
   const kind = parts[0];
   if (kind !== "llm" && kind !== "anthropic" && kind !== "ollama") return null;
   const [, scenario = "chat", , ...rest] = parts;
-  let body: Json = {};
+  let body: Json;
   try {
     body = rawBody ? (JSON.parse(rawBody) as Json) : {};
   } catch {

@@ -9,7 +9,8 @@ export { SINK, sinkRequests };
 
 let tags = 0;
 /** A path tag unique to this call, so a test finds its own requests in the sink's log. */
-export const uniqueTag = (): string => `t${Date.now().toString(36)}${(tags++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+export const uniqueTag = (): string =>
+  `t${Date.now().toString(36)}${(tags++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 /** An `openai` connection whose endpoint is the fake LLM with `scenario`; returns it with its base path. */
 export async function llmConnection(

@@ -191,6 +191,11 @@ export class Fixtures {
       const id = await this.tpAutomation();
       return this.track((await adminJson(this.org, "POST", `/api/v1/automations/${id}/trigger`, {})).run_id as string);
     });
+  /** An LLM conversation without messages (the org has no LLM provider: sending answers 409 before storing). */
+  conversation = () =>
+    this.once("conversation", async () =>
+      this.track((await adminJson(this.org, "POST", "/v1/conversations", { title: "fixture" })).id as string),
+    );
   /** A registered organization (superuser operation); its id is this fixture org's id plus a suffix. */
   organization = () =>
     this.once("organization", async () => {
@@ -269,6 +274,11 @@ export const PATH_FIXTURES: PathFixture[] = [
   { params: ["job_id"], values: async (f) => ({ job_id: (await f.bulkJob()).id }) },
   { params: ["connection_id"], consumes: ["connection"], values: async (f) => ({ connection_id: await f.connection() }) },
   { params: ["notification_id"], values: async (f) => ({ notification_id: await f.notification() }) },
+  {
+    params: ["conversation_id"],
+    consumes: ["conversation"],
+    values: async (f) => ({ conversation_id: await f.conversation() }),
+  },
   {
     params: ["org_id"],
     consumes: ["organization"],

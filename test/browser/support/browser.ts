@@ -163,10 +163,13 @@ function slug(name: string): string {
     .replace(/^-|-$/g, "");
 }
 
-/** Saves a full-page PNG to test-artifacts/screenshots/<name>.png and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+/**
+ * Saves a PNG of the page (the whole page unless `fullPage: false`, for pages that render only what is in
+ * view) to test-artifacts/screenshots/<name>.png and returns its path.
+ */
+export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   expectNoOutsideRequests(page);
   const path = join(SCREENSHOTS_DIR, `${slug(name)}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: options.fullPage ?? true });
   return path;
 }
