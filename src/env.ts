@@ -33,6 +33,8 @@ export interface Env {
   RL_TRIGGER_ORG?: RateLimit;
   /** Days executions are kept. */
   EXECUTION_RETENTION_DAYS?: string;
+  /** "0" leaves an execution's first step to its alarm instead of running it right after start() answers (tests). */
+  EXECUTION_INLINE_START?: string;
   /** "1" logs the D1 rows each write touched (benchmarks only; src/lib/d1-meter.ts). */
   D1_METER?: string;
 }
