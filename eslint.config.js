@@ -94,6 +94,7 @@ export default tseslint.config(
         console: "readonly",
         URL: "readonly",
         fetch: "readonly",
+        WebSocket: "readonly",
         setTimeout: "readonly",
         setInterval: "readonly",
         clearInterval: "readonly",

@@ -23,6 +23,9 @@ export default defineConfig(async () => {
             ALLOWED_OUTBOUND_HOSTS: "sink.test",
             // The host tests call the Worker at (test/helpers.ts BASE): outbound calls to it are refused.
             SELF_HOSTS: "engine.test",
+            // Executions take their first step on their alarm, which the tests fire on purpose; the inline
+            // first step of production (ExecutionObject.start) has its own tests (test/execution/inline-start.test.ts).
+            EXECUTION_INLINE_START: "0",
           },
           // Test-only limiters with small limits: test/security/rate-limits.test.ts swaps them in for the
           // RL_* bindings, whose production limits (wrangler.toml) the rest of the suite runs under.

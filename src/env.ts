@@ -37,6 +37,8 @@ export interface Env {
   AI?: Ai;
   /** Workers AI model used when the binding is configured (default in src/llm/providers.ts). */
   WORKERS_AI_MODEL?: string;
+  /** "0" leaves an execution's first step to its alarm instead of running it right after start() answers (tests). */
+  EXECUTION_INLINE_START?: string;
   /** "1" logs the D1 rows each write touched (benchmarks only; src/lib/d1-meter.ts). */
   D1_METER?: string;
 }

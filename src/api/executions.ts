@@ -168,7 +168,9 @@ export const executionsRouter = createRouter()
       idempotencyKey: c.req.valid("header")["idempotency-key"],
       triggerEvent: { type: "manual", org_id: p.orgId, entity_id: body.entity_id, caller: { actor: p.actor } },
     });
-    return c.json(asResponse(AutomationExecutionSchema, await fullExecution(c.env, res.id, p)), 201);
+    // The object answered start() with the execution: no second call to read it back.
+    const doc = res.snapshot ? present(res.snapshot, p) : await fullExecution(c.env, res.id, p);
+    return c.json(asResponse(AutomationExecutionSchema, doc), 201);
   })
   .openapi(listRoute, async (c) => {
     const q = c.req.valid("query");

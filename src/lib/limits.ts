@@ -189,6 +189,8 @@ export const LIMITS = {
   INVOCATION_BUDGET_MS: 15_000,
   /** Real-time delay of the alarm kept armed while an invocation runs, in ms, so a crashed invocation is resumed. */
   WATCHDOG_MS: 60_000,
+  /** How long a running execution's status change may wait to be written to D1 (a short run writes once, when it finishes). */
+  SUMMARY_DEFER_MS: 1_000,
   /** Outbound calls: timeout of a call that sets none, in ms (MAX_WEBHOOK_TIMEOUT_MS bounds the ones that do). */
   OUTBOUND_DEFAULT_TIMEOUT_MS: 10_000,
   /** Outbound calls: redirects followed, each hop checked against the outbound policy again. */

@@ -88,7 +88,7 @@ export async function runActionCommand(
     attempt: {
       action_id: cmd.action_id,
       iteration: cmd.iteration ?? null,
-      attempt: cmd.attempt,
+      attempt: cmd.number ?? cmd.attempt,
       started_at: started,
       ended_at: clock(),
       outcome: attemptOutcomeOf(outcome.kind),

@@ -5,14 +5,14 @@ import { createExecution, type NewExecution } from "../engine/execution/create";
 import type { Command, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
-import type { ExecutionDetail } from "../engine/execution/views";
+import { EMPTY_DETAIL, type ExecutionDetail } from "../engine/execution/views";
 import type { Env } from "../env";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { withD1Meter } from "../lib/d1-meter";
 import { LIMITS } from "../lib/limits";
 import { ExecutionStorage, type LoggedEvent } from "../store/execution-storage";
 import { summaryStatement } from "../store/executions";
-import { finishStatements } from "../store/flow-stats";
+import { finishBatch } from "../store/flow-stats";
 import { bulkItemStatements } from "../store/bulk-jobs";
 import { onBulkItemFinished } from "../services/bulk-jobs";
 import { releaseSlot } from "../services/admission";
@@ -24,6 +24,13 @@ export interface ExecutionSnapshot {
   detail: ExecutionDetail;
   /** The current pause's resume token; the API shows it only to principals that may resume. */
   resume_token?: string;
+}
+
+/** What start() says: whether it created the execution, its status, and its snapshot for the caller's answer. */
+export interface StartOutcome {
+  created: boolean;
+  status: string;
+  snapshot: ExecutionSnapshot;
 }
 
 export type ControlResult = { ok: true; snapshot: ExecutionSnapshot } | { ok: false; status: 400 | 404 | 409; message: string };
@@ -42,6 +49,8 @@ export class ExecutionObject extends DurableObject<Env> {
   private alarmQueue: Promise<unknown> = Promise.resolve();
   /** The state as last committed: read from storage once per instance (this object is its only writer). */
   private cached: ExecutionState | null | undefined;
+  /** When the oldest summary not yet written to D1 was deferred by the running drive (see flushIfStale). */
+  private summaryDeferredAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, withD1Meter(env));
@@ -66,22 +75,32 @@ export class ExecutionObject extends DurableObject<Env> {
 
   // ---- RPC ---------------------------------------------------------------------------------
 
-  /** Creates the execution (idempotent: a second start with the same id changes nothing) and arms the alarm. */
-  async start(input: NewExecution): Promise<{ created: boolean; status: string }> {
+  /**
+   * Creates the execution (idempotent: a second start with the same id changes nothing), writes its D1
+   * row, and starts running it. The first step runs in this invocation, right after the answer, instead
+   * of one alarm later: the alarm is armed as the watchdog first, so if this invocation dies the alarm
+   * brings the execution back (EXECUTION_INLINE_START=0 leaves the first step to the alarm).
+   */
+  async start(input: NewExecution): Promise<StartOutcome> {
     const existing = this.load();
     if (existing) {
       await this.flushOutbox();
       if ((await this.ctx.storage.getAlarm()) === null && this.store.earliestTimer() !== null) await this.syncAlarm();
-      return { created: false, status: existing.status };
+      return { created: false, status: existing.status, snapshot: this.snapshotOf(existing) };
     }
     const now = this.clock();
     const { state, commands } = createExecution(input, now);
     this.store.migrate();
     this.store.create(state, { type: "created", input }, now, commands);
     this.cached = state;
-    await this.syncAlarm();
+    const inline = this.env.EXECUTION_INLINE_START !== "0" && this.wakeDue(now);
+    if (inline) await this.ctx.storage.setAlarm(Date.now() + LIMITS.WATCHDOG_MS);
+    else await this.syncAlarm();
     await this.flushOutbox();
-    return { created: true, status: state.status };
+    // A just-created execution has no outputs or attempts: its detail needs no read.
+    const snapshot: ExecutionSnapshot = { state, detail: EMPTY_DETAIL };
+    if (inline) void this.alarmQueueRun(() => this.runDue(false));
+    return { created: true, status: state.status, snapshot };
   }
 
   async snapshot(): Promise<ExecutionSnapshot | null> {
@@ -173,9 +192,21 @@ export class ExecutionObject extends DurableObject<Env> {
 
   /** Alarm invocations of one instance run one after another (a test may fire one while another runs). */
   override async alarm(): Promise<void> {
-    const run = this.alarmQueue.then(() => this.onAlarm());
-    this.alarmQueue = run.catch(() => undefined);
+    return this.alarmQueueRun(() => this.onAlarm());
+  }
+
+  private alarmQueueRun(work: () => Promise<void>): Promise<void> {
+    const run = this.alarmQueue.then(work);
+    this.alarmQueue = run.catch((err) => {
+      // An inline start's drive has no caller to report to; the watchdog alarm retries it.
+      console.warn(`execution ${this.cached?.id ?? "?"}: drive failed (the alarm retries it): ${String(err)}`);
+    });
     return run;
+  }
+
+  /** Whether a wake-up is set and due (the engine's clock). */
+  private wakeDue(now: number): boolean {
+    return this.store.timers().some((t) => t.kind === "wake" && t.due_at <= now);
   }
 
   private async onAlarm(): Promise<void> {
@@ -189,7 +220,8 @@ export class ExecutionObject extends DurableObject<Env> {
       this.cached = undefined;
       return;
     }
-    await this.flushOutbox();
+    // An outbox this instance deferred (a yield) waits for its drive; any other (a crash's) is written now.
+    if (this.summaryDeferredAt === null) await this.flushOutbox();
     // Work is due when a wake-up is set (the alarm is always on the earliest timer; the engine re-plans
     // any wait that is not over yet), or a run is pending: a yield, or a run in flight when the runtime
     // died (the watchdog alarm brings it back). Otherwise nothing runs and nothing is logged.
@@ -197,9 +229,16 @@ export class ExecutionObject extends DurableObject<Env> {
       await this.syncAlarm();
       return;
     }
-    // If this invocation dies (crash, eviction, deploy), the watchdog alarm brings the execution back;
-    // the run that was in flight is then recorded as interrupted.
-    await this.ctx.storage.setAlarm(Date.now() + LIMITS.WATCHDOG_MS);
+    await this.runDue(true);
+  }
+
+  /**
+   * Drives the execution from its due wake-up or pending run. If this invocation dies (crash, eviction,
+   * deploy), the watchdog alarm brings the execution back; the run that was in flight is then recorded
+   * as interrupted. An inline start armed the watchdog already (`armWatchdog` false).
+   */
+  private async runDue(armWatchdog: boolean): Promise<void> {
+    if (armWatchdog) await this.ctx.storage.setAlarm(Date.now() + LIMITS.WATCHDOG_MS);
     await this.drive({ type: "wake" });
     await this.syncAlarm();
   }
@@ -220,24 +259,45 @@ export class ExecutionObject extends DurableObject<Env> {
 
     // The first commit consumes the wake-up, atomically: a crash before it leaves the wake-up set.
     let consumeWake = true;
-    for (;;) {
-      await this.apply(event, consumeWake);
-      consumeWake = false;
-      const pending = this.store.pending();
-      if (!pending || pending.dispatched_at !== undefined) return;
-      if (runs >= LIMITS.MAX_RUNS_PER_INVOCATION || Date.now() - began > LIMITS.INVOCATION_BUDGET_MS) {
-        // Yield: the next alarm runs the pending command.
-        this.store.setTimer("wake", this.clock());
-        return;
+    let yielded = false;
+    try {
+      for (;;) {
+        await this.apply(event, consumeWake, true);
+        consumeWake = false;
+        const pending = this.store.pending();
+        if (!pending || pending.dispatched_at !== undefined) return;
+        if (runs >= LIMITS.MAX_RUNS_PER_INVOCATION || Date.now() - began > LIMITS.INVOCATION_BUDGET_MS) {
+          // Yield: the next alarm runs the pending command (and keeps deferring the summary).
+          this.store.setTimer("wake", this.clock());
+          yielded = true;
+          return;
+        }
+        await this.flushIfStale();
+        this.store.markDispatched(pending, this.clock());
+        event = await this.runAction(pending.command);
+        runs++;
       }
-      this.store.markDispatched(pending, this.clock());
-      event = await this.runAction(pending.command);
-      runs++;
+    } finally {
+      // Whatever the drive stops at (a wait, a finish, an error), its summary goes to D1 now.
+      if (!yielded) await this.flushOutbox();
     }
   }
 
-  /** advance() + one atomic commit of the state, the event and every command's storage effect; then D1. */
-  private async apply(event: EngineEvent, consumeWake = false): Promise<Command[]> {
+  /**
+   * Summaries of a running drive are deferred: a short run writes D1 once when it finishes ("started"
+   * folds into "finished"), not once per status change. One older than SUMMARY_DEFER_MS is written
+   * before the next action, so lists follow a long run. The outbox keeps a deferred summary durable.
+   */
+  private async flushIfStale(): Promise<void> {
+    if (this.summaryDeferredAt !== null && this.clock() - this.summaryDeferredAt >= LIMITS.SUMMARY_DEFER_MS)
+      await this.flushOutbox();
+  }
+
+  /**
+   * advance() + one atomic commit of the state, the event and every command's storage effect; then D1:
+   * at once, or (`deferSummary`, inside a drive) a summary is left in the outbox for the drive to write.
+   */
+  private async apply(event: EngineEvent, consumeWake = false, deferSummary = false): Promise<Command[]> {
     const now = this.clock();
     const prev = this.load();
     if (!prev) return [];
@@ -246,7 +306,11 @@ export class ExecutionObject extends DurableObject<Env> {
     const stillInFlight = state.actions.some((a) => a.in_flight);
     this.store.commit(state, event, now, run ?? (stillInFlight ? "keep" : null), commands, consumeWake);
     this.cached = state;
-    if (commands.some((c) => c.type === "write_summary" || c.type === "finished")) await this.flushOutbox();
+    if (commands.some((c) => c.type === "finished")) await this.flushOutbox();
+    else if (commands.some((c) => c.type === "write_summary")) {
+      if (!deferSummary) await this.flushOutbox();
+      else this.summaryDeferredAt ??= this.clock();
+    }
     if (state.status !== prev.status) this.notifySettled();
     return commands;
   }
@@ -283,12 +347,13 @@ export class ExecutionObject extends DurableObject<Env> {
     const finished = outbox.finished;
     // A bulk item follows its execution: waiting frees its room in the job's window, and finishing ends it.
     const bulk = bulkItemStatements(db, state);
-    const results = await db.batch([summaryStatement(db, state), ...(finished ? finishStatements(db, state) : []), ...bulk]);
+    const results = await db.batch([...(finished ? finishBatch(db, state) : [summaryStatement(db, state)]), ...bulk]);
     // Kept in the outbox until the report is requested: a replay re-checks the job and asks again.
     if (bulk.length && finished) await onBulkItemFinished(this.env, state, results[results.length - 1].results[0]);
     // Under a concurrency_limit: frees the slot and starts the next waiting execution (no-op otherwise; never throws).
     if (finished) await releaseSlot(this.env, state);
     this.store.clearOutbox();
+    this.summaryDeferredAt = null;
     if (finished && state.status === "failed") await sendFailureNotification(this.env, state);
   }
 

@@ -16,6 +16,7 @@ import {
   type AdmissionRow,
 } from "../store/admission";
 import { hotFlowCheck } from "./hot-flows";
+import type { ExecutionSnapshot, StartOutcome } from "../objects/execution-object";
 
 /**
  * Admission: whether, and when, a new execution may run. Every start (API, manual and single-action runs,
@@ -69,10 +70,13 @@ export interface StartResult {
   id: string;
   created: boolean;
   status: string;
+  /** The execution as start() left it, when its object answered (saves the caller a second call). */
+  snapshot?: ExecutionSnapshot;
 }
 
 async function startObject(env: Env, input: NewExecution): Promise<StartResult> {
-  const res = await executionStub(env, input.id).start(input);
+  // Workers RPC types cannot express the execution's `unknown` payloads: re-typed here, once.
+  const res = (await executionStub(env, input.id).start(input)) as unknown as StartOutcome;
   return { id: input.id, ...res };
 }
 

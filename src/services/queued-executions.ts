@@ -6,8 +6,7 @@ import type { Env } from "../env";
 import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
 import { cancelWaitingRow, getAdmission, type AdmissionRow } from "../store/admission";
 import { bulkItemStatements } from "../store/bulk-jobs";
-import { summaryStatement } from "../store/executions";
-import { finishStatements } from "../store/flow-stats";
+import { finishBatch } from "../store/flow-stats";
 import { executionStub, startAdmitted } from "./admission";
 import { onBulkItemFinished } from "./bulk-jobs";
 
@@ -40,7 +39,7 @@ export async function settleCancelled(env: Env, row: AdmissionRow): Promise<Exec
   const state = queuedState(row);
   const db = env.DB;
   const bulk = bulkItemStatements(db, state);
-  const results = await db.batch([summaryStatement(db, state), ...finishStatements(db, state), ...bulk]);
+  const results = await db.batch([...finishBatch(db, state), ...bulk]);
   if (bulk.length) await onBulkItemFinished(env, state, results[results.length - 1].results[0]);
   return state;
 }

@@ -1,4 +1,5 @@
 import type { Principal } from "../lib/principal";
+import type { ExecutionSnapshot } from "../objects/execution-object";
 import type { Env } from "../env";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -29,7 +30,7 @@ export async function startFlowExecution(
   env: Env,
   principal: Principal,
   req: ApiStart,
-): Promise<{ id: string; created: boolean }> {
+): Promise<{ id: string; created: boolean; snapshot?: ExecutionSnapshot }> {
   const flow = await getFlow(env.DB, principal.orgId, req.flowId);
   if (!flow) throw notFound("Flow");
   const chain = (req.workflowContext?._execution_chain ?? {}) as { depth?: number };
@@ -59,5 +60,5 @@ export async function startFlowExecution(
     variables: req.variables,
     executionId,
   });
-  return { id: res.id, created: res.created };
+  return { id: res.id, created: res.created, snapshot: res.snapshot };
 }

@@ -48,10 +48,22 @@ type StoredInput = Pick<ExecutionState, (typeof INPUT_KEYS)[number]>;
 
 export const STORAGE_VERSION = MIGRATIONS.length;
 
+/** Small kv rows read on every step: mirrored in memory, since the object is their only writer. */
+const MIRRORED_KEYS = new Set(["pending", "outbox", "resume_token"]);
+
 export class ExecutionStorage implements ExecutionData {
   /** The flow snapshot and input never change after creation: read once per instance. */
   private immutable: { flow: FlowSnapshot; input: StoredInput } | null = null;
   private outputCache = new Map<string, Record<string, unknown> | undefined>();
+  /**
+   * Memory mirrors of what this object alone writes, so a step reads nothing it wrote itself: whether
+   * the tables exist, the small kv rows (value, or null for "no row") and the timers. `undefined` means
+   * "not known yet: ask SQLite". A transaction that throws drops them all (its writes were rolled back).
+   */
+  private existsMirror: boolean | undefined;
+  private kvMirror = new Map<string, unknown>();
+  private timerMirror: Map<string, number> | undefined;
+  private migrated = false;
 
   /** `retentionMs`: how long a finished execution's storage is kept (its `prune` timer). */
   constructor(
@@ -67,7 +79,11 @@ export class ExecutionStorage implements ExecutionData {
 
   /** Whether this object holds an execution at all; reading it creates nothing. */
   exists(): boolean {
-    return this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'`).toArray().length > 0;
+    if (this.existsMirror) return true;
+    // Only "yes" is kept: an id that never started is asked again (tests plant storage from outside).
+    this.existsMirror =
+      this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'`).toArray().length > 0 || undefined;
+    return this.existsMirror === true;
   }
 
   version(): number {
@@ -76,7 +92,16 @@ export class ExecutionStorage implements ExecutionData {
 
   /** Runs the migrations this storage has not had yet, in order, atomically. */
   migrate(): void {
+    if (this.migrated) return; // once per instance: only this code writes the layout
+    const fresh = !this.exists();
     migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION);
+    this.migrated = true;
+    if (fresh) {
+      // Fresh storage: nothing in it yet, so the mirrors start out complete.
+      for (const key of MIRRORED_KEYS) this.kvMirror.set(key, null);
+      this.timerMirror = new Map();
+    }
+    this.existsMirror = true;
   }
 
   /** Forgets everything (retention); the instance answers as an unknown execution afterwards. */
@@ -85,13 +110,36 @@ export class ExecutionStorage implements ExecutionData {
     await this.storage.deleteAll();
     this.immutable = null;
     this.outputCache.clear();
+    this.forgetMirrors();
+    this.migrated = false;
   }
 
   // ---- kv -----------------------------------------------------------------------------------
 
+  private forgetMirrors(): void {
+    this.existsMirror = undefined;
+    this.migrated = false;
+    this.kvMirror.clear();
+    this.timerMirror = undefined;
+  }
+
+  /** A transaction whose failure also drops the memory mirrors (SQLite rolled the writes back). */
+  private transaction(fn: () => void): void {
+    try {
+      this.storage.transactionSync(fn);
+    } catch (err) {
+      this.forgetMirrors();
+      this.outputCache.clear();
+      throw err;
+    }
+  }
+
   private get<T>(key: string): T | null {
+    if (this.kvMirror.has(key)) return this.kvMirror.get(key) as T | null;
     const rows = this.sql.exec<{ value: string }>(`SELECT value FROM kv WHERE key = ?`, key).toArray();
-    return rows.length ? (JSON.parse(rows[0].value) as T) : null;
+    const value = rows.length ? (JSON.parse(rows[0].value) as T) : null;
+    if (MIRRORED_KEYS.has(key)) this.kvMirror.set(key, value);
+    return value;
   }
 
   private put(key: string, value: unknown): void {
@@ -100,10 +148,13 @@ export class ExecutionStorage implements ExecutionData {
       key,
       JSON.stringify(value),
     );
+    if (MIRRORED_KEYS.has(key)) this.kvMirror.set(key, value);
   }
 
   private delete(key: string): void {
+    if (this.kvMirror.get(key) === null) return; // known absent: nothing to delete
     this.sql.exec(`DELETE FROM kv WHERE key = ?`, key);
+    if (MIRRORED_KEYS.has(key)) this.kvMirror.set(key, null);
   }
 
   /** The stored state as written (any layout version), joined with the flow and input; null when there is none. */
@@ -121,7 +172,7 @@ export class ExecutionStorage implements ExecutionData {
 
   /** Creates the execution: flow, input, initial state, the `created` event and its commands' effects. */
   create(state: ExecutionState, event: EngineEvent, now: number, commands: readonly Command[]): void {
-    this.storage.transactionSync(() => {
+    this.transaction(() => {
       this.put("flow", state.flow);
       this.put("input", Object.fromEntries(INPUT_KEYS.map((k) => [k, state[k]])));
       this.immutable = null;
@@ -142,7 +193,7 @@ export class ExecutionStorage implements ExecutionData {
     commands: readonly Command[],
     consumeWake = false,
   ): void {
-    this.storage.transactionSync(() => {
+    this.transaction(() => {
       // The wake-up this step answers goes in the same transaction; the commands set the next one, if any.
       if (consumeWake) this.clearTimer("wake");
       this.commitInside(state, event, now, pending, commands);
@@ -336,25 +387,42 @@ export class ExecutionStorage implements ExecutionData {
 
   // ---- timers ---------------------------------------------------------------------------------
 
+  private timerMap(): Map<string, number> {
+    this.timerMirror ??= new Map(
+      this.sql
+        .exec<{ kind: string; due_at: number }>(`SELECT kind, due_at FROM timers`)
+        .toArray()
+        .map((t) => [t.kind, t.due_at]),
+    );
+    return this.timerMirror;
+  }
+
   setTimer(kind: string, dueAt: number): void {
+    const timers = this.timerMap();
+    if (timers.get(kind) === dueAt) return;
     this.sql.exec(
       `INSERT INTO timers (kind, due_at) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET due_at = excluded.due_at`,
       kind,
       dueAt,
     );
+    timers.set(kind, dueAt);
   }
 
   clearTimer(kind: string): void {
+    const timers = this.timerMap();
+    if (!timers.has(kind)) return;
     this.sql.exec(`DELETE FROM timers WHERE kind = ?`, kind);
+    timers.delete(kind);
   }
 
   timers(): { kind: string; due_at: number }[] {
-    return this.sql.exec<{ kind: string; due_at: number }>(`SELECT kind, due_at FROM timers ORDER BY due_at`).toArray();
+    return [...this.timerMap()].map(([kind, due_at]) => ({ kind, due_at })).sort((a, b) => a.due_at - b.due_at);
   }
 
   earliestTimer(): number | null {
     if (!this.exists()) return null;
-    const rows = this.sql.exec<{ due: number | null }>(`SELECT MIN(due_at) AS due FROM timers`).toArray();
-    return rows[0]?.due ?? null;
+    let min: number | null = null;
+    for (const due of this.timerMap().values()) if (min === null || due < min) min = due;
+    return min;
   }
 }

@@ -35,8 +35,12 @@ const fromRaw = (r: RawRow): ExecutionRow => ({
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : isoNow(ms));
 
-/** The D1 summary of an execution's state: one upsert, ignored if a newer state was already written. */
-export function summaryStatement(db: D1Database, s: ExecutionState): D1PreparedStatement {
+/**
+ * The D1 summary of an execution's state: one upsert, ignored if a newer state was already written.
+ * `counted`: the finish is counted in the flow's statistics by the statements before it in the same
+ * batch (store/flow-stats.ts), so the row records that (`stats_seq`) and a replay counts nothing twice.
+ */
+export function summaryStatement(db: D1Database, s: ExecutionState, counted = false): D1PreparedStatement {
   const current = s.actions[s.cursor]?.id ?? null;
   const count = (pred: (st: string) => boolean) => s.actions.filter((a) => pred(a.execution_status)).length;
   const chain = (s.workflow_context?._execution_chain ?? {}) as { parent_execution_id?: string };
@@ -44,13 +48,14 @@ export function summaryStatement(db: D1Database, s: ExecutionState): D1PreparedS
     .prepare(
       `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, current_action_id, trigger_type,
          actions_total, actions_executed, actions_failed, actions_skipped, actions_summary, last_error, parent_execution_id,
-         depth, bulk_job_id, seq, created_at, updated_at, started_at, finished_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         depth, bulk_job_id, seq, created_at, updated_at, started_at, finished_at, stats_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, current_action_id = excluded.current_action_id,
          actions_executed = excluded.actions_executed, actions_failed = excluded.actions_failed,
          actions_skipped = excluded.actions_skipped, actions_summary = excluded.actions_summary,
          last_error = excluded.last_error, seq = excluded.seq, updated_at = excluded.updated_at,
-         started_at = excluded.started_at, finished_at = excluded.finished_at
+         started_at = excluded.started_at, finished_at = excluded.finished_at,
+         stats_seq = MAX(executions.stats_seq, excluded.stats_seq)
        WHERE excluded.seq >= executions.seq`,
     )
     .bind(
@@ -77,6 +82,7 @@ export function summaryStatement(db: D1Database, s: ExecutionState): D1PreparedS
       isoNow(s.updated_at),
       iso(s.started_at),
       iso(s.finished_at),
+      counted ? s.seq : -1,
     );
 }
 

@@ -1,13 +1,25 @@
 import type { ExecutionState } from "../engine/execution/types";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
+import { summaryStatement } from "./executions";
+
+/**
+ * The D1 write of a finished execution, in one batch: the flow statistics (and, for a failure, the
+ * circuit breaker), then the summary row, which records that the finish was counted. Order matters:
+ * the counting statements skip an execution whose row already says it was counted (a replay).
+ */
+export function finishBatch(db: D1Database, s: ExecutionState): D1PreparedStatement[] {
+  const [stats, breaker, triggers] = finishStatements(db, s);
+  // Only a failure can open the breaker; success and cancellation skip its two statements.
+  return [stats, ...(s.status === "failed" ? [breaker, triggers] : []), summaryStatement(db, s, true)];
+}
 
 /**
  * Statements that count a finished execution in its flow's statistics and open the circuit breaker
- * after too many consecutive failures. Run in the same D1 batch as the summary upsert; counting is
- * idempotent per state sequence (`executions.stats_seq`), so replaying the outbox counts nothing twice.
+ * after too many consecutive failures. Run before the summary upsert (counted) in the same batch; counting
+ * is idempotent per state sequence (`executions.stats_seq`), so replaying the outbox counts nothing twice.
  */
-export function finishStatements(db: D1Database, s: ExecutionState): D1PreparedStatement[] {
+function finishStatements(db: D1Database, s: ExecutionState): D1PreparedStatement[] {
   const now = isoNow(s.finished_at ?? s.updated_at);
   // The live flow's threshold applies (an edit of error_handling takes effect for running executions too).
   const threshold = `COALESCE(json_extract(doc, '$.error_handling.disable_after_failures'), ${LIMITS.DEFAULT_DISABLE_AFTER_FAILURES})`;
@@ -37,6 +49,5 @@ export function finishStatements(db: D1Database, s: ExecutionState): D1PreparedS
         `UPDATE flow_triggers SET enabled = 0 WHERE org_id = ? AND flow_id = ? AND EXISTS (SELECT 1 FROM flows WHERE org_id = ? AND id = ? AND enabled = 0)`,
       )
       .bind(s.org_id, s.flow.id, s.org_id, s.flow.id),
-    db.prepare(`UPDATE executions SET stats_seq = ? WHERE id = ? AND stats_seq < ?`).bind(s.seq, s.id, s.seq),
   ];
 }

@@ -165,6 +165,19 @@ describe("retrigger", () => {
     expect((await sinkRequests("/ok/a1")).length).toBe(1);
   });
 
+  it("keeps the failed attempt in the run history next to the retriggered one (attempts are numbered on)", async () => {
+    const id = await failedRun(`${SINK}/flaky/1/history`);
+    await call("POST", `/v1/automation/executions/${id}/a2/retrigger`, { body: { retry_strategy: "RETRY_AND_RESUME" } });
+    const exec = await drive(id);
+    const attempts = exec.actions[1].attempts;
+    expect(attempts.map((a: any) => [a.attempt, a.outcome])).toEqual([
+      [1, "failed"],
+      [2, "success"],
+    ]);
+    expect(attempts[0].error).toBeTruthy();
+    expect(exec.actions[1].attempts_total).toBe(2);
+  });
+
   it("RETRY_AND_STOP re-runs only that action and stops", async () => {
     const id = await failedRun(`${SINK}/flaky/1/stop`);
     expect(

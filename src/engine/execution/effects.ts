@@ -101,7 +101,7 @@ export class Effects implements ExecutionData {
       type: "close_attempt",
       action_id: action.id,
       iteration: inFlight.iteration,
-      attempt: inFlight.attempt,
+      attempt: inFlight.number ?? inFlight.attempt,
       started_at: inFlight.started_at,
       outcome,
       ended_at: now,

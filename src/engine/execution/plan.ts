@@ -207,7 +207,10 @@ export function plan(state: ExecutionState, now: number, fx: Effects): Command[]
     action.attempts += 1;
     action.attempts_total += 1;
     state.runs += 1;
-    action.in_flight = { attempt: action.attempts, iteration, started_at: now, run: state.runs };
+    // The attempt's number in the run history: counts on across retriggers (which reset the retry budget,
+    // `attempts`), so an earlier attempt's record is never overwritten. Per iteration inside a loop.
+    const number = iteration === undefined ? action.attempts_total : action.attempts;
+    action.in_flight = { attempt: action.attempts, number, iteration, started_at: now, run: state.runs };
     action.execution_status = "in_progress";
     action.started_at ??= now;
     action.updated_at = now;
@@ -221,6 +224,7 @@ export function plan(state: ExecutionState, now: number, fx: Effects): Command[]
         action_id: action.id,
         action_type: action.type,
         attempt: action.attempts,
+        number,
         iteration,
         run: state.runs,
         config,

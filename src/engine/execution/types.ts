@@ -140,7 +140,7 @@ export interface ActionState {
   /** Attempts made in all, every iteration included (the detail of each is a row of the attempts table). */
   attempts_total: number;
   /** The attempt being performed; `run` identifies the dispatch so a stale result is recognised. */
-  in_flight?: { attempt: number; iteration?: number; started_at: number; run: number };
+  in_flight?: { attempt: number; number?: number; iteration?: number; started_at: number; run: number };
   next_attempt_at?: number;
   /** When a schedule gates the action: its due time, and whether the wait is over. */
   scheduled_for?: number;
@@ -238,6 +238,8 @@ export interface RunActionCommand {
   action_id: string;
   action_type: string;
   attempt: number;
+  /** The attempt's number in the run history (the attempts table); absent in commands from before it existed. */
+  number?: number;
   iteration?: number;
   run: number;
   /** The action's config with its templates rendered. */

@@ -30,7 +30,7 @@ describe("advance", () => {
       idempotency_key: "e1:a",
       config: { url: "https://x.example/Ada" },
     });
-    expect(state.actions[0].in_flight).toEqual({ attempt: 1, iteration: undefined, started_at: 10, run: 1 });
+    expect(state.actions[0].in_flight).toEqual({ attempt: 1, number: 1, iteration: undefined, started_at: 10, run: 1 });
     expect(state.status).toBe("in_progress");
   });
 

@@ -1,0 +1,124 @@
+// CPU profile of the engine under load (issue 14): starts `npm run dev` with an inspector port, runs the
+// peer-bench workload (a manual flow with two GETs to a local sink) N times with C in flight while
+// workerd's V8 profiler samples, then prints the functions with the most self time, grouped by source
+// file, and writes the raw .cpuprofile (open it in Chrome DevTools) to bench/out/.
+// Usage: npx node bench/profile.mjs [N=400] [C=20]
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { api, pool, startEngine, startSink } from "./lib.mjs";
+
+const N = Number(process.argv[2] ?? 400);
+const C = Number(process.argv[3] ?? 20);
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
+async function inspector(port) {
+  const targets = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
+  const target = targets.find((t) => t.webSocketDebuggerUrl) ?? targets[0];
+  // wrangler's inspector proxy refuses upgrades without an Origin header.
+  const ws = new WebSocket(target.webSocketDebuggerUrl, { headers: { origin: `http://127.0.0.1:${port}` } });
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let next = 1;
+  const waiting = new Map();
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.id && waiting.has(msg.id)) {
+      waiting.get(msg.id)(msg);
+      waiting.delete(msg.id);
+    }
+  };
+  const send = (method, params = {}) =>
+    new Promise((resolve) => {
+      const id = next++;
+      waiting.set(id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    });
+  return { send, close: () => ws.close() };
+}
+
+const sink = await startSink();
+const inspectorPort = await freePort();
+const engine = await startEngine(await freePort(), ["--inspector-port", String(inspectorPort)]);
+try {
+  const step = (s) => ({
+    id: `s_${s}`,
+    type: "call_webhook",
+    config: { method: "GET", url: `${sink.url}/?id={{ trigger.entity_id }}&step=${s}` },
+  });
+  const flow = await api(engine.base, "POST", "/v1/automation/flows", {
+    flow_name: "profile two steps",
+    triggers: [{ type: "manual" }],
+    actions: [step("1"), step("done")],
+    max_executions: { count: 1000000, window: "PT1M" },
+  });
+  if (flow.status !== 201) throw new Error(`flow: ${flow.status} ${JSON.stringify(flow.body)}`);
+  const start = (i) => api(engine.base, "POST", "/v1/automation/executions", { flow_id: flow.body.id, entity_id: `p-${i}` });
+  await pool(40, 5, start); // warm-up: JIT, D1 pages, object classes
+  const doneBefore = sink.hits.filter((h) => h.path.includes("step=done")).length;
+
+  const cdp = await inspector(inspectorPort);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+  await cdp.send("Profiler.start");
+  const t0 = Date.now();
+  await pool(N, C, async (i) => {
+    const res = await start(1000 + i);
+    if (res.status !== 201) throw new Error(`start: ${res.status} ${JSON.stringify(res.body)}`);
+  });
+  const deadline = Date.now() + 120_000;
+  while (sink.hits.filter((h) => h.path.includes("step=done")).length < doneBefore + N && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
+  const elapsed = Date.now() - t0;
+  const { result } = await cdp.send("Profiler.stop");
+  cdp.close();
+  const profile = result.profile;
+  mkdirSync("bench/out", { recursive: true });
+  const file = `bench/out/profile-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`;
+  writeFileSync(file, JSON.stringify(profile));
+
+  // Self time per node = its samples × the mean interval.
+  const dt = (profile.endTime - profile.startTime) / 1000 / profile.samples.length; // ms per sample
+  const counts = new Map();
+  for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
+  const byFn = new Map();
+  const byFile = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const n = counts.get(node.id) ?? 0;
+    if (!n) continue;
+    const f = node.callFrame;
+    const src = (f.url || "(native)").replace(/^.*\/(node_modules\/)?/, "$1");
+    const key = `${f.functionName || "(anonymous)"}  ${src}:${f.lineNumber + 1}`;
+    byFn.set(key, (byFn.get(key) ?? 0) + n);
+    if (f.functionName !== "(idle)" && f.functionName !== "(program)") total += n;
+    byFile.set(src, (byFile.get(src) ?? 0) + n);
+  }
+  const idle = (byFn.get("(idle)  (native):0") ?? 0) * dt;
+  const top = (m, k) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k)
+      .map(
+        ([name, n]) =>
+          `${(n * dt).toFixed(0).padStart(7)} ms ${((100 * n) / profile.samples.length).toFixed(1).padStart(5)}%  ${name}`,
+      );
+  console.log(`executions ${N} with ${C} in flight in ${elapsed} ms; profile ${file}`);
+  console.log(
+    `JS isolate busy: ${(total * dt).toFixed(0)} ms = ${((total * dt) / N).toFixed(2)} ms per execution (idle ${idle.toFixed(0)} ms)`,
+  );
+  console.log("\nself time by function:\n" + top(byFn, 40).join("\n"));
+  console.log("\nself time by script:\n" + top(byFile, 15).join("\n"));
+} finally {
+  engine.stop();
+  sink.close?.();
+}
