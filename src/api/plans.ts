@@ -104,7 +104,7 @@ export const plansRouter = createRouter()
   .openapi(setPlan, async (c) => {
     const { org_id } = c.req.valid("param");
     const { plan } = c.req.valid("json");
-    if (!(await changeOrgPlan(c.env.DB, org_id, plan as (typeof PLANS)[number] | null, c.get("principal").actor))) {
+    if (!(await changeOrgPlan(c.env.DB, org_id, plan as (typeof PLANS)[number] | null))) {
       throw notFound("Organization");
     }
     return c.json(await orgUsage(c.env.DB, org_id), 200);

@@ -26,6 +26,11 @@ const TRIGGER_ROUTES = [
   /^\/api\/automation\/execute$/,
   /^\/api\/v1\/automations\/[^/]+\/(trigger|actions\/[^/]+\/execute)$/,
   /^\/v1\/automations\/[^/]+\/(trigger|test)$/,
+  // Arrotech: workflow and agent runs, and the LLM turns that may call tools or save a generated flow.
+  /^\/v1\/workflows\/[^/]+\/execute$/,
+  /^\/v1\/agents\/[^/]+\/execute$/,
+  /^\/v1\/conversations\/[^/]+\/messages(:stream)?$/,
+  /^\/v1\/llm\/workflows:generate$/,
 ];
 export const isTriggerRoute = (method: string, path: string): boolean =>
   method === "POST" && TRIGGER_ROUTES.some((re) => re.test(path));

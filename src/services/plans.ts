@@ -77,9 +77,9 @@ export async function admitRequest(db: D1Database, orgId: string): Promise<Quota
   return { admitted, plan, quota, used, resetAt, retryAfter };
 }
 
-/** Sets or clears an org's plan; false when the org was deleted. */
-export async function changeOrgPlan(db: D1Database, orgId: string, plan: Plan | null, actor: string): Promise<boolean> {
-  const ok = await setOrgPlan(db, orgId, plan, new Date().toISOString(), actor);
+/** Sets or clears a registered org's plan; false when the org is unknown or deleted. */
+export async function changeOrgPlan(db: D1Database, orgId: string, plan: Plan | null): Promise<boolean> {
+  const ok = await setOrgPlan(db, orgId, plan);
   planCache.delete(orgId);
   exhausted.delete(orgId);
   return ok;

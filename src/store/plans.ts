@@ -10,23 +10,11 @@ export async function getOrgPlan(db: D1Database, orgId: string): Promise<string 
 }
 
 /**
- * Sets (or clears, with null) the org's plan, registering the org when it was only implicit. False when the org
- * was deleted (nothing changes then).
+ * Sets (or clears, with null) the plan of a registered organization (POST /v1/organizations). False when
+ * the org is unknown or deleted: nothing changes, and the API answers 404 rather than creating an org.
  */
-export async function setOrgPlan(
-  db: D1Database,
-  orgId: string,
-  plan: string | null,
-  at: string,
-  actor: string,
-): Promise<boolean> {
-  const res = await db
-    .prepare(
-      `INSERT INTO organizations (id, name, status, created_at, created_by, plan) VALUES (?, ?, 'active', ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET plan = excluded.plan WHERE organizations.status != 'deleted'`,
-    )
-    .bind(orgId, orgId, at, actor, plan)
-    .run();
+export async function setOrgPlan(db: D1Database, orgId: string, plan: string | null): Promise<boolean> {
+  const res = await db.prepare(`UPDATE organizations SET plan = ? WHERE id = ? AND status != 'deleted'`).bind(plan, orgId).run();
   return res.meta.changes > 0;
 }
 

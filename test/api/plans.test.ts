@@ -50,7 +50,12 @@ async function keyOf(org: string, scopes: string[]): Promise<string> {
   return res.body.key;
 }
 
-const setPlan = (org: string, plan: string | null) => send("PUT", `/v1/organizations/${org}/plan`, { body: { plan } });
+/** Registers the org (a plan is set only on a registered organization; 409 when it already is), then sets the plan. */
+async function setPlan(org: string, plan: string | null) {
+  const created = await send("POST", "/v1/organizations", { body: { id: org } });
+  expect([201, 409]).toContain(created.status);
+  return send("PUT", `/v1/organizations/${org}/plan`, { body: { plan } });
+}
 
 /** A D1 binding that records the SQL of every statement prepared through it. */
 function countingDb(): { db: D1Database; sql: string[] } {

@@ -10,6 +10,11 @@ describe("dialect trigger routes", () => {
       "/api/v1/automations/a1/actions/x/execute",
       "/v1/automations/a1/trigger",
       "/v1/automations/a1/test",
+      "/v1/workflows/w1/execute",
+      "/v1/agents/ag1/execute",
+      "/v1/conversations/c1/messages",
+      "/v1/conversations/c1/messages:stream",
+      "/v1/llm/workflows:generate",
     ]) {
       expect(isTriggerRoute("POST", path), path).toBe(true);
     }
@@ -22,6 +27,9 @@ describe("dialect trigger routes", () => {
       "/api/v1/automations/a1/actions",
       "/v1/automations/a1/enable",
       "/v1/automations",
+      "/v1/workflows",
+      "/v1/agents/ag1/pause",
+      "/v1/conversations",
     ]) {
       expect(isTriggerRoute("POST", path), path).toBe(false);
     }

@@ -188,7 +188,7 @@ describe("executions over the limit are created hot and not run", () => {
       entity: null,
       dedupeKey: "k1",
     });
-    expect(again).toEqual({ id: first.id, created: false, status: first.status });
+    expect(again).toMatchObject({ id: first.id, created: false, status: first.status });
     expect(first.status).not.toBe("hot");
     const other = await startExecution(env, {
       orgId: "org-a",
