@@ -5,7 +5,8 @@
  * 404 exactly as for an unknown id, nothing changes; operations without ids never show this organization's data).
  * A new operation is covered without editing this file; one whose ids cannot be created fails with instructions.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { env } from "cloudflare:test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Scope } from "../../src/lib/principal";
 import { dbSnapshot, type Snapshot } from "../fuzz/db-state";
 import {
@@ -91,6 +92,26 @@ describe("tenant isolation matrix", async () => {
   /** An org A with one of everything, whose ids must never appear in org B's answers. */
   const populated = new Fixtures(A);
   let orgB: Credential[] = [];
+
+  // The matrix checks scopes and tenancy, not rate limits (test/security/rate-limits.test.ts does): its calls,
+  // over 1,200 a minute in one organization on a quiet machine, would exhaust RL_API_ORG. The limiters are
+  // bindings shared with the Worker under test, so their limit() is lifted for this file only.
+  const limiters = ["RL_API_KEY", "RL_API_ORG", "RL_TRIGGER_KEY", "RL_TRIGGER_ORG"] as const;
+  const originalLimit = new Map<string, RateLimit["limit"]>();
+  beforeAll(() => {
+    for (const name of limiters) {
+      const binding = env[name];
+      if (!binding) continue;
+      originalLimit.set(name, binding.limit);
+      binding.limit = async () => ({ success: true });
+    }
+  });
+  afterAll(() => {
+    for (const name of limiters) {
+      const original = originalLimit.get(name);
+      if (original && env[name]) env[name]!.limit = original;
+    }
+  });
 
   beforeAll(async () => {
     for (const make of [

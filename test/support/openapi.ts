@@ -137,7 +137,13 @@ export async function apiKeyCredential(org: string, scopes: Scope[]): Promise<Cr
 }
 
 /** A JWT (HS256 with the test JWT_SECRET) for a user of `org` with `scopes` in the `scope` claim. */
-export async function jwtCredential(org: string, scopes: Scope[], sub = "matrix-user"): Promise<Credential> {
+// A user of its own per credential by default: every JWT of one user shares its per-user rate limit (RL_API_KEY,
+// 600 calls a minute), which a fast run of the whole matrix would otherwise exhaust.
+export async function jwtCredential(
+  org: string,
+  scopes: Scope[],
+  sub = `matrix-user-${crypto.randomUUID()}`,
+): Promise<Credential> {
   const token = await new SignJWT({ org_id: org, scope: scopes.join(" "), email: `${sub}@example.com` })
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(sub)
