@@ -181,6 +181,10 @@ describe("plan and usage operations", () => {
     expect((await send("DELETE", `/v1/organizations/${gone}`)).status).toBe(200);
     expect((await setPlan(gone, "free")).status).toBe(404);
     expect((await send("GET", `/v1/organizations/${gone}/usage`, { org: gone })).status).toBe(404);
+    // An id never registered gets no plan and no organization row: 404, nothing created.
+    const unknown = newOrg();
+    expect((await send("PUT", `/v1/organizations/${unknown}/plan`, { body: { plan: "pro" } })).status).toBe(404);
+    expect(await env.DB.prepare(`SELECT 1 FROM organizations WHERE id = ?`).bind(unknown).first()).toBeNull();
   });
 
   it("an organization reads its own usage with automations:read; another's is 404", async () => {
