@@ -26,6 +26,9 @@ export default defineConfig(async () => {
             // Executions take their first step on their alarm, which the tests fire on purpose; the inline
             // first step of production (ExecutionObject.start) has its own tests (test/execution/inline-start.test.ts).
             EXECUTION_INLINE_START: "0",
+            // Tests change flows behind store/'s back (raw SQL) and expect the next start to see it: the
+            // per-isolate flow cache of production (src/store/flow-cache.ts) is tested on its own.
+            FLOW_CACHE_TTL_MS: "0",
           },
           // Test-only limiters with small limits: test/security/rate-limits.test.ts swaps them in for the
           // RL_* bindings, whose production limits (wrangler.toml) the rest of the suite runs under.

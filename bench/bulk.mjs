@@ -3,41 +3,13 @@
 // peak memory of the workerd process and the D1 rows written per record (D1's own rows_written of every
 // write from approve to finished, logged by src/lib/d1-meter.ts with D1_METER=1).
 // Usage: npx node bench/bulk.mjs [N=10000] [record-create concurrency=20]
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { api, pool, startEngine, startSink } from "./lib.mjs";
+import { writeFileSync } from "node:fs";
+import { api, memory, pool, startEngine, startSink, workerdPids } from "./lib.mjs";
 
 const N = Number(process.argv[2] ?? 10_000);
 const CONCURRENCY = Number(process.argv[3] ?? 20);
 const TIME_LIMIT_MS = 25 * 60_000;
 const SCHEMA = "bench_contact";
-
-/** The workerd processes started by the engine (same process group as `npm run dev`). */
-function workerdPids(pgid) {
-  const pids = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (Number(fields[2]) === pgid && comm.startsWith("workerd")) pids.push(Number(name));
-    } catch {
-      /* exited */
-    }
-  }
-  return pids;
-}
-
-/** VmHWM (peak resident set) and VmRSS of a process, in MiB. */
-function memory(pid) {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
-    return { hwm: kb("VmHWM") / 1024, rss: kb("VmRSS") / 1024 };
-  } catch {
-    return { hwm: 0, rss: 0 };
-  }
-}
 
 const sink = await startSink();
 const engine = await startEngine(8900 + Math.floor(Math.random() * 100), ["--var", "D1_METER:1", "--test-scheduled"]);

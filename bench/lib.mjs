@@ -3,7 +3,7 @@
 // (`npx node bench/<script>.mjs`); they bound their own runtime and stop what they started.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -123,4 +123,32 @@ export async function pool(n, concurrency, fn) {
     }
   });
   await Promise.all(workers);
+}
+
+/** The workerd processes started by the engine (same process group as `npm run dev`). */
+export function workerdPids(pgid) {
+  const pids = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (Number(fields[2]) === pgid && comm.startsWith("workerd")) pids.push(Number(name));
+    } catch {
+      /* exited */
+    }
+  }
+  return pids;
+}
+
+/** VmHWM (peak resident set) and VmRSS of a process, in MiB. */
+export function memory(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+    return { hwm: kb("VmHWM") / 1024, rss: kb("VmRSS") / 1024 };
+  } catch {
+    return { hwm: 0, rss: 0 };
+  }
 }

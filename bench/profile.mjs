@@ -2,13 +2,40 @@
 // peer-bench workload (a manual flow with two GETs to a local sink) N times with C in flight while
 // workerd's V8 profiler samples, then prints the functions with the most self time, grouped by source
 // file, and writes the raw .cpuprofile (open it in Chrome DevTools) to bench/out/.
-// Usage: npx node bench/profile.mjs [N=400] [C=20]
+// Usage: npx node bench/profile.mjs [N=400] [C=20] [workload=executions|webhooks]
+// `webhooks`: N signed webhook calls (Standard Webhooks) with C in flight; the profile covers the accept
+// phase only (the events consumer runs alongside, as it does in production).
+import { createHmac, randomUUID } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { api, pool, startEngine, startSink } from "./lib.mjs";
 
 const N = Number(process.argv[2] ?? 400);
 const C = Number(process.argv[3] ?? 20);
+const WORKLOAD = process.argv[4] ?? "executions";
+const SECRET = "whsec_YmVuY2gtd2ViaG9vay1zaWduaW5nLXNlY3JldA==";
+const PER_ORG = 250; // under the per-endpoint and per-org trigger rate limits (wrangler.toml)
+
+function signedCall(url, seq) {
+  const body = JSON.stringify({ seq });
+  const id = `msg_${seq}_${randomUUID()}`;
+  const ts = Math.floor(Date.now() / 1000);
+  const key = Buffer.from(SECRET.slice("whsec_".length), "base64");
+  const signature = `v1,${createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64")}`;
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(ts),
+      "webhook-signature": signature,
+    },
+    body,
+  }).then(async (r) => {
+    await r.arrayBuffer();
+    return r.status;
+  });
+}
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -55,29 +82,60 @@ try {
     type: "call_webhook",
     config: { method: "GET", url: `${sink.url}/?id={{ trigger.entity_id }}&step=${s}` },
   });
-  const flow = await api(engine.base, "POST", "/v1/automation/flows", {
-    flow_name: "profile two steps",
-    triggers: [{ type: "manual" }],
-    actions: [step("1"), step("done")],
-    max_executions: { count: 1000000, window: "PT1M" },
-  });
-  if (flow.status !== 201) throw new Error(`flow: ${flow.status} ${JSON.stringify(flow.body)}`);
-  const start = (i) => api(engine.base, "POST", "/v1/automation/executions", { flow_id: flow.body.id, entity_id: `p-${i}` });
-  await pool(40, 5, start); // warm-up: JIT, D1 pages, object classes
-  const doneBefore = sink.hits.filter((h) => h.path.includes("step=done")).length;
+  let work;
+  if (WORKLOAD === "webhooks") {
+    const urls = [];
+    for (let k = 0; k < Math.ceil((N + 40) / PER_ORG); k++) {
+      const flow = await api(
+        engine.base,
+        "POST",
+        "/v1/automation/flows",
+        {
+          flow_name: "profile webhook",
+          triggers: [{ type: "webhook", configuration: { path: "p", secret: SECRET } }],
+          actions: [step("done")],
+        },
+        { "x-org-id": `profile-${k}` },
+      );
+      if (flow.status !== 201) throw new Error(`flow: ${flow.status} ${JSON.stringify(flow.body)}`);
+      urls.push(`${engine.base}/v1/webhooks/${flow.body.id}/p`);
+    }
+    let sent = 0;
+    const call = async () => {
+      const i = sent++;
+      const status = await signedCall(urls[i % urls.length], i);
+      if (status !== 202) throw new Error(`webhook: ${status}`);
+    };
+    await pool(40, 5, call); // warm-up
+    work = () => pool(N, C, call);
+  } else {
+    const flow = await api(engine.base, "POST", "/v1/automation/flows", {
+      flow_name: "profile two steps",
+      triggers: [{ type: "manual" }],
+      actions: [step("1"), step("done")],
+      max_executions: { count: 1000000, window: "PT1M" },
+    });
+    if (flow.status !== 201) throw new Error(`flow: ${flow.status} ${JSON.stringify(flow.body)}`);
+    const start = (i) => api(engine.base, "POST", "/v1/automation/executions", { flow_id: flow.body.id, entity_id: `p-${i}` });
+    await pool(40, 5, start); // warm-up: JIT, D1 pages, object classes
+    const doneBefore = () => sink.hits.filter((h) => h.path.includes("step=done")).length;
+    const before = doneBefore();
+    work = async () => {
+      await pool(N, C, async (i) => {
+        const res = await start(1000 + i);
+        if (res.status !== 201) throw new Error(`start: ${res.status} ${JSON.stringify(res.body)}`);
+      });
+      const deadline = Date.now() + 120_000;
+      while (doneBefore() < before + N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    };
+  }
 
   const cdp = await inspector(inspectorPort);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
   await cdp.send("Profiler.start");
   const t0 = Date.now();
-  await pool(N, C, async (i) => {
-    const res = await start(1000 + i);
-    if (res.status !== 201) throw new Error(`start: ${res.status} ${JSON.stringify(res.body)}`);
-  });
-  const deadline = Date.now() + 120_000;
-  while (sink.hits.filter((h) => h.path.includes("step=done")).length < doneBefore + N && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 100));
+  await work();
   const elapsed = Date.now() - t0;
   const { result } = await cdp.send("Profiler.stop");
   cdp.close();
@@ -112,9 +170,9 @@ try {
         ([name, n]) =>
           `${(n * dt).toFixed(0).padStart(7)} ms ${((100 * n) / profile.samples.length).toFixed(1).padStart(5)}%  ${name}`,
       );
-  console.log(`executions ${N} with ${C} in flight in ${elapsed} ms; profile ${file}`);
+  console.log(`${WORKLOAD} ${N} with ${C} in flight in ${elapsed} ms; profile ${file}`);
   console.log(
-    `JS isolate busy: ${(total * dt).toFixed(0)} ms = ${((total * dt) / N).toFixed(2)} ms per execution (idle ${idle.toFixed(0)} ms)`,
+    `JS isolate busy: ${(total * dt).toFixed(0)} ms = ${((total * dt) / N).toFixed(2)} ms per ${WORKLOAD === "webhooks" ? "webhook" : "execution"} (idle ${idle.toFixed(0)} ms)`,
   );
   console.log("\nself time by function:\n" + top(byFn, 40).join("\n"));
   console.log("\nself time by script:\n" + top(byFile, 15).join("\n"));

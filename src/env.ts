@@ -39,6 +39,8 @@ export interface Env {
   WORKERS_AI_MODEL?: string;
   /** "0" leaves an execution's first step to its alarm instead of running it right after start() answers (tests). */
   EXECUTION_INLINE_START?: string;
+  /** ms a start path reuses a flow it read (src/store/flow-cache.ts); "0" turns the cache off. */
+  FLOW_CACHE_TTL_MS?: string;
   /** "1" logs the D1 rows each write touched (benchmarks only; src/lib/d1-meter.ts). */
   D1_METER?: string;
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorBody } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
-import { flowOrgId } from "../store/organizations";
+import { webhookFlowOrgId } from "../store/flow-cache";
 import type { AppEnv } from "./context";
 
 /**
@@ -141,7 +141,7 @@ export const webhookRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const flowId = c.req.path.split("/")[3];
   const env = c.env;
   if (!flowId || (!env.RL_TRIGGER_KEY && !env.RL_TRIGGER_ORG)) return next();
-  const orgId = env.RL_TRIGGER_ORG ? await flowOrgId(env.DB, flowId) : null;
+  const orgId = env.RL_TRIGGER_ORG ? await webhookFlowOrgId(env, flowId) : null;
   const refused = await firstRefusal([
     { limiter: env.RL_TRIGGER_KEY, key: `webhook:${flowId}`, what: "calls of this webhook" },
     // An unknown flow has no org: the handler answers 404.

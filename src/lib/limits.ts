@@ -177,6 +177,12 @@ export const LIMITS = {
   DEFAULT_HOT_FLOW_WINDOW: "PT1M",
   /** Longest hot-flow window a flow may set, in ms (7 days): longer windows are capped to this. */
   MAX_HOT_FLOW_WINDOW_MS: 7 * 24 * 60 * 60 * 1000,
+  /** How long a start path (API start, events consumer, webhook endpoint) reuses a flow it read, in ms; FLOW_CACHE_TTL_MS overrides it, "0" turns it off. A write in the same isolate drops the entry at once; one in another isolate is seen within this time. */
+  FLOW_CACHE_TTL_MS_DEFAULT: 2000,
+  /** Longest FLOW_CACHE_TTL_MS accepted, in ms (larger values are capped to it). */
+  MAX_FLOW_CACHE_TTL_MS: 60_000,
+  /** Most flows (and, separately, webhook targets) one isolate keeps in its flow cache; the oldest go first. */
+  FLOW_CACHE_MAX_ENTRIES: 500,
   /** Secrets re-encrypted by one call of the re-encryption endpoint (it reports how many remain). */
   REENCRYPT_BATCH_SIZE: 200,
   /** Largest event sent inline on the events queue, in bytes; larger ones are stored in D1 and referenced (queue messages are capped at 128 KB). */

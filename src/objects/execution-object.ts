@@ -13,6 +13,7 @@ import { LIMITS } from "../lib/limits";
 import { ExecutionStorage, type LoggedEvent } from "../store/execution-storage";
 import { summaryStatement } from "../store/executions";
 import { finishBatch } from "../store/flow-stats";
+import { invalidateFlow } from "../store/flow-cache";
 import { bulkItemStatements } from "../store/bulk-jobs";
 import { onBulkItemFinished } from "../services/bulk-jobs";
 import { releaseSlot } from "../services/admission";
@@ -352,6 +353,8 @@ export class ExecutionObject extends DurableObject<Env> {
     if (bulk.length && finished) await onBulkItemFinished(this.env, state, results[results.length - 1].results[0]);
     // Under a concurrency_limit: frees the slot and starts the next waiting execution (no-op otherwise; never throws).
     if (finished) await releaseSlot(this.env, state);
+    // A failure may have opened the circuit breaker (disabled the flow): this isolate stops reusing it.
+    if (finished && state.status === "failed") invalidateFlow(state.flow.id);
     this.store.clearOutbox();
     this.summaryDeferredAt = null;
     if (finished && state.status === "failed") await sendFailureNotification(this.env, state);

@@ -6,7 +6,8 @@ import type { AutomationFlow } from "../schemas/flow";
 import { EVENTS_DLQ, EVENTS_QUEUE } from "../services/event-queue";
 import { admissionRefusal } from "../services/admission";
 import { startExecution } from "../services/executions";
-import { getFlow, getFlowsByIds } from "../store/flows";
+import { getFlowsByIds } from "../store/flows";
+import { cachedFlow } from "../store/flow-cache";
 import { recordDeadLetter, recordQueueFailure } from "../store/queue-failures";
 import { candidateFlowIds } from "../store/trigger-index";
 
@@ -26,7 +27,7 @@ const orgOf = (body: unknown): string | null =>
 async function candidateFlows(env: Env, event: TriggerEvent): Promise<AutomationFlow[]> {
   const lookup = candidateLookup(event);
   if ("flowId" in lookup) {
-    const flow = await getFlow(env.DB, event.org_id, lookup.flowId);
+    const flow = await cachedFlow(env, event.org_id, lookup.flowId);
     return flow ? [flow] : [];
   }
   const ids = await candidateFlowIds(env.DB, event.org_id, lookup.types, lookup.keys);

@@ -15,7 +15,7 @@ import {
   requestSlotStatement,
   type AdmissionRow,
 } from "../store/admission";
-import { hotFlowCheck } from "./hot-flows";
+import type { HotReason } from "./hot-flows";
 import type { ExecutionSnapshot, StartOutcome } from "../objects/execution-object";
 
 /**
@@ -89,12 +89,17 @@ export async function startAdmitted(env: Env, row: AdmissionRow): Promise<StartR
 
 /**
  * THE admission decision (see above) for a new execution of `flow`, then its start: the object is created,
- * or the execution waits for a slot. Throws AdmissionRefused. Idempotent per execution id.
+ * or the execution waits for a slot. Throws AdmissionRefused. Idempotent per execution id. `hot` is the
+ * hot-flow verdict (services/hot-flows.ts), read by the caller in its batch of start-path reads.
  */
-export async function admit(env: Env, flow: AutomationFlow, input: NewExecution): Promise<StartResult> {
+export async function admit(
+  env: Env,
+  flow: AutomationFlow,
+  input: NewExecution,
+  hot: HotReason | undefined,
+): Promise<StartResult> {
   const refusal = admissionRefusal(flow, input.depth ?? 0);
   if (refusal) throw refusal;
-  const hot = await hotFlowCheck(env, input.org_id, flow, input.trigger_event);
   if (hot) return startObject(env, { ...input, hot });
   const limit = flow.concurrency_limit;
   if (!limit) return startObject(env, input);

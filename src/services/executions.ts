@@ -4,7 +4,8 @@ import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import { sha256Hex } from "../lib/crypto";
 import type { AutomationFlow } from "../schemas/flow";
-import { getRecord } from "../store/records";
+import { getRecordStatement, recordFromResult } from "../store/records";
+import { hotFlowQuery } from "./hot-flows";
 import { toSnapshot } from "./records";
 import { admissionRefusal, admit, executionStub, type StartResult } from "./admission";
 
@@ -66,23 +67,37 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
   const refusal = admissionRefusal(req.flow, depth);
   if (refusal) throw refusal;
   const id = req.executionId ?? (req.dedupeKey ? await deterministicId(req.orgId, req.flow.id, req.dedupeKey) : newId());
+  // The start path's reads, the record it names and the hot-flow count, in one D1 round trip.
   let entity = req.entity;
-  if (entity === undefined && req.entityId) {
-    const row = await getRecord(env.DB, req.orgId, null, req.entityId);
+  const readRecord = entity === undefined && !!req.entityId;
+  const hotQuery = hotFlowQuery(env, req.orgId, req.flow, req.triggerEvent);
+  const statements = [
+    ...(readRecord ? [getRecordStatement(env.DB, req.orgId, req.entityId!)] : []),
+    ...(hotQuery ? [hotQuery.statement] : []),
+  ];
+  const results = statements.length > 0 ? await env.DB.batch(statements) : [];
+  if (readRecord) {
+    const row = recordFromResult(results[0]);
     entity = row ? (toSnapshot(row) as unknown as Record<string, unknown>) : null;
   }
-  return admit(env, req.flow, {
-    id,
-    org_id: req.orgId,
-    flow: toFlowSnapshot(req.flow),
-    entity_id: req.entityId ?? (typeof entity?._id === "string" ? entity._id : ""),
-    entity: entity ?? null,
-    trigger_event: req.triggerEvent,
-    workflow_context: req.workflowContext,
-    depth,
-    user: req.user,
-    variables: req.variables,
-  });
+  const hot = hotQuery ? hotQuery.verdict(results[results.length - 1]) : undefined;
+  return admit(
+    env,
+    req.flow,
+    {
+      id,
+      org_id: req.orgId,
+      flow: toFlowSnapshot(req.flow),
+      entity_id: req.entityId ?? (typeof entity?._id === "string" ? entity._id : ""),
+      entity: entity ?? null,
+      trigger_event: req.triggerEvent,
+      workflow_context: req.workflowContext,
+      depth,
+      user: req.user,
+      variables: req.variables,
+    },
+    hot,
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import type { WebhookEventSchema } from "../schemas/events";
 import { WEBHOOK_PATH_PATTERN, type FlowTrigger } from "../schemas/triggers";
-import { getWebhookTarget } from "../store/flows";
+import { cachedWebhookTarget } from "../store/flow-cache";
 import { enqueueEvent } from "./event-queue";
 import { verifyWebhookCall } from "./webhook-secrets";
 
@@ -84,7 +84,7 @@ function firstValues(params: URLSearchParams): Record<string, string> {
 export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<string> {
   const { flowId, path, headers, now } = call;
   const target =
-    WEBHOOK_PATH_PATTERN.test(path) && flowId.length <= 100 ? await getWebhookTarget(env.DB, flowId, isoNow(now)) : null;
+    WEBHOOK_PATH_PATTERN.test(path) && flowId.length <= 100 ? await cachedWebhookTarget(env, flowId, isoNow(now), now) : null;
   const flow = target?.flow;
   const trigger = flow?.triggers.find((t): t is WebhookTrigger => t.type === "webhook" && t.configuration.path === path);
   if (!target || !flow || !trigger) throw new AppError(404, "NOT_FOUND", "No webhook at this URL");

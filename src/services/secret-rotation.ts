@@ -12,6 +12,7 @@ import {
   staleFlowSecrets,
 } from "../store/secret-rotation";
 import { reencryptConnections } from "./connections";
+import { invalidateAllFlows } from "../store/flow-cache";
 
 /**
  * Key rotation of secrets at rest. The operator sets a new ENCRYPTION_KEY and moves the old one into
@@ -66,6 +67,7 @@ async function reencryptFlowTable(env: Env, table: FlowSecretTable, current: str
     }
     if (updates.length > 0) {
       const results = await env.DB.batch(updates);
+      invalidateAllFlows(); // cached webhook targets hold the old ciphertexts
       report.reencrypted += results.reduce((n, r) => n + r.meta.changes, 0);
     }
     const last = rows[rows.length - 1];

@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
-import { getFlow } from "../store/flows";
+import { cachedFlow } from "../store/flow-cache";
 import { claimIdempotencyKey, findIdempotentExecution } from "../store/executions";
 import { admissionRefusal } from "./admission";
 import { startExecution } from "./executions";
@@ -31,7 +31,7 @@ export async function startFlowExecution(
   principal: Principal,
   req: ApiStart,
 ): Promise<{ id: string; created: boolean; snapshot?: ExecutionSnapshot }> {
-  const flow = await getFlow(env.DB, principal.orgId, req.flowId);
+  const flow = await cachedFlow(env, principal.orgId, req.flowId);
   if (!flow) throw notFound("Flow");
   const chain = (req.workflowContext?._execution_chain ?? {}) as { depth?: number };
   const depth = chain.depth ?? 0;

@@ -30,10 +30,24 @@ export async function insertApiKey(db: D1Database, row: ApiKeyRow & { key_hash: 
     .run();
 }
 
-export async function findApiKeyByHash(db: D1Database, keyHash: string): Promise<ApiKeyRow | null> {
-  const row = await db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ?`).bind(keyHash).first<RawApiKeyRow>();
-  return row ? fromRaw(row) : null;
+/**
+ * The key for authentication, with whether its org was deleted: one statement, so an API-key request
+ * costs one D1 read (plus the last-used write at most once a minute, see touchApiKey).
+ */
+export async function findApiKeyForAuth(db: D1Database, keyHash: string): Promise<(ApiKeyRow & { org_deleted: boolean }) | null> {
+  const row = await db
+    .prepare(
+      `SELECT ${COLUMNS}, EXISTS (SELECT 1 FROM organizations o WHERE o.id = api_keys.org_id AND o.status = 'deleted') AS org_deleted
+       FROM api_keys WHERE key_hash = ?`,
+    )
+    .bind(keyHash)
+    .first<RawApiKeyRow & { org_deleted: number }>();
+  return row ? { ...fromRaw(row), org_deleted: row.org_deleted === 1 } : null;
 }
+
+/** Whether touchApiKey would change the row: last use unknown or more than a minute before `at`. */
+export const apiKeyTouchDue = (lastUsedAt: string | null, at: string): boolean =>
+  lastUsedAt === null || lastUsedAt < new Date(Date.parse(at) - 60_000).toISOString();
 
 export async function listApiKeys(
   db: D1Database,

@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { decryptSecret, needsReencryption, reencryptSecret, blobKeyId } from "../lib/secrets";
 import type { FlowSecretRow } from "./flows";
+import { invalidateFlow } from "./flow-cache";
 
 /**
  * Encrypted secrets of flows (`flow_secrets`): webhook triggers' signing secrets and the outbound signing
@@ -54,6 +55,7 @@ export async function updateFlowSecretCiphertext(
     .prepare(`UPDATE flow_secrets SET key_id = ?, ciphertext = ? WHERE org_id = ? AND flow_id = ? AND trigger_id = ?`)
     .bind(keyId, ciphertext, orgId, flowId, owner)
     .run();
+  invalidateFlow(flowId);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { LIMITS } from "../lib/limits";
 import type { AutomationFlow, DisableDetails } from "../schemas/flow";
+import { invalidateFlow } from "./flow-cache";
 
 /**
  * D1 access for flows and the two tables kept in step with them: `flow_triggers` (the trigger
@@ -204,6 +205,7 @@ export async function insertFlow(db: D1Database, w: FlowWrite): Promise<void> {
       w.actor,
     );
   await db.batch([insert, ...sideTableStatements(db, w, { sql: "1 = 1", binds: [] })]);
+  invalidateFlow(w.id);
 }
 
 /**
@@ -236,6 +238,7 @@ export async function replaceFlow(db: D1Database, w: FlowWrite, expectedVersion:
     binds: [w.org_id, w.id, expectedVersion + 1, w.at, w.actor],
   };
   const [res] = await db.batch([update, ...sideTableStatements(db, w, guard)]);
+  invalidateFlow(w.id);
   return res.meta.changes > 0 ? "ok" : "conflict";
 }
 
@@ -359,6 +362,7 @@ export async function deleteFlow(db: D1Database, orgId: string, id: string): Pro
     db.prepare(`DELETE FROM flow_secrets WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
     db.prepare(`DELETE FROM flow_secrets_retired WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
   ]);
+  invalidateFlow(id);
   return res.meta.changes > 0;
 }
 
@@ -385,5 +389,6 @@ export async function setFlowEnabled(
       .bind(enabled ? 1 : 0, details ? JSON.stringify(details) : null, at, actor, enabled ? 1 : 0, orgId, id),
     db.prepare(`UPDATE flow_triggers SET enabled = ? WHERE org_id = ? AND flow_id = ?`).bind(enabled ? 1 : 0, orgId, id),
   ]);
+  invalidateFlow(id);
   return res.meta.changes > 0;
 }

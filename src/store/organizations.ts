@@ -1,3 +1,4 @@
+import { invalidateOrgFlows } from "./flow-cache";
 /**
  * Organizations (`organizations`, migration 0010). An org id needs no row to be used; a row registers
  * the org or records that it was deleted. Deleting cascades in one batch: the org's API keys are revoked
@@ -72,6 +73,7 @@ export async function deleteOrganization(db: D1Database, orgId: string, at: stri
     db.prepare(`UPDATE flows SET enabled = 0, disable_details = ? WHERE org_id = ? AND enabled = 1`).bind(details, orgId),
     db.prepare(`UPDATE flow_triggers SET enabled = 0 WHERE org_id = ?`).bind(orgId),
   ]);
+  invalidateOrgFlows(orgId);
   return { deleted: mark.meta.changes > 0, revoked_api_keys: keys.meta.changes, disabled_flows: flows.meta.changes };
 }
 

@@ -60,6 +60,16 @@ export async function insertRecord(db: D1Database, row: RecordRow, after: D1Prep
 }
 
 /** One record of the org; with `schema`, a record of another schema is not found. */
+/** getRecord (any schema) as a statement, to read it in one batch with other start-path reads; parse with recordFromResult. */
+export function getRecordStatement(db: D1Database, orgId: string, id: string): D1PreparedStatement {
+  return db.prepare(`SELECT ${COLUMNS} FROM records AS r WHERE r.org_id = ? AND r.id = ?`).bind(orgId, id);
+}
+
+export function recordFromResult(res: D1Result): RecordRow | null {
+  const row = res.results[0] as RawRecordRow | undefined;
+  return row ? fromRaw(row) : null;
+}
+
 export async function getRecord(db: D1Database, orgId: string, schema: string | null, id: string): Promise<RecordRow | null> {
   // Conditions are left out rather than written `? IS NULL OR …`, which would keep SQLite off the indexes.
   const row = await (

@@ -5,6 +5,7 @@ import { resolvePrincipal } from "../../src/api/auth";
 import type { Env } from "../../src/env";
 import { toBase64Url } from "../../src/lib/crypto";
 import { ADMIN_KEY, apiKey, call } from "../helpers";
+import { countingDb } from "../support/d1-count";
 
 const secret = () => new TextEncoder().encode(env.JWT_SECRET!);
 const nowSec = () => Math.floor(Date.now() / 1000);
@@ -91,6 +92,47 @@ describe("API keys", () => {
     expect((await call("GET", "/v1/entities/contact", { token: trigger })).status).toBe(403);
     // The scope check runs before validation: no scope, no hint about the body.
     expect((await call("POST", "/v1/entities/contact", { token: reader, body: [1] })).status).toBe(403);
+  });
+
+  it("costs one D1 read per request; the last-used time is written at most once a minute", async () => {
+    const key = await apiKey("org-a", ["automations:read"]);
+    const counter = { statements: 0, batches: 0 };
+    const counted = { ...env, DB: countingDb(env.DB, counter) } as unknown as Env;
+    const headers = new Headers({ authorization: `Bearer ${key}` });
+    const lastUsed = async () =>
+      (await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE org_id = 'org-a' ORDER BY created_at DESC LIMIT 1").first<{
+        last_used_at: string | null;
+      }>())!.last_used_at;
+    expect(await lastUsed()).toBeNull();
+    expect((await resolvePrincipal(counted, headers))?.orgId).toBe("org-a");
+    // First use: the read, and the last-used write.
+    expect(counter.statements).toBe(2);
+    const first = await lastUsed();
+    expect(first).not.toBeNull();
+    expect((await resolvePrincipal(counted, headers))?.orgId).toBe("org-a");
+    expect(counter.statements).toBe(3);
+    expect(await lastUsed()).toBe(first);
+
+    // A minute later the time is written again.
+    await env.DB.prepare("UPDATE api_keys SET last_used_at = ? WHERE last_used_at = ?")
+      .bind(new Date(Date.now() - 61_000).toISOString(), first)
+      .run();
+    expect((await resolvePrincipal(counted, headers))?.orgId).toBe("org-a");
+    expect(counter.statements).toBe(5);
+    expect(Date.parse((await lastUsed())!)).toBeGreaterThan(Date.now() - 5_000);
+  });
+
+  it("refuses a key whose org was deleted (the same read says so)", async () => {
+    const key = await apiKey("org-auth-gone", ["automations:read"]);
+    expect((await resolvePrincipal(env as unknown as Env, new Headers({ authorization: `Bearer ${key}` })))?.orgId).toBe(
+      "org-auth-gone",
+    );
+    await env.DB.prepare(
+      "INSERT INTO organizations (id, name, status, created_at, created_by, deleted_at, deleted_by) VALUES ('org-auth-gone', 'x', 'deleted', ?, 'test', ?, 'test')",
+    )
+      .bind(new Date().toISOString(), new Date().toISOString())
+      .run();
+    expect(await resolvePrincipal(env as unknown as Env, new Headers({ authorization: `Bearer ${key}` }))).toBeNull();
   });
 
   it("acts in the key's own org, whatever x-org-id says", async () => {

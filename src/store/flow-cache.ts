@@ -1,0 +1,115 @@
+import { LIMITS } from "../lib/limits";
+import type { AutomationFlow } from "../schemas/flow";
+import { getFlow, getWebhookTarget, type WebhookTarget } from "./flows";
+import { flowOrgId } from "./organizations";
+
+/**
+ * A short per-isolate cache of the flows that start paths read (API starts, the events consumer, the
+ * webhook endpoint and its rate limiter), so a burst of starts of one flow costs one D1 read, not one
+ * each. Only start paths use it; reads of a flow through the API always go to D1.
+ *
+ * Freshness: every write of a flow made through store/ in this isolate drops its entry at once (see the
+ * `invalidate*` calls); a write made in another isolate (or the circuit breaker's, in the execution's
+ * object) reaches this one within the TTL, `FLOW_CACHE_TTL_MS` (default LIMITS.FLOW_CACHE_TTL_MS_DEFAULT;
+ * "0" turns the cache off). Only found flows are kept, so a new flow is never answered "not found" from
+ * here. Entries are cloned on the way out: no caller can change another's copy.
+ */
+
+interface Entry<T> {
+  at: number;
+  value: T;
+}
+
+const flows = new Map<string, Entry<AutomationFlow>>();
+const targets = new Map<string, Entry<WebhookTarget>>();
+/** Bumped by every invalidation: a read that was in flight across a write is not kept (it may be older). */
+let generation = 0;
+
+const flowKey = (orgId: string, id: string) => `${orgId}\n${id}`;
+
+export function flowCacheTtl(env: { FLOW_CACHE_TTL_MS?: string }): number {
+  const raw = env.FLOW_CACHE_TTL_MS;
+  if (raw === undefined || raw === "") return LIMITS.FLOW_CACHE_TTL_MS_DEFAULT;
+  const n = Number(raw);
+  return Number.isFinite(n) && n > 0 ? Math.min(n, LIMITS.MAX_FLOW_CACHE_TTL_MS) : 0;
+}
+
+function fresh<T>(map: Map<string, Entry<T>>, key: string, ttl: number, now: number): T | undefined {
+  const e = map.get(key);
+  if (!e) return undefined;
+  if (now - e.at < ttl) return e.value;
+  map.delete(key);
+  return undefined;
+}
+
+function keep<T>(map: Map<string, Entry<T>>, key: string, value: T, now: number): void {
+  map.delete(key); // re-inserted last: the Map's order is oldest first
+  map.set(key, { at: now, value });
+  if (map.size > LIMITS.FLOW_CACHE_MAX_ENTRIES) map.delete(map.keys().next().value as string);
+}
+
+/** A flow of the org for starting it (getFlow, through the cache). */
+export async function cachedFlow(
+  env: { DB: D1Database; FLOW_CACHE_TTL_MS?: string },
+  orgId: string,
+  id: string,
+  now = Date.now(),
+): Promise<AutomationFlow | null> {
+  const ttl = flowCacheTtl(env);
+  if (ttl === 0) return getFlow(env.DB, orgId, id);
+  const hit = fresh(flows, flowKey(orgId, id), ttl, now);
+  if (hit) return structuredClone(hit);
+  const gen = generation;
+  const flow = await getFlow(env.DB, orgId, id);
+  if (flow && gen === generation) keep(flows, flowKey(orgId, id), structuredClone(flow), now);
+  return flow;
+}
+
+/** A webhook URL's flow and its trigger secrets (getWebhookTarget, through the cache). */
+export async function cachedWebhookTarget(
+  env: { DB: D1Database; FLOW_CACHE_TTL_MS?: string },
+  flowId: string,
+  atIso: string,
+  now = Date.now(),
+): Promise<WebhookTarget | null> {
+  const ttl = flowCacheTtl(env);
+  if (ttl === 0) return getWebhookTarget(env.DB, flowId, atIso);
+  const hit = fresh(targets, flowId, ttl, now);
+  // Retired secrets stop verifying at their expiry, cached or not.
+  if (hit) return structuredClone({ ...hit, retired: hit.retired.filter((r) => r.expires_at > atIso) });
+  const gen = generation;
+  const target = await getWebhookTarget(env.DB, flowId, atIso);
+  if (target && gen === generation) keep(targets, flowId, structuredClone(target), now);
+  return target;
+}
+
+/** The org owning a webhook URL's flow, for the webhook rate limiter (it fills the cache for the handler). */
+export async function webhookFlowOrgId(
+  env: { DB: D1Database; FLOW_CACHE_TTL_MS?: string },
+  flowId: string,
+  now = Date.now(),
+): Promise<string | null> {
+  if (flowCacheTtl(env) === 0) return flowOrgId(env.DB, flowId);
+  return (await cachedWebhookTarget(env, flowId, new Date(now).toISOString(), now))?.flow.org_id ?? null;
+}
+
+/** Drops one flow (any org): its writes call this. */
+export function invalidateFlow(flowId: string): void {
+  generation++;
+  targets.delete(flowId);
+  for (const key of flows.keys()) if (key.endsWith(`\n${flowId}`)) flows.delete(key);
+}
+
+/** Drops every flow of an org (the org was deleted and its flows disabled). */
+export function invalidateOrgFlows(orgId: string): void {
+  generation++;
+  for (const key of flows.keys()) if (key.startsWith(`${orgId}\n`)) flows.delete(key);
+  for (const [key, e] of targets) if (e.value.flow.org_id === orgId) targets.delete(key);
+}
+
+/** Drops everything (a bulk rewrite of secrets, e.g. re-encryption). */
+export function invalidateAllFlows(): void {
+  generation++;
+  flows.clear();
+  targets.clear();
+}
