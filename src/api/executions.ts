@@ -14,10 +14,10 @@ import {
   RetryReqSchema,
   StartExecutionRequestSchema,
 } from "../schemas/executions";
-import { executionClient } from "../services/executions";
+import { executionClient, findExecutionRow } from "../services/executions";
 import { cancelExecution, readExecution } from "../services/queued-executions";
 import { startFlowExecution } from "../services/start-flow";
-import { getExecutionRow, getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
+import { getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
 import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
 import { hasScope, type Principal } from "../lib/principal";
 import { createRouter, errorResponses, publicRoute, scopedRoute, asResponse } from "./router";
@@ -31,7 +31,7 @@ const ExecParams = z.object({ execution_id: IdParam("execution_id") });
 
 /** The D1 index row of the org's execution, or 404. */
 async function requireRow(env: Env, orgId: string, id: string): Promise<ExecutionRow> {
-  const row = await getExecutionRow(env.DB, orgId, id);
+  const row = await findExecutionRow(env, orgId, id);
   if (!row) throw notFound("Execution");
   return row;
 }

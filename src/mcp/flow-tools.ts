@@ -116,13 +116,13 @@ export async function startFlowTool(
       triggerEvent: { type: "manual", org_id: principal.orgId, entity_id: null, caller: { actor: principal.actor }, via: "mcp" },
       variables: checked.variables,
     });
-    const row = await getExecutionRow(env.DB, principal.orgId, started.id);
+    const row = started.snapshot ? null : await getExecutionRow(env.DB, principal.orgId, started.id);
     return {
       ok: true,
       execution: {
         execution_id: started.id,
         flow_id: tool.flow.id,
-        status: row?.status ?? "pending",
+        status: started.snapshot?.state.status ?? row?.status ?? "pending",
         resource_uri: executionUri(started.id),
       },
     };

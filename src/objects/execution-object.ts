@@ -77,10 +77,13 @@ export class ExecutionObject extends DurableObject<Env> {
   // ---- RPC ---------------------------------------------------------------------------------
 
   /**
-   * Creates the execution (idempotent: a second start with the same id changes nothing), writes its D1
-   * row, and starts running it. The first step runs in this invocation, right after the answer, instead
-   * of one alarm later: the alarm is armed as the watchdog first, so if this invocation dies the alarm
-   * brings the execution back (EXECUTION_INLINE_START=0 leaves the first step to the alarm).
+   * Creates the execution (idempotent: a second start with the same id changes nothing) and starts
+   * running it. The first step runs in this invocation, right after the answer, instead of one alarm
+   * later: the alarm is armed as the watchdog first, so if this invocation dies the alarm brings the
+   * execution back. Its D1 row is then a summary of the drive like any other: deferred, so a short run
+   * writes D1 once, when it finishes, and a longer one within SUMMARY_DEFER_MS (services/executions.ts
+   * findExecutionRow answers for it meanwhile). EXECUTION_INLINE_START=0 leaves the first step to the
+   * alarm and writes the row before answering.
    */
   async start(input: NewExecution): Promise<StartOutcome> {
     const existing = this.load();
@@ -95,9 +98,13 @@ export class ExecutionObject extends DurableObject<Env> {
     this.store.create(state, { type: "created", input }, now, commands);
     this.cached = state;
     const inline = this.env.EXECUTION_INLINE_START !== "0" && this.wakeDue(now);
-    if (inline) await this.ctx.storage.setAlarm(Date.now() + LIMITS.WATCHDOG_MS);
-    else await this.syncAlarm();
-    await this.flushOutbox();
+    if (inline) {
+      await this.ctx.storage.setAlarm(Date.now() + LIMITS.WATCHDOG_MS);
+      if (this.store.outbox()) this.summaryDeferredAt = now;
+    } else {
+      await this.syncAlarm();
+      await this.flushOutbox();
+    }
     // A just-created execution has no outputs or attempts: its detail needs no read.
     const snapshot: ExecutionSnapshot = { state, detail: EMPTY_DETAIL };
     if (inline) void this.alarmQueueRun(() => this.runDue(false));
@@ -275,7 +282,7 @@ export class ExecutionObject extends DurableObject<Env> {
         }
         await this.flushIfStale();
         this.store.markDispatched(pending, this.clock());
-        event = await this.runAction(pending.command);
+        event = await this.flushingWhenLate(this.runAction(pending.command));
         runs++;
       }
     } finally {
@@ -292,6 +299,27 @@ export class ExecutionObject extends DurableObject<Env> {
   private async flushIfStale(): Promise<void> {
     if (this.summaryDeferredAt !== null && this.clock() - this.summaryDeferredAt >= LIMITS.SUMMARY_DEFER_MS)
       await this.flushOutbox();
+  }
+
+  /**
+   * Waits for an action; a summary still deferred when it turns SUMMARY_DEFER_MS old is written meanwhile,
+   * so a long action does not keep its run out of lists. Returns once both are done: the next commit
+   * comes after that flush, which clears only the outbox it wrote (clearOutboxIf).
+   */
+  private async flushingWhenLate<T>(action: Promise<T>): Promise<T> {
+    if (this.summaryDeferredAt === null) return action;
+    let flushing: Promise<void> | null = null;
+    const wait = Math.max(0, this.summaryDeferredAt + LIMITS.SUMMARY_DEFER_MS - this.clock());
+    const timer = setTimeout(() => {
+      // A failure leaves the outbox for the drive's own flush (or the alarm's) to write.
+      flushing = this.flushOutbox().catch((err) => console.warn(`execution ${this.cached?.id ?? "?"}: summary: ${String(err)}`));
+    }, wait);
+    try {
+      return await action;
+    } finally {
+      clearTimeout(timer);
+      if (flushing) await flushing;
+    }
   }
 
   /**
@@ -344,6 +372,7 @@ export class ExecutionObject extends DurableObject<Env> {
     const outbox = this.store.outbox();
     const state = this.load();
     if (!outbox || !state) return;
+    const version = this.store.outboxVersion();
     const db = this.env.DB;
     const finished = outbox.finished;
     // A bulk item follows its execution: waiting frees its room in the job's window, and finishing ends it.
@@ -355,8 +384,7 @@ export class ExecutionObject extends DurableObject<Env> {
     if (finished) await releaseSlot(this.env, state);
     // A failure may have opened the circuit breaker (disabled the flow): this isolate stops reusing it.
     if (finished && state.status === "failed") invalidateFlow(state.flow.id);
-    this.store.clearOutbox();
-    this.summaryDeferredAt = null;
+    if (this.store.clearOutboxIf(version)) this.summaryDeferredAt = null;
     if (finished && state.status === "failed") await sendFailureNotification(this.env, state);
   }
 

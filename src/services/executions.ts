@@ -1,5 +1,6 @@
 import type { FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execution/types";
 import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
+import { getExecutionRow, summaryRow, type ExecutionRow } from "../store/executions";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
 import { sha256Hex } from "../lib/crypto";
@@ -117,3 +118,15 @@ export const executionClient = (env: Env, executionId: string) => {
     waitUntilSettled: (timeoutMs: number) => stub.waitUntilSettled(timeoutMs),
   };
 };
+
+/**
+ * The org's index row of an execution, or null (unknown, or another org's). A run started inline defers
+ * its first row (ExecutionObject.start): while it is not in D1 yet, its object answers, and the row is
+ * read from its state, as it will be written.
+ */
+export async function findExecutionRow(env: Env, orgId: string, id: string): Promise<ExecutionRow | null> {
+  const row = await getExecutionRow(env.DB, orgId, id);
+  if (row) return row;
+  const snap = (await executionStub(env, id).snapshot()) as unknown as ExecutionSnapshot | null;
+  return snap && snap.state.org_id === orgId ? summaryRow(snap.state) : null;
+}

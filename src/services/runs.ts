@@ -5,9 +5,9 @@ import { notFound } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
 import type { Principal } from "../lib/principal";
 import type { AutomationFlow } from "../schemas/flow";
-import { getExecutionRow, listExecutions, type ExecutionRow } from "../store/executions";
+import { listExecutions, type ExecutionRow } from "../store/executions";
 import { getRecord } from "../store/records";
-import { executionClient, startExecution, toFlowSnapshot } from "./executions";
+import { executionClient, findExecutionRow, startExecution, toFlowSnapshot } from "./executions";
 import { readExecution } from "./queued-executions";
 import { getRecordSnapshot } from "./records";
 import { startFlowExecution } from "./start-flow";
@@ -53,7 +53,7 @@ export async function runView(env: Env, executionId: string, orgId: string) {
 
 /** One run of the caller's org (404 for another org's). */
 export async function getRun(env: Env, orgId: string, runId: string) {
-  const row = await getExecutionRow(env.DB, orgId, runId);
+  const row = await findExecutionRow(env, orgId, runId);
   if (!row) throw notFound("Run");
   return { row, run: await runView(env, runId, orgId) };
 }

@@ -64,6 +64,8 @@ export class ExecutionStorage implements ExecutionData {
   private kvMirror = new Map<string, unknown>();
   private timerMirror: Map<string, number> | undefined;
   private migrated = false;
+  /** Bumped by every write of the outbox: a flush clears only the outbox it wrote (see clearOutboxIf). */
+  private outboxWrites = 0;
 
   /** `retentionMs`: how long a finished execution's storage is kept (its `prune` timer). */
   constructor(
@@ -143,6 +145,7 @@ export class ExecutionStorage implements ExecutionData {
   }
 
   private put(key: string, value: unknown): void {
+    if (key === "outbox") this.outboxWrites++;
     this.sql.exec(
       `INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       key,
@@ -340,8 +343,20 @@ export class ExecutionStorage implements ExecutionData {
     return this.get<Outbox>("outbox");
   }
 
-  clearOutbox(): void {
+  /** Identifies the outbox as it is now, for clearOutboxIf. */
+  outboxVersion(): number {
+    return this.outboxWrites;
+  }
+
+  /**
+   * Clears the outbox if it was not written since `version` was read; false otherwise. A flush that ran
+   * while the engine went on (a deferred summary written during a long action) must not drop the newer
+   * write still due.
+   */
+  clearOutboxIf(version: number): boolean {
+    if (this.outboxWrites !== version) return false;
     this.delete("outbox");
+    return true;
   }
 
   pending(): PendingRun | null {

@@ -35,15 +35,43 @@ const fromRaw = (r: RawRow): ExecutionRow => ({
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : isoNow(ms));
 
+/** The index row of an execution's state: what summaryStatement writes (and what a deferred row reads as). */
+export function summaryRow(s: ExecutionState): ExecutionRow {
+  const count = (pred: (st: string) => boolean) => s.actions.filter((a) => pred(a.execution_status)).length;
+  const chain = (s.workflow_context?._execution_chain ?? {}) as { parent_execution_id?: string };
+  return {
+    id: s.id,
+    org_id: s.org_id,
+    flow_id: s.flow.id,
+    flow_name: s.flow.flow_name,
+    flow_version: s.flow.version,
+    entity_id: s.entity_id,
+    status: s.status,
+    current_action_id: s.actions[s.cursor]?.id ?? null,
+    trigger_type: typeof s.trigger_event.type === "string" ? s.trigger_event.type : null,
+    actions_total: s.actions.length,
+    actions_executed: count((st) => st === "success" || st === "failed"),
+    actions_failed: count((st) => st === "failed"),
+    actions_skipped: count((st) => st === "skipped" || st === "cancelled"),
+    actions_summary: s.actions.map((a) => ({ id: a.id, type: a.type, name: a.name, execution_status: a.execution_status })),
+    last_error: s.last_error ?? null,
+    parent_execution_id: chain.parent_execution_id ?? null,
+    depth: s.depth,
+    bulk_job_id: typeof s.trigger_event.bulk_job_id === "string" ? s.trigger_event.bulk_job_id : null,
+    created_at: isoNow(s.created_at),
+    updated_at: isoNow(s.updated_at),
+    started_at: iso(s.started_at),
+    finished_at: iso(s.finished_at),
+  };
+}
+
 /**
  * The D1 summary of an execution's state: one upsert, ignored if a newer state was already written.
  * `counted`: the finish is counted in the flow's statistics by the statements before it in the same
  * batch (store/flow-stats.ts), so the row records that (`stats_seq`) and a replay counts nothing twice.
  */
 export function summaryStatement(db: D1Database, s: ExecutionState, counted = false): D1PreparedStatement {
-  const current = s.actions[s.cursor]?.id ?? null;
-  const count = (pred: (st: string) => boolean) => s.actions.filter((a) => pred(a.execution_status)).length;
-  const chain = (s.workflow_context?._execution_chain ?? {}) as { parent_execution_id?: string };
+  const r = summaryRow(s);
   return db
     .prepare(
       `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, current_action_id, trigger_type,
@@ -59,29 +87,29 @@ export function summaryStatement(db: D1Database, s: ExecutionState, counted = fa
        WHERE excluded.seq >= executions.seq`,
     )
     .bind(
-      s.id,
-      s.org_id,
-      s.flow.id,
-      s.flow.flow_name,
-      s.flow.version,
-      s.entity_id,
-      s.status,
-      current,
-      typeof s.trigger_event.type === "string" ? s.trigger_event.type : null,
-      s.actions.length,
-      count((st) => st === "success" || st === "failed"),
-      count((st) => st === "failed"),
-      count((st) => st === "skipped" || st === "cancelled"),
-      JSON.stringify(s.actions.map((a) => ({ id: a.id, type: a.type, name: a.name, execution_status: a.execution_status }))),
-      s.last_error ? JSON.stringify(s.last_error) : null,
-      chain.parent_execution_id ?? null,
-      s.depth,
-      typeof s.trigger_event.bulk_job_id === "string" ? s.trigger_event.bulk_job_id : null,
+      r.id,
+      r.org_id,
+      r.flow_id,
+      r.flow_name,
+      r.flow_version,
+      r.entity_id,
+      r.status,
+      r.current_action_id,
+      r.trigger_type,
+      r.actions_total,
+      r.actions_executed,
+      r.actions_failed,
+      r.actions_skipped,
+      JSON.stringify(r.actions_summary),
+      r.last_error ? JSON.stringify(r.last_error) : null,
+      r.parent_execution_id,
+      r.depth,
+      r.bulk_job_id,
       s.seq,
-      isoNow(s.created_at),
-      isoNow(s.updated_at),
-      iso(s.started_at),
-      iso(s.finished_at),
+      r.created_at,
+      r.updated_at,
+      r.started_at,
+      r.finished_at,
       counted ? s.seq : -1,
     );
 }
