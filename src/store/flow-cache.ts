@@ -48,6 +48,25 @@ function keep<T>(map: Map<string, Entry<T>>, key: string, value: T, now: number)
   if (map.size > LIMITS.FLOW_CACHE_MAX_ENTRIES) map.delete(map.keys().next().value as string);
 }
 
+/**
+ * Read-through: a fresh entry (cloned), else `load()`; a found value is kept unless an invalidation came
+ * while it was being read (it may be older than that write).
+ */
+async function readThrough<T>(
+  map: Map<string, Entry<T>>,
+  key: string,
+  ttl: number,
+  now: number,
+  load: () => Promise<T | null>,
+): Promise<T | null> {
+  const hit = fresh(map, key, ttl, now);
+  if (hit) return structuredClone(hit);
+  const gen = generation;
+  const value = await load();
+  if (value && gen === generation) keep(map, key, structuredClone(value), now);
+  return value;
+}
+
 /** A flow of the org for starting it (getFlow, through the cache). */
 export async function cachedFlow(
   env: { DB: D1Database; FLOW_CACHE_TTL_MS?: string },
@@ -57,12 +76,7 @@ export async function cachedFlow(
 ): Promise<AutomationFlow | null> {
   const ttl = flowCacheTtl(env);
   if (ttl === 0) return getFlow(env.DB, orgId, id);
-  const hit = fresh(flows, flowKey(orgId, id), ttl, now);
-  if (hit) return structuredClone(hit);
-  const gen = generation;
-  const flow = await getFlow(env.DB, orgId, id);
-  if (flow && gen === generation) keep(flows, flowKey(orgId, id), structuredClone(flow), now);
-  return flow;
+  return readThrough(flows, flowKey(orgId, id), ttl, now, () => getFlow(env.DB, orgId, id));
 }
 
 /** A webhook URL's flow and its trigger secrets (getWebhookTarget, through the cache). */
@@ -74,13 +88,9 @@ export async function cachedWebhookTarget(
 ): Promise<WebhookTarget | null> {
   const ttl = flowCacheTtl(env);
   if (ttl === 0) return getWebhookTarget(env.DB, flowId, atIso);
-  const hit = fresh(targets, flowId, ttl, now);
+  const target = await readThrough(targets, flowId, ttl, now, () => getWebhookTarget(env.DB, flowId, atIso));
   // Retired secrets stop verifying at their expiry, cached or not.
-  if (hit) return structuredClone({ ...hit, retired: hit.retired.filter((r) => r.expires_at > atIso) });
-  const gen = generation;
-  const target = await getWebhookTarget(env.DB, flowId, atIso);
-  if (target && gen === generation) keep(targets, flowId, structuredClone(target), now);
-  return target;
+  return target && { ...target, retired: target.retired.filter((r) => r.expires_at > atIso) };
 }
 
 /** The org owning a webhook URL's flow, for the webhook rate limiter (it fills the cache for the handler). */
