@@ -66,6 +66,11 @@ export class ExecutionStorage implements ExecutionData {
   private migrated = false;
   /** Bumped by every write of the outbox: a flush clears only the outbox it wrote (see clearOutboxIf). */
   private outboxWrites = 0;
+  /**
+   * kv writes of the open transaction, by key (JSON, or null for a delete): written in one statement when
+   * it ends, instead of one per key (a commit touches up to four keys; each call is native work and a span).
+   */
+  private kvWrites: Map<string, string | null> | null = null;
 
   /** `retentionMs`: how long a finished execution's storage is kept (its `prune` timer). */
   constructor(
@@ -96,7 +101,8 @@ export class ExecutionStorage implements ExecutionData {
   migrate(): void {
     if (this.migrated) return; // once per instance: only this code writes the layout
     const fresh = !this.exists();
-    migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION);
+    // No kv table: empty storage (every layout has it, and migrations are atomic), version 0 without probing.
+    migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION, fresh ? 0 : undefined);
     this.migrated = true;
     if (fresh) {
       // Fresh storage: nothing in it yet, so the mirrors start out complete.
@@ -127,17 +133,39 @@ export class ExecutionStorage implements ExecutionData {
 
   /** A transaction whose failure also drops the memory mirrors (SQLite rolled the writes back). */
   private transaction(fn: () => void): void {
+    this.kvWrites = new Map();
     try {
-      this.storage.transactionSync(fn);
+      this.storage.transactionSync(() => {
+        fn();
+        this.writeKv();
+      });
     } catch (err) {
       this.forgetMirrors();
       this.outputCache.clear();
       throw err;
+    } finally {
+      this.kvWrites = null;
     }
+  }
+
+  /** The open transaction's kv writes: one upsert of every key written, one delete of every key removed. */
+  private writeKv(): void {
+    const writes = [...(this.kvWrites ?? [])];
+    const puts = writes.filter((w): w is [string, string] => w[1] !== null);
+    const deletes = writes.filter(([, v]) => v === null).map(([k]) => k);
+    if (puts.length)
+      this.sql.exec(
+        `INSERT INTO kv (key, value) VALUES ${puts.map(() => "(?, ?)").join(", ")}
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        ...puts.flat(),
+      );
+    if (deletes.length) this.sql.exec(`DELETE FROM kv WHERE key IN (${deletes.map(() => "?").join(", ")})`, ...deletes);
   }
 
   private get<T>(key: string): T | null {
     if (this.kvMirror.has(key)) return this.kvMirror.get(key) as T | null;
+    const buffered = this.kvWrites?.get(key);
+    if (buffered !== undefined) return buffered === null ? null : (JSON.parse(buffered) as T);
     const rows = this.sql.exec<{ value: string }>(`SELECT value FROM kv WHERE key = ?`, key).toArray();
     const value = rows.length ? (JSON.parse(rows[0].value) as T) : null;
     if (MIRRORED_KEYS.has(key)) this.kvMirror.set(key, value);
@@ -146,17 +174,20 @@ export class ExecutionStorage implements ExecutionData {
 
   private put(key: string, value: unknown): void {
     if (key === "outbox") this.outboxWrites++;
-    this.sql.exec(
-      `INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      key,
-      JSON.stringify(value),
-    );
+    if (this.kvWrites) this.kvWrites.set(key, JSON.stringify(value));
+    else
+      this.sql.exec(
+        `INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        key,
+        JSON.stringify(value),
+      );
     if (MIRRORED_KEYS.has(key)) this.kvMirror.set(key, value);
   }
 
   private delete(key: string): void {
     if (this.kvMirror.get(key) === null) return; // known absent: nothing to delete
-    this.sql.exec(`DELETE FROM kv WHERE key = ?`, key);
+    if (this.kvWrites) this.kvWrites.set(key, null);
+    else this.sql.exec(`DELETE FROM kv WHERE key = ?`, key);
     if (MIRRORED_KEYS.has(key)) this.kvMirror.set(key, null);
   }
 

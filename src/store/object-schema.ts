@@ -15,22 +15,30 @@ export function storageVersion(sql: SqlStorage, legacyVersion: (has: (table: str
   return sql.exec<{ version: number }>(`SELECT version FROM schema_version`).one().version;
 }
 
-/** Runs the migrations the storage has not had yet; returns the version it is now at. */
+/**
+ * Runs the migrations the storage has not had yet; returns the version it is now at. `knownFrom` is the
+ * version when the caller already knows it (0 for storage it just found empty), which saves the probes.
+ * The statements go to SQLite in one call (a new object's whole layout is a dozen DDL statements: one
+ * call instead of a dozen, and one trace span), inside one transaction.
+ */
 export function migrateStorage(
   storage: DurableObjectStorage,
   migrations: ObjectMigrations,
   legacyVersion: (has: (table: string) => boolean) => number,
+  knownFrom?: number,
 ): number {
   const sql = storage.sql;
-  const from = storageVersion(sql, legacyVersion);
+  const from = knownFrom ?? storageVersion(sql, legacyVersion);
   if (from >= migrations.length) return from;
+  const statements = [
+    ...migrations.slice(from).flat(),
+    `CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
+    // Only the last statement of a multi-statement call may take parameters: the version is a code constant.
+    `INSERT INTO schema_version (id, version) VALUES (1, ${Math.trunc(migrations.length)})
+       ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+  ];
   storage.transactionSync(() => {
-    for (let v = from; v < migrations.length; v++) for (const stmt of migrations[v]) sql.exec(stmt);
-    sql.exec(`CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`);
-    sql.exec(
-      `INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
-      migrations.length,
-    );
+    sql.exec(statements.join(";\n"));
   });
   return migrations.length;
 }

@@ -1,0 +1,65 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { ExecutionObject } from "../../src/objects/execution-object";
+import { startExecution } from "../../src/services/executions";
+import { STORAGE_VERSION } from "../../src/store/execution-storage";
+import { getFlow } from "../../src/store/flows";
+import { SINK, createFlow, executionStub, sinkReset } from "../support/engine";
+
+/**
+ * What one simple execution asks of its object's SQLite. Every `sql.exec` is native work and, in Workers
+ * traces (and wrangler dev's local collector), a span of its own: a new object's layout goes in one call,
+ * and a commit writes all the kv rows it touched in one statement. Pins the count, like d1-writes pins D1's.
+ */
+
+beforeEach(sinkReset);
+
+/** A fresh execution id whose object runs inline (as in production), every storage call recorded. */
+async function recordCalls(id: string): Promise<string[]> {
+  const calls: string[] = [];
+  await runInDurableObject(executionStub(id), (o: ExecutionObject, state: DurableObjectState) => {
+    const self = o as unknown as { env: typeof env };
+    self.env = { ...self.env, EXECUTION_INLINE_START: "1" };
+    const sql = state.storage.sql;
+    const exec = sql.exec.bind(sql);
+    (sql as { exec: unknown }).exec = (query: string, ...bindings: SqlStorageValue[]) => {
+      calls.push(query.replace(/\s+/g, " ").trim());
+      return exec(query, ...bindings);
+    };
+  });
+  return calls;
+}
+
+describe("storage calls of one execution", () => {
+  it("a two-action run: the layout in one call, each commit's kv rows in one statement, 22 calls in all", async () => {
+    const flow = await createFlow({
+      flow_name: "storage calls",
+      actions: ["one", "two"].map((a) => ({ id: a, type: "call_webhook", config: { url: `${SINK}/calls/${a}` } })),
+    });
+    const id = crypto.randomUUID();
+    const calls = await recordCalls(id);
+    const f = (await getFlow(env.DB, "org-a", flow.id))!;
+    await startExecution(env, { orgId: "org-a", flow: f, triggerEvent: { type: "manual" }, executionId: id, entity: null });
+    expect(await executionStub(id).waitUntilSettled(10_000)).toBe("success");
+
+    const ddl = calls.filter((q) => q.includes("CREATE TABLE"));
+    expect(ddl).toHaveLength(1); // every table and the version row, one call
+    expect(ddl[0]).toContain(`VALUES (1, ${STORAGE_VERSION})`);
+    // Creation writes flow, input, state and outbox together.
+    expect(calls.find((q) => q.startsWith("INSERT INTO kv"))).toMatch(
+      /VALUES \(\?, \?\), \(\?, \?\), \(\?, \?\), \(\?, \?\) ON CONFLICT/,
+    );
+    expect(calls).toHaveLength(22); // 38 before the layout and the kv rows were batched
+
+    // Everything it wrote reads back: the run's detail (attempts, outputs) and its event log.
+    const snap = await executionStub(id).snapshot();
+    expect(snap?.state.actions.map((a) => a.execution_status)).toEqual(["success", "success"]);
+    expect(Object.keys(snap?.detail.outputs ?? {}).sort()).toEqual(["one", "two"]);
+    expect((await executionStub(id).eventLog()).map((e) => e.type)).toEqual([
+      "created",
+      "wake",
+      "action_result",
+      "action_result",
+    ]);
+  });
+});
