@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { ExecutionObject } from "../../src/objects/execution-object";
+import type { ExecutionObject, ExecutionSnapshot } from "../../src/objects/execution-object";
 import { startExecution } from "../../src/services/executions";
 import { STORAGE_VERSION } from "../../src/store/execution-storage";
 import { getFlow } from "../../src/store/flows";
@@ -52,7 +52,7 @@ describe("storage calls of one execution", () => {
     expect(calls).toHaveLength(22); // 38 before the layout and the kv rows were batched
 
     // Everything it wrote reads back: the run's detail (attempts, outputs) and its event log.
-    const snap = await executionStub(id).snapshot();
+    const snap = (await executionStub(id).snapshot()) as unknown as ExecutionSnapshot | null;
     expect(snap?.state.actions.map((a) => a.execution_status)).toEqual(["success", "success"]);
     expect(Object.keys(snap?.detail.outputs ?? {}).sort()).toEqual(["one", "two"]);
     expect((await executionStub(id).eventLog()).map((e) => e.type)).toEqual([
