@@ -133,6 +133,8 @@ export class ExecutionStorage implements ExecutionData {
 
   /** A transaction whose failure also drops the memory mirrors (SQLite rolled the writes back). */
   private transaction(fn: () => void): void {
+    // Nested: the outer transaction writes the buffered kv rows when it ends.
+    if (this.kvWrites) return fn();
     this.kvWrites = new Map();
     try {
       this.storage.transactionSync(() => {

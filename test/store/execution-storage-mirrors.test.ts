@@ -51,4 +51,41 @@ describe("ExecutionStorage memory mirrors", () => {
       expect(store.timers()).toEqual([{ kind: "wake", due_at: 6_000 }]);
     });
   });
+
+  it("kv rows written inside a transaction reach SQLite once it ends, in one statement, nested transactions included", async () => {
+    const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(crypto.randomUUID()));
+    await runInDurableObject(stub, (_o: ExecutionObject, ctx: DurableObjectState) => {
+      const store = new ExecutionStorage(ctx.storage, 86_400_000);
+      store.migrate();
+      const inner = store as unknown as {
+        transaction(fn: () => void): void;
+        put(k: string, v: unknown): void;
+        delete(k: string): void;
+      };
+      inner.put("outbox", { finished: false });
+      const writes: string[] = [];
+      const sql = ctx.storage.sql;
+      const exec = sql.exec.bind(sql);
+      (sql as { exec: unknown }).exec = (query: string, ...bindings: SqlStorageValue[]) => {
+        writes.push(query.replace(/\s+/g, " ").trim());
+        return exec(query, ...bindings);
+      };
+      inner.transaction(() => {
+        inner.put("a", 1);
+        inner.transaction(() => inner.put("b", { x: 2 }));
+        inner.put("a", 3); // the last write of a key wins
+        inner.delete("outbox");
+        // Nothing reached SQLite yet; the buffered values read back.
+        expect(writes).toEqual([]);
+        expect(store.outbox()).toBeNull();
+      });
+      expect(writes).toHaveLength(2); // one upsert of a and b, one delete of the outbox
+      (sql as { exec: unknown }).exec = exec;
+      const rows = sql.exec<{ key: string; value: string }>(`SELECT key, value FROM kv ORDER BY key`).toArray();
+      expect(rows).toEqual([
+        { key: "a", value: "3" },
+        { key: "b", value: '{"x":2}' },
+      ]);
+    });
+  });
 });
