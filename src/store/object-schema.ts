@@ -33,12 +33,11 @@ export function migrateStorage(
   const statements = [
     ...migrations.slice(from).flat(),
     `CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)`,
-    // Only the last statement of a multi-statement call may take parameters: the version is a code constant.
-    `INSERT INTO schema_version (id, version) VALUES (1, ${Math.trunc(migrations.length)})
-       ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
+    // The last statement: the only one of a multi-statement call that may take parameters.
+    `INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
   ];
   storage.transactionSync(() => {
-    sql.exec(statements.join(";\n"));
+    sql.exec(statements.join(";\n"), migrations.length);
   });
   return migrations.length;
 }

@@ -44,12 +44,16 @@ describe("storage calls of one execution", () => {
 
     const ddl = calls.filter((q) => q.includes("CREATE TABLE"));
     expect(ddl).toHaveLength(1); // every table and the version row, one call
-    expect(ddl[0]).toContain(`VALUES (1, ${STORAGE_VERSION})`);
     // Creation writes flow, input, state and outbox together.
     expect(calls.find((q) => q.startsWith("INSERT INTO kv"))).toMatch(
       /VALUES \(\?, \?\), \(\?, \?\), \(\?, \?\), \(\?, \?\) ON CONFLICT/,
     );
     expect(calls).toHaveLength(22); // 38 before the layout and the kv rows were batched
+    // The version row went in with the layout (the one parameter of that call).
+    const version = await runInDurableObject(executionStub(id), (_o: ExecutionObject, state: DurableObjectState) =>
+      state.storage.sql.exec<{ version: number }>(`SELECT version FROM schema_version`).one(),
+    );
+    expect(version).toEqual({ version: STORAGE_VERSION });
 
     // Everything it wrote reads back: the run's detail (attempts, outputs) and its event log.
     const snap = (await executionStub(id).snapshot()) as unknown as ExecutionSnapshot | null;
