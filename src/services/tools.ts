@@ -1,6 +1,5 @@
 import { z } from "zod";
 import type { Principal } from "../lib/principal";
-import { NotificationInput, writeNotification } from "../actions/send-notification";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -13,6 +12,7 @@ import { recordChangeEvents, sendRecordEvent } from "./record-events";
 import { createRecord } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
+import { NotificationInput, writeNotification } from "./notifications";
 
 /**
  * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>` and the core
