@@ -10,6 +10,7 @@ import { mapEntityAction } from "./map-entity";
 import { createRecordAction, updateRecordAction } from "./records";
 import { triggerEventAction } from "./trigger-event";
 import { triggerWorkflowAction } from "./trigger-workflow";
+import { waitForEventAction } from "./wait-for-event";
 import { webhookAction } from "./webhook";
 
 /** Every action handler; a new action type is a new module added here. */
@@ -27,6 +28,7 @@ const HANDLERS: ActionHandler[] = [
   sendEmailAction,
   sendNotificationAction,
   notConfiguredAction,
+  waitForEventAction,
 ];
 
 const byType = new Map<string, ActionHandler>();

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../lib/errors";
+import { EventNameSchema } from "../schemas/actions/wait-for-event";
 import { acceptIntakeEvent, type IntakeInput } from "../services/event-intake";
 import { createRouter, errorResponses, scopedRoute } from "./router";
 
@@ -11,6 +12,21 @@ import { createRouter, errorResponses, scopedRoute } from "./router";
  */
 
 const Id = z.string().min(1).max(200);
+/** A custom event may not take the name of an event type: a wait names those types by their type. */
+const RESERVED_NAMES = new Set([
+  "entity_operation",
+  "webhook",
+  "schedule",
+  "event",
+  "api_submission",
+  "frontend_submission",
+  "journey_submission",
+  "activity",
+  "received_email",
+  "new_email_thread",
+  "flows_trigger",
+  "custom",
+]);
 const common = {
   payload: z.record(z.string(), z.unknown()).default({}).openapi({ description: "Available to the flow as trigger.payload" }),
   entity_id: Id.optional().openapi({ description: "The record the event is about (the execution's entity)" }),
@@ -53,6 +69,15 @@ const IntakeRequest = z
     variant("flows_trigger", {
       journey_id: Id.optional().openapi({ description: "The linked journey; matched against configuration.journey_id" }),
     }),
+    variant("custom", {
+      name: EventNameSchema.refine((n) => !RESERVED_NAMES.has(n), {
+        message: "is the name of an event type; choose your own (e.g. order.paid)",
+      }).openapi({
+        description:
+          "Your event's name: flows with an `event` trigger of this name start, and wait_for_event actions waiting " +
+          "for it (with a matching correlation) resume",
+      }),
+    }),
   ])
   .openapi("AutomationEventIntake");
 
@@ -65,7 +90,8 @@ const intakeRoute = scopedRoute("automations:trigger", {
   tags: ["triggers"],
   summary:
     "Submit a trigger event (frontend_submission, journey_submission, activity, received_email, new_email_thread, " +
-    "flows_trigger): flows with a matching trigger start from the events queue (202, no work in the request)",
+    "flows_trigger) or a custom event: flows with a matching trigger start, and executions waiting for it resume, " +
+    "from the events queue (202, no work in the request)",
   request: {
     headers: z.object({
       "idempotency-key": Id.optional().openapi({ description: "Same as event_id in the body" }),

@@ -23,6 +23,8 @@ export const NATIVE_ONLY_FIELDS = [
   "max_executions",
   "retry_policy",
   "concurrency_limit",
+  "flow_control",
+  "correlation_key",
   "system_flow",
   "protected",
 ] as const;

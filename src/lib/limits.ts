@@ -87,6 +87,32 @@ export const LIMITS = {
   ADMISSION_START_GRACE_MS: 60_000,
   /** Most admission repairs of each kind per reconciliation run. */
   ADMISSION_RECONCILE_BATCH: 100,
+  /** Flow control: most `concurrency` entries of a flow, the `concurrency_limit` short form included. */
+  MAX_CONCURRENCY_KEYS: 2,
+  /** Flow control: longest rendered key (concurrency, throttle, rate_limit, debounce, batch, singleton); longer ones are cut. */
+  MAX_FLOW_CONTROL_KEY_LENGTH: 256,
+  /** Flow control: highest `limit` of a throttle or rate_limit, and highest throttle `burst`. */
+  MAX_FLOW_CONTROL_RATE: 10_000,
+  /** Flow control: longest period of a throttle, rate_limit or debounce (and debounce `max_wait`, batch `timeout`), in ms (7 days). */
+  MAX_FLOW_CONTROL_PERIOD_MS: 7 * 86_400_000,
+  /** Flow control: most events one batch (or one debounce in `batch` mode) starts an execution with. */
+  MAX_BATCH_SIZE: 100,
+  /** Flow control: a `priority.run` value is clamped to ± this. */
+  MAX_PRIORITY: 1_000,
+  /** Flow control: a debounce or batch group caught flushing (its process died) is flushed again after this long, in ms. */
+  FLOW_CONTROL_FLUSH_GRACE_MS: 60_000,
+  /** Flow control: how long the members of a flushed group are kept to recognise a redelivered event, in ms (1 day). */
+  FLOW_CONTROL_MEMBER_RETENTION_MS: 86_400_000,
+  /** wait_for_event: longest `timeout`, in ms (365 days). */
+  MAX_WAIT_TIMEOUT_MS: 365 * 86_400_000,
+  /** wait_for_event: longest `lookback`, in ms (the event inbox keeps events this long: 7 days). */
+  MAX_WAIT_LOOKBACK_MS: 7 * 86_400_000,
+  /** wait_for_event: most event specs of one wait. */
+  MAX_WAIT_SPECS: 5,
+  /** wait_for_event: most earlier events one spec's lookback reads. */
+  MAX_WAIT_LOOKBACK_EVENTS: 20,
+  /** wait_for_event: most waiting executions one event is delivered to (the rest at its redelivery). */
+  MAX_WAIT_DELIVERIES_PER_EVENT: 100,
   /** Deepest chain of flows starting flows (trigger-workflow, record events of update_record). */
   MAX_CHAIN_DEPTH: 10,
   /** Longest a synchronous API call (manual trigger, single action run) waits for an execution to settle, in ms. */

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { advance } from "../engine/execution/advance";
 import { controlRefusal } from "../engine/execution/apply";
+import { deliveryRefusal } from "../engine/execution/event-wait";
 import { createExecution, type NewExecution } from "../engine/execution/create";
 import type { Command, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
 import { isFinal } from "../engine/execution/types";
@@ -17,6 +18,7 @@ import { invalidateFlow } from "../store/flow-invalidation";
 import { bulkItemStatements } from "../store/bulk-jobs";
 import { onBulkItemFinished } from "../services/bulk-jobs";
 import { releaseSlot } from "../services/admission";
+import { clearEventWait, registerEventWait } from "../services/event-waits";
 import { runActionCommand } from "./action-runner";
 import { sendFailureNotification } from "./failure-notification";
 
@@ -35,6 +37,9 @@ export interface StartOutcome {
 }
 
 export type ControlResult = { ok: true; snapshot: ExecutionSnapshot } | { ok: false; status: 400 | 404 | 409; message: string };
+
+/** What a delivered event did: whether it matched the wait (it may still wait for more), and the execution's status after it. */
+export type DeliveryResult = { ok: true; matched: boolean; status: string } | { ok: false; status: 404 | 409; message: string };
 
 const NOT_FOUND = { ok: false, status: 404, message: "Execution not found" } as const;
 
@@ -160,6 +165,27 @@ export class ExecutionObject extends DurableObject<Env> {
     return this.control({ type: "schedule_cancelled", schedule_id: scheduleId });
   }
 
+  /**
+   * An event for a waiting wait_for_event action (services/event-waits.ts found it through the index). The
+   * engine checks it again and records it; when the wait is over the execution is woken to go on.
+   * Idempotent: an event for a spec already matched changes nothing.
+   */
+  async deliverEvent(actionId: string, spec: number, event: Record<string, unknown>): Promise<DeliveryResult> {
+    const state = this.load();
+    if (!state) return NOT_FOUND;
+    const refusal = deliveryRefusal(state, actionId, spec);
+    if (refusal) return { ok: false, status: 409, message: refusal };
+    const before = state.actions.find((a) => a.id === actionId)?.event_wait?.matched.length ?? 0;
+    await this.applyAndCarryOut({ type: "event_received", action_id: actionId, spec, event });
+    const after = this.load()!;
+    const action = after.actions.find((a) => a.id === actionId);
+    const matched = !action?.event_wait || action.event_wait.matched.length > before;
+    // The wait is over: the next step runs in the alarm, as after a resume.
+    if (!action?.event_wait) this.store.setTimer("wake", this.clock());
+    await this.syncAlarm();
+    return { ok: true, matched, status: after.status };
+  }
+
   /** Waits until the execution is final, paused or waiting for time, or `timeoutMs` passed; returns its status. */
   async waitUntilSettled(timeoutMs: number): Promise<string> {
     const settled = (s: ExecutionState | null) => !s || isFinal(s.status) || s.status === "paused" || s.status === "scheduled";
@@ -270,8 +296,14 @@ export class ExecutionObject extends DurableObject<Env> {
     let yielded = false;
     try {
       for (;;) {
-        await this.apply(event, consumeWake, true);
+        const commands = await this.apply(event, consumeWake, true);
         consumeWake = false;
+        // A wait to index answers with its lookback: applied as the next event of this drive.
+        const follow = await this.carryOut(commands);
+        if (follow) {
+          event = follow;
+          continue;
+        }
         const pending = this.store.pending();
         if (!pending || pending.dispatched_at !== undefined) return;
         if (runs >= LIMITS.MAX_RUNS_PER_INVOCATION || Date.now() - began > LIMITS.INVOCATION_BUDGET_MS) {
@@ -350,11 +382,37 @@ export class ExecutionObject extends DurableObject<Env> {
     if (!state) return NOT_FOUND;
     const refusal = controlRefusal(state, event);
     if (refusal) return { ok: false, ...refusal };
-    const commands = await this.apply(event);
+    const commands = await this.applyAndCarryOut(event);
     // The engine asked for a run (a retrigger, a resume, a schedule let go): wake now to perform it.
     if (commands.some((c) => c.type === "run_action")) this.store.setTimer("wake", this.clock());
     await this.syncAlarm();
     return { ok: true, snapshot: this.snapshotOf(this.load()!) };
+  }
+
+  /** apply() outside a drive, with the D1 work its commands ask for (and the events that answers); returns the last commands. */
+  private async applyAndCarryOut(first: EngineEvent): Promise<Command[]> {
+    let event: EngineEvent | null = first;
+    let commands: Command[] = [];
+    while (event) {
+      commands = await this.apply(event);
+      event = await this.carryOut(commands);
+    }
+    return commands;
+  }
+
+  /**
+   * The commands that are D1 work, after their commit: a wait_for_event wait is indexed (its lookback comes
+   * back as the `wait_registered` event to apply next) or taken out of the index. An index write that fails
+   * throws: the wake-up the engine set when it asked brings the execution back to ask again.
+   */
+  private async carryOut(commands: Command[]): Promise<EngineEvent | null> {
+    const state = this.load();
+    if (!state) return null;
+    for (const c of commands) if (c.type === "clear_wait") await clearEventWait(this.env, state.id, c.action_id);
+    const register = commands.find((c) => c.type === "register_wait");
+    if (!register) return null;
+    const matches = await registerEventWait(this.env, state, register.action_id, register.wait);
+    return { type: "wait_registered", action_id: register.action_id, matches };
   }
 
   /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */

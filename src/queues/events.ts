@@ -5,6 +5,7 @@ import { loadInboxEvent, settleInboxEvents } from "../store/event-inbox";
 import type { AutomationFlow } from "../schemas/flow";
 import { EVENTS_DLQ, EVENTS_QUEUE } from "../services/event-queue";
 import { admissionRefusal } from "../services/admission";
+import { deliverToWaits } from "../services/event-waits";
 import { startExecution } from "../services/executions";
 import { getFlowsByIds } from "../store/flows";
 import { cachedFlow } from "../store/flow-cache";
@@ -17,6 +18,8 @@ export interface EventOutcome {
   event_id: string;
   started: string[];
   skipped: { flow_id: string; reason: string }[];
+  /** Waiting executions (wait_for_event) that took the event. */
+  delivered: number;
 }
 
 const messageKey = (body: unknown, fallback: string): string =>
@@ -40,12 +43,22 @@ async function candidateFlows(env: Env, event: TriggerEvent): Promise<Automation
  * same event again (a redelivery, a retried batch) starts nothing new.
  */
 export async function processEvent(env: Env, event: TriggerEvent): Promise<EventOutcome> {
-  const outcome: EventOutcome = { event_id: event.id, started: [], skipped: [] };
+  const outcome: EventOutcome = { event_id: event.id, started: [], skipped: [], delivered: 0 };
+  // Executions waiting for the event take it (a wait is no start: the chain depth does not stop it).
+  const delivering = deliverToWaits(env, event).then((n) => {
+    outcome.delivered = n;
+  });
+  await Promise.all([delivering, startFlows(env, event, outcome)]);
+  return outcome;
+}
+
+/** The flows the event starts (into `outcome`). */
+async function startFlows(env: Env, event: TriggerEvent, outcome: EventOutcome): Promise<void> {
   // Too deep a chain refuses every flow: no flow is even looked up.
   const tooDeep = admissionRefusal(null, event.depth);
   if (tooDeep) {
     outcome.skipped.push({ flow_id: "*", reason: tooDeep.reason });
-    return outcome;
+    return;
   }
   const flows = await candidateFlows(env, event);
   const triggerEvent = executionTriggerEvent(event);
@@ -78,7 +91,6 @@ export async function processEvent(env: Env, event: TriggerEvent): Promise<Event
       outcome.started.push(res.id);
     }),
   );
-  return outcome;
 }
 
 /**

@@ -2,14 +2,17 @@ import { z } from "@hono/zod-openapi";
 import { flowTemplateIssues } from "../engine/templates";
 import { LIMITS } from "../lib/limits";
 import { FlowActionSchema, type FlowAction } from "./actions";
+import { waitForEventIssues } from "./actions/wait-for-event";
 import { PagingQuery } from "./common";
 import { FlowConditionSchema, TriggerConditionSchema } from "./conditions";
+import { CorrelationKeySchema, FlowControlSchema, flowControlIssues } from "./flow-control";
 import { ItemIdSchema, RetryPolicySchema, TemplatedUrl } from "./flow-common";
 import { FlowTriggerSchema, TRIGGER_TYPES, type FlowTrigger } from "./triggers";
 
 /**
  * The AutomationFlow document of the epilot Automation API (with seed 001's loops), plus the engine's
- * extensions: `description`, `retry_policy`, `error_handling`, `concurrency_limit`, three more trigger
+ * extensions: `description`, `retry_policy`, `error_handling`, `concurrency_limit`, `flow_control`,
+ * `correlation_key`, three more trigger
  * families and the Coherence action types. One schema validates requests, types the code and
  * generates the OpenAPI document.
  */
@@ -89,6 +92,8 @@ const flowFields = {
   retry_policy: RetryPolicySchema.optional(),
   error_handling: ErrorHandlingSchema.optional(),
   concurrency_limit: z.number().int().min(1).max(LIMITS.MAX_FLOW_CONCURRENCY).optional(),
+  flow_control: FlowControlSchema.optional(),
+  correlation_key: CorrelationKeySchema.optional(),
 };
 
 type Issue = { path: (string | number)[]; message: string };
@@ -159,6 +164,8 @@ export const AutomationFlowInputSchema = z
     for (const issue of flowReferenceIssues(flow)) ctx.addIssue({ code: "custom", ...issue });
     // Templates are parsed (not rendered) here, so a syntax error is a 400 naming the field, not a failed run later.
     for (const issue of flowTemplateIssues(flow)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of flowControlIssues(flow)) ctx.addIssue({ code: "custom", ...issue });
+    for (const issue of waitForEventIssues(flow.actions)) ctx.addIssue({ code: "custom", ...issue });
   })
   .openapi("AutomationFlowInput", {
     description:

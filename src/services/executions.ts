@@ -1,5 +1,5 @@
 import type { FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execution/types";
-import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
+import type { ControlResult, DeliveryResult, ExecutionSnapshot } from "../objects/execution-object";
 import { getExecutionRow, summaryRow, type ExecutionRow } from "../store/executions";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
@@ -116,6 +116,8 @@ export const executionClient = (env: Env, executionId: string) => {
       (await stub.resume(token, payload)) as unknown as ControlResult & { resumed_action_id?: string },
     cancelSchedule: async (scheduleId: string) => (await stub.cancelSchedule(scheduleId)) as unknown as ControlResult,
     waitUntilSettled: (timeoutMs: number) => stub.waitUntilSettled(timeoutMs),
+    deliverEvent: async (actionId: string, spec: number, event: Record<string, unknown>) =>
+      (await stub.deliverEvent(actionId, spec, event)) as unknown as DeliveryResult,
   };
 };
 

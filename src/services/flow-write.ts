@@ -10,6 +10,7 @@ import {
   type DisableDetails,
   type ParsedFlowInput,
 } from "../schemas/flow";
+import { waitPathsOf } from "../schemas/actions/wait-for-event";
 import { actionSecretOwner, flowSecretAad } from "../store/flow-secrets";
 import type { FlowDoc, FlowSecretRow, FlowWrite, RetiredSecretRow } from "../store/flows";
 import { validateFlowDocument } from "./flow-validation";
@@ -126,6 +127,7 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
     at: a.at,
     actor: a.actor,
     triggers: doc.triggers.map((t) => ({ trigger_id: t.id, trigger_type: t.type, source_key: triggerSourceKey(t) })),
+    wait_paths: waitPathsOf(doc.actions),
     secrets,
     retired_secrets: retired,
   };

@@ -43,7 +43,7 @@ export interface LoggedEvent {
 }
 
 /** The parts of the state written once, at creation, and kept out of the per-step state row. */
-const INPUT_KEYS = ["entity", "trigger_event", "workflow_context", "variables", "user"] as const;
+const INPUT_KEYS = ["entity", "trigger_event", "trigger_events", "workflow_context", "variables", "user"] as const;
 type StoredInput = Pick<ExecutionState, (typeof INPUT_KEYS)[number]>;
 
 export const STORAGE_VERSION = MIGRATIONS.length;
@@ -243,7 +243,16 @@ export class ExecutionStorage implements ExecutionData {
     pending: RunActionCommand | "keep" | null,
     commands: readonly Command[],
   ): void {
-    const { flow: _flow, entity: _e, trigger_event: _t, workflow_context: _w, variables: _v, user: _u, ...rest } = state;
+    const {
+      flow: _flow,
+      entity: _e,
+      trigger_event: _t,
+      trigger_events: _ts,
+      workflow_context: _w,
+      variables: _v,
+      user: _u,
+      ...rest
+    } = state;
     this.put("state", rest);
     if (event) this.sql.exec(`INSERT INTO events (at, type, data) VALUES (?, ?, ?)`, now, event.type, JSON.stringify(event));
     if (pending === null) this.delete("pending");
@@ -336,6 +345,9 @@ export class ExecutionStorage implements ExecutionData {
         this.put("outbox", { finished: false } satisfies Outbox);
         return;
       case "run_action":
+      case "register_wait":
+      case "clear_wait":
+        // Carried out by the object after the commit (D1 and the event-wait index), not storage.
         return;
     }
   }

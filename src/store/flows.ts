@@ -1,5 +1,6 @@
 import { LIMITS } from "../lib/limits";
 import type { AutomationFlow, DisableDetails } from "../schemas/flow";
+import { flowWaitPathStatements, type WaitPath } from "./event-waits";
 import { invalidateFlow } from "./flow-invalidation";
 
 /**
@@ -58,6 +59,8 @@ export interface FlowWrite {
   at: string;
   actor: string;
   triggers: FlowTriggerIndexRow[];
+  /** The (event name, path) pairs of the flow's wait_for_event actions (store/event-waits.ts). */
+  wait_paths?: WaitPath[];
   secrets: FlowSecretRow[];
   /**
    * Secret rotation overlap (`flow_secrets_retired`): `add` are the secrets this write replaced; earlier
@@ -140,6 +143,7 @@ function sideTableStatements(db: D1Database, w: FlowWrite, guard: { sql: string;
     );
   }
   if (w.retired_secrets) out.push(...retiredSecretStatements(db, w, w.retired_secrets, guard));
+  if (w.wait_paths) out.push(...flowWaitPathStatements(db, w.org_id, w.id, w.wait_paths, guard));
   return out;
 }
 
@@ -361,6 +365,7 @@ export async function deleteFlow(db: D1Database, orgId: string, id: string): Pro
     db.prepare(`DELETE FROM flow_triggers WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
     db.prepare(`DELETE FROM flow_secrets WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
     db.prepare(`DELETE FROM flow_secrets_retired WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
+    ...flowWaitPathStatements(db, orgId, id, [], { sql: "1 = 1", binds: [] }),
   ]);
   invalidateFlow(id);
   return res.meta.changes > 0;

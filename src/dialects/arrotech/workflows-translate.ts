@@ -272,6 +272,8 @@ const FLOW_ONLY_FIELDS = [
   "retry_policy",
   "error_handling",
   "concurrency_limit",
+  "flow_control",
+  "correlation_key",
 ] as const;
 const COMPARED = ["flow_name", "description", "triggers", "actions", ...FLOW_ONLY_FIELDS] as const;
 

@@ -13,8 +13,10 @@ export const NO_DATA: ExecutionData = {
 
 /** Copies the mutable part of the state; the flow snapshot and the creation input never change, so they are shared. */
 function copyState(prev: ExecutionState): ExecutionState {
-  const { flow, entity, trigger_event, workflow_context, variables, user, ...mutable } = prev;
-  return { ...structuredClone(mutable), flow, entity, trigger_event, workflow_context, variables, user };
+  const { flow, entity, trigger_event, trigger_events, workflow_context, variables, user, ...mutable } = prev;
+  const copy: ExecutionState = { ...structuredClone(mutable), flow, entity, trigger_event, workflow_context, variables, user };
+  if (trigger_events) copy.trigger_events = trigger_events;
+  return copy;
 }
 
 /**

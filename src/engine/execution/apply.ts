@@ -2,6 +2,7 @@ import { evaluateSimpleConditions } from "../conditions";
 import { buildContext } from "./context";
 import { effectiveRetryPolicy, nextAttemptAt } from "./retry";
 import { cappedError, type Effects } from "./effects";
+import { applyWaitEvent, beginEventWait, dropEventWait } from "./event-wait";
 import { SKIPPED_AFTER_FAILURE, failAction, resetAction, skipAction, succeedAction } from "./transitions";
 import type { ActionState, EngineEvent, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
 import { RETRIABLE_STATUSES, isFinal } from "./types";
@@ -83,6 +84,14 @@ function applyResult(
       action.wait_until = outcome.until;
       action.updated_at = now;
       return;
+    case "wait_event":
+      if (iteration !== undefined) {
+        const error = { error_code: "BAD_CONFIG" as const, error_reason: "wait_for_event cannot run inside a loop" };
+        failAction(state, action, def, now, error, fx, iteration);
+        return;
+      }
+      beginEventWait(state, action, outcome.wait, now);
+      return;
     case "cancel_execution":
       succeedAction(action, now, { cancelled_execution: true, reason: outcome.reason }, fx);
       cancel(state, now, fx, outcome.reason);
@@ -94,6 +103,7 @@ function cancel(state: ExecutionState, now: number, fx: Effects, reason?: string
   if (isFinal(state.status)) return;
   for (const a of state.actions) {
     endAttempt(a, now, fx, { outcome: "cancelled" });
+    dropEventWait(a, fx);
     if (!isFinal(a.execution_status)) {
       a.execution_status = "cancelled";
       a.updated_at = now;
@@ -234,6 +244,10 @@ export function applyEvent(state: ExecutionState, event: EngineEvent, now: numbe
       return;
     case "schedule_cancelled":
       cancelSchedule(state, event.schedule_id, now);
+      return;
+    case "wait_registered":
+    case "event_received":
+      applyWaitEvent(state, event, now, fx);
       return;
   }
 }

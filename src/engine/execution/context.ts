@@ -35,6 +35,8 @@ export function buildContext(state: ExecutionState, now: number, data: Execution
   }
   return {
     trigger,
+    // A batch's (or a batching debounce's) events, oldest first; `trigger` is the last of them.
+    ...(state.trigger_events ? { trigger_events: state.trigger_events } : {}),
     ...recordRoots(state.entity),
     previous: (trigger.previous as Record<string, unknown> | undefined) ?? undefined,
     diff: (trigger.diff as Record<string, Record<string, unknown>> | undefined) ?? undefined,

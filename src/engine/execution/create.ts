@@ -3,7 +3,7 @@ import { STATE_VERSION } from "./types";
 
 export type NewExecution = NewExecutionInput;
 
-/** The initial state of an execution: every action pending, cursor on the first (or, when hot, every action skipped). */
+/** The initial state of an execution: every action pending, cursor on the first (or, when hot or skipped, every action skipped). */
 export function createExecutionState(input: NewExecution, now: number): ExecutionState {
   const state: ExecutionState = {
     v: STATE_VERSION,
@@ -29,28 +29,35 @@ export function createExecutionState(input: NewExecution, now: number): Executio
     })),
     user: input.user,
     variables: input.variables,
+    ...(input.trigger_events ? { trigger_events: input.trigger_events } : {}),
+    ...(input.correlation_key !== undefined ? { correlation_key: input.correlation_key } : {}),
+    ...(input.admission ? { admission: input.admission } : {}),
     seq: 0,
     runs: 0,
   };
-  if (input.hot) {
-    state.status = "hot";
+  // Created final: a hot flow's execution, or one flow control skipped (rate_limit, singleton).
+  const endedBy = input.hot ? ("hot" as const) : input.skipped ? ("skipped" as const) : null;
+  if (endedBy) {
+    const reason = input.hot ?? input.skipped;
+    state.status = endedBy;
     state.finished_at = now;
     state.cursor = state.actions.length;
-    for (const a of state.actions) Object.assign(a, { execution_status: "skipped", updated_at: now, reason: input.hot });
+    for (const a of state.actions) Object.assign(a, { execution_status: "skipped", updated_at: now, reason });
   }
   return state;
 }
 
 /**
  * Creates an execution and says what to do first: write its summary and either wake it now, or, for a
- * hot flow's execution (created final, nothing runs), finish it at once.
+ * hot flow's execution or a skipped start (created final, nothing runs), finish it at once.
  */
 export function createExecution(input: NewExecution, now: number): AdvanceResult {
   const state = createExecutionState(input, now);
   return {
     state,
-    commands: input.hot
-      ? [{ type: "write_summary" }, { type: "finished", status: state.status }]
-      : [{ type: "write_summary" }, { type: "wake_at", at: now }],
+    commands:
+      input.hot || input.skipped
+        ? [{ type: "write_summary" }, { type: "finished", status: state.status }]
+        : [{ type: "write_summary" }, { type: "wake_at", at: now }],
   };
 }

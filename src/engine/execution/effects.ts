@@ -1,6 +1,6 @@
 import { LIMITS } from "../../lib/limits";
 import { capOutput } from "./data";
-import type { ActionState, AttemptOutcome, Command, ErrorOutput, ExecutionData, IterationRecord } from "./types";
+import type { ActionOutcome, ActionState, AttemptOutcome, Command, ErrorOutput, ExecutionData, IterationRecord } from "./types";
 
 /**
  * The commands one advance() emits, and the execution data as those commands leave it: a decision
@@ -118,6 +118,6 @@ export function cappedError(error: ErrorOutput): ErrorOutput {
 }
 
 /** The attempt outcome recorded for an action's result kind. */
-export function attemptOutcomeOf(kind: "success" | "failed" | "paused" | "wait" | "cancel_execution"): AttemptOutcome {
-  return kind === "wait" ? "waiting" : kind === "cancel_execution" ? "success" : kind;
+export function attemptOutcomeOf(kind: ActionOutcome["kind"]): AttemptOutcome {
+  return kind === "wait" || kind === "wait_event" ? "waiting" : kind === "cancel_execution" ? "success" : kind;
 }

@@ -3,6 +3,7 @@ import { renderValue, TemplateError } from "../templates";
 import { buildContext } from "./context";
 import { scheduleDueAt } from "./schedule-math";
 import type { Effects } from "./effects";
+import { planEventWait, waitsForEvent } from "./event-wait";
 import { failAction, finalStatus, skipAction } from "./transitions";
 import type { ActionState, Command, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
 import { isFinal } from "./types";
@@ -53,7 +54,8 @@ function loopItems(state: ExecutionState, sourcePath: string, now: number, fx: E
  * already says an attempt started.
  */
 export function plan(state: ExecutionState, now: number, fx: Effects): Command[] {
-  if (isFinal(state.status) || state.status === "paused") return [];
+  // A pause for a resume token waits for the resume; one for an event still has its timeout to keep.
+  if (isFinal(state.status) || (state.status === "paused" && !waitsForEvent(state))) return [];
   const flow = state.flow;
 
   while (state.cursor < state.actions.length) {
@@ -66,6 +68,11 @@ export function plan(state: ExecutionState, now: number, fx: Effects): Command[]
       continue;
     }
     if (action.in_flight) return []; // a result is awaited
+    if (action.event_wait) {
+      const waiting = planEventWait(state, action, def, now, fx);
+      if (waiting) return waiting;
+      continue;
+    }
     if (action.execution_status === "paused") {
       state.status = "paused";
       return [];

@@ -110,6 +110,8 @@ export function finalStatus(state: ExecutionState): ExecutionStatus {
 /** Puts an action back to its initial state for a retrigger; a schedule already waited for is not waited again. */
 export function resetAction(action: ActionState, strategy: ActionState["retry_strategy"], fx: Effects): void {
   const scheduleDone = action.schedule_done || action.scheduled_for !== undefined;
+  // A wait_for_event still waiting leaves the index (the action waits again, afresh, when it runs).
+  if (action.event_wait) fx.emit({ type: "clear_wait", action_id: action.id });
   fx.clearActionData(action, action.loop_state !== undefined);
   Object.assign(action, {
     execution_status: "pending" as ExecutionStatus,
@@ -122,6 +124,7 @@ export function resetAction(action: ActionState, strategy: ActionState["retry_st
     reason: undefined,
     condition_result: undefined,
     paused_iteration: undefined,
+    event_wait: undefined,
     schedule_done: scheduleDone || undefined,
     retry_strategy: strategy,
   });

@@ -163,6 +163,46 @@ export interface ActionState {
   retry_strategy?: RetryStrategy;
   /** Set while the action waits for a resume token. */
   paused_iteration?: number;
+  /** A `wait_for_event` action's wait (engine/execution/event-wait.ts); the events it matched are its outputs. */
+  event_wait?: EventWaitState;
+}
+
+/** One event a wait_for_event action waits for, as rendered when the wait began. */
+export interface WaitSpecState {
+  event: string;
+  /** The event matches when its value at `event_path`, as text, equals `value`. */
+  correlate?: { event_path: string; value: string };
+  /** Simple conditions over the event (fields are paths into it); all must hold. */
+  if?: Record<string, unknown>[];
+}
+
+export interface EventWaitState {
+  specs: WaitSpecState[];
+  mode: "any" | "all";
+  /** The config named one event (`event`): the output is `{event}`; with `events`, `{events: [...]}`. */
+  single: boolean;
+  /** Events accepted from this time on (the wait's start minus its lookback), ms. */
+  since: number;
+  /** When the wait times out, ms. */
+  until: number;
+  on_timeout: "continue" | "fail";
+  /** Whether the wait is in the D1 index (store/event-waits.ts) and its lookback was read. */
+  registered: boolean;
+  /** Indices of the specs matched so far (mode `all`); their events are in the action's outputs. */
+  matched: number[];
+}
+
+/** How a start was admitted (services/admission.ts; docs/flow-control.md), kept on the execution. */
+export interface AdmissionRecord {
+  /** `admitted` at once; `waited` for a slot, a throttle or its priority; `skipped` by rate_limit or singleton; or started by a collected group. */
+  decision: "admitted" | "waited" | "skipped" | "debounced" | "batched";
+  reason: string;
+  /** The key of the rule that decided (null: no keyed rule). */
+  key: string | null;
+  /** From the start's request (a group's first event) to its execution's creation. */
+  waited_ms: number;
+  /** Every rule's rendered key. */
+  keys?: Record<string, string>;
 }
 
 /** Version of the ExecutionState layout; storage written in an older layout is upcast on load (upcast.ts). */
@@ -196,6 +236,11 @@ export interface ExecutionState {
   resume?: { action_id: string; token_hash: string; issued_at: number };
   user?: { id?: string; email?: string };
   variables?: Record<string, unknown>;
+  /** The events of a batch (or of a debounce in `batch` mode), oldest first; `trigger_event` is the last. */
+  trigger_events?: Record<string, unknown>[];
+  /** The flow's `correlation_key` as rendered at the start (or a trigger-workflow parent's). */
+  correlation_key?: string;
+  admission?: AdmissionRecord;
   cancel_reason?: string;
   last_error?: ErrorOutput;
   /** Incremented by each state change; lets summaries be written in order. */
@@ -211,6 +256,7 @@ export type ActionOutcome =
   | { kind: "failed"; error: ErrorOutput; retry: "never" | "policy" | { after_ms: number } }
   | { kind: "paused"; token_hash: string; outputs?: Record<string, unknown> }
   | { kind: "wait"; until: number }
+  | { kind: "wait_event"; wait: Omit<EventWaitState, "registered" | "matched"> }
   | { kind: "cancel_execution"; reason: string };
 
 export type EngineEvent =
@@ -224,7 +270,11 @@ export type EngineEvent =
   | { type: "resumed"; action_id: string; payload?: Record<string, unknown> }
   | { type: "cancelled"; reason?: string }
   | { type: "retriggered"; action_id: string; strategy: RetryStrategy; condition_id?: string }
-  | { type: "schedule_cancelled"; schedule_id: string };
+  | { type: "schedule_cancelled"; schedule_id: string }
+  /** A wait_for_event wait is in the index; `matches` are the earlier events its lookback found. */
+  | { type: "wait_registered"; action_id: string; matches: { spec: number; event: Record<string, unknown> }[] }
+  /** An event delivered to a waiting action (the index matched it; the engine checks it again). */
+  | { type: "event_received"; action_id: string; spec: number; event: Record<string, unknown> };
 
 /** What an execution is created from (create.ts); kept as the first event of its log. */
 export interface NewExecutionInput {
@@ -240,6 +290,11 @@ export interface NewExecutionInput {
   variables?: Record<string, unknown>;
   /** Set when the flow is hot (engine/hot-flow.ts): the execution is created final, `hot`, and runs nothing. */
   hot?: { message: string; payload?: Record<string, unknown> };
+  /** Set when flow control skipped the start (rate_limit, singleton): created final, `skipped`, runs nothing. */
+  skipped?: { message: string; payload?: Record<string, unknown> };
+  trigger_events?: Record<string, unknown>[];
+  correlation_key?: string;
+  admission?: AdmissionRecord;
 }
 
 export interface RunActionCommand {
@@ -279,6 +334,10 @@ export type Command =
       outputs?: Record<string, unknown> | null;
       truncated?: boolean;
     }
+  /** Put a wait_for_event wait in the index and read its lookback (the object answers with `wait_registered`). */
+  | { type: "register_wait"; action_id: string; wait: EventWaitState }
+  /** Take an action's wait out of the index (it matched, timed out, or the execution was cancelled). */
+  | { type: "clear_wait"; action_id: string }
   /** Delete every iteration row of an action (a retrigger starts the loop again). */
   | { type: "clear_iterations"; action_id: string }
   /** Close an attempt the engine ended without a result (cancel, interruption, retrigger). */

@@ -83,6 +83,16 @@ function actionView(state: ExecutionState, a: ActionState, detail: ExecutionDeta
     ...(a.scheduled_for !== undefined ? { scheduled_for: iso(a.scheduled_for) } : {}),
     ...(a.next_attempt_at !== undefined ? { next_attempt_at: iso(a.next_attempt_at) } : {}),
     ...(a.condition_result ? { condition_result: a.condition_result } : {}),
+    ...(a.event_wait
+      ? {
+          waiting_for_event: {
+            events: a.event_wait.specs.map((s) => s.event),
+            mode: a.event_wait.mode,
+            until: iso(a.event_wait.until),
+            matched: a.event_wait.matched.length,
+          },
+        }
+      : {}),
   };
 }
 
@@ -111,6 +121,9 @@ export function toAutomationExecution(state: ExecutionState, detail: ExecutionDe
     loops: state.flow.loops ?? [],
     actions: state.actions.map((a) => actionView(state, a, detail)),
     trigger_event: state.trigger_event,
+    ...(state.trigger_events ? { trigger_events: state.trigger_events } : {}),
+    ...(state.correlation_key !== undefined ? { correlation_key: state.correlation_key } : {}),
+    ...(state.admission ? { admission: state.admission } : {}),
     ...(state.workflow_context ? { workflow_context: state.workflow_context } : {}),
     ...(state.conditions_evaluated ? { conditions_evaluated: state.conditions_evaluated } : {}),
     ...(state.last_error ? { error_output: state.last_error } : {}),

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isTemplate, ShortText, TemplatedEmail, TemplatedUrl } from "../flow-common";
 import { action, webhookCallFields } from "./common";
+import { WaitForEventConfig } from "./wait-for-event";
 
 /**
  * Action types beyond the epilot document (Coherence's and the integration call). Their configs are
@@ -89,4 +90,5 @@ export const ENGINE_ACTIONS = [
   action("send_email", CoherenceSendEmailConfig),
   action("send_notification", SendNotificationConfig),
   action("integration", IntegrationConfig),
+  action("wait_for_event", WaitForEventConfig),
 ] as const;
