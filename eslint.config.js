@@ -54,12 +54,15 @@ export default tseslint.config(
   },
   {
     // A dialect builds its routers with the shared HTTP plumbing (api/router.ts, api/context.ts), and nothing
-    // else of api/: it calls services/ like api/ does.
+    // else of api/: it calls services/ like api/ does, for reads too.
     files: ["src/dialects/**/*.ts"],
-    rules: restrict({
-      regex: "^(\\.\\./)+api/(?!(router|context)(\\.ts)?$)",
-      message: "a dialect uses api/router and api/context only: call services/ for the rest",
-    }),
+    rules: restrict(
+      {
+        regex: "^(\\.\\./)+api/(?!(router|context)(\\.ts)?$)",
+        message: "a dialect uses api/router and api/context only: call services/ for the rest",
+      },
+      reach(["store"], "a dialect reads and writes through services/, never store/"),
+    ),
   },
   {
     // store/ and schemas/ sit below the use cases.

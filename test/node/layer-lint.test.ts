@@ -42,6 +42,7 @@ describe("layer lint rules", () => {
     ["src/lib/foo.ts", "../api/context", /only src\/app.ts and src\/index.ts/],
     ["src/api/foo.ts", "../dialects/plura/router", /only src\/app.ts and src\/index.ts/],
     ["src/dialects/plura/foo.ts", "../../api/flows", /a dialect uses api\/router and api\/context only/],
+    ["src/dialects/coherence/foo.ts", "../../store/flows", /a dialect reads and writes through services\/, never store\//],
   ])("%s may not import %s", async (file, spec, message) => {
     const errors = await layerErrors(file, importOf(spec));
     expect(errors).toHaveLength(1);
@@ -64,6 +65,7 @@ describe("layer lint rules", () => {
     ["src/dialects/plura/foo.ts", "../../api/router"],
     ["src/dialects/plura/foo.ts", "../../api/context"],
     ["src/dialects/plura/foo.ts", "./schemas"],
+    ["src/dialects/plura/foo.ts", "../../services/flows"],
     ["src/app.ts", "./api/flows"],
     ["src/app.ts", "./dialects/plura/router"],
     ["src/index.ts", "./api/context"],
