@@ -9,7 +9,8 @@ import { defineAction, permanentFailure } from "./types";
  * workflow_context. The child's id is derived from this action, so a retried attempt finds the same
  * child instead of starting a second one. What admission refuses (services/admission.ts: a chain deeper
  * than LIMITS.MAX_CHAIN_DEPTH, a disabled target) fails the action; a target over its concurrency_limit
- * gets a child that waits its turn (the action succeeds with its id).
+ * gets a child that waits its turn (the action succeeds with its id). The child carries `parent_execution_id`
+ * and inherits the parent's correlation_key.
  */
 export const triggerWorkflowAction = defineAction({
   types: ["trigger-workflow"],
@@ -43,6 +44,8 @@ export const triggerWorkflowAction = defineAction({
       workflowContext,
       depth,
       dedupeKey: `child:${ctx.idempotencyKey}`,
+      // The chain shares one correlation key: the child carries its parent's (when it has one).
+      ...(ctx.correlationKey !== undefined ? { correlationKey: ctx.correlationKey } : {}),
     });
     return { kind: "success", outputs: { execution_id: started.id, flow_id: flow.id, depth } };
   },

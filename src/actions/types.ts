@@ -19,6 +19,8 @@ export interface ActionContext {
   entityId: string;
   entity: Record<string, unknown> | null;
   triggerEvent: Record<string, unknown>;
+  /** The execution's correlation_key (a trigger-workflow child inherits it). */
+  correlationKey?: string;
   /** Issues the execution's resume token for a pause: the token is returned once, only its hash is kept. */
   issueResumeToken(): Promise<{ token: string; hash: string }>;
 }

@@ -71,6 +71,8 @@ function fromRow(r: ExecutionRow) {
     created_at: r.created_at,
     updated_at: r.updated_at,
     ...(r.current_action_id ? { current_action_id: r.current_action_id } : {}),
+    ...(r.correlation_key !== null ? { correlation_key: r.correlation_key } : {}),
+    ...(r.parent_execution_id ? { parent_execution_id: r.parent_execution_id } : {}),
     actions: r.actions_summary,
     ...(r.last_error ? { error_output: r.last_error } : {}),
   };
@@ -174,6 +176,7 @@ export const executionsRouter = createRouter()
       orgId: c.get("principal").orgId,
       entityId: q.entity_id,
       flowId: q.flow_id,
+      correlationKey: q.correlation_key,
       limit: q.size ?? LIMITS.DEFAULT_PAGE_SIZE,
       offset: q.from ?? 0,
     });

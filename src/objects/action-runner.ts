@@ -123,6 +123,7 @@ function actionContext(
     entityId: state.entity_id,
     entity: state.entity,
     triggerEvent: state.trigger_event,
+    correlationKey: state.correlation_key,
     issueResumeToken: async () => {
       const token = `${state.id}.${randomToken(32)}`;
       const issued = { token, hash: await sha256Hex(token) };

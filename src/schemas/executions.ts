@@ -41,6 +41,17 @@ export const StartExecutionRequestSchema = z
   })
   .openapi("StartExecutionRequest");
 
+/** How flow control admitted the execution (docs/flow-control.md). */
+export const AdmissionSchema = z
+  .object({
+    decision: z.enum(["admitted", "waited", "skipped", "debounced", "batched"]),
+    reason: z.string(),
+    key: z.string().nullable(),
+    waited_ms: z.number(),
+    keys: z.record(z.string(), z.string()).optional(),
+  })
+  .openapi("AdmissionRecord");
+
 /** An action of an execution: the flow's action plus its execution state. */
 export const ExecutionActionSchema = z
   .object({
@@ -81,6 +92,13 @@ export const AutomationExecutionSchema = z
     actions: z.array(ExecutionActionSchema),
     resume_token: z.string().optional(),
     trigger_event: z.record(z.string(), z.unknown()).optional(),
+    trigger_events: z
+      .array(z.record(z.string(), z.unknown()))
+      .optional()
+      .openapi({ description: "The events of a batch (or a debounce in batch mode), oldest first; trigger_event is the last" }),
+    correlation_key: z.string().optional().openapi({ description: "The flow's correlation_key, rendered at the start" }),
+    parent_execution_id: z.string().optional().openapi({ description: "The execution whose trigger-workflow started this one" }),
+    admission: AdmissionSchema.optional(),
     workflow_context: z.record(z.string(), z.unknown()).optional(),
     version: z.number().optional(),
   })
@@ -90,6 +108,11 @@ export const AutomationExecutionSchema = z
 export const GetExecutionsQuery = z.object({
   entity_id: z.string().max(200).optional(),
   flow_id: z.string().max(200).optional(),
+  correlation_key: z
+    .string()
+    .max(1000)
+    .optional()
+    .openapi({ description: "Only executions whose correlation_key (the flow's template, rendered at the start) is this" }),
   size: z.coerce.number().int().min(1).max(LIMITS.MAX_PAGE_SIZE).optional(),
   from: z.coerce.number().int().min(0).max(100_000).optional(),
   include_flows: z.enum(["true", "false"]).optional(),

@@ -6,6 +6,7 @@ import { newId } from "../lib/ids";
 import { sha256Hex } from "../lib/crypto";
 import type { AutomationFlow } from "../schemas/flow";
 import { getRecordStatement, recordFromResult } from "../store/records";
+import { renderCorrelationKey } from "../engine/flow-control/start";
 import { hotFlowQuery } from "./hot-flows";
 import { toSnapshot } from "./records";
 import { admissionRefusal, admit, executionStub, type StartResult } from "./admission";
@@ -28,6 +29,8 @@ export interface StartExecutionRequest {
   dedupeKey?: string;
   /** Use this execution id (already derived by the caller). */
   executionId?: string;
+  /** The correlation key a trigger-workflow child inherits from its parent (else the flow's template is rendered). */
+  correlationKey?: string;
 }
 
 /** An id derived from a key: a UUID (version 8, RFC 9562 custom) made of the key's SHA-256. */
@@ -82,6 +85,14 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
     entity = row ? (toSnapshot(row) as unknown as Record<string, unknown>) : null;
   }
   const hot = hotQuery ? hotQuery.verdict(results[results.length - 1]) : undefined;
+  const now = Date.now();
+  const correlationKey =
+    req.correlationKey ??
+    renderCorrelationKey(
+      req.flow.correlation_key,
+      { trigger_event: req.triggerEvent, entity: entity ?? null, variables: req.variables },
+      now,
+    );
   return admit(
     env,
     req.flow,
@@ -96,6 +107,7 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
       depth,
       user: req.user,
       variables: req.variables,
+      ...(correlationKey !== undefined ? { correlation_key: correlationKey } : {}),
     },
     hot,
   );

@@ -55,8 +55,8 @@ export function pendingRowStatement(db: D1Database, s: ExecutionState): D1Prepar
   return db
     .prepare(
       `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, trigger_type, actions_total,
-         actions_summary, parent_execution_id, depth, bulk_job_id, seq, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, 0, ?, ?)
+         actions_summary, parent_execution_id, depth, bulk_job_id, correlation_key, seq, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
        ON CONFLICT (id) DO NOTHING`,
     )
     .bind(
@@ -72,6 +72,7 @@ export function pendingRowStatement(db: D1Database, s: ExecutionState): D1Prepar
       chain.parent_execution_id ?? null,
       s.depth,
       typeof s.trigger_event.bulk_job_id === "string" ? s.trigger_event.bulk_job_id : null,
+      s.correlation_key ?? null,
       isoNow(s.created_at),
       isoNow(s.updated_at),
     );

@@ -20,6 +20,7 @@ export interface ExecutionRow {
   parent_execution_id: string | null;
   depth: number;
   bulk_job_id: string | null;
+  correlation_key: string | null;
   created_at: string;
   updated_at: string;
   started_at: string | null;
@@ -58,6 +59,7 @@ export function summaryRow(s: ExecutionState): ExecutionRow {
     parent_execution_id: chain.parent_execution_id ?? null,
     depth: s.depth,
     bulk_job_id: typeof s.trigger_event.bulk_job_id === "string" ? s.trigger_event.bulk_job_id : null,
+    correlation_key: s.correlation_key ?? null,
     created_at: isoNow(s.created_at),
     updated_at: isoNow(s.updated_at),
     started_at: iso(s.started_at),
@@ -76,8 +78,8 @@ export function summaryStatement(db: D1Database, s: ExecutionState, counted = fa
     .prepare(
       `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, current_action_id, trigger_type,
          actions_total, actions_executed, actions_failed, actions_skipped, actions_summary, last_error, parent_execution_id,
-         depth, bulk_job_id, seq, created_at, updated_at, started_at, finished_at, stats_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         depth, bulk_job_id, correlation_key, seq, created_at, updated_at, started_at, finished_at, stats_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, current_action_id = excluded.current_action_id,
          actions_executed = excluded.actions_executed, actions_failed = excluded.actions_failed,
          actions_skipped = excluded.actions_skipped, actions_summary = excluded.actions_summary,
@@ -105,6 +107,7 @@ export function summaryStatement(db: D1Database, s: ExecutionState, counted = fa
       r.parent_execution_id,
       r.depth,
       r.bulk_job_id,
+      r.correlation_key,
       s.seq,
       r.created_at,
       r.updated_at,
@@ -129,6 +132,7 @@ export interface ExecutionFilter {
   orgId: string;
   entityId?: string;
   flowId?: string;
+  correlationKey?: string;
   statuses?: string[];
   since?: string;
   limit: number;
@@ -144,6 +148,7 @@ export async function listExecutions(db: D1Database, f: ExecutionFilter): Promis
   };
   if (f.entityId) add("entity_id = ?", f.entityId);
   if (f.flowId) add("flow_id = ?", f.flowId);
+  if (f.correlationKey !== undefined) add("correlation_key = ?", f.correlationKey);
   if (f.statuses?.length) add(`status IN (${f.statuses.map(() => "?").join(", ")})`, ...f.statuses);
   if (f.since) add("created_at >= ?", f.since);
   const clause = where.join(" AND ");

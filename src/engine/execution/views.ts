@@ -96,6 +96,12 @@ function actionView(state: ExecutionState, a: ActionState, detail: ExecutionDeta
   };
 }
 
+/** The execution whose trigger-workflow action started this one (its workflow_context's chain). */
+function parentOf(state: ExecutionState): string | undefined {
+  const chain = state.workflow_context?._execution_chain as { parent_execution_id?: unknown } | undefined;
+  return typeof chain?.parent_execution_id === "string" ? chain.parent_execution_id : undefined;
+}
+
 /** The epilot AutomationExecution document (`status` and `execution_status` both, equal: the document requires `status`). */
 export function toAutomationExecution(state: ExecutionState, detail: ExecutionDetail = EMPTY_DETAIL) {
   const entity = state.entity;
@@ -123,6 +129,7 @@ export function toAutomationExecution(state: ExecutionState, detail: ExecutionDe
     trigger_event: state.trigger_event,
     ...(state.trigger_events ? { trigger_events: state.trigger_events } : {}),
     ...(state.correlation_key !== undefined ? { correlation_key: state.correlation_key } : {}),
+    ...(parentOf(state) ? { parent_execution_id: parentOf(state) } : {}),
     ...(state.admission ? { admission: state.admission } : {}),
     ...(state.workflow_context ? { workflow_context: state.workflow_context } : {}),
     ...(state.conditions_evaluated ? { conditions_evaluated: state.conditions_evaluated } : {}),

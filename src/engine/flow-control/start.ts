@@ -44,6 +44,12 @@ export function renderKey(template: string | undefined, ctx: StartContext, now: 
   return text.slice(0, LIMITS.MAX_FLOW_CONTROL_KEY_LENGTH);
 }
 
+/** A flow's correlation_key for one start: undefined without a template, or when it renders empty. */
+export function renderCorrelationKey(template: string | undefined, ctx: StartContext, now: number): string | undefined {
+  const key = renderKey(template, ctx, now);
+  return key === "" ? undefined : key;
+}
+
 /** A start's priority: the template's integer, clamped to ±LIMITS.MAX_PRIORITY; 0 without one or when it is not a number. */
 export function renderPriority(template: string | undefined, ctx: StartContext, now: number): number {
   if (template === undefined) return 0;
