@@ -41,8 +41,8 @@ CREATE INDEX flow_control_state_tat ON flow_control_state (tat);
 
 -- Debounce and batch: the events of a key collect in a group until it is due (or full); then one
 -- execution starts with them. At most one `open` group per (flow, kind, key).
---   state: open | flushing (full, or due and being started; a flush that died is taken again after
---   LIMITS.FLOW_CONTROL_FLUSH_GRACE_MS) | done
+--   state: open | full (max_size reached: flushed at once) | flushing (being started; a flush that died is
+--   taken again after LIMITS.FLOW_CONTROL_FLUSH_GRACE_MS) | done
 --   execution_id: derived from the group id, so a flush done twice starts one execution.
 CREATE TABLE flow_control_groups (
   id           TEXT PRIMARY KEY,
@@ -55,6 +55,7 @@ CREATE TABLE flow_control_groups (
   last_at      INTEGER NOT NULL,
   due_at       INTEGER NOT NULL,
   size         INTEGER NOT NULL DEFAULT 0,
+  keep         TEXT NOT NULL,  -- all: the execution gets every event (trigger_events) | last: only the newest
   execution_id TEXT,
   flushed_at   INTEGER
 );

@@ -83,7 +83,7 @@ export const PENDING_EDGES = [
   ["src/env.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
   ["src/env.ts", "src/objects/flow-schedule-object.ts", "issue 23 item 2"],
   ["src/api/executions.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
-  ["src/services/admission.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
+  ["src/services/object-start.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
   ["src/services/executions.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
   ["src/services/queued-executions.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
   ["src/services/start-flow.ts", "src/objects/execution-object.ts", "issue 23 item 2"],

@@ -1,11 +1,14 @@
 import type { ExecutionObject } from "./objects/execution-object";
 import type { FlowScheduleObject } from "./objects/flow-schedule-object";
+import type { FlowControlObjectRpc } from "./contracts/flow-control-object";
 
 /** Bindings and vars of the Worker (see wrangler.toml). Secrets are optional so a missing one fails closed. */
 export interface Env {
   DB: D1Database;
   EXECUTIONS: DurableObjectNamespace<ExecutionObject>;
   FLOW_SCHEDULES: DurableObjectNamespace<FlowScheduleObject>;
+  /** One FlowControlObject per flow with time-driven flow control (debounce, batch, throttle): its alarm. */
+  FLOW_CONTROL: DurableObjectNamespace<FlowControlObjectRpc & Rpc.DurableObjectBranded>;
   EVENTS_QUEUE: Queue<unknown>;
   BULK_QUEUE: Queue<unknown>;
 

@@ -8,6 +8,7 @@ import { reconcileAll } from "./services/reconcile-all";
 
 export { ExecutionObject } from "./objects/execution-object";
 export { FlowScheduleObject } from "./objects/flow-schedule-object";
+export { FlowControlObject } from "./objects/flow-control-object";
 
 const app = createApp();
 

@@ -18,6 +18,8 @@ export interface EventOutcome {
   event_id: string;
   started: string[];
   skipped: { flow_id: string; reason: string }[];
+  /** Executions the event will start with others: its start joined a debounce or batch group. */
+  collected: string[];
   /** Waiting executions (wait_for_event) that took the event. */
   delivered: number;
 }
@@ -43,7 +45,7 @@ async function candidateFlows(env: Env, event: TriggerEvent): Promise<Automation
  * same event again (a redelivery, a retried batch) starts nothing new.
  */
 export async function processEvent(env: Env, event: TriggerEvent): Promise<EventOutcome> {
-  const outcome: EventOutcome = { event_id: event.id, started: [], skipped: [], delivered: 0 };
+  const outcome: EventOutcome = { event_id: event.id, started: [], skipped: [], collected: [], delivered: 0 };
   // Executions waiting for the event take it (a wait is no start: the chain depth does not stop it).
   const delivering = deliverToWaits(env, event).then((n) => {
     outcome.delivered = n;
@@ -87,8 +89,10 @@ async function startFlows(env: Env, event: TriggerEvent, outcome: EventOutcome):
         triggerEvent: { ...triggerEvent, trigger_id: match.trigger_id },
         depth: event.depth,
         dedupeKey: `event:${event.id}`,
+        fromEvent: true,
       });
-      outcome.started.push(res.id);
+      if (res.status === "debounced" || res.status === "batched") outcome.collected.push(res.id);
+      else outcome.started.push(res.id);
     }),
   );
 }

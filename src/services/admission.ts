@@ -1,34 +1,35 @@
-import { createExecutionState, type NewExecution } from "../engine/execution/create";
-import { isFinal, type ExecutionState, type FlowSnapshot } from "../engine/execution/types";
+import type { NewExecution } from "../engine/execution/create";
+import { flowControlOf, type FlowControlRules } from "../engine/flow-control/config";
+import { planStart } from "../engine/flow-control/start";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
 import type { AutomationFlow } from "../schemas/flow";
-import {
-  getAdmissionStatement,
-  markRunning,
-  parseAdmissionRow,
-  parseAdmissionRows,
-  pendingRowStatement,
-  promoteWaitingStatement,
-  releaseSlotStatement,
-  requestSlotStatement,
-  type AdmissionRow,
-} from "../store/admission";
-import type { HotReason } from "./hot-flows";
-import type { ExecutionSnapshot, StartOutcome } from "../objects/execution-object";
+import { collectStart } from "./admission-collect";
+import { enqueueStart, primaryKey } from "./admission-queue";
+import { hotFlowQuery, type HotReason } from "./hot-flows";
+import { executionStub, startObject, type StartResult } from "./object-start";
 
 /**
- * Admission: whether, and when, a new execution may run. Every start (API, manual and single-action runs,
- * events — webhooks, record changes and cron fires among them —, bulk jobs, trigger-workflow) goes through
- * `admit`, which decides in this order:
- *   1. chain depth and enabled (`admissionRefusal`): refused, each path saying so its own way;
+ * Admission: whether, and how, a new execution may run. Every start (services/executions.ts
+ * `startExecution`, called by the API, manual and single-action runs, events — webhooks, record changes,
+ * cron fires, custom events —, bulk jobs, trigger-workflow) asks `decideAdmission` once, then creates the
+ * execution as it says (`createAdmitted`). The rules, in order (docs/flow-control.md):
+ *   1. refusals (`admissionRefusal`): a disabled flow, a chain too deep — thrown before anything is read or
+ *      written; each path says no its own way;
  *   2. the hot-flow limit: created `hot`, final, nothing runs;
- *   3. the flow's `concurrency_limit`, a hard bound: the execution takes a slot (D1 `admission_queue`)
- *      and starts, or waits `pending` in FIFO order until an execution of the flow ends and frees one.
- * A slot is held from admission until the execution reaches a final status: paused and scheduled
- * executions keep theirs. Flows without a limit never touch the queue.
+ *   3. the flow's flow control (`flow_control`, `concurrency_limit`), its keys rendered over the start:
+ *      an event's start is collected by debounce or batch (one execution per group, later); a start goes
+ *      through the admission queue when the flow has concurrency bounds, a throttle, a rate limit or a
+ *      singleton — skipped (rate_limit, singleton skip) or waiting for its throttle time and a slot of each
+ *      of its keys, by priority. Those verdicts need a count and a take in one step, so they are made by the
+ *      statements of createAdmitted's one D1 batch (store/admission.ts), which D1 runs as a transaction.
+ * Every start decided by flow control carries its decision (`admission` on the execution). Flows without
+ * flow control never touch the queue.
  */
+
+export { executionStub, type StartResult };
+export { admitWaiting, releaseSlot, startAdmitted } from "./admission-queue";
 
 export type RefusalCode = "FLOW_DISABLED" | "CHAIN_TOO_DEEP";
 
@@ -58,111 +59,76 @@ export function admissionRefusal(flow: Pick<AutomationFlow, "id" | "enabled"> | 
   return null;
 }
 
-/** The flow snapshot carries the limit it was admitted under: its finish knows, without a D1 read, whether it frees a slot. */
-export type SlotSnapshot = FlowSnapshot & { concurrency_limit?: number };
-const slotLimitOf = (flow: FlowSnapshot): number | undefined => (flow as SlotSnapshot).concurrency_limit;
-
-export function executionStub(env: Env, executionId: string) {
-  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId));
-}
-
-export interface StartResult {
-  id: string;
-  created: boolean;
-  status: string;
-  /** The execution as start() left it, when its object answered (saves the caller a second call). */
-  snapshot?: ExecutionSnapshot;
-}
-
-async function startObject(env: Env, input: NewExecution): Promise<StartResult> {
-  // Workers RPC types cannot express the execution's `unknown` payloads: re-typed here, once.
-  const res = (await executionStub(env, input.id).start(input)) as unknown as StartOutcome;
-  return { id: input.id, ...res };
-}
-
-/** Starts an execution that holds a slot and confirms it (`running`); idempotent, so a repair may call it again. */
-export async function startAdmitted(env: Env, row: AdmissionRow): Promise<StartResult> {
-  const res = await startObject(env, row.input);
-  await markRunning(env.DB, row.execution_id);
-  return res;
+/** What admission is asked about: a new execution of `flow` in `orgId`, at chain `depth`, for `triggerEvent`. */
+export interface AdmissionRequest {
+  orgId: string;
+  flow: AutomationFlow;
+  depth: number;
+  triggerEvent: Record<string, unknown>;
+  /** The start comes from an event: debounce and batch collect it (a direct start names one run). */
+  fromEvent?: boolean;
 }
 
 /**
- * THE admission decision (see above) for a new execution of `flow`, then its start: the object is created,
- * or the execution waits for a slot. Throws AdmissionRefused. Idempotent per execution id. `hot` is the
- * hot-flow verdict (services/hot-flows.ts), read by the caller in its batch of start-path reads.
+ * What admission lets a start do: run now, be created `hot` (final, runs nothing), or go through the flow's
+ * flow control (`rules`), whose verdict createAdmitted's batch makes.
  */
-export async function admit(
+export type Admission =
+  { kind: "run" } | { kind: "hot"; reason: HotReason } | { kind: "controlled"; rules: FlowControlRules; collectable: boolean };
+
+/**
+ * THE admission decision (rules above) for one start. Throws AdmissionRefused before any I/O. The reads
+ * its rules need go in one D1 batch, together with the caller's `alongside` statements (the start path's
+ * record read), whose results come back in `alongside`: a start costs one round trip of reads.
+ */
+export async function decideAdmission(
   env: Env,
-  flow: AutomationFlow,
-  input: NewExecution,
-  hot: HotReason | undefined,
-): Promise<StartResult> {
-  const refusal = admissionRefusal(flow, input.depth ?? 0);
+  req: AdmissionRequest,
+  alongside: D1PreparedStatement[] = [],
+): Promise<{ admission: Admission; alongside: D1Result[] }> {
+  const refusal = admissionRefusal(req.flow, req.depth);
   if (refusal) throw refusal;
-  if (hot) return startObject(env, { ...input, hot });
-  const limit = flow.concurrency_limit;
-  if (!limit) return startObject(env, input);
-
-  const admitted: NewExecution = { ...input, flow: { ...input.flow, concurrency_limit: limit } as SlotSnapshot };
-  const db = env.DB;
-  const now = Date.now();
-  // One batch: the slot request, the pending index row (listed while it waits), and what became of the request.
-  const [request, , read] = await db.batch([
-    requestSlotStatement(db, admitted, limit, now),
-    pendingRowStatement(db, createExecutionState(admitted, now)),
-    getAdmissionStatement(db, input.org_id, input.id),
-  ]);
-  const row = parseAdmissionRow(read.results[0]);
-  // No row: the execution already ended and released its slot (a late redelivery); start() changes nothing.
-  if (!row) return startObject(env, admitted);
-  if (row.state === "waiting") return { id: input.id, created: request.meta.changes > 0, status: "pending" };
-  if (row.state === "cancelled") return { id: input.id, created: false, status: "cancelled" };
-  return startAdmitted(env, row);
+  const hotQuery = hotFlowQuery(env, req.orgId, req.flow, req.triggerEvent);
+  const statements = hotQuery ? [...alongside, hotQuery.statement] : alongside;
+  const results = statements.length > 0 ? await env.DB.batch(statements) : [];
+  const hot = hotQuery ? hotQuery.verdict(results[alongside.length]) : undefined;
+  const rules = flowControlOf(req.flow);
+  const admission: Admission = hot
+    ? { kind: "hot", reason: hot }
+    : rules
+      ? { kind: "controlled", rules, collectable: req.fromEvent === true }
+      : { kind: "run" };
+  return { admission, alongside: results.slice(0, alongside.length) };
 }
 
 /**
- * Starts the oldest waiting executions of a flow that fit in its free slots, in admission order. Safe to
- * call any number of times: the slot count in the promoting statement is the bound.
+ * Creates a new execution as admission decided: its object is started (a `hot` one final, running
+ * nothing), or flow control's verdict is made and carried out — collected into a group, or through the
+ * queue (skipped, waiting, or started). Idempotent per execution id: a repeated start changes nothing
+ * and answers what the first one made.
  */
-export async function admitWaiting(env: Env, orgId: string, flowId: string, fallbackLimit: number): Promise<string[]> {
-  const res = await env.DB.batch([
-    promoteWaitingStatement(env.DB, orgId, flowId, fallbackLimit, LIMITS.ADMISSION_PROMOTE_CAP, Date.now()),
-  ]);
-  return startPromoted(env, parseAdmissionRows(res[0].results));
-}
-
-async function startPromoted(env: Env, rows: AdmissionRow[]): Promise<string[]> {
-  const started: string[] = [];
-  for (const row of rows) {
-    try {
-      await startAdmitted(env, row);
-      started.push(row.execution_id);
-    } catch (err) {
-      // Left `admitted`: the reconciliation starts it after LIMITS.ADMISSION_START_GRACE_MS.
-      console.warn(`admission: could not start ${row.execution_id}: ${String(err)}`);
-    }
-  }
-  return started;
-}
-
-/**
- * Called by ExecutionObject after its summary batch: an execution of a limited flow that reached a final
- * status frees its slot, and the next waiting executions of the flow start. Flows without a limit cost
- * nothing here. Idempotent (a replayed finish deletes nothing and finds no free slot the first call did
- * not fill) and never throws: if it fails or the process dies, the reconciliation releases and promotes.
- */
-export async function releaseSlot(env: Env, state: ExecutionState): Promise<void> {
-  const limit = slotLimitOf(state.flow);
-  if (!limit || !isFinal(state.status)) return;
-  try {
-    const db = env.DB;
-    const res = await db.batch([
-      releaseSlotStatement(db, state.org_id, state.id),
-      promoteWaitingStatement(db, state.org_id, state.flow.id, limit, LIMITS.ADMISSION_PROMOTE_CAP, Date.now()),
-    ]);
-    await startPromoted(env, parseAdmissionRows(res[1].results));
-  } catch (err) {
-    console.warn(`admission: release of ${state.id} failed (the reconciliation repairs it): ${String(err)}`);
-  }
+export async function createAdmitted(
+  env: Env,
+  input: NewExecution,
+  admission: Admission,
+  now = Date.now(),
+): Promise<StartResult> {
+  if (admission.kind === "hot") return startObject(env, { ...input, hot: admission.reason });
+  if (admission.kind === "run") return startObject(env, input);
+  const plan = planStart(
+    admission.rules,
+    { trigger_event: input.trigger_event, entity: input.entity, variables: input.variables },
+    now,
+    admission.collectable,
+  );
+  if (plan.collect) return collectStart(env, input, plan.collect, plan.keys, now);
+  if (plan.queue) return enqueueStart(env, input, plan.queue, plan.keys, now);
+  // Rules that need nothing of this start (priority alone; debounce or batch of a direct start): it runs.
+  const record = input.admission ?? {
+    decision: "admitted" as const,
+    reason: "admitted at once",
+    key: primaryKey(plan.keys),
+    waited_ms: 0,
+  };
+  return startObject(env, { ...input, admission: { ...record, ...(Object.keys(plan.keys).length ? { keys: plan.keys } : {}) } });
 }

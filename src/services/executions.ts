@@ -2,14 +2,12 @@ import type { FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execu
 import type { ControlResult, DeliveryResult, ExecutionSnapshot } from "../objects/execution-object";
 import { getExecutionRow, summaryRow, type ExecutionRow } from "../store/executions";
 import type { Env } from "../env";
-import { newId } from "../lib/ids";
-import { sha256Hex } from "../lib/crypto";
+import { deterministicId, newId } from "../lib/ids";
 import type { AutomationFlow } from "../schemas/flow";
 import { getRecordStatement, recordFromResult } from "../store/records";
 import { renderCorrelationKey } from "../engine/flow-control/start";
-import { hotFlowQuery } from "./hot-flows";
 import { toSnapshot } from "./records";
-import { admissionRefusal, admit, executionStub, type StartResult } from "./admission";
+import { admissionRefusal, createAdmitted, decideAdmission, executionStub, type StartResult } from "./admission";
 
 export interface StartExecutionRequest {
   orgId: string;
@@ -31,16 +29,11 @@ export interface StartExecutionRequest {
   executionId?: string;
   /** The correlation key a trigger-workflow child inherits from its parent (else the flow's template is rendered). */
   correlationKey?: string;
+  /** The start comes from an event (the events consumer): debounce and batch collect it. */
+  fromEvent?: boolean;
 }
 
-/** An id derived from a key: a UUID (version 8, RFC 9562 custom) made of the key's SHA-256. */
-export async function deterministicId(...parts: string[]): Promise<string> {
-  const hex = (await sha256Hex(parts.join("\u0000"))).slice(0, 32).split("");
-  hex[12] = "8";
-  hex[16] = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
-  const h = hex.join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+export { deterministicId };
 
 /** The part of a flow an execution keeps: later edits of the flow do not change a running execution. */
 export function toFlowSnapshot(flow: AutomationFlow): FlowSnapshot {
@@ -61,9 +54,9 @@ export { executionStub };
 
 /**
  * The one way executions start (API, manual and single-action runs, events, bulk jobs, trigger-workflow):
- * snapshot the flow and hand it to admission (services/admission.ts), which refuses it (AdmissionRefused:
- * chain depth, disabled flow), creates it `hot`, starts its ExecutionObject, or queues it under the flow's
- * concurrency_limit. Returns at once; the object works in its alarm.
+ * admission decides once (services/admission.ts: refused with AdmissionRefused — chain depth, disabled
+ * flow —, created `hot`, run, or under the flow's flow control: collected, queued, skipped), and the
+ * execution is created once, as decided. Returns at once; the object works in its alarm.
  */
 export async function startExecution(env: Env, req: StartExecutionRequest): Promise<StartResult> {
   const depth = req.depth ?? 0;
@@ -71,20 +64,18 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
   const refusal = admissionRefusal(req.flow, depth);
   if (refusal) throw refusal;
   const id = req.executionId ?? (req.dedupeKey ? await deterministicId(req.orgId, req.flow.id, req.dedupeKey) : newId());
-  // The start path's reads, the record it names and the hot-flow count, in one D1 round trip.
+  // The record the start names is read in admission's batch: the start path's reads are one round trip.
+  const readRecord = req.entity === undefined && !!req.entityId;
+  const { admission, alongside } = await decideAdmission(
+    env,
+    { orgId: req.orgId, flow: req.flow, depth, triggerEvent: req.triggerEvent, fromEvent: req.fromEvent },
+    readRecord ? [getRecordStatement(env.DB, req.orgId, req.entityId!)] : [],
+  );
   let entity = req.entity;
-  const readRecord = entity === undefined && !!req.entityId;
-  const hotQuery = hotFlowQuery(env, req.orgId, req.flow, req.triggerEvent);
-  const statements = [
-    ...(readRecord ? [getRecordStatement(env.DB, req.orgId, req.entityId!)] : []),
-    ...(hotQuery ? [hotQuery.statement] : []),
-  ];
-  const results = statements.length > 0 ? await env.DB.batch(statements) : [];
   if (readRecord) {
-    const row = recordFromResult(results[0]);
+    const row = recordFromResult(alongside[0]);
     entity = row ? (toSnapshot(row) as unknown as Record<string, unknown>) : null;
   }
-  const hot = hotQuery ? hotQuery.verdict(results[results.length - 1]) : undefined;
   const now = Date.now();
   const correlationKey =
     req.correlationKey ??
@@ -93,9 +84,8 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
       { trigger_event: req.triggerEvent, entity: entity ?? null, variables: req.variables },
       now,
     );
-  return admit(
+  return createAdmitted(
     env,
-    req.flow,
     {
       id,
       org_id: req.orgId,
@@ -109,7 +99,8 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
       variables: req.variables,
       ...(correlationKey !== undefined ? { correlation_key: correlationKey } : {}),
     },
-    hot,
+    admission,
+    now,
   );
 }
 

@@ -34,8 +34,9 @@ export async function reconcileAll(env: Env, now: number): Promise<Reconciliatio
   });
   await runStep(report.errors, "admissions", async () => {
     const r = (report.admissions = await reconcileAdmissions(env, now));
-    if (r.restarted.length || r.released || r.promoted.length || r.cancels_settled.length || r.pruned || r.errors.length)
-      console.log("reconcile-admissions", JSON.stringify(r));
+    const repaired =
+      r.restarted.length || r.released || r.promoted.length || r.cancels_settled.length || r.cancels_requested.length;
+    if (repaired || r.flow_control.length || r.pruned || r.errors.length) console.log("reconcile-admissions", JSON.stringify(r));
   });
   await runStep(report.errors, "events", async () => {
     const r = (report.events = await reconcileEvents(env, now));

@@ -43,7 +43,6 @@ type RawRow = Omit<AdmissionRow, "input"> & { input: string };
 const fromRaw = (r: RawRow): AdmissionRow => ({ ...r, input: JSON.parse(r.input) as NewExecution });
 
 const FINAL = `('success', 'failed', 'cancelled', 'skipped', 'hot')`;
-const SLOTS = `(SELECT COUNT(*) FROM admission_queue s WHERE s.org_id = ?2 AND s.flow_id = ?3 AND s.state IN ('admitted', 'running'))`;
 
 /** What one start asks of the queue: its rendered bounds (services/admission.ts from engine/flow-control/start.ts). */
 export interface QueueRequest {
@@ -357,38 +356,68 @@ export async function releaseOrphanSlots(db: D1Database, limit: number): Promise
   return results;
 }
 
-/** Flows with waiting executions and a free slot under their live limit (a release that died before promoting). */
-export async function flowsWithRoom(db: D1Database, limit: number): Promise<{ org_id: string; flow_id: string }[]> {
+/**
+ * Flows with waiting starts whose throttle time came (a release or an alarm that died before promoting):
+ * the promotion decides whether they have room. Oldest waiting first.
+ */
+export async function flowsWithWaiting(
+  db: D1Database,
+  now: number,
+  limit: number,
+): Promise<{ org_id: string; flow_id: string }[]> {
   const { results } = await db
     .prepare(
-      `SELECT w.org_id, w.flow_id FROM (SELECT DISTINCT org_id, flow_id FROM admission_queue WHERE state = 'waiting') w
-       JOIN flows f ON f.org_id = w.org_id AND f.id = w.flow_id
-       WHERE COALESCE(json_extract(f.doc, '$.concurrency_limit'), 1e9) >
-         (SELECT COUNT(*) FROM admission_queue s WHERE s.org_id = w.org_id AND s.flow_id = w.flow_id AND s.state IN ('admitted', 'running'))
-       LIMIT ?`,
+      `SELECT org_id, flow_id FROM admission_queue WHERE state = 'waiting' AND not_before <= ?
+       GROUP BY org_id, flow_id ORDER BY MIN(seq) LIMIT ?`,
     )
-    .bind(limit)
+    .bind(now, limit)
     .all<{ org_id: string; flow_id: string }>();
   return results;
 }
 
 /** Cancelled-while-waiting rows whose index row is not final yet (the cancel died before writing it). */
-export async function listUnsettledCancels(db: D1Database, limit: number): Promise<AdmissionRow[]> {
+export async function listUnsettledCancels(
+  db: D1Database,
+  limit: number,
+  flow?: { org_id: string; flow_id: string },
+): Promise<AdmissionRow[]> {
+  const ofFlow = flow ? `AND a.org_id = ? AND a.flow_id = ?` : "";
   const { results } = await db
     .prepare(
       `SELECT a.* FROM admission_queue a JOIN executions e ON e.id = a.execution_id
-       WHERE a.state = 'cancelled' AND e.status NOT IN ${FINAL} LIMIT ?`,
+       WHERE a.state = 'cancelled' AND e.status NOT IN ${FINAL} ${ofFlow} LIMIT ?`,
     )
-    .bind(limit)
+    .bind(...(flow ? [flow.org_id, flow.flow_id] : []), limit)
     .all<RawRow>();
   return results.map(fromRaw);
 }
 
-/** Cancelled-while-waiting rows older than the retention cutoff (ms) go with their executions. */
+/**
+ * Holders a singleton `cancel_previous` asked to cancel before `before` that still hold their slots (the
+ * cancel died, or has not reached the finish yet): asked again.
+ */
+export async function listCancelRequested(
+  db: D1Database,
+  before: number,
+  limit: number,
+  flow?: { org_id: string; flow_id: string },
+): Promise<AdmissionRow[]> {
+  const ofFlow = flow ? `AND org_id = ? AND flow_id = ?` : "";
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM admission_queue WHERE state IN ('admitted', 'running') AND cancel_requested_at <= ? ${ofFlow} LIMIT ?`,
+    )
+    .bind(before, ...(flow ? [flow.org_id, flow.flow_id] : []), limit)
+    .all<RawRow>();
+  return results.map(fromRaw);
+}
+
+/** Cancelled-while-waiting and skipped rows older than the retention cutoff (ms) go with their executions. */
 export async function pruneCancelledAdmissions(db: D1Database, endedBefore: number, limit: number): Promise<number> {
   const res = await db
     .prepare(
-      `DELETE FROM admission_queue WHERE seq IN (SELECT seq FROM admission_queue WHERE state = 'cancelled' AND ended_at < ? LIMIT ?)`,
+      `DELETE FROM admission_queue WHERE seq IN (
+         SELECT seq FROM admission_queue WHERE state IN ('cancelled', 'skipped') AND ended_at < ? LIMIT ?)`,
     )
     .bind(endedBefore, limit)
     .run();

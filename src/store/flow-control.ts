@@ -8,7 +8,7 @@ import type { NewExecution } from "../engine/execution/create";
  * execution id derives from the group id).
  */
 
-export type GroupState = "open" | "flushing" | "done";
+export type GroupState = "open" | "full" | "flushing" | "done";
 
 export interface GroupRow {
   id: string;
@@ -21,6 +21,7 @@ export interface GroupRow {
   last_at: number;
   due_at: number;
   size: number;
+  keep: "all" | "last";
   execution_id: string | null;
   flushed_at: number | null;
 }
@@ -50,7 +51,7 @@ export interface CollectRequest {
 /**
  * One event joins its key's open group (opening one if none is): the group's size and due time move on
  * only if the event is new; a debounce keeping the last event forgets the inputs before it; a group that
- * reaches `max_size` closes (`flushing`, for the caller to flush at once, and the next event opens a new
+ * reaches `max_size` closes (`full`: flushed at once by the flow's alarm, and the next event opens a new
  * one). The last statement reads the group the event is in, whatever its state.
  */
 export function collectStatements(db: D1Database, r: CollectRequest): D1PreparedStatement[] {
@@ -62,11 +63,11 @@ export function collectStatements(db: D1Database, r: CollectRequest): D1Prepared
   const out = [
     db
       .prepare(
-        `INSERT INTO flow_control_groups (id, org_id, flow_id, kind, key, state, opened_at, last_at, due_at, size)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6, ?6 + ?7, 0)
+        `INSERT INTO flow_control_groups (id, org_id, flow_id, kind, key, state, opened_at, last_at, due_at, size, keep)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6, ?6 + ?7, 0, ?8)
          ON CONFLICT (org_id, flow_id, kind, key) WHERE state = 'open' DO NOTHING`,
       )
-      .bind(...binds, now, r.period_ms),
+      .bind(...binds, now, r.period_ms, r.keep),
     db
       .prepare(
         `INSERT INTO flow_control_members (member_id, group_id, org_id, flow_id, at, input)
@@ -96,7 +97,7 @@ export function collectStatements(db: D1Database, r: CollectRequest): D1Prepared
   }
   out.push(
     db
-      .prepare(`UPDATE flow_control_groups SET state = 'flushing', flushed_at = ?6 WHERE ${open} AND size >= ?7`)
+      .prepare(`UPDATE flow_control_groups SET state = 'full', due_at = ?6 WHERE ${open} AND size >= ?7`)
       .bind(...binds, now, r.max_size),
     db
       .prepare(`SELECT g.* FROM flow_control_members m JOIN flow_control_groups g ON g.id = m.group_id WHERE m.member_id = ?`)
@@ -108,8 +109,8 @@ export function collectStatements(db: D1Database, r: CollectRequest): D1Prepared
 export const groupFrom = (res: D1Result): GroupRow | null => (res.results[0] as GroupRow | undefined) ?? null;
 
 /**
- * Takes the flow's groups to flush: open ones that are due, and flushes that died (`flushing` for longer
- * than `graceMs`). Marked `flushing` now, so another flusher leaves them alone for `graceMs`.
+ * Takes the flow's groups to flush: full ones, open ones that are due, and flushes that died (`flushing` for
+ * longer than `graceMs`). Marked `flushing` now, so another flusher leaves them alone for `graceMs`.
  */
 export async function takeDueGroups(
   db: D1Database,
@@ -123,7 +124,8 @@ export async function takeDueGroups(
     .prepare(
       `UPDATE flow_control_groups SET state = 'flushing', flushed_at = ?3
        WHERE id IN (SELECT id FROM flow_control_groups WHERE org_id = ?1 AND flow_id = ?2
-         AND ((state = 'open' AND due_at <= ?3) OR (state = 'flushing' AND flushed_at <= ?3 - ?4)) ORDER BY due_at LIMIT ?5)
+         AND (state = 'full' OR (state = 'open' AND due_at <= ?3) OR (state = 'flushing' AND flushed_at <= ?3 - ?4))
+         ORDER BY due_at LIMIT ?5)
        RETURNING *`,
     )
     .bind(orgId, flowId, now, graceMs, limit)
@@ -162,7 +164,7 @@ export async function nextDueAt(
   const row = await db
     .prepare(
       `SELECT MIN(t) AS at FROM (
-         SELECT MIN(due_at) AS t FROM flow_control_groups WHERE org_id = ?1 AND flow_id = ?2 AND state = 'open'
+         SELECT MIN(due_at) AS t FROM flow_control_groups WHERE org_id = ?1 AND flow_id = ?2 AND state IN ('open', 'full')
          UNION ALL SELECT MIN(flushed_at) + ?4 FROM flow_control_groups WHERE org_id = ?1 AND flow_id = ?2 AND state = 'flushing'
          UNION ALL SELECT MIN(not_before) FROM admission_queue
            WHERE org_id = ?1 AND flow_id = ?2 AND state = 'waiting' AND not_before > ?3)`,
@@ -182,7 +184,7 @@ export async function flowsWithDueWork(
   const { results } = await db
     .prepare(
       `SELECT org_id, flow_id FROM flow_control_groups
-         WHERE (state = 'open' AND due_at <= ?1) OR (state = 'flushing' AND flushed_at <= ?1 - ?2)
+         WHERE (state IN ('open', 'full') AND due_at <= ?1 - ?2) OR (state = 'flushing' AND flushed_at <= ?1 - ?2)
        UNION
        SELECT org_id, flow_id FROM admission_queue WHERE state = 'waiting' AND not_before > 0 AND not_before <= ?1 - ?2
        LIMIT ?3`,
@@ -248,7 +250,7 @@ export async function queueView(
       .bind(orgId, flowId, limit),
     db
       .prepare(
-        `SELECT * FROM flow_control_groups WHERE org_id = ? AND flow_id = ? AND state IN ('open', 'flushing') ORDER BY due_at LIMIT ?`,
+        `SELECT * FROM flow_control_groups WHERE org_id = ? AND flow_id = ? AND state IN ('open', 'full', 'flushing') ORDER BY due_at LIMIT ?`,
       )
       .bind(orgId, flowId, limit),
   ]);

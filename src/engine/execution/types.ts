@@ -108,6 +108,8 @@ export interface FlowSnapshot {
   error_handling?: { notify_on_failure?: boolean; notify_url?: string; notify_email?: string; disable_after_failures?: number };
   /** The flow's hard bound on executions running at once (services/admission.ts holds and frees the slots). */
   concurrency_limit?: number;
+  /** The execution holds a row of the admission queue until it is final (flow control; services/admission-queue.ts). */
+  queued?: boolean;
 }
 
 // ---- per-action and per-execution state --------------------------------------------------------
