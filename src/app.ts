@@ -13,6 +13,7 @@ import { manualRunsRouter } from "./api/manual-runs";
 import { submissionsRouter } from "./api/submissions";
 import { eventsIntakeRouter } from "./api/events-intake";
 import { flowsRouter } from "./api/flows";
+import { flowQueueRouter } from "./api/flow-queue";
 import { recordsRouter } from "./api/records";
 import { webhooksRouter } from "./api/webhooks";
 import { connectionsRouter } from "./api/connections";
@@ -117,6 +118,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/api-keys", apiKeysRouter],
     ["/v1/automation", expressionsRouter],
     ["/v1/automation", flowsRouter],
+    ["/v1/automation", flowQueueRouter],
     ["/v1/entities", recordsRouter],
     ["/v1/automation/executions/bulk-jobs", bulkJobsRouter],
     ["/v1/automation", executionsRouter],

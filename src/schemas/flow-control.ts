@@ -142,3 +142,53 @@ export function flowControlIssues(flow: {
     },
   ];
 }
+
+const Age = z
+  .number()
+  .nullable()
+  .openapi({ description: "ms since the oldest waiting start was requested; null when none waits" });
+
+/** GET /flows/{flow_id}/queue: what of the flow runs and waits, per key, and what flow control holds back. */
+export const FlowQueueSchema = z
+  .object({
+    flow_id: z.string(),
+    running: z.number().int().openapi({ description: "Starts holding their slots (running, paused or scheduled executions)" }),
+    waiting: z.number().int().openapi({ description: "Starts waiting for a slot or their throttle time" }),
+    throttled: z.number().int().openapi({ description: "Of the waiting starts, those whose throttle time has not come" }),
+    oldest_waiting_age_ms: Age,
+    next_throttle_slot_at: z.string().nullable().openapi({ description: "When the next throttled start goes" }),
+    keys: z
+      .array(
+        z.object({
+          bound: z.enum(["concurrency", "concurrency_2", "singleton"]),
+          key: z.string().openapi({ description: 'The rendered key ("" for the keyless bound)' }),
+          running: z.number().int(),
+          waiting: z.number().int(),
+          oldest_waiting_age_ms: Age,
+        }),
+      )
+      .openapi({ description: `Per bound, the busiest keys first (at most ${LIMITS.MAX_PAGE_SIZE} each)` }),
+    throttle: z
+      .object({
+        limit: z.number().int(),
+        period: z.string(),
+        burst: z.number().int(),
+        keys: z.array(z.object({ key: z.string(), next_slot_at: z.string().nullable() })).openapi({
+          description: "When a new start of each key would go (a key not listed goes at once)",
+        }),
+      })
+      .optional(),
+    collecting: z
+      .array(
+        z.object({
+          kind: z.enum(["debounce", "batch"]),
+          key: z.string(),
+          events: z.number().int(),
+          state: z.string(),
+          opened_at: z.string().nullable(),
+          due_at: z.string().nullable(),
+        }),
+      )
+      .openapi({ description: "Debounce and batch groups collecting events, the next due first" }),
+  })
+  .openapi("FlowQueue");

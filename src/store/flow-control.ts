@@ -49,7 +49,7 @@ export interface CollectRequest {
 }
 
 /**
- * One event joins its key's open group (opening one if none is): the group's size and due time move on
+ * One event joins its key's open group (opening one if none is and the event is new): the group's size and due time move on
  * only if the event is new; a debounce keeping the last event forgets the inputs before it; a group that
  * reaches `max_size` closes (`full`: flushed at once by the flow's alarm, and the next event opens a new
  * one). The last statement reads the group the event is in, whatever its state.
@@ -59,15 +59,22 @@ export function collectStatements(db: D1Database, r: CollectRequest): D1Prepared
   const open = `org_id = ?2 AND flow_id = ?3 AND kind = ?4 AND key = ?5 AND state = 'open'`;
   const binds = [r.groupId, member.org_id, member.flow.id, r.kind, r.key];
   // Debounce: the quiet period after this event, capped by max_wait from the group's first; batch: fixed at open.
-  const due = r.kind === "debounce" ? (r.max_wait_ms === undefined ? `?6 + ?7` : `MIN(?6 + ?7, opened_at + ?8)`) : `due_at`;
+  // (D1 wants exactly the parameters a statement names, so each form binds its own.)
+  const due: [string, unknown[]] =
+    r.kind === "batch"
+      ? [`due_at`, [now]]
+      : r.max_wait_ms === undefined
+        ? [`?6 + ?7`, [now, r.period_ms]]
+        : [`MIN(?6 + ?7, opened_at + ?8)`, [now, r.period_ms, r.max_wait_ms]];
   const out = [
     db
       .prepare(
         `INSERT INTO flow_control_groups (id, org_id, flow_id, kind, key, state, opened_at, last_at, due_at, size, keep)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6, ?6 + ?7, 0, ?8)
+         SELECT ?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6, ?6 + ?7, 0, ?8
+         WHERE NOT EXISTS (SELECT 1 FROM flow_control_members WHERE member_id = ?9)
          ON CONFLICT (org_id, flow_id, kind, key) WHERE state = 'open' DO NOTHING`,
       )
-      .bind(...binds, now, r.period_ms, r.keep),
+      .bind(...binds, now, r.period_ms, r.keep, member.id),
     db
       .prepare(
         `INSERT INTO flow_control_members (member_id, group_id, org_id, flow_id, at, input)
@@ -79,8 +86,8 @@ export function collectStatements(db: D1Database, r: CollectRequest): D1Prepared
       .bind(...binds, member.id, now, JSON.stringify(member)),
     // Right after the member insert: changes() says whether the event is new.
     db
-      .prepare(`UPDATE flow_control_groups SET size = size + 1, last_at = ?6, due_at = ${due} WHERE ${open} AND changes() = 1`)
-      .bind(...binds, now, r.period_ms, r.max_wait_ms ?? null),
+      .prepare(`UPDATE flow_control_groups SET size = size + 1, last_at = ?6, due_at = ${due[0]} WHERE ${open} AND changes() = 1`)
+      .bind(...binds, ...due[1]),
   ];
   if (r.keep === "last") {
     // Only when this event is the group's newest: a redelivered older one must not erase the newest input.

@@ -95,8 +95,9 @@ export async function finish(id: string): Promise<any> {
   return exec;
 }
 
-export function flowControlStub(flowId: string) {
-  return env.FLOW_CONTROL.get(env.FLOW_CONTROL.idFromName(flowId));
+/** The flow's FlowControlObject stub typed by its class: tests reach into the instance (its clock, its last run). */
+export function flowControlStub(flowId: string): DurableObjectStub<FlowControlObject> {
+  return env.FLOW_CONTROL.get(env.FLOW_CONTROL.idFromName(flowId)) as DurableObjectStub<FlowControlObject>;
 }
 
 /**
