@@ -3,10 +3,13 @@
 // wrangler, workerd: the process group) at random moments, restarting it each time. A Jepsen-style
 // checker then compares what the sink observed with what the engine's run history says.
 //
-//   npx node bench/chaos.mjs [scenario=all|triggers|actions|timers]
+//   npx node bench/chaos.mjs [scenario=all|triggers|actions|timers|keyed|waits]
 //
-// Scenarios (counts as in the issue): 1,000 triggers over 200 idempotency keys with 10 kills;
-// 100 executions of a 5-action flow with 30 kills; 500 timers of 0–120 s with 10 kills.
+// Scenarios (counts as in the issues): 1,000 triggers over 200 idempotency keys with 10 kills;
+// 100 executions of a 5-action flow with 30 kills; 500 timers of 0–120 s with 10 kills (issue 8);
+// 200 starts over 10 keys of a flow with a concurrency of 2 per key with 10 kills, and 100 waits for
+// events sent before and after the wait with 10 kills (issue 26). CHAOS_SCALE (default 1) scales the
+// counts of the issue-26 scenarios (a smoke run: CHAOS_SCALE=0.2); CHAOS_PORT fixes the port.
 // Every number it prints must be 0 for lost/duplicated/unexpected. Bounded in time; cleans up.
 import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
@@ -16,7 +19,9 @@ import { join } from "node:path";
 import { ADMIN_KEY, api, pool, startSink } from "./lib.mjs";
 
 const SCENARIO = process.argv[2] ?? "all";
-const PORT = 8600 + Math.floor(Math.random() * 200);
+const PORT = Number(process.env.CHAOS_PORT) || 8600 + Math.floor(Math.random() * 200);
+const SCALE = Number(process.env.CHAOS_SCALE) || 1;
+const scaled = (n) => Math.max(1, Math.round(n * SCALE));
 const BASE = `http://127.0.0.1:${PORT}`;
 const DIR = mkdtempSync(join(tmpdir(), "engine-chaos-"));
 const WEBHOOK_SECRET = "whsec_" + Buffer.from("chaos-secret-0123456789abcdef").toString("base64");
@@ -383,10 +388,187 @@ async function timers(sink) {
   };
 }
 
+// ---- scenario 4: concurrency per key ------------------------------------------------------------------
+/**
+ * Starts of a flow bounded to 2 running executions per key, under kills. Each execution marks its begin
+ * and end at the sink (which holds each answer 0.2–1.5 s): at no moment may more than 2 executions of a
+ * key be between their begin and their end. Checked: every start ends `success` (lost), no mark beyond
+ * the attempts (duplicated), and the per-key overlaps and unknown executions (unexpected).
+ */
+async function keyed(sink) {
+  const LIMIT = 2;
+  const flow = await createFlow({
+    flow_name: "chaos keyed concurrency",
+    triggers: [{ type: "manual" }],
+    flow_control: { concurrency: [{ limit: LIMIT, key: "{{ trigger_event.entity_id }}" }] },
+    actions: ["begin", "end"].map((phase) => ({
+      id: phase,
+      type: "call_webhook",
+      config: {
+        url: `${sink.url}/keyed/${phase}`,
+        body: { execution: "{{ execution.id }}", key: "{{ trigger_event.entity_id }}" },
+      },
+    })),
+  });
+  const starts = scaled(200);
+  const ids = [];
+  const killer = chaos(scaled(10), 90_000);
+  await pool(starts, 8, async (i) => {
+    const res = await reliably(
+      "POST",
+      "/v1/automation/executions",
+      { flow_id: flow.id, entity_id: `key-${i % 10}` },
+      { "idempotency-key": `keyed-${i}-${flow.id}` },
+    );
+    if (res.status !== 201) throw new Error(`keyed start: ${res.status} ${JSON.stringify(res.body)}`);
+    ids.push(res.body.id);
+  });
+  await killer;
+  const done = await awaitFinal(ids, 900_000);
+  // Per execution: its first begin and its last end, as the sink saw them.
+  const spans = new Map();
+  let duplicated = 0;
+  let unexpected = 0;
+  for (const h of sink.hits.filter((x) => x.path.startsWith("/keyed/"))) {
+    const phase = h.path.slice("/keyed/".length);
+    const span = spans.get(h.body.execution) ?? { key: h.body.key, begin: [], end: [] };
+    span[phase].push(h.at);
+    spans.set(h.body.execution, span);
+  }
+  for (const [id, span] of spans) {
+    if (!done.has(id)) unexpected++;
+    const exec = done.get(id);
+    for (const phase of ["begin", "end"]) {
+      const attempts = exec?.actions.find((a) => a.id === phase)?.attempts?.length ?? 1;
+      if (span[phase].length > attempts) duplicated += span[phase].length - attempts;
+    }
+  }
+  // The most executions of one key between begin and end at once (an end the sink never saw counts as open).
+  let overlaps = 0;
+  let maxPerKey = 0;
+  for (const key of new Set([...spans.values()].map((s) => s.key))) {
+    const edges = [];
+    for (const s of spans.values()) {
+      if (s.key !== key || s.begin.length === 0) continue;
+      edges.push([Math.min(...s.begin), 1], [s.end.length ? Math.max(...s.end) : Infinity, -1]);
+    }
+    edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let open = 0;
+    for (const [, d] of edges) {
+      open += d;
+      maxPerKey = Math.max(maxPerKey, open);
+      if (open > LIMIT) overlaps++;
+    }
+  }
+  const lost = ids.filter((id) => done.get(id)?.execution_status !== "success").length + Math.max(0, starts - ids.length);
+  return {
+    name: `${starts} starts over 10 keys, concurrency 2 per key, ${scaled(10)} kills`,
+    lost,
+    duplicated,
+    unexpected: unexpected + overlaps,
+    figures: { executions_final: done.size, max_running_per_key: maxPerKey, overlaps_over_limit: overlaps },
+  };
+}
+
+// ---- scenario 5: waits for events ----------------------------------------------------------------------
+/**
+ * Executions that wait for an event of their own order (wait_for_event, correlated, with a lookback),
+ * the event sent before the start for half of them and after it for the rest, under kills. Checked:
+ * every execution ends `success` having matched its own order's event — none times out (lost) — and its
+ * one mark at the sink (duplicated beyond attempts; a mark of another order or execution is unexpected).
+ */
+async function waits(sink) {
+  const flow = await createFlow({
+    flow_name: "chaos waits",
+    triggers: [{ type: "manual" }],
+    actions: [
+      {
+        id: "wait",
+        type: "wait_for_event",
+        config: {
+          event: "chaos.paid",
+          correlate: { event_path: "payload.order", value: "{{ trigger_event.entity_id }}" },
+          lookback: "30m",
+          timeout: "1h",
+        },
+      },
+      {
+        id: "mark",
+        type: "call_webhook",
+        config: {
+          url: `${sink.url}/waited`,
+          body: {
+            execution: "{{ execution.id }}",
+            order: "{{ trigger_event.entity_id }}",
+            got: "{{ actions.wait.outputs.event.payload.order }}",
+          },
+        },
+      },
+    ],
+  });
+  const n = scaled(100);
+  const orders = Array.from({ length: n }, (_, i) => `order-${i}-${randomUUID().slice(0, 8)}`);
+  const send = (order) =>
+    reliably("POST", "/v1/automation/events", {
+      type: "custom",
+      name: "chaos.paid",
+      payload: { order },
+      event_id: `paid-${order}`,
+    });
+  const ids = new Map();
+  const killer = chaos(scaled(10), 90_000);
+  await pool(n, 6, async (i) => {
+    const order = orders[i];
+    const before = i % 2 === 0;
+    if (before) await send(order);
+    const res = await reliably(
+      "POST",
+      "/v1/automation/executions",
+      { flow_id: flow.id, entity_id: order },
+      { "idempotency-key": `wait-${order}` },
+    );
+    if (res.status !== 201) throw new Error(`wait start: ${res.status} ${JSON.stringify(res.body)}`);
+    ids.set(res.body.id, order);
+    if (!before) {
+      await sleep(rand(0, 2000));
+      await send(order);
+    }
+  });
+  await killer;
+  const done = await awaitFinal([...ids.keys()], 900_000);
+  let lost = 0;
+  let duplicated = 0;
+  let unexpected = 0;
+  for (const [id, order] of ids) {
+    const exec = done.get(id);
+    const wait = exec?.actions.find((a) => a.id === "wait");
+    if (exec?.execution_status !== "success" || wait?.outputs?.timed_out || wait?.outputs?.event?.payload?.order !== order)
+      lost++;
+  }
+  const marks = new Map();
+  for (const h of sink.hits.filter((x) => x.path === "/waited")) {
+    marks.set(h.body.execution, (marks.get(h.body.execution) ?? 0) + 1);
+    if (ids.get(h.body.execution) !== h.body.order || h.body.got !== h.body.order) unexpected++;
+  }
+  for (const [id, count] of marks) {
+    const attempts = done.get(id)?.actions.find((a) => a.id === "mark")?.attempts?.length ?? 1;
+    if (count > attempts) duplicated += count - attempts;
+  }
+  return {
+    name: `${n} waits for events (half sent before the wait, half after), ${scaled(10)} kills`,
+    lost,
+    duplicated,
+    unexpected,
+    figures: { executions_final: done.size, marks: marks.size },
+  };
+}
+
 // ---- run -----------------------------------------------------------------------------------------
 const started = Date.now();
 // The actions' sink answers after 0.2–1.5 s, so that kills land while requests are in flight.
-const sink = await startSink(() => {}, { delayMs: (hit) => (hit.path.startsWith("/act/") ? rand(200, 1500) : 0) });
+const sink = await startSink(() => {}, {
+  delayMs: (hit) => (hit.path.startsWith("/act/") || hit.path.startsWith("/keyed/") ? rand(200, 1500) : 0),
+});
 const results = [];
 try {
   await up();
@@ -394,6 +576,8 @@ try {
   if (SCENARIO === "all" || SCENARIO === "triggers") results.push(await triggers(sink));
   if (SCENARIO === "all" || SCENARIO === "actions") results.push(await actions(sink));
   if (SCENARIO === "all" || SCENARIO === "timers") results.push(await timers(sink));
+  if (SCENARIO === "all" || SCENARIO === "keyed") results.push(await keyed(sink));
+  if (SCENARIO === "all" || SCENARIO === "waits") results.push(await waits(sink));
 } finally {
   stopCron();
   kill9();

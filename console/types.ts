@@ -85,6 +85,22 @@ export interface Flow {
   consecutive_failures: number;
   updated_at: string;
   disable_details?: { disabled_by: string; reason?: string; last_error?: string; disabled_at: string };
+  concurrency_limit?: number;
+  flow_control?: Record<string, unknown>;
+  correlation_key?: string;
+}
+
+/** GET /flows/{flow_id}/queue (docs/flow-control.md). */
+export interface FlowQueue {
+  flow_id: string;
+  running: number;
+  waiting: number;
+  throttled: number;
+  oldest_waiting_age_ms: number | null;
+  next_throttle_slot_at: string | null;
+  keys: { bound: string; key: string; running: number; waiting: number; oldest_waiting_age_ms: number | null }[];
+  throttle?: { limit: number; period: string; burst: number; keys: { key: string; next_slot_at: string | null }[] };
+  collecting: { kind: string; key: string; events: number; state: string; opened_at: string | null; due_at: string | null }[];
 }
 
 export interface FlowList {

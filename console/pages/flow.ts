@@ -7,6 +7,7 @@ import { useResource, useTitle } from "../hooks";
 import { html } from "../html";
 import { href } from "../router";
 import type { DryRun, Flow, Run } from "../types";
+import { QueuePanel, hasFlowControl } from "./flow-queue";
 import { RunsTable, listRuns, pollInterval } from "./runs";
 
 /** Parses the test-data editor: empty is no data, anything else must be a JSON object. */
@@ -184,6 +185,7 @@ export function FlowPage({ flowId }: { flowId: string }) {
       <h2 id="graph-title">Structure</h2>
       <${FlowGraphView} flow=${f} />
     </section>
+    ${hasFlowControl(f) ? html`<${QueuePanel} flow=${f} />` : null}
     <${RunPanel} flow=${f} />
     <section aria-labelledby="recent-title">
       <h2 id="recent-title">Recent runs</h2>
