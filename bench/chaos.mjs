@@ -406,7 +406,7 @@ async function keyed(sink) {
       type: "call_webhook",
       config: {
         url: `${sink.url}/keyed/${phase}`,
-        body: { execution: "{{ execution.id }}", key: "{{ trigger_event.entity_id }}" },
+        body: { execution: "{{ execution.id }}", key: "{{ trigger.entity_id }}" },
       },
     })),
   });
@@ -487,7 +487,7 @@ async function waits(sink) {
         type: "wait_for_event",
         config: {
           event: "chaos.paid",
-          correlate: { event_path: "payload.order", value: "{{ trigger_event.entity_id }}" },
+          correlate: { event_path: "payload.order", value: "{{ trigger.entity_id }}" },
           lookback: "30m",
           timeout: "1h",
         },
@@ -499,7 +499,7 @@ async function waits(sink) {
           url: `${sink.url}/waited`,
           body: {
             execution: "{{ execution.id }}",
-            order: "{{ trigger_event.entity_id }}",
+            order: "{{ trigger.entity_id }}",
             got: "{{ actions.wait.outputs.event.payload.order }}",
           },
         },

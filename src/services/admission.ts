@@ -29,7 +29,7 @@ import { executionStub, startObject, type StartResult } from "./object-start";
  */
 
 export { executionStub, type StartResult };
-export { admitWaiting, releaseSlot, startAdmitted } from "./admission-queue";
+export { releaseSlot, startAdmitted } from "./admission-queue";
 
 export type RefusalCode = "FLOW_DISABLED" | "CHAIN_TOO_DEEP";
 

@@ -1,0 +1,89 @@
+// Admission cost per start with flow control set and without (issue 26): the same empty flow started N
+// times through POST /v1/automation/executions, (a) without flow control, (b) with a concurrency bound
+// per key, (c) with a concurrency bound per key, a throttle, a rate limit and a priority — limits high
+// enough that no start waits or is skipped, so the difference is the admission step itself (its D1 batch,
+// the confirmation and the release at the finish). Reports per scenario the start request's latency
+// (sequential: p50/p95/p99), starts per second with `concurrency` in flight, and D1 rows written per
+// execution (D1_METER: D1's own rows_written, index writes included).
+//
+//   npx node bench/admission.mjs [N=300] [concurrency=8] [port=8789]
+import { api, percentile, pool, startEngine } from "./lib.mjs";
+
+const N = Number(process.argv[2] ?? 300);
+const CONCURRENCY = Number(process.argv[3] ?? 8);
+const PORT = Number(process.argv[4] ?? 8789);
+
+const SCENARIOS = {
+  none: {},
+  concurrency_per_key: { concurrency: [{ limit: 1000, key: "{{ trigger_event.entity_id }}" }] },
+  all_rules: {
+    concurrency: [{ limit: 1000, key: "{{ trigger_event.entity_id }}" }],
+    throttle: { limit: 10_000, period: "1m", burst: 10_000 },
+    rate_limit: { limit: 10_000, period: "1h" },
+    priority: { run: "1" },
+  },
+};
+
+/** D1 rows written since `mark` (the engine's log offset): the sum of the meter's lines. */
+const rowsWritten = (log, mark) =>
+  [...log.slice(mark).matchAll(/d1-meter rows_written=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+
+async function waitAllFinal(base, flowId, count) {
+  for (let i = 0; i < 600; i++) {
+    const page = await api(base, "GET", `/v1/automation/executions?flow_id=${flowId}&size=1`);
+    const done = await api(base, "GET", `/v1/automation/flows/${flowId}`);
+    if (page.body.total >= count && done.body.runs >= count) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`flow ${flowId}: not all ${count} executions finished`);
+}
+
+const engine = await startEngine(PORT, ["--var", "D1_METER:1"]);
+const out = {};
+try {
+  for (const [name, flowControl] of Object.entries(SCENARIOS)) {
+    const flow = await api(engine.base, "POST", "/v1/automation/flows", {
+      flow_name: `bench admission ${name}`,
+      triggers: [{ type: "manual" }],
+      actions: [],
+      ...(Object.keys(flowControl).length ? { flow_control: flowControl } : {}),
+    });
+    if (flow.status !== 201) throw new Error(`flow: ${flow.status} ${JSON.stringify(flow.body)}`);
+    const start = async (i, tag) => {
+      const t = performance.now();
+      const res = await api(engine.base, "POST", "/v1/automation/executions", {
+        flow_id: flow.body.id,
+        entity_id: `${tag}-${i}`,
+      });
+      if (res.status !== 201) throw new Error(`start: ${res.status} ${JSON.stringify(res.body)}`);
+      return performance.now() - t;
+    };
+    // Warm-up (isolates, the flow cache), not counted.
+    for (let i = 0; i < 20; i++) await start(i, "warm");
+    await waitAllFinal(engine.base, flow.body.id, 20);
+
+    const mark = engine.log().length;
+    const latencies = [];
+    for (let i = 0; i < N; i++) latencies.push(await start(i, "seq"));
+    await waitAllFinal(engine.base, flow.body.id, 20 + N);
+    const rows = rowsWritten(engine.log(), mark);
+
+    const t0 = performance.now();
+    await pool(N, CONCURRENCY, (i) => start(i, "par"));
+    const seconds = (performance.now() - t0) / 1000;
+    await waitAllFinal(engine.base, flow.body.id, 20 + 2 * N);
+
+    out[name] = {
+      start_ms: {
+        p50: +percentile(latencies, 50).toFixed(2),
+        p95: +percentile(latencies, 95).toFixed(2),
+        p99: +percentile(latencies, 99).toFixed(2),
+      },
+      starts_per_s: +(N / seconds).toFixed(1),
+      d1_rows_written_per_execution: +(rows / N).toFixed(2),
+    };
+  }
+  console.log(JSON.stringify({ starts: N, concurrency: CONCURRENCY, scenarios: out }, null, 2));
+} finally {
+  engine.stop();
+}
