@@ -23,7 +23,7 @@ export function presentWorkflow(flow: AutomationFlow) {
     updated_at: flow.updated_at,
     last_run_at: flow.last_run_at,
     run_count: flow.runs,
-    ...(exact ? {} : { x_native: flow as unknown as Record<string, unknown>, x_untranslated: untranslated }),
+    ...(exact ? {} : { x_native: flow, x_untranslated: untranslated }),
   };
 }
 

@@ -304,7 +304,7 @@ export interface WorkflowView {
 export function flowToWorkflow(flow: AutomationFlow): WorkflowView {
   const { index: metaIndex, meta, variables, rest } = metaOf(flow);
   const others = flow.triggers.map((t, i) => ({ t, i })).filter(({ i }) => i !== metaIndex);
-  const untranslated: string[] = FLOW_ONLY_FIELDS.filter((k) => meaningful((flow as unknown as Json)[k]));
+  const untranslated: string[] = FLOW_ONLY_FIELDS.filter((k) => meaningful(flow[k]));
   let main: FlowTrigger | undefined;
   if (others.length > 0) {
     main = others[0].t;
@@ -333,7 +333,7 @@ export function flowToWorkflow(flow: AutomationFlow): WorkflowView {
   let exact = false;
   try {
     const back = AutomationFlowInputSchema.safeParse(workflowToFlowInput(model, ids));
-    exact = back.success && comparable(back.data as unknown as Json) === comparable(flow as unknown as Json);
+    exact = back.success && comparable(back.data) === comparable(flow);
   } catch {
     // A step that names no known tool (an action type this dialect does not know) cannot be written back.
   }

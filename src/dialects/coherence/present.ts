@@ -29,7 +29,7 @@ export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}
     name: model.name,
     description: model.description,
     enabled: model.enabled,
-    trigger: model.trigger as unknown as Record<string, unknown>,
+    trigger: model.trigger,
     conditions: model.conditions as Record<string, unknown>[],
     actions: model.actions.map((a) => ({ type: a.type, config: publicConfig(a.config) })),
     ...(model.error_handling ? { error_handling: model.error_handling } : {}),
@@ -47,7 +47,7 @@ export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}
     updated_at: flow.updated_at,
     last_run_at: flow.last_run_at,
     run_count: flow.runs,
-    ...(exact ? {} : { x_native: flow as unknown as Record<string, unknown> }),
+    ...(exact ? {} : { x_native: flow }),
   };
 }
 

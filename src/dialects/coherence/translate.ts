@@ -149,7 +149,7 @@ export function fromCore(flow: AutomationFlow): {
 } {
   const first = flow.triggers.length === 1 ? triggerFromCore(flow.triggers[0]) : null;
   const conditions: CohModel["conditions"] = [];
-  let exact = first !== null && !usesNativeOnly({ ...flow, entity_schema: undefined } as unknown as Record<string, unknown>);
+  let exact = first !== null && !usesNativeOnly({ ...flow, entity_schema: undefined });
   for (const c of flow.conditions ?? []) {
     if ("field" in c && "operator" in c) {
       const { id: _id, ...rest } = c;
@@ -173,7 +173,7 @@ export function fromCore(flow: AutomationFlow): {
     const back = AutomationFlowInputSchema.safeParse(toCoreInput(model, { token: first?.token, actionIds, triggerId }));
     const pick = (f: Record<string, unknown>) =>
       stableJson([f.flow_name, f.description ?? null, f.triggers, f.conditions ?? [], f.actions, f.error_handling ?? null]);
-    exact = back.success && pick(back.data as Record<string, unknown>) === pick(flow as unknown as Record<string, unknown>);
+    exact = back.success && pick(back.data as Record<string, unknown>) === pick(flow);
   }
   return { model, exact, token: first?.token, actionIds, triggerId };
 }

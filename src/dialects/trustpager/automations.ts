@@ -20,7 +20,7 @@ export function present(flow: AutomationFlow) {
     updated_at: flow.updated_at,
     last_run_at: flow.last_run_at,
     run_count: flow.runs,
-    ...(exact ? {} : { x_native: flow as unknown as Record<string, unknown> }),
+    ...(exact ? {} : { x_native: flow }),
   };
 }
 export type TpAutomationView = ReturnType<typeof present>;

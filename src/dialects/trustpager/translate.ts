@@ -214,7 +214,7 @@ export function fromCore(flow: AutomationFlow): { model: TpModel; exact: boolean
   const metaTrigger = flow.triggers.find((t) => t.id === META_ID && t.type === "manual");
   const meta = (metaTrigger?.configuration as { trustpager?: TpMeta } | undefined)?.trustpager;
   const rows: TpRow[] = [];
-  let exact = meta !== undefined && !usesNativeOnly(flow as unknown as Record<string, unknown>) && !flow.error_handling;
+  let exact = meta !== undefined && !usesNativeOnly(flow) && !flow.error_handling;
   for (const t of flow.triggers) {
     if (SYNTHETIC.has(t.id)) continue;
     const row = rowFromCore(t, meta?.rows?.[t.id]?.created_at ?? null);
