@@ -3,10 +3,10 @@ import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api
 import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
-import { executionClient } from "../../services/executions";
+import { startExecution, startedBy } from "../../services/executions";
+import { executionClient } from "../../services/object-clients";
 import { requireFlow } from "../../services/flows";
 import { RUN_TO_EXECUTION, runFromRow, runView } from "../../services/runs";
-import { startFlowExecution } from "../../services/start-flow";
 import { listExecutions } from "../../store/executions";
 import { ARROTECH_TAG, ExecuteSchema, ExecutionListQuery, ExecutionListSchema, ExecutionSchema, NOUN } from "./workflows-schemas";
 import { executionDetail, executionSummary } from "./workflows-present";
@@ -101,8 +101,10 @@ export const workflowRunsRouter = createRouter()
         `Workflow is ${status === "draft" ? "a draft" : "paused"}: set status to active to run it`,
       );
     }
-    const started = await startFlowExecution(c.env, p, {
-      flowId: flow.id,
+    const started = await startExecution(c.env, {
+      orgId: p.orgId,
+      flow,
+      user: startedBy(p),
       triggerEvent: { type: "manual", org_id: p.orgId, entity_id: null, caller: { actor: p.actor }, input_data: input },
       variables: { ...declaredVariables(flow), ...input },
     });
