@@ -27,7 +27,7 @@ import {
   listMessages,
   prepareTurn,
   renameConversation,
-} from "../services/conversations";
+} from "../llm/conversations";
 import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
 
 /**

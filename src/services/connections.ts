@@ -8,9 +8,9 @@ import { isoNow } from "../lib/time";
 import { TransportFailure, createRequester, scrub } from "../providers/http";
 import { getProvider, platformIds } from "../providers/registry";
 import type { AnyProvider, ProviderResult } from "../providers/types";
+import type { ConnectionStatus } from "../schemas/integrations";
 import {
   type ConnectionRow,
-  type ConnectionStatus,
   type SealedConnectionRow,
   countConnections,
   deleteConnectionRow,

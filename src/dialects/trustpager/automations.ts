@@ -23,7 +23,6 @@ export function present(flow: AutomationFlow) {
     ...(exact ? {} : { x_native: flow }),
   };
 }
-export type TpAutomationView = ReturnType<typeof present>;
 
 /** The automation as a TrustPager model that can be written back; 409 when the flow says more than the model can. */
 export async function editable(env: Env, p: Principal, id: string): Promise<{ flow: AutomationFlow; model: TpModel }> {
