@@ -32,6 +32,35 @@ async function expectSecondWaits(flowId: string, first: string, second: string):
 
 const disabledFlow = () => createFlow({ flow_name: "one-path off", enabled: false, actions: HOLD });
 
+describe("the API's Idempotency-Key", () => {
+  it("is not claimed by a refused start (409 FLOW_DISABLED, CHAIN_TOO_DEEP): the same key starts once admitted", async () => {
+    const flow = await disabledFlow();
+    const key = crypto.randomUUID();
+    const start = (workflow_context?: Record<string, unknown>) =>
+      call("POST", "/v1/automation/executions", {
+        body: { flow_id: flow.id, entity_id: "x", ...(workflow_context ? { workflow_context } : {}) },
+        headers: { "idempotency-key": key },
+      });
+    const off = await start();
+    expect([off.status, off.body.error?.code]).toEqual([409, "FLOW_DISABLED"]);
+    expect((await call("POST", `/v1/automation/flows/${flow.id}/enable`)).status).toBe(200);
+    const tooDeep = await start({
+      workflow_exec_id: "parent",
+      workflow_role: "trigger_workflow",
+      _execution_chain: { depth: 11 },
+    });
+    expect([tooDeep.status, tooDeep.body.error?.code]).toEqual([409, "CHAIN_TOO_DEEP"]);
+    const keys = await env.DB.prepare(`SELECT COUNT(*) AS n FROM idempotency_keys WHERE key = ?`)
+      .bind(key)
+      .first<{ n: number }>();
+    expect(keys?.n).toBe(0);
+    const first = await start();
+    const again = await start();
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(again.body.id).toBe(first.body.id);
+  });
+});
+
 describe("agents", () => {
   it("by hand: a disabled flow is a 409 FLOW_DISABLED; under a limit the second run waits", async () => {
     const off = await disabledFlow();
