@@ -1,5 +1,5 @@
 import { createExecutionState, type NewExecution } from "../engine/execution/create";
-import { isFinal, type ExecutionState, type FlowSnapshot } from "../engine/execution/types";
+import { isFinal, type ExecutionState } from "../engine/execution/types";
 import type { ExecutionSnapshot } from "../contracts/execution-object";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
@@ -101,10 +101,6 @@ export async function decideAdmission(
   return { admission, alongside: results.slice(0, alongside.length) };
 }
 
-/** The flow snapshot carries the limit it was admitted under: its finish knows, without a D1 read, whether it frees a slot. */
-export type SlotSnapshot = FlowSnapshot & { concurrency_limit?: number };
-const slotLimitOf = (flow: FlowSnapshot): number | undefined => (flow as SlotSnapshot).concurrency_limit;
-
 export interface StartResult {
   id: string;
   created: boolean;
@@ -137,7 +133,8 @@ export async function createAdmitted(env: Env, input: NewExecution, admission: A
 
 /** Under a concurrency_limit: a slot is requested; the execution starts if it got one, else it waits `pending`. */
 async function requestSlot(env: Env, input: NewExecution, limit: number): Promise<StartResult> {
-  const admitted: NewExecution = { ...input, flow: { ...input.flow, concurrency_limit: limit } as SlotSnapshot };
+  // The flow snapshot carries the limit it was admitted under: its finish knows, without a D1 read, that it frees a slot.
+  const admitted: NewExecution = { ...input, flow: { ...input.flow, concurrency_limit: limit } };
   const db = env.DB;
   const now = Date.now();
   // One batch: the slot request, the pending index row (listed while it waits), and what became of the request.
@@ -186,7 +183,7 @@ async function startPromoted(env: Env, rows: AdmissionRow[]): Promise<string[]> 
  * not fill) and never throws: if it fails or the process dies, the reconciliation releases and promotes.
  */
 export async function releaseSlot(env: Env, state: ExecutionState): Promise<void> {
-  const limit = slotLimitOf(state.flow);
+  const limit = state.flow.concurrency_limit;
   if (!limit || !isFinal(state.status)) return;
   try {
     const db = env.DB;
