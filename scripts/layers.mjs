@@ -78,17 +78,7 @@ export const LAYERS = {
  * import-graph check let them pass, and test/node/import-graph.test.ts fails once one is gone, so that its
  * entry is deleted with it. `[from, to, the change that removes it]`.
  */
-export const PENDING_EDGES = [
-  // Item 1, one dialect contract: dialect reads go through services/, never store/.
-  ["src/dialects/arrotech/agents-router.ts", "src/store/agents.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/agents-translate.ts", "src/store/agents.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/templates-use.ts", "src/store/connections.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/workflows-router.ts", "src/store/flows.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/workflows-router.ts", "src/store/workflows.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/workflows-runs.ts", "src/store/executions.ts", "issue 23 item 1"],
-  ["src/dialects/coherence/router.ts", "src/store/flows.ts", "issue 23 item 1"],
-  ["src/dialects/trustpager/router.ts", "src/store/flows.ts", "issue 23 item 1"],
-];
+export const PENDING_EDGES = [];
 
 const ENTRY_ONLY =
   "only src/app.ts and src/index.ts mount the HTTP layers (api/, dialects/): move shared code to services/ or lib/";
