@@ -5,7 +5,7 @@ import { deterministicId, newId } from "../lib/ids";
 import { collectStatements, groupFrom } from "../store/flow-control";
 import { primaryKey } from "./admission-queue";
 import { armFlowControl } from "./flow-control-alarm";
-import type { StartResult } from "./object-start";
+import type { StartResult } from "./admission-start";
 
 /** The id of the execution a debounce or batch group starts: derived from the group, so a flush done twice starts one. */
 export const groupExecutionId = (orgId: string, flowId: string, groupId: string): Promise<string> =>

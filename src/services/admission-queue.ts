@@ -21,7 +21,8 @@ import {
   type AdmissionRow,
 } from "../store/admission";
 import { armFlowControl } from "./flow-control-alarm";
-import { executionStub, startObject, type StartResult } from "./object-start";
+import { executionClient } from "./object-clients";
+import { startObject, type StartResult } from "./admission-start";
 
 /**
  * The admission queue's side of a start (docs/flow-control.md): a start of a flow with concurrency bounds,
@@ -201,7 +202,7 @@ export async function enqueueStart(
 export async function cancelHolder(env: Env, executionId: string, key: string): Promise<void> {
   const reason = `Cancelled by a newer start of the same singleton key (${key === "" ? "the flow" : JSON.stringify(key)})`;
   try {
-    await executionStub(env, executionId).cancel(reason);
+    await executionClient(env, executionId).cancel(reason);
   } catch (err) {
     console.warn(`admission: could not cancel ${executionId} for its singleton key: ${String(err)}`);
   }

@@ -8,15 +8,16 @@ import type { AutomationFlow } from "../schemas/flow";
 import { collectStart } from "./admission-collect";
 import { enqueueStart, primaryKey } from "./admission-queue";
 import { hotFlowQuery, type HotReason } from "./hot-flows";
-import { executionStub, startObject, type StartResult } from "./object-start";
+import { startObject, type StartResult } from "./admission-start";
 
 /**
  * Admission: whether, and how, a new execution may run. Every start (services/executions.ts
  * `startExecution`, called by the API, manual and single-action runs, events — webhooks, record changes,
- * cron fires, custom events —, bulk jobs, trigger-workflow) asks `decideAdmission` once, then creates the
- * execution as it says (`createAdmitted`). The rules, in order (docs/flow-control.md):
- *   1. refusals (`admissionRefusal`): a disabled flow, a chain too deep — thrown before anything is read or
- *      written; each path says no its own way;
+ * cron fires, custom events —, bulk jobs, trigger-workflow, agents, MCP and the dialects) asks
+ * `decideAdmission` once, then creates the execution as it says (`createAdmitted`). The rules, in order
+ * (docs/flow-control.md):
+ *   1. refusals (`admissionRefusal`): a disabled flow, a chain too deep — thrown before anything is read,
+ *      written or claimed; each path says no its own way;
  *   2. the hot-flow limit: created `hot`, final, nothing runs;
  *   3. the flow's flow control (`flow_control`, `concurrency_limit`), its keys rendered over the start:
  *      an event's start is collected by debounce or batch (one execution per group, later); a start goes
@@ -28,7 +29,7 @@ import { executionStub, startObject, type StartResult } from "./object-start";
  * flow control never touch the queue.
  */
 
-export { executionStub, type StartResult };
+export type { StartResult };
 export { releaseSlot, startAdmitted } from "./admission-queue";
 
 export type RefusalCode = "FLOW_DISABLED" | "CHAIN_TOO_DEEP";
@@ -44,7 +45,11 @@ export class AdmissionRefused extends AppError {
   }
 }
 
-/** Rule 1: why an execution at chain `depth` of `flow` (when known) may not start, or null. */
+/**
+ * Rule 1: why an execution at chain `depth` of `flow` (when known) may not start, or null. Asked by
+ * decideAdmission; also by checks that are not starts: a bulk job's creation (its flow must be
+ * startable), and an event too deep to start anything (skipped before its flows are read).
+ */
 export function admissionRefusal(flow: Pick<AutomationFlow, "id" | "enabled"> | null, depth: number): AdmissionRefused | null {
   if (flow && flow.enabled === false) {
     return new AdmissionRefused("FLOW_DISABLED", `Flow ${flow.id} is disabled; enable it to run it`, "flow disabled");

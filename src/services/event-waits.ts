@@ -14,7 +14,7 @@ import {
   waitsForEventStatement,
   type WaitRow,
 } from "../store/event-waits";
-import { executionClient } from "./executions";
+import { executionClient } from "./object-clients";
 
 /**
  * wait_for_event between the execution objects and the events consumer (docs/flow-control.md). A wait is

@@ -1,5 +1,4 @@
 import type { FlowControlRun } from "../contracts/flow-control-object";
-import type { NewExecution } from "../engine/execution/create";
 import { flowControlOf } from "../engine/flow-control/config";
 import { nextThrottleSlot, throttleGcra } from "../engine/flow-control/rates";
 import type { Env } from "../env";
@@ -10,9 +9,10 @@ import type { AutomationFlow } from "../schemas/flow";
 import { listCancelRequested, listUnsettledCancels } from "../store/admission";
 import { cachedFlow } from "../store/flow-cache";
 import { finishGroup, groupMembers, nextDueAt, queueView, takeDueGroups, type GroupRow } from "../store/flow-control";
-import { AdmissionRefused, createAdmitted, decideAdmission } from "./admission";
+import { AdmissionRefused } from "./admission";
 import { groupExecutionId } from "./admission-collect";
 import { admitWaiting, cancelHolder } from "./admission-queue";
+import { startExecution } from "./executions";
 import { settleCancelled } from "./queued-executions";
 
 /**
@@ -39,27 +39,32 @@ async function flushGroup(env: Env, group: GroupRow, now: number): Promise<strin
   }
   const id = await groupExecutionId(group.org_id, group.flow_id, group.id);
   const verb = group.kind === "debounce" ? "debounced" : "batched";
-  const input: NewExecution = {
-    ...last,
-    id,
-    ...(group.keep === "all" ? { trigger_events: kept.map((m) => m.trigger_event) } : {}),
-    admission: {
-      decision: verb,
-      reason: `${group.size} event${group.size === 1 ? "" : "s"} ${verb} over ${formatDuration(Math.max(1, now - group.opened_at))}`,
-      key: group.key === "" ? null : group.key,
-      waited_ms: Math.max(0, now - group.opened_at),
-      ...(last.admission?.keys ? { keys: last.admission.keys } : {}),
-    },
-  };
   try {
-    // The group's start is a start like any other, as the flow is now: refusals, the hot-flow limit, its queue.
-    const { admission } = await decideAdmission(env, {
+    // The group's start is a start like any other, of the flow as it is now: refusals, the hot-flow limit,
+    // its queue. Direct (not from an event): it is not collected again.
+    await startExecution(env, {
       orgId: group.org_id,
       flow,
-      depth: input.depth ?? 0,
-      triggerEvent: input.trigger_event,
+      executionId: id,
+      entityId: last.entity_id || undefined,
+      entity: last.entity,
+      triggerEvent: last.trigger_event,
+      workflowContext: last.workflow_context,
+      depth: last.depth ?? 0,
+      user: last.user,
+      variables: last.variables,
+      ...(last.correlation_key !== undefined ? { correlationKey: last.correlation_key } : {}),
+      collected: {
+        ...(group.keep === "all" ? { triggerEvents: kept.map((m) => m.trigger_event) } : {}),
+        admission: {
+          decision: verb,
+          reason: `${group.size} event${group.size === 1 ? "" : "s"} ${verb} over ${formatDuration(Math.max(1, now - group.opened_at))}`,
+          key: group.key === "" ? null : group.key,
+          waited_ms: Math.max(0, now - group.opened_at),
+          ...(last.admission?.keys ? { keys: last.admission.keys } : {}),
+        },
+      },
     });
-    await createAdmitted(env, input, admission, now);
   } catch (err) {
     if (!(err instanceof AdmissionRefused)) throw err;
     // Disabled since (or a chain too deep): refused like any start; the group is done.

@@ -278,6 +278,14 @@ export type EngineEvent =
   /** An event delivered to a waiting action (the index matched it; the engine checks it again). */
   | { type: "event_received"; action_id: string; spec: number; event: Record<string, unknown> };
 
+/** One entry of an execution's append-only event log: the event, its position and when it was applied (ms). */
+export interface LoggedEvent {
+  seq: number;
+  at: number;
+  type: string;
+  data: EngineEvent;
+}
+
 /** What an execution is created from (create.ts); kept as the first event of its log. */
 export interface NewExecutionInput {
   id: string;
