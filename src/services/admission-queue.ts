@@ -74,6 +74,25 @@ export function admittedRecord(row: AdmissionRow, now: number): AdmissionRecord 
   };
 }
 
+/** The admission record of a start still in the line (GET answers from its row): what it waits for, so far. */
+export function waitingRecord(row: AdmissionRow, now: number): AdmissionRecord {
+  const before = row.input.admission;
+  const waitsFor =
+    row.state === "cancelled"
+      ? "cancelled while waiting"
+      : row.not_before > now
+        ? `waiting for its throttle time (${new Date(row.not_before).toISOString()})`
+        : `waiting for a slot (${boundsOf(row)})`;
+  const collected = before?.decision === "debounced" || before?.decision === "batched";
+  return {
+    decision: collected ? before.decision : "waited",
+    reason: [before?.reason, waitsFor].filter((s) => !!s).join("; "),
+    key: before?.key ?? null,
+    waited_ms: (before?.waited_ms ?? 0) + Math.max(0, (row.ended_at ?? now) - row.enqueued_at),
+    ...(before?.keys ? { keys: before.keys } : {}),
+  };
+}
+
 /** The input of a start the queue skipped (rate_limit, singleton skip): created final, `skipped`, with the reason. */
 function skippedInput(row: AdmissionRow): NewExecution {
   const reason = row.reason ?? "skipped by flow control";

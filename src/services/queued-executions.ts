@@ -8,18 +8,20 @@ import { cancelWaitingRow, getAdmission, type AdmissionRow } from "../store/admi
 import { bulkItemStatements } from "../store/bulk-jobs";
 import { finishBatch } from "../store/flow-stats";
 import { startAdmitted } from "./admission";
+import { waitingRecord } from "./admission-queue";
 import { onBulkItemFinished } from "./bulk-jobs";
 import { executionClient } from "./object-clients";
 
 /**
- * Executions that have no object yet because they wait for a slot of their flow's concurrency_limit
- * (services/admission.ts), or never will because they were cancelled while waiting: reading them and
+ * Executions that have no object yet because they wait in the admission queue (a slot, a throttle time:
+ * services/admission-queue.ts), or never will because they were cancelled while waiting: reading them and
  * cancelling them. Their state is derived from the creation input kept in the admission queue.
  */
 
 /** The state of an execution known only to the queue: as created, or as cancelled while it waited. */
 function queuedState(row: AdmissionRow): ExecutionState {
-  const created = createExecutionState(row.input, row.enqueued_at);
+  const input = row.input.admission ? { ...row.input, admission: waitingRecord(row, Date.now()) } : row.input;
+  const created = createExecutionState(input, row.enqueued_at);
   if (row.state !== "cancelled") return created;
   return advance(created, { type: "cancelled", reason: row.cancel_reason ?? "Cancelled" }, row.ended_at ?? row.enqueued_at).state;
 }

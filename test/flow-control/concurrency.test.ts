@@ -45,7 +45,8 @@ describe("concurrency per key", () => {
     }
     // A waiting start answers GET from its stored input, with its admission so far.
     const w = await getExecution(waitingRows(queue)[0].execution_id);
-    expect(w).toMatchObject({ execution_status: "pending" });
+    expect(w).toMatchObject({ execution_status: "pending", admission: { decision: "waited" } });
+    expect(w.admission.reason).toMatch(/^waiting for a slot \(concurrency "c\d"\)$/);
 
     const next = random(26);
     const finished: string[] = [];

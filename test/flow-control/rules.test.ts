@@ -19,7 +19,9 @@ describe("throttle", () => {
     // Evenly spaced, period / limit apart (burst 0): never more than 2 in any minute.
     for (let i = 1; i < 5; i++) expect(slots[i] - slots[i - 1]).toBe(30_000);
     for (const s of slots) expect(slots.filter((t) => t >= s && t < s + 60_000).length).toBeLessThanOrEqual(2);
-    expect((await getExecution(ids[1])).execution_status).toBe("pending");
+    const pending = await getExecution(ids[1]);
+    expect(pending.execution_status).toBe("pending");
+    expect(pending.admission.reason).toMatch(/^waiting for its throttle time \(/);
 
     // Just before the second slot nothing moves; at it, the second starts; at the last, the rest.
     expect((await fireFlowControl(flow.id, slots[1] - 1))!.promoted).toEqual([]);
