@@ -2,7 +2,18 @@ import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { call } from "../helpers";
 import { getExecution } from "../support/engine";
-import { controlledFlow, finish, fireFlowControl, holding, queueOf, start, waitingRows } from "./support";
+import {
+  controlledFlow,
+  emit,
+  finish,
+  fireFlowControl,
+  flowControlStub,
+  holding,
+  named,
+  queueOf,
+  start,
+  waitingRows,
+} from "./support";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -160,5 +171,42 @@ describe("priority", () => {
     }
     expect(order).toEqual([highA.id, highB.id, mid.id, low.id]);
     await finish(current);
+  });
+});
+
+describe("throttle with concurrency, and redelivered events", () => {
+  it("a throttled start waits for its time, then for a slot; a slot freed after its time lets it in", async () => {
+    const flow = await controlledFlow({ throttle: { limit: 2, period: "1m" } }, { concurrency_limit: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await start(flow.id, `e${i}`)).id);
+    const slots = (await queueOf(flow.id)).map((r) => r.not_before);
+    // Its time came but the one slot is taken: it stays in line.
+    expect((await fireFlowControl(flow.id, slots[1]))!.promoted).toEqual([]);
+    await finish(ids[0]);
+    // The release ran on the real clock, before the second's throttle time: the flow's alarm lets it in.
+    await flowControlStub(flow.id).arm("org-a", flow.id, slots[1]);
+    expect((await fireFlowControl(flow.id, slots[1]))!.promoted).toEqual([ids[1]]);
+    const second = await getExecution(ids[1]);
+    // On the object's clock it was let in at its throttle time (the slot was free again by then).
+    expect(second.admission).toMatchObject({ decision: "waited" });
+    expect(second.admission.reason).toMatch(/^throttled \d+ ms$/);
+    await finish(ids[1]);
+    await flowControlStub(flow.id).arm("org-a", flow.id, slots[2]);
+    expect((await fireFlowControl(flow.id, slots[2]))!.promoted).toEqual([ids[2]]);
+    await finish(ids[2]);
+  });
+
+  it("an event delivered twice takes one row and one throttle slot", async () => {
+    const name = `thr.${Math.random().toString(36).slice(2)}`;
+    const flow = await controlledFlow({ throttle: { limit: 1, period: "1h" } }, {}, name);
+    const first = named(name, {});
+    const a = await emit(first);
+    const b = await emit(first);
+    expect(b.started).toEqual(a.started);
+    await emit(named(name, {}));
+    const rows = await queueOf(flow.id);
+    expect(rows).toHaveLength(2);
+    expect(rows[1].not_before - rows[0].not_before).toBeGreaterThanOrEqual(3_599_000);
+    for (const r of holding(rows)) await finish(r.execution_id);
   });
 });
