@@ -81,11 +81,13 @@ export function requestStatements(db: D1Database, r: QueueRequest): RequestState
   const [c1, c2] = r.concurrency;
   const out: RequestStatements = { statements: [] };
   const push = (st: D1PreparedStatement) => out.statements.push(st) - 1;
+  // Only rules that decide something of the row need it `deciding` first: concurrency alone inserts it waiting.
+  const rules = !!(r.rate_limit || r.singleton || r.throttle);
   push(
     db
       .prepare(
         `INSERT INTO admission_queue (execution_id, org_id, flow_id, state, enqueued_at, input, k1, k2, k3, l1, l2, priority, not_before)
-         SELECT ?1, ?2, ?3, 'deciding', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0
+         SELECT ?1, ?2, ?3, '${rules ? "deciding" : "waiting"}', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0
          WHERE NOT EXISTS (SELECT 1 FROM executions e WHERE e.id = ?1 AND e.status IN ${FINAL})
          ON CONFLICT (execution_id) DO NOTHING`,
       )
@@ -163,7 +165,10 @@ export function requestStatements(db: D1Database, r: QueueRequest): RequestState
     );
     push(tatStatement(db, "throttle", ids, key, now, interval_ms));
   }
-  push(db.prepare(`UPDATE admission_queue SET state = 'waiting' WHERE execution_id = ?1 AND state = 'deciding'`).bind(input.id));
+  if (rules)
+    push(
+      db.prepare(`UPDATE admission_queue SET state = 'waiting' WHERE execution_id = ?1 AND state = 'deciding'`).bind(input.id),
+    );
   return out;
 }
 
