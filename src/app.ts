@@ -25,6 +25,7 @@ import { mcpRouter } from "./api/mcp";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
 import { adminSecretsRouter } from "./api/admin-secrets";
+import { entityFilesRouter, filesRouter } from "./api/files";
 import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
@@ -135,6 +136,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/organizations", organizationsRouter],
     ["/v1/organizations", plansRouter],
     ["/v1/admin", adminSecretsRouter],
+    // epilot's platform in miniature (docs/platform.md)
+    ["/v1/files", filesRouter],
+    ["/v1/entities", entityFilesRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],

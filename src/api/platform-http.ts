@@ -1,0 +1,20 @@
+import { z } from "@hono/zod-openapi";
+import { IdParam, PagingQuery } from "../schemas/common";
+
+/** Small pieces the platform resource routers share (files, webhook targets, templates, inboxes, partners, mappings). */
+
+export const jsonResponse = <S extends z.ZodType>(schema: S, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const jsonBody = <S extends z.ZodType>(schema: S) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+
+export const Paging = PagingQuery;
+
+export const idParams = <N extends string>(name: N) =>
+  z.object({ [name]: IdParam(name) } as { [K in N]: ReturnType<typeof IdParam> });
+
+export const Deleted = z.object({ id: z.string(), deleted: z.literal(true) }).openapi("PlatformResourceDeleted");
