@@ -26,6 +26,7 @@ import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
 import { adminSecretsRouter } from "./api/admin-secrets";
 import { entityFilesRouter, filesRouter } from "./api/files";
+import { webhookTargetsRouter } from "./api/webhook-targets";
 import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
@@ -139,6 +140,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     // epilot's platform in miniature (docs/platform.md)
     ["/v1/files", filesRouter],
     ["/v1/entities", entityFilesRouter],
+    ["/v1/webhook-targets", webhookTargetsRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],

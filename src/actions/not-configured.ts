@@ -6,7 +6,6 @@ import { defineAction, permanentFailure } from "./types";
  * instead of pretending to have sent anything.
  */
 export const NOT_CONFIGURED_TYPES = [
-  "inform-erp",
   "create-document",
   "trigger-share-entity",
   "cart-checkout",

@@ -1,6 +1,7 @@
 import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
+import { informErpAction } from "./inform-erp";
 import { integrationAction } from "./integration";
 import { notConfiguredAction } from "./not-configured";
 import { sendEmailAction } from "./send-email";
@@ -26,6 +27,7 @@ const HANDLERS: ActionHandler[] = [
   integrationAction,
   sendEmailAction,
   sendNotificationAction,
+  informErpAction,
   notConfiguredAction,
 ];
 

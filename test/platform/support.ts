@@ -1,6 +1,9 @@
 import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
 import { ADMIN_KEY, BASE, call } from "../helpers";
+import { driveIn } from "../integrations/support";
+import { sinkRequests } from "../support/engine";
+import type { SinkRequest } from "../support/sink";
 
 /** Helpers of the platform tests (test/platform/): a fresh organization per test, raw uploads, resource creation. */
 
@@ -42,3 +45,38 @@ export const sha256Hex = async (bytes: Uint8Array | string): Promise<string> => 
   const data = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
   return [...new Uint8Array(await crypto.subtle.digest("SHA-256", data))].map((b) => b.toString(16).padStart(2, "0")).join("");
 };
+
+/** Creates a flow with a manual trigger in `org` (expects 201). */
+export async function flowIn(org: string, actions: unknown[], extra: Record<string, unknown> = {}): Promise<any> {
+  return create(org, "/v1/automation/flows", { flow_name: "platform", triggers: [{ type: "manual" }], actions, ...extra });
+}
+
+/** Saving this flow is refused: returns the 400's details. */
+export async function refusedFlow(org: string, actions: unknown[]): Promise<{ path: string; message: string; code?: string }[]> {
+  const res = await call("POST", "/v1/automation/flows", {
+    org,
+    body: { flow_name: "bad", triggers: [{ type: "manual" }], actions },
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(400);
+  return res.body.error.details;
+}
+
+/** Starts the flow on `entityId` in `org`, fires its alarms until it settles and returns the execution. */
+export async function runFlow(org: string, flowId: string, entityId = "none"): Promise<any> {
+  const res = await call("POST", "/v1/automation/executions", { org, body: { flow_id: flowId, entity_id: entityId } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return driveIn(res.body.id as string, org);
+}
+
+/** Sink requests under `prefix`, with the JSON body parsed. */
+export async function sinkJson(prefix: string): Promise<(SinkRequest & { json: any })[]> {
+  return (await sinkRequests(prefix)).map((r) => {
+    let json: unknown = null;
+    try {
+      json = r.body ? JSON.parse(r.body) : null;
+    } catch {
+      json = r.body;
+    }
+    return { ...r, json };
+  });
+}

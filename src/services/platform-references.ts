@@ -1,0 +1,82 @@
+import type { Env } from "../env";
+import type { ErrorDetail } from "../lib/errors";
+import { isTemplate } from "../schemas/flow-common";
+import type { FlowDoc } from "../store/flows";
+import { WEBHOOK_TARGETS, existingResourceIds } from "../store/platform-resources";
+
+/**
+ * The platform resources a flow's epilot actions name by id (docs/platform.md), checked when the flow is saved:
+ * a missing one is a 400 naming the field, so a flow never names a target, template, inbox, partner or mapping
+ * that does not exist. A templated id (`{{ … }}`) is resolved only at run time and not checked here; a resource
+ * deleted after the save fails the run with BAD_CONFIG and `error_info.code` `<RESOURCE>_NOT_FOUND`.
+ */
+
+/** Which resource a reference names: each kind answers which of a list of ids exist in the org. */
+export type ReferenceKind = "webhook_target";
+
+type Lookup = (env: Env, orgId: string, ids: string[]) => Promise<Set<string>>;
+
+const LOOKUPS: Record<ReferenceKind, { noun: string; exists: Lookup }> = {
+  webhook_target: {
+    noun: "webhook target",
+    exists: (env, orgId, ids) => existingResourceIds(env.DB, WEBHOOK_TARGETS, orgId, ids),
+  },
+};
+
+/** One id an action names: where (the field path) and what kind. */
+interface Reference {
+  path: string;
+  kind: ReferenceKind;
+  id: string;
+}
+
+type Config = Record<string, unknown>;
+
+/** The references of one action, and the fields it needs but lacks. */
+function referencesOf(type: string, config: Config, at: string): { refs: Reference[]; missing: string[] } {
+  const refs: Reference[] = [];
+  const missing: string[] = [];
+  const ref = (field: string, kind: ReferenceKind, required: boolean) => {
+    const v = config[field];
+    if (typeof v === "string" && v !== "") refs.push({ path: `${at}.${field}`, kind, id: v });
+    else if (required) missing.push(`${at}.${field}`);
+  };
+  switch (type) {
+    case "trigger-webhook":
+      if (config.url === undefined) ref("target_webhook_id", "webhook_target", false);
+      break;
+    case "inform-erp":
+      ref("target_webhook_id", "webhook_target", true);
+      break;
+  }
+  return { refs, missing };
+}
+
+/** Every reference problem of the document, each naming its field. */
+export async function platformReferenceProblems(env: Env, orgId: string, doc: FlowDoc): Promise<ErrorDetail[]> {
+  const problems: ErrorDetail[] = [];
+  const refs: Reference[] = [];
+  doc.actions.forEach((action, i) => {
+    const config = (action.config ?? {}) as Config;
+    const found = referencesOf(action.type, config, `actions.${i}.config`);
+    for (const path of found.missing) {
+      problems.push({ path, location: "json", message: `${action.type} needs this field`, code: "required" });
+    }
+    refs.push(...found.refs.filter((r) => !isTemplate(r.id)));
+  });
+  for (const kind of Object.keys(LOOKUPS) as ReferenceKind[]) {
+    const ofKind = refs.filter((r) => r.kind === kind);
+    if (ofKind.length === 0) continue;
+    const existing = await LOOKUPS[kind].exists(env, orgId, [...new Set(ofKind.map((r) => r.id))]);
+    for (const r of ofKind) {
+      if (existing.has(r.id)) continue;
+      problems.push({
+        path: r.path,
+        location: "json",
+        message: `No ${LOOKUPS[kind].noun} ${JSON.stringify(r.id.slice(0, 100))} exists in this organization`,
+        code: "unknown_reference",
+      });
+    }
+  }
+  return problems;
+}
