@@ -71,7 +71,7 @@ export async function runFlow(org: string, flowId: string, entityId = "none"): P
 /** Sink requests under `prefix`, with the JSON body parsed. */
 export async function sinkJson(prefix: string): Promise<(SinkRequest & { json: any })[]> {
   return (await sinkRequests(prefix)).map((r) => {
-    let json: unknown = null;
+    let json: unknown;
     try {
       json = r.body ? JSON.parse(r.body) : null;
     } catch {
