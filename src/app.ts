@@ -27,6 +27,8 @@ import { organizationsRouter } from "./api/organizations";
 import { adminSecretsRouter } from "./api/admin-secrets";
 import { entityFilesRouter, filesRouter } from "./api/files";
 import { webhookTargetsRouter } from "./api/webhook-targets";
+import { emailTemplatesRouter } from "./api/email-templates";
+import { inboxesRouter } from "./api/inboxes";
 import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
@@ -141,6 +143,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/files", filesRouter],
     ["/v1/entities", entityFilesRouter],
     ["/v1/webhook-targets", webhookTargetsRouter],
+    ["/v1/email-templates", emailTemplatesRouter],
+    ["/v1/inboxes", inboxesRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],

@@ -1,7 +1,12 @@
 import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
+import { assignThreadAction } from "./assign-thread";
+import { epilotSendEmailAction } from "./epilot-send-email";
+import { forwardEmailAction } from "./forward-email";
 import { informErpAction } from "./inform-erp";
+import { moveThreadAction } from "./move-thread";
+import { replyEmailAction } from "./reply-email";
 import { integrationAction } from "./integration";
 import { notConfiguredAction } from "./not-configured";
 import { sendEmailAction } from "./send-email";
@@ -28,6 +33,11 @@ const HANDLERS: ActionHandler[] = [
   sendEmailAction,
   sendNotificationAction,
   informErpAction,
+  epilotSendEmailAction,
+  replyEmailAction,
+  forwardEmailAction,
+  moveThreadAction,
+  assignThreadAction,
   notConfiguredAction,
 ];
 

@@ -277,8 +277,6 @@ export const LIMITS = {
   MAX_EMAIL_ATTACHMENT_BYTES: 10 * 1024 * 1024,
   /** Platform e-mail: most attachments of one inbound e-mail stored in FILES (the intake refuses more with 400). */
   MAX_INBOUND_ATTACHMENTS: 20,
-  /** Platform templates: longest e-mail subject, body or document template, in characters. */
-  MAX_PLATFORM_TEMPLATE_CHARS: 100_000,
   /** Platform documents: most pages of one generated PDF (the action fails above). */
   MAX_DOCUMENT_PAGES: 50,
   /** Platform webhook targets: most extra headers of one target. */

@@ -2,7 +2,8 @@ import type { Env } from "../env";
 import type { ErrorDetail } from "../lib/errors";
 import { isTemplate } from "../schemas/flow-common";
 import type { FlowDoc } from "../store/flows";
-import { WEBHOOK_TARGETS, existingResourceIds } from "../store/platform-resources";
+import { getFileRows } from "../store/files";
+import { EMAIL_TEMPLATES, INBOXES, WEBHOOK_TARGETS, existingResourceIds } from "../store/platform-resources";
 
 /**
  * The platform resources a flow's epilot actions name by id (docs/platform.md), checked when the flow is saved:
@@ -12,7 +13,7 @@ import { WEBHOOK_TARGETS, existingResourceIds } from "../store/platform-resource
  */
 
 /** Which resource a reference names: each kind answers which of a list of ids exist in the org. */
-export type ReferenceKind = "webhook_target";
+export type ReferenceKind = "webhook_target" | "email_template" | "inbox" | "file";
 
 type Lookup = (env: Env, orgId: string, ids: string[]) => Promise<Set<string>>;
 
@@ -21,6 +22,12 @@ const LOOKUPS: Record<ReferenceKind, { noun: string; exists: Lookup }> = {
     noun: "webhook target",
     exists: (env, orgId, ids) => existingResourceIds(env.DB, WEBHOOK_TARGETS, orgId, ids),
   },
+  email_template: {
+    noun: "e-mail template",
+    exists: (env, orgId, ids) => existingResourceIds(env.DB, EMAIL_TEMPLATES, orgId, ids),
+  },
+  inbox: { noun: "inbox", exists: (env, orgId, ids) => existingResourceIds(env.DB, INBOXES, orgId, ids) },
+  file: { noun: "file", exists: async (env, orgId, ids) => new Set((await getFileRows(env.DB, orgId, ids)).map((f) => f.id)) },
 };
 
 /** One id an action names: where (the field path) and what kind. */
@@ -47,6 +54,21 @@ function referencesOf(type: string, config: Config, at: string): { refs: Referen
       break;
     case "inform-erp":
       ref("target_webhook_id", "webhook_target", true);
+      break;
+    case "send-email":
+      ref("email_template_id", "email_template", false);
+      if (Array.isArray(config.attachments)) {
+        config.attachments.forEach((a, i) => {
+          const id = (a as { file_id?: unknown } | null)?.file_id;
+          if (typeof id === "string" && id) refs.push({ path: `${at}.attachments.${i}.file_id`, kind: "file", id });
+        });
+      }
+      break;
+    case "reply-email":
+      ref("email_template_id", "email_template", true);
+      break;
+    case "move-thread":
+      ref("target_inbox_id", "inbox", true);
       break;
   }
   return { refs, missing };
