@@ -29,6 +29,7 @@ import { entityFilesRouter, filesRouter } from "./api/files";
 import { webhookTargetsRouter } from "./api/webhook-targets";
 import { emailTemplatesRouter } from "./api/email-templates";
 import { inboxesRouter } from "./api/inboxes";
+import { documentTemplatesRouter } from "./api/document-templates";
 import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
@@ -145,6 +146,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/webhook-targets", webhookTargetsRouter],
     ["/v1/email-templates", emailTemplatesRouter],
     ["/v1/inboxes", inboxesRouter],
+    ["/v1/document-templates", documentTemplatesRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],

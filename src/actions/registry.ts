@@ -2,6 +2,7 @@ import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
 import { assignThreadAction } from "./assign-thread";
+import { createDocumentAction } from "./create-document";
 import { epilotSendEmailAction } from "./epilot-send-email";
 import { forwardEmailAction } from "./forward-email";
 import { informErpAction } from "./inform-erp";
@@ -38,6 +39,7 @@ const HANDLERS: ActionHandler[] = [
   forwardEmailAction,
   moveThreadAction,
   assignThreadAction,
+  createDocumentAction,
   notConfiguredAction,
 ];
 

@@ -55,7 +55,11 @@ export const InboundEmail = z
         z.strictObject({
           filename: z.string().min(1).max(LIMITS.MAX_FILENAME_LENGTH),
           content_type: z.string().max(200).default("application/octet-stream"),
-          content_base64: z.string().openapi({ description: "The file, base64" }),
+          content_base64: z
+            .string()
+            .regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64")
+            .refine((b) => b.length % 4 === 0, "must be base64 (length a multiple of 4)")
+            .openapi({ description: "The file, base64" }),
         }),
       )
       .max(LIMITS.MAX_INBOUND_ATTACHMENTS)

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
-import { notFound } from "../lib/errors";
+import { AppError, notFound } from "../lib/errors";
+import { LIMITS } from "../lib/limits";
 import type { EmailAddressInput, InboundEmail } from "../schemas/inboxes";
 import type { EntitySnapshot } from "../schemas/records";
 import { INBOXES, getResource } from "../store/platform-resources";
@@ -62,6 +63,15 @@ export async function storeInboundEmail(env: Env, orgId: string, eventId: string
   }
   const inboxId = email.inbox_id ?? null;
   if (inboxId && !(await getResource(db, INBOXES, orgId, inboxId))) throw notFound("Inbox");
+  // Every attachment is decoded and sized before anything is written: a refused e-mail leaves nothing behind.
+  const decoded = (email.attachments ?? []).map((a) => ({
+    ...a,
+    bytes: Uint8Array.from(atob(a.content_base64), (c) => c.charCodeAt(0)),
+  }));
+  const tooLarge = decoded.find((a) => a.bytes.byteLength > LIMITS.MAX_FILE_BYTES);
+  if (tooLarge) {
+    throw new AppError(413, "PAYLOAD_TOO_LARGE", `Attachment ${tooLarge.filename} exceeds ${LIMITS.MAX_FILE_BYTES} bytes`);
+  }
   const actor = `intake:${eventId}`;
   const events = (part: string): ChangeEvents => recordChangeEvents(env, { eventId: `rec:${eventId}:${part}` });
   const at = email.sent_at ?? new Date().toISOString();
@@ -106,10 +116,10 @@ export async function storeInboundEmail(env: Env, orgId: string, eventId: string
   );
   const messageId = message.record!._id;
   const attachments = [];
-  for (const [i, a] of (email.attachments ?? []).entries()) {
+  for (const [i, a] of decoded.entries()) {
     const row = await storeFile(env, orgId, {
       id: await deterministicId(orgId, eventId, "attachment", String(i)),
-      bytes: Uint8Array.from(atob(a.content_base64), (c) => c.charCodeAt(0)),
+      bytes: a.bytes,
       filename: a.filename,
       contentType: a.content_type,
       source: "email",

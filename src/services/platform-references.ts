@@ -3,7 +3,7 @@ import type { ErrorDetail } from "../lib/errors";
 import { isTemplate } from "../schemas/flow-common";
 import type { FlowDoc } from "../store/flows";
 import { getFileRows } from "../store/files";
-import { EMAIL_TEMPLATES, INBOXES, WEBHOOK_TARGETS, existingResourceIds } from "../store/platform-resources";
+import { DOCUMENT_TEMPLATES, EMAIL_TEMPLATES, INBOXES, WEBHOOK_TARGETS, existingResourceIds } from "../store/platform-resources";
 
 /**
  * The platform resources a flow's epilot actions name by id (docs/platform.md), checked when the flow is saved:
@@ -13,7 +13,7 @@ import { EMAIL_TEMPLATES, INBOXES, WEBHOOK_TARGETS, existingResourceIds } from "
  */
 
 /** Which resource a reference names: each kind answers which of a list of ids exist in the org. */
-export type ReferenceKind = "webhook_target" | "email_template" | "inbox" | "file";
+export type ReferenceKind = "webhook_target" | "email_template" | "document_template" | "inbox" | "file";
 
 type Lookup = (env: Env, orgId: string, ids: string[]) => Promise<Set<string>>;
 
@@ -25,6 +25,10 @@ const LOOKUPS: Record<ReferenceKind, { noun: string; exists: Lookup }> = {
   email_template: {
     noun: "e-mail template",
     exists: (env, orgId, ids) => existingResourceIds(env.DB, EMAIL_TEMPLATES, orgId, ids),
+  },
+  document_template: {
+    noun: "document template",
+    exists: (env, orgId, ids) => existingResourceIds(env.DB, DOCUMENT_TEMPLATES, orgId, ids),
   },
   inbox: { noun: "inbox", exists: (env, orgId, ids) => existingResourceIds(env.DB, INBOXES, orgId, ids) },
   file: { noun: "file", exists: async (env, orgId, ids) => new Set((await getFileRows(env.DB, orgId, ids)).map((f) => f.id)) },
@@ -66,6 +70,9 @@ function referencesOf(type: string, config: Config, at: string): { refs: Referen
       break;
     case "reply-email":
       ref("email_template_id", "email_template", true);
+      break;
+    case "create-document":
+      ref("template_id", "document_template", true);
       break;
     case "move-thread":
       ref("target_inbox_id", "inbox", true);
