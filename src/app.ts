@@ -30,6 +30,7 @@ import { webhookTargetsRouter } from "./api/webhook-targets";
 import { emailTemplatesRouter } from "./api/email-templates";
 import { inboxesRouter } from "./api/inboxes";
 import { documentTemplatesRouter } from "./api/document-templates";
+import { partnersRouter, sharedEntitiesRouter } from "./api/partners";
 import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
@@ -147,6 +148,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/email-templates", emailTemplatesRouter],
     ["/v1/inboxes", inboxesRouter],
     ["/v1/document-templates", documentTemplatesRouter],
+    ["/v1/partners", partnersRouter],
+    ["/v1/shared-entities", sharedEntitiesRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],

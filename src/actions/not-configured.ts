@@ -5,7 +5,7 @@ import { defineAction, permanentFailure } from "./types";
  * Action types whose effect needs a provider integration that is not set up. They fail clearly
  * instead of pretending to have sent anything.
  */
-export const NOT_CONFIGURED_TYPES = ["trigger-share-entity", "cart-checkout"] as const;
+export const NOT_CONFIGURED_TYPES = ["cart-checkout"] as const;
 
 export const notConfiguredAction = defineAction({
   types: NOT_CONFIGURED_TYPES,

@@ -16,6 +16,7 @@ import type { ActionHandler } from "./types";
 import { mapEntityAction } from "./map-entity";
 import { createRecordAction, updateRecordAction } from "./records";
 import { triggerEventAction } from "./trigger-event";
+import { triggerShareEntityAction } from "./trigger-share-entity";
 import { triggerWorkflowAction } from "./trigger-workflow";
 import { webhookAction } from "./webhook";
 
@@ -40,6 +41,7 @@ const HANDLERS: ActionHandler[] = [
   moveThreadAction,
   assignThreadAction,
   createDocumentAction,
+  triggerShareEntityAction,
   notConfiguredAction,
 ];
 

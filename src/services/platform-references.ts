@@ -3,6 +3,7 @@ import type { ErrorDetail } from "../lib/errors";
 import { isTemplate } from "../schemas/flow-common";
 import type { FlowDoc } from "../store/flows";
 import { getFileRows } from "../store/files";
+import { requestedPartners } from "../store/partners";
 import { DOCUMENT_TEMPLATES, EMAIL_TEMPLATES, INBOXES, WEBHOOK_TARGETS, existingResourceIds } from "../store/platform-resources";
 
 /**
@@ -13,7 +14,7 @@ import { DOCUMENT_TEMPLATES, EMAIL_TEMPLATES, INBOXES, WEBHOOK_TARGETS, existing
  */
 
 /** Which resource a reference names: each kind answers which of a list of ids exist in the org. */
-export type ReferenceKind = "webhook_target" | "email_template" | "document_template" | "inbox" | "file";
+export type ReferenceKind = "webhook_target" | "email_template" | "document_template" | "inbox" | "file" | "partner";
 
 type Lookup = (env: Env, orgId: string, ids: string[]) => Promise<Set<string>>;
 
@@ -31,6 +32,8 @@ const LOOKUPS: Record<ReferenceKind, { noun: string; exists: Lookup }> = {
     exists: (env, orgId, ids) => existingResourceIds(env.DB, DOCUMENT_TEMPLATES, orgId, ids),
   },
   inbox: { noun: "inbox", exists: (env, orgId, ids) => existingResourceIds(env.DB, INBOXES, orgId, ids) },
+  // A partner the organization asked for (the partnership may still wait for the other side: the run checks).
+  partner: { noun: "partnership with", exists: (env, orgId, ids) => requestedPartners(env.DB, orgId, ids) },
   file: { noun: "file", exists: async (env, orgId, ids) => new Set((await getFileRows(env.DB, orgId, ids)).map((f) => f.id)) },
 };
 
@@ -71,6 +74,14 @@ function referencesOf(type: string, config: Config, at: string): { refs: Referen
     case "reply-email":
       ref("email_template_id", "email_template", true);
       break;
+    case "trigger-share-entity": {
+      const ids = Array.isArray(config.partner_org_ids) ? config.partner_org_ids : [];
+      if (ids.length === 0) missing.push(`${at}.partner_org_ids`);
+      ids.forEach((id, i) => {
+        if (typeof id === "string" && id) refs.push({ path: `${at}.partner_org_ids.${i}`, kind: "partner", id });
+      });
+      break;
+    }
     case "create-document":
       ref("template_id", "document_template", true);
       break;
