@@ -31,6 +31,7 @@ import { emailTemplatesRouter } from "./api/email-templates";
 import { inboxesRouter } from "./api/inboxes";
 import { documentTemplatesRouter } from "./api/document-templates";
 import { partnersRouter, sharedEntitiesRouter } from "./api/partners";
+import { mappingConfigsRouter } from "./api/mapping-configs";
 import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
@@ -150,6 +151,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/document-templates", documentTemplatesRouter],
     ["/v1/partners", partnersRouter],
     ["/v1/shared-entities", sharedEntitiesRouter],
+    ["/v1/mapping-configs", mappingConfigsRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { setThreadFields } from "../services/email-threads";
 import { recordChangeEvents } from "../services/record-events";
-import { isResult, requireThread } from "./email-thread-support";
+import { requireThread } from "./email-thread-support";
 import { automationActor, automationEvent, recordFailure } from "./records";
-import { defineAction } from "./types";
+import { defineAction, isResult } from "./types";
 
 /**
  * epilot's assign-thread: removes the `remove` assignees from the execution's e-mail thread and adds the `add`

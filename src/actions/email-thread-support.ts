@@ -32,9 +32,6 @@ export async function requireThread(ctx: ActionContext, type: string): Promise<T
   );
 }
 
-export const isResult = (v: unknown): v is ActionResult =>
-  typeof v === "object" && v !== null && "kind" in v && typeof (v as { kind: unknown }).kind === "string";
-
 /** Renders the e-mail template `id` over the action's context (plus `extra` roots), or a clear failure. */
 export async function renderTemplateFor(
   ctx: ActionContext,

@@ -4,7 +4,6 @@ import { attachmentFiles, sendEmailThroughConnection, type AttachmentSpec } from
 import {
   emailHeaders,
   inboxAddress,
-  isResult,
   outboundMessageId,
   recordSent,
   renderTemplateFor,
@@ -12,7 +11,7 @@ import {
   senderOf,
 } from "./email-thread-support";
 import { SendEmailActionConfig, emailParams, entityEmail } from "./send-email";
-import { defineAction, permanentFailure, type ActionContext, type ActionResult } from "./types";
+import { defineAction, permanentFailure, type ActionContext, type ActionResult, isResult } from "./types";
 
 /**
  * epilot's send-email (docs/platform.md): `email_template_id` names an e-mail template, rendered in

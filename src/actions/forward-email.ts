@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { getFileRows } from "../store/files";
 import { sendEmailThroughConnection } from "./email-delivery";
-import { emailHeaders, isResult, outboundMessageId, recordSent, requireThread, senderOf } from "./email-thread-support";
-import { defineAction, permanentFailure } from "./types";
+import { emailHeaders, outboundMessageId, recordSent, requireThread, senderOf } from "./email-thread-support";
+import { defineAction, permanentFailure, isResult } from "./types";
 
 /**
  * epilot's forward-email: the execution's received e-mail forwarded to `forward_to` through the e-mail connection,

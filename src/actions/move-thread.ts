@@ -2,9 +2,9 @@ import { z } from "zod";
 import { setThreadFields } from "../services/email-threads";
 import { recordChangeEvents } from "../services/record-events";
 import { INBOXES, getResource } from "../store/platform-resources";
-import { isResult, requireThread } from "./email-thread-support";
+import { requireThread } from "./email-thread-support";
 import { automationActor, automationEvent, recordFailure } from "./records";
-import { defineAction, permanentFailure } from "./types";
+import { defineAction, permanentFailure, isResult } from "./types";
 
 /** epilot's move-thread: the execution's e-mail thread moves to the inbox `target_inbox_id` (docs/platform.md). */
 export const moveThreadAction = defineAction({

@@ -2,6 +2,7 @@ import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
 import { assignThreadAction } from "./assign-thread";
+import { cartCheckoutAction } from "./cart-checkout";
 import { createDocumentAction } from "./create-document";
 import { epilotSendEmailAction } from "./epilot-send-email";
 import { forwardEmailAction } from "./forward-email";
@@ -9,7 +10,6 @@ import { informErpAction } from "./inform-erp";
 import { moveThreadAction } from "./move-thread";
 import { replyEmailAction } from "./reply-email";
 import { integrationAction } from "./integration";
-import { notConfiguredAction } from "./not-configured";
 import { sendEmailAction } from "./send-email";
 import { sendNotificationAction } from "./send-notification";
 import type { ActionHandler } from "./types";
@@ -42,7 +42,7 @@ const HANDLERS: ActionHandler[] = [
   assignThreadAction,
   createDocumentAction,
   triggerShareEntityAction,
-  notConfiguredAction,
+  cartCheckoutAction,
 ];
 
 const byType = new Map<string, ActionHandler>();

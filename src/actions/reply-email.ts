@@ -3,7 +3,6 @@ import { sendEmailThroughConnection } from "./email-delivery";
 import {
   emailHeaders,
   inboxAddress,
-  isResult,
   outboundMessageId,
   recordSent,
   renderTemplateFor,
@@ -11,7 +10,7 @@ import {
   requireThread,
   senderOf,
 } from "./email-thread-support";
-import { defineAction, permanentFailure } from "./types";
+import { defineAction, permanentFailure, isResult } from "./types";
 
 /**
  * epilot's reply-email: answers the execution's received e-mail with the e-mail template `email_template_id`

@@ -51,3 +51,7 @@ export const permanentFailure = (
   error: { error_code: code, error_reason: reason, ...(info ? { error_info: info } : {}) },
   retry: "never",
 });
+
+/** Tells a helper's early failure from the value it looks up (`const x = await lookup(ctx); if (isResult(x)) return x;`). */
+export const isResult = (v: unknown): v is ActionResult =>
+  typeof v === "object" && v !== null && "kind" in v && typeof (v as { kind: unknown }).kind === "string";

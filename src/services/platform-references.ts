@@ -4,7 +4,15 @@ import { isTemplate } from "../schemas/flow-common";
 import type { FlowDoc } from "../store/flows";
 import { getFileRows } from "../store/files";
 import { requestedPartners } from "../store/partners";
-import { DOCUMENT_TEMPLATES, EMAIL_TEMPLATES, INBOXES, WEBHOOK_TARGETS, existingResourceIds } from "../store/platform-resources";
+import {
+  DOCUMENT_TEMPLATES,
+  EMAIL_TEMPLATES,
+  INBOXES,
+  MAPPING_CONFIGS,
+  WEBHOOK_TARGETS,
+  existingResourceIds,
+  getResource,
+} from "../store/platform-resources";
 
 /**
  * The platform resources a flow's epilot actions name by id (docs/platform.md), checked when the flow is saved:
@@ -92,18 +100,37 @@ function referencesOf(type: string, config: Config, at: string): { refs: Referen
   return { refs, missing };
 }
 
+/** A mapping config and one of its targets, named by map-entity's and cart-checkout's `mapping_config`. */
+async function mappingProblems(env: Env, orgId: string, at: string, ref: unknown): Promise<ErrorDetail[]> {
+  const { config_id, target_id } = (ref ?? {}) as { config_id?: unknown; target_id?: unknown };
+  if (typeof config_id !== "string" || isTemplate(config_id)) return [];
+  const config = await getResource(env.DB, MAPPING_CONFIGS, orgId, config_id);
+  const problem = (field: string, message: string): ErrorDetail[] => [
+    { path: `${at}.mapping_config.${field}`, location: "json", message, code: "unknown_reference" },
+  ];
+  if (!config)
+    return problem("config_id", `No mapping config ${JSON.stringify(config_id.slice(0, 100))} exists in this organization`);
+  if (typeof target_id === "string" && !isTemplate(target_id) && !config.targets.some((t) => t.id === target_id)) {
+    return problem("target_id", `Mapping config ${config_id} has no target ${JSON.stringify(target_id.slice(0, 100))}`);
+  }
+  return [];
+}
+
 /** Every reference problem of the document, each naming its field. */
 export async function platformReferenceProblems(env: Env, orgId: string, doc: FlowDoc): Promise<ErrorDetail[]> {
   const problems: ErrorDetail[] = [];
   const refs: Reference[] = [];
-  doc.actions.forEach((action, i) => {
+  for (const [i, action] of doc.actions.entries()) {
     const config = (action.config ?? {}) as Config;
+    if ((action.type === "map-entity" || action.type === "cart-checkout") && config.mapping_config !== undefined) {
+      problems.push(...(await mappingProblems(env, orgId, `actions.${i}.config`, config.mapping_config)));
+    }
     const found = referencesOf(action.type, config, `actions.${i}.config`);
     for (const path of found.missing) {
       problems.push({ path, location: "json", message: `${action.type} needs this field`, code: "required" });
     }
     refs.push(...found.refs.filter((r) => !isTemplate(r.id)));
-  });
+  }
   for (const kind of Object.keys(LOOKUPS) as ReferenceKind[]) {
     const ofKind = refs.filter((r) => r.kind === kind);
     if (ofKind.length === 0) continue;
