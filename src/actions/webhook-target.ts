@@ -5,13 +5,13 @@ import { SecretError } from "../lib/secrets";
 import { toSnapshot } from "../services/records";
 import { openWebhookTarget, type OpenedWebhookTarget } from "../services/webhook-targets";
 import { WEBHOOK_TARGETS, getResource } from "../store/platform-resources";
-import { getRecordsByIds } from "../store/records";
+import { getRecord, getRecordsByIds } from "../store/records";
 import { performHttpCall } from "./http-call";
 import { permanentFailure, type ActionContext, type ActionResult } from "./types";
 
 /**
  * Delivery to a webhook target (`target_webhook_id` of trigger-webhook and inform-erp): one POST of the
- * execution's entity, and its relations of the schemas in `entity_sources`, in epilot's webhook event shape
+ * execution's entity as it is now, and its relations of the schemas in `entity_sources`, in epilot's webhook event shape
  * (`{metadata, entity, relations}`), with the target's auth and headers, through the outbound policy, recorded
  * as the action's attempt. The event id is the action's idempotency key: a retried attempt is the same event.
  */
@@ -25,10 +25,22 @@ export interface TargetDelivery {
   timeoutMs?: number;
 }
 
+/** The execution's record as it is now (earlier actions may have changed it), else its snapshot from the start. */
+async function currentEntity(ctx: ActionContext): Promise<Record<string, unknown> | null> {
+  const schema = ctx.entity?._schema;
+  if (!ctx.entityId || typeof schema !== "string") return ctx.entity;
+  const row = await getRecord(ctx.env.DB, ctx.orgId, schema, ctx.entityId);
+  return row ? (toSnapshot(row) as Record<string, unknown>) : ctx.entity;
+}
+
 /** Related records of the entity whose schema is one of `schemas`, as snapshots (at most MAX_WEBHOOK_RELATIONS). */
-async function relationsOf(ctx: ActionContext, schemas: string[]): Promise<Record<string, unknown>[]> {
+async function relationsOf(
+  ctx: ActionContext,
+  entity: Record<string, unknown> | null,
+  schemas: string[],
+): Promise<Record<string, unknown>[]> {
   if (schemas.length === 0) return [];
-  const ids = relationRefs(ctx.entity).map((r) => r.entity_id);
+  const ids = relationRefs(entity).map((r) => r.entity_id);
   const rows = await getRecordsByIds(ctx.env.DB, ctx.orgId, [...new Set(ids)]);
   return rows
     .filter((r) => schemas.includes(r.schema))
@@ -81,6 +93,7 @@ export async function deliverToTarget(ctx: ActionContext, d: TargetDelivery): Pr
       target_webhook_id: d.targetId,
     });
   }
+  const entity = await currentEntity(ctx);
   const payload = {
     metadata: {
       action: d.action,
@@ -95,8 +108,8 @@ export async function deliverToTarget(ctx: ActionContext, d: TargetDelivery): Pr
       action_id: ctx.actionId,
       creation_timestamp: new Date(ctx.now).toISOString(),
     },
-    entity: ctx.entity,
-    relations: await relationsOf(ctx, d.entitySources ?? []),
+    entity,
+    relations: await relationsOf(ctx, entity, d.entitySources ?? []),
   };
   const body = JSON.stringify(payload);
   const auth = await authHeaders(ctx, target, body);
