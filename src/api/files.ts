@@ -26,7 +26,16 @@ const uploadRoute = scopedRoute("automations:write", {
   description: `At most ${LIMITS.MAX_FILE_BYTES} bytes (413). \`entity_schema\` + \`entity_id\` attach it to a record (404 if unknown).`,
   request: {
     query: UploadQuery,
-    body: { content: { "application/octet-stream": binaryBody, "multipart/form-data": multipartBody }, required: true },
+    body: {
+      content: {
+        "application/octet-stream": binaryBody,
+        "text/plain": binaryBody,
+        "multipart/form-data": multipartBody,
+        // Any other type is stored as the file's type (a body declared JSON must be valid JSON).
+        "*/*": binaryBody,
+      },
+      required: true,
+    },
   },
   responses: { 201: jsonResponse(FileSchema, "Stored"), ...errorResponses(400, 401, 403, 404, 413) },
 });
@@ -90,9 +99,31 @@ async function readUpload(req: Request, filename: string | undefined) {
         { path: "file", location: "body", message: "Required file part" },
       ]);
     }
-    return { bytes: new Uint8Array(await part.arrayBuffer()), filename: part.name || filename || "file", type: part.type };
+    return nonEmpty({
+      bytes: new Uint8Array(await part.arrayBuffer()),
+      filename: part.name || filename || "file",
+      type: part.type,
+    });
   }
-  return { bytes: new Uint8Array(await req.arrayBuffer()), filename: filename ?? "file", type };
+  const upload = nonEmpty({ bytes: new Uint8Array(await req.arrayBuffer()), filename: filename ?? "file", type });
+  // A body declared JSON must be JSON: a malformed one is a client mistake, not a file to keep.
+  if (/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
+    try {
+      JSON.parse(new TextDecoder().decode(upload.bytes));
+    } catch {
+      throw new AppError(400, "MALFORMED_REQUEST", "The body is declared as JSON but is not valid JSON", [
+        { location: "body", message: "Malformed JSON" },
+      ]);
+    }
+  }
+  return upload;
+}
+
+function nonEmpty<U extends { bytes: Uint8Array }>(upload: U): U {
+  if (upload.bytes.byteLength === 0) {
+    throw new AppError(400, "VALIDATION_ERROR", "The upload is empty", [{ location: "body", message: "Required body missing" }]);
+  }
+  return upload;
 }
 
 export const filesRouter = createRouter()

@@ -13,18 +13,25 @@ const Name = z.string().trim().min(1).max(LIMITS.MAX_NAME_LENGTH);
 const Schema = z.string().regex(SCHEMA_NAME_PATTERN, "Schema names are 1-64 characters of a-z, 0-9, _ and -");
 const Strings = z.array(z.string().min(1).max(500)).max(200);
 
+const targetFields = {
+  name: z.string().max(LIMITS.MAX_NAME_LENGTH).optional(),
+  target_schema: Schema,
+  target_unique: Strings.optional(),
+  mapping_attributes: z.array(MappingAttribute).max(500).default([]),
+  relation_attributes: z.array(RelationAttribute).max(200).default([]),
+  linkback_relation_attribute: z.union([z.string().min(1).max(500), z.literal(false)]).optional(),
+  linkback_relation_tags: Strings.optional(),
+};
+
 export const MappingTargetSchema = z
   .strictObject({
     id: z.string().min(1).max(200).optional().openapi({ description: "Assigned when missing; kept across updates" }),
-    name: z.string().max(LIMITS.MAX_NAME_LENGTH).optional(),
-    target_schema: Schema,
-    target_unique: Strings.optional(),
-    mapping_attributes: z.array(MappingAttribute).max(500).default([]),
-    relation_attributes: z.array(RelationAttribute).max(200).default([]),
-    linkback_relation_attribute: z.union([z.string().min(1).max(500), z.literal(false)]).optional(),
-    linkback_relation_tags: Strings.optional(),
+    ...targetFields,
   })
   .openapi("MappingTarget");
+
+/** A stored target: its id is always set. */
+const MappingTargetView = z.object({ id: z.string(), ...targetFields }).openapi("MappingTargetView");
 
 const Targets = z
   .array(MappingTargetSchema)
@@ -44,7 +51,7 @@ export const MappingConfigSchema = z
     id: z.string(),
     name: z.string(),
     source_schema: z.string(),
-    targets: z.array(MappingTargetSchema.extend({ id: z.string() })),
+    targets: z.array(MappingTargetView),
     version: z.number().int().openapi({ description: "Counts changes of source_schema and targets" }),
     created_by: z.string(),
     created_at: z.string(),

@@ -91,7 +91,7 @@ describe("files", () => {
     expect((await call("GET", `/v1/entities/contract/nope/files`, { org })).status).toBe(404);
   });
 
-  it("refuses files over the size limit with 413 and stores nothing", async () => {
+  it("refuses files over the size limit with 413, and empty uploads with 400, storing nothing", async () => {
     const org = freshOrg();
     const res = await call("POST", "/v1/files?filename=big.bin", {
       org,
@@ -99,6 +99,12 @@ describe("files", () => {
       headers: { "content-type": "application/octet-stream" },
     });
     expect(res.status).toBe(413);
+    const empty = await call("POST", "/v1/files?filename=empty.txt", {
+      org,
+      rawBody: "",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(empty.status).toBe(400);
     expect((await call("GET", "/v1/files", { org })).body.total).toBe(0);
     expect((await env.FILES.list({ prefix: `${org}/` })).objects).toHaveLength(0);
   });
