@@ -28,7 +28,9 @@ const threadsRoute = scopedRoute("automations:read", {
 
 export const inboxesRouter = crudRouter({
   noun: "inbox",
+  nouns: "inboxes",
   op: "Inbox",
+  ops: "Inboxes",
   tag: "Inboxes",
   idName: "inbox_id",
   view: InboxSchema,

@@ -23,8 +23,12 @@ export interface CrudUseCases<V, C, U> {
 export interface CrudDefinition<VS extends z.ZodType, CS extends z.ZodType, US extends z.ZodType> {
   /** "webhook target": used in summaries. */
   noun: string;
+  /** The noun's plural when it is not `noun` + "s" ("inboxes"). */
+  nouns?: string;
   /** OpenAPI operation id stem, e.g. `WebhookTarget` → listWebhookTargets, createWebhookTarget, … */
   op: string;
+  /** The stem's plural when it is not `op` + "s" (`Inboxes`). */
+  ops?: string;
   tag: string;
   idName: string;
   view: VS;
@@ -43,15 +47,16 @@ export function crudRouter<VS extends z.ZodType, CS extends z.ZodType, US extend
   const tags = [d.tag];
   const one = jsonResponse(d.view, `The ${d.noun}`);
   const notes = d.notes ? `. ${d.notes}` : "";
+  const nouns = d.nouns ?? `${d.noun}s`;
   const routes = {
     list: scopedRoute("automations:read", {
       method: "get",
       path: "/",
-      operationId: `list${d.op}s`,
+      operationId: `list${d.ops ?? `${d.op}s`}`,
       tags,
-      summary: `List the organization's ${d.noun}s`,
+      summary: `List the organization's ${nouns}`,
       request: { query: Paging },
-      responses: { 200: jsonResponse(d.list, `${d.noun}s`), ...errorResponses(400, 401, 403) },
+      responses: { 200: jsonResponse(d.list, nouns), ...errorResponses(400, 401, 403) },
     }),
     create: scopedRoute("automations:write", {
       method: "post",

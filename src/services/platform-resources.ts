@@ -35,7 +35,7 @@ export async function createResource<R extends ResourceRow>(env: Env, t: Resourc
     throw new AppError(
       409,
       "LIMIT_REACHED",
-      `An organization may have at most ${LIMITS.MAX_PLATFORM_RESOURCES_PER_ORG} ${noun.toLowerCase()}s`,
+      `${noun}: an organization may have at most ${LIMITS.MAX_PLATFORM_RESOURCES_PER_ORG} of them (MAX_PLATFORM_RESOURCES_PER_ORG)`,
     );
   }
   await insertResource(env.DB, t, row);

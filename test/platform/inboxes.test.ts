@@ -1,6 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { LIMITS } from "../../src/lib/limits";
 import { call } from "../helpers";
 import { CONFIGS, connect, driveIn } from "../integrations/support";
 import { createRecord, recordEvents, sinkReset } from "../support/engine";
@@ -67,6 +68,22 @@ describe("inboxes: resource", () => {
     expect((await call("DELETE", `/v1/inboxes/${inbox.id}`, { org: other })).status).toBe(404);
     expect((await call("DELETE", `/v1/inboxes/${inbox.id}`, { org })).status).toBe(200);
     expect((await call("GET", `/v1/inboxes/${inbox.id}`, { org })).status).toBe(404);
+  });
+});
+
+describe("platform resources: the per-organization limit", () => {
+  it("refuses one more than MAX_PLATFORM_RESOURCES_PER_ORG with 409", async () => {
+    const org = freshOrg();
+    const insert = env.DB.prepare(
+      "INSERT INTO inboxes (id, org_id, name, address, created_by, created_at, updated_at) VALUES (?, ?, 'x', NULL, 'test', ?, ?)",
+    );
+    const at = new Date().toISOString();
+    const rows = Array.from({ length: LIMITS.MAX_PLATFORM_RESOURCES_PER_ORG }, (_, i) => insert.bind(`inbox-${i}`, org, at, at));
+    for (let i = 0; i < rows.length; i += 100) await env.DB.batch(rows.slice(i, i + 100));
+    const res = await call("POST", "/v1/inboxes", { org, body: { name: "one too many" } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("LIMIT_REACHED");
+    expect((await call("GET", "/v1/inboxes", { org })).body.total).toBe(LIMITS.MAX_PLATFORM_RESOURCES_PER_ORG);
   });
 });
 
