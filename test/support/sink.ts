@@ -9,6 +9,8 @@
  *   /big/<bytes>             200 with a body of that size
  *   anything else            200 echoing the JSON body
  * Tests read and reset it through the SINK service binding (GET /__requests, POST /__reset).
+ * Each pool worker (one workerd, see vitest.config.ts) gets a sink of its own from createSink(), so files
+ * running at the same time in other workers neither see nor reset its requests.
  */
 
 import { vendorAnswer } from "../integrations/vendors.ts";
@@ -23,67 +25,79 @@ export interface SinkRequest {
   at: number;
 }
 
-const requests: SinkRequest[] = [];
-const flakyCounts = new Map<string, number>();
-
 const jsonResponse = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
-export async function sinkOutbound(request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  const body = await request.text();
-  requests.push({
-    method: request.method,
-    url: request.url,
-    path: url.pathname,
-    headers: Object.fromEntries(request.headers),
-    body,
-    at: Date.now(),
-  });
-  // Vendor-like answers for the integration providers' tests (slack, hubspot, gcal, resend, ...).
-  const vendor = vendorAnswer(request, url, body);
-  if (vendor) return vendor;
-  // A fake LLM server (OpenAI-compatible, Anthropic, Ollama) for test/llm/.
-  const llm = await llmAnswer(request, url, body);
-  if (llm) return llm;
-  const parts = url.pathname.split("/").filter(Boolean);
-  switch (parts[0]) {
-    case "status":
-      return jsonResponse(Number(parts[1]), { status: Number(parts[1]) });
-    case "retry-after":
-      return jsonResponse(429, { error: "slow down" }, { "retry-after": parts[1] });
-    case "flaky": {
-      const key = parts.slice(2).join("/");
-      const n = (flakyCounts.get(key) ?? 0) + 1;
-      flakyCounts.set(key, n);
-      return n <= Number(parts[1]) ? jsonResponse(500, { attempt: n }) : jsonResponse(200, { attempt: n });
-    }
-    case "slow":
-      await new Promise((r) => setTimeout(r, Number(parts[1])));
-      return jsonResponse(200, { slow: true });
-    case "redirect":
-      return new Response(null, { status: 302, headers: { location: url.searchParams.get("to") ?? "/" } });
-    case "big":
-      return new Response("x".repeat(Number(parts[1])), { status: 200, headers: { "content-type": "text/plain" } });
-    default: {
-      let parsed: unknown = body;
-      try {
-        parsed = body ? JSON.parse(body) : null;
-      } catch {
-        /* keep text */
-      }
-      return jsonResponse(200, { received: parsed, path: url.pathname });
-    }
-  }
+export interface Sink {
+  /** Miniflare's outboundService: every outbound fetch of the Worker. */
+  outbound: (request: Request) => Promise<Response>;
+  /** The SINK service binding: GET /__requests, POST /__reset. */
+  control: (request: Request) => Promise<Response>;
 }
 
-export async function sinkControl(request: Request): Promise<Response> {
-  const url = new URL(request.url);
-  if (url.pathname === "/__reset") {
-    requests.length = 0;
-    flakyCounts.clear();
-    return jsonResponse(200, { ok: true });
+/** A sink with its own record of requests and flaky counters. */
+export function createSink(): Sink {
+  const requests: SinkRequest[] = [];
+  const flakyCounts = new Map<string, number>();
+
+  async function outbound(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const body = await request.text();
+    requests.push({
+      method: request.method,
+      url: request.url,
+      path: url.pathname,
+      headers: Object.fromEntries(request.headers),
+      body,
+      at: Date.now(),
+    });
+    // Vendor-like answers for the integration providers' tests (slack, hubspot, gcal, resend, ...).
+    const vendor = vendorAnswer(request, url, body);
+    if (vendor) return vendor;
+    // A fake LLM server (OpenAI-compatible, Anthropic, Ollama) for test/llm/.
+    const llm = await llmAnswer(request, url, body);
+    if (llm) return llm;
+    const parts = url.pathname.split("/").filter(Boolean);
+    switch (parts[0]) {
+      case "status":
+        return jsonResponse(Number(parts[1]), { status: Number(parts[1]) });
+      case "retry-after":
+        return jsonResponse(429, { error: "slow down" }, { "retry-after": parts[1] });
+      case "flaky": {
+        const key = parts.slice(2).join("/");
+        const n = (flakyCounts.get(key) ?? 0) + 1;
+        flakyCounts.set(key, n);
+        return n <= Number(parts[1]) ? jsonResponse(500, { attempt: n }) : jsonResponse(200, { attempt: n });
+      }
+      case "slow":
+        await new Promise((r) => setTimeout(r, Number(parts[1])));
+        return jsonResponse(200, { slow: true });
+      case "redirect":
+        return new Response(null, { status: 302, headers: { location: url.searchParams.get("to") ?? "/" } });
+      case "big":
+        return new Response("x".repeat(Number(parts[1])), { status: 200, headers: { "content-type": "text/plain" } });
+      default: {
+        let parsed: unknown = body;
+        try {
+          parsed = body ? JSON.parse(body) : null;
+        } catch {
+          /* keep text */
+        }
+        return jsonResponse(200, { received: parsed, path: url.pathname });
+      }
+    }
   }
-  if (url.pathname === "/__requests") return jsonResponse(200, requests);
-  return jsonResponse(404, { error: "unknown sink control path" });
+
+  async function control(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/__reset") {
+      requests.length = 0;
+      flakyCounts.clear();
+      return jsonResponse(200, { ok: true });
+    }
+    if (url.pathname === "/__requests") return jsonResponse(200, requests);
+    return jsonResponse(404, { error: "unknown sink control path" });
+  }
+
+  return { outbound, control };
 }
