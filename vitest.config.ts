@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 import { createSink } from "./test/support/sink.ts";
 import { fixtureWriter } from "./test/support/fixture-writer.mjs";
 import { FAST_TESTS } from "./test/support/fast-tests.ts";
+import { LongFilesFirst } from "./test/support/sequencer.ts";
 import { buildAssets } from "./scripts/build-assets.mjs";
 
 export default defineConfig(async () => {
@@ -59,6 +60,8 @@ export default defineConfig(async () => {
       // Several workers: much of a file's time is spent waiting (alarms, slow sink answers, timeouts), so
       // more workers than cores pays off. VITEST_MAX_WORKERS overrides it.
       maxWorkers: 3,
+      // The few files that take minutes start first (test/support/sequencer.ts).
+      sequence: { sequencer: LongFilesFirst },
       // Projects: "workers" (the Worker's tests, in workerd), "fast" (tests of pure modules: engine,
       // schemas, expressions; also in workerd, with no Worker fetch or storage), and test/node/ run in Node
       // (the epilot client round-trip against a Worker that wrangler starts; must not load the Workers
