@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { createSink } from "./test/support/sink.ts";
+import { build } from "esbuild";
 import { fixtureWriter } from "./test/support/fixture-writer.mjs";
 import { FAST_TESTS } from "./test/support/fast-tests.ts";
 import { LongFilesFirst } from "./test/support/sequencer.ts";
@@ -11,45 +11,53 @@ export default defineConfig(async () => {
   // The Worker serves /console and /docs from the built assets (wrangler.toml [assets]); wrangler builds them
   // for dev and deploy, the tests here.
   await buildAssets();
+  // The sink (test/support/sink.ts) runs as an auxiliary Worker inside each workerd: bundled here, once.
+  const sinkBundle = await build({
+    entryPoints: ["./test/support/sink-worker.ts"],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    logLevel: "warning",
+  });
+  const sinkScript = sinkBundle.outputFiles[0].text;
   return {
     plugins: [
-      // A function: the pool calls it once per worker (one workerd each), so every worker gets its own sink.
-      cloudflareTest(() => {
-        const sink = createSink();
-        return {
-          wrangler: { configPath: "./wrangler.toml" },
-          miniflare: {
-            bindings: {
-              TEST_MIGRATIONS: migrations,
-              ADMIN_API_KEY: "test-admin-key",
-              JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
-              ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI=",
-              // Only the sink: loopback and private targets stay refused, as in production (test/security/ssrf-table.test.ts).
-              ALLOWED_OUTBOUND_HOSTS: "sink.test",
-              // The host tests call the Worker at (test/helpers.ts BASE): outbound calls to it are refused.
-              SELF_HOSTS: "engine.test",
-              // Executions take their first step on their alarm, which the tests fire on purpose; the inline
-              // first step of production (ExecutionObject.start) has its own tests (test/execution/inline-start.test.ts).
-              EXECUTION_INLINE_START: "0",
-              // Tests change flows behind store/'s back (raw SQL) and expect the next start to see it: the
-              // per-isolate flow cache of production (src/store/flow-cache.ts) is tested on its own.
-              FLOW_CACHE_TTL_MS: "0",
-            },
-            // Test-only limiters with small limits: test/security/rate-limits.test.ts swaps them in for the
-            // RL_* bindings, whose production limits (wrangler.toml) the rest of the suite runs under.
-            ratelimits: {
-              RL_TEST_5: { namespace_id: "9001", simple: { limit: 5, period: 60 } },
-              RL_TEST_8: { namespace_id: "9002", simple: { limit: 8, period: 60 } },
-            },
-            // Every outbound fetch of the Worker goes to this worker's sink; tests inspect it via SINK.
-            outboundService: sink.outbound,
-            // FIXTURES: the replay recorder's writer (test/support/replays.ts); it writes only under RECORD_REPLAYS=1.
-            serviceBindings: {
-              SINK: sink.control,
-              FIXTURES: fixtureWriter(process.env.RECORD_REPLAYS === "1"),
-            },
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_API_KEY: "test-admin-key",
+            JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",
+            ENCRYPTION_KEY: "dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI=",
+            // Only the sink: loopback and private targets stay refused, as in production (test/security/ssrf-table.test.ts).
+            ALLOWED_OUTBOUND_HOSTS: "sink.test",
+            // The host tests call the Worker at (test/helpers.ts BASE): outbound calls to it are refused.
+            SELF_HOSTS: "engine.test",
+            // Executions take their first step on their alarm, which the tests fire on purpose; the inline
+            // first step of production (ExecutionObject.start) has its own tests (test/execution/inline-start.test.ts).
+            EXECUTION_INLINE_START: "0",
+            // Tests change flows behind store/'s back (raw SQL) and expect the next start to see it: the
+            // per-isolate flow cache of production (src/store/flow-cache.ts) is tested on its own.
+            FLOW_CACHE_TTL_MS: "0",
           },
-        };
+          // Test-only limiters with small limits: test/security/rate-limits.test.ts swaps them in for the
+          // RL_* bindings, whose production limits (wrangler.toml) the rest of the suite runs under.
+          ratelimits: {
+            RL_TEST_5: { namespace_id: "9001", simple: { limit: 5, period: 60 } },
+            RL_TEST_8: { namespace_id: "9002", simple: { limit: 8, period: 60 } },
+          },
+          // Every outbound fetch of the Worker goes to the sink, a Worker in the same workerd (one per pool
+          // worker, so files running side by side do not share one); tests inspect it via SINK.
+          workers: [{ name: "sink", modules: true, script: sinkScript, compatibilityDate: "2026-11-01" }],
+          outboundService: "sink",
+          // FIXTURES: the replay recorder's writer (test/support/replays.ts); it writes only under RECORD_REPLAYS=1.
+          serviceBindings: {
+            SINK: "sink",
+            FIXTURES: fixtureWriter(process.env.RECORD_REPLAYS === "1"),
+          },
+        },
       }),
     ],
     test: {

@@ -1,6 +1,6 @@
 /**
- * A local HTTP sink standing in for every outbound target in tests. It runs in Node (vitest's config
- * process) as Miniflare's outbound service, records every request, and answers by path:
+ * A local HTTP sink standing in for every outbound target in tests. It runs in workerd as a Worker of its own
+ * (test/support/sink-worker.ts), Miniflare's outbound service; it records every request and answers by path:
  *   /status/<code>           that status
  *   /retry-after/<seconds>   429 with Retry-After
  *   /flaky/<n>/<key>         500 for the first n calls with that key, then 200
@@ -8,9 +8,11 @@
  *   /redirect?to=<url>       302 to url
  *   /big/<bytes>             200 with a body of that size
  *   anything else            200 echoing the JSON body
- * Tests read and reset it through the SINK service binding (GET /__requests, POST /__reset).
- * Each pool worker (one workerd, see vitest.config.ts) gets a sink of its own from createSink(), so files
- * running at the same time in other workers neither see nor reset its requests.
+ * Tests read and reset it through the SINK service binding (GET /__requests, POST /__reset), and wait for a
+ * request to arrive (GET /__wait?path=<prefix>&timeout_ms=<cap>: 200 as soon as one under the prefix is
+ * recorded, 408 at the cap) instead of polling.
+ * Each pool worker (one workerd, see vitest.config.ts) has a sink of its own, so files running at the same
+ * time in other workers neither see nor reset its requests.
  */
 
 import { vendorAnswer } from "../integrations/vendors.ts";
@@ -39,11 +41,40 @@ export interface Sink {
 export function createSink(): Sink {
   const requests: SinkRequest[] = [];
   const flakyCounts = new Map<string, number>();
+  /** Tests waiting for a request under a path prefix (GET /__wait). */
+  const waiters: { prefix: string; arrived: () => void }[] = [];
+
+  function record(entry: SinkRequest): void {
+    requests.push(entry);
+    for (const w of waiters.filter((w) => entry.path.startsWith(w.prefix))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.arrived();
+    }
+  }
+
+  /** Resolves true once a request under `prefix` was recorded (at once if one was), false after `capMs`. */
+  function waitFor(prefix: string, capMs: number): Promise<boolean> {
+    if (requests.some((r) => r.path.startsWith(prefix))) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        prefix,
+        arrived: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      const timer = setTimeout(() => {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        resolve(false);
+      }, capMs);
+      waiters.push(waiter);
+    });
+  }
 
   async function outbound(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const body = await request.text();
-    requests.push({
+    record({
       method: request.method,
       url: request.url,
       path: url.pathname,
@@ -96,6 +127,10 @@ export function createSink(): Sink {
       return jsonResponse(200, { ok: true });
     }
     if (url.pathname === "/__requests") return jsonResponse(200, requests);
+    if (url.pathname === "/__wait") {
+      const seen = await waitFor(url.searchParams.get("path") ?? "/", Number(url.searchParams.get("timeout_ms") ?? 10_000));
+      return jsonResponse(seen ? 200 : 408, { seen });
+    }
     return jsonResponse(404, { error: "unknown sink control path" });
   }
 
