@@ -4,9 +4,12 @@ import { build } from "esbuild";
 import { fixtureWriter } from "./test/support/fixture-writer.mjs";
 import { FAST_TESTS } from "./test/support/fast-tests.ts";
 import { LongFilesFirst } from "./test/support/sequencer.ts";
+import { preferRamTmpdir } from "./test/support/tmpfs.mjs";
 import { buildAssets } from "./scripts/build-assets.mjs";
 
 export default defineConfig(async () => {
+  // D1 and object storage on a RAM file system when there is one (test/support/tmpfs.mjs).
+  preferRamTmpdir();
   const migrations = await readD1Migrations("./migrations");
   // The Worker serves /console and /docs from the built assets (wrangler.toml [assets]); wrangler builds them
   // for dev and deploy, the tests here.
