@@ -68,8 +68,9 @@ export default defineConfig(async () => {
       // D1 (migrated once, emptied before each file by test/setup.ts), its objects and its module instances.
       // See docs/testing.md.
       isolate: false,
-      // Several workers: much of a file's time is spent waiting (alarms, slow sink answers, timeouts), so
-      // more workers than cores pays off. VITEST_MAX_WORKERS overrides it.
+      // Three workers on two cores: the files that take minutes each hold one from the start (sequencer below)
+      // while the rest share the third, and a file waiting (slow sink answers, timeouts) leaves its core to
+      // the others. VITEST_MAX_WORKERS overrides it.
       maxWorkers: 3,
       // The few files that take minutes start first (test/support/sequencer.ts).
       sequence: { sequencer: LongFilesFirst },
@@ -96,6 +97,7 @@ export default defineConfig(async () => {
             environment: "node",
             include: ["test/node/**/*.test.ts"],
             testTimeout: 60_000,
+            // Projects that run together must agree on it (vitest refuses otherwise).
             maxWorkers: 3,
           },
         },
