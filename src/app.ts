@@ -21,6 +21,7 @@ import { notificationsRouter } from "./api/notifications";
 import { toolsRouter } from "./api/tools";
 import { conversationsRouter } from "./api/conversations";
 import { llmRouter } from "./api/llm";
+import { llmUsageRouter } from "./api/llm-usage";
 import { mcpRouter } from "./api/mcp";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
@@ -127,6 +128,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/tools", toolsRouter],
     ["/v1/conversations", conversationsRouter],
     ["/v1/llm", llmRouter],
+    ["/v1/usage", llmUsageRouter],
     ["/mcp", mcpRouter],
     ["/v1/webhooks", webhooksRouter],
     ["/v1/automation/flows", manualRunsRouter],

@@ -1,3 +1,5 @@
+import { aiAgentAction } from "./ai-agent";
+import { aiGenerateAction } from "./ai-generate";
 import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
@@ -27,6 +29,8 @@ const HANDLERS: ActionHandler[] = [
   sendEmailAction,
   sendNotificationAction,
   notConfiguredAction,
+  aiGenerateAction,
+  aiAgentAction,
 ];
 
 const byType = new Map<string, ActionHandler>();

@@ -1,5 +1,5 @@
 import { actionHandler } from "../actions/registry";
-import type { ActionContext, ActionResult } from "../actions/types";
+import type { ActionContext, ActionResult, AgentDefaults } from "../actions/types";
 import { attemptOutcomeOf } from "../engine/execution/effects";
 import type { ActionOutcome, EngineEvent, ExecutionState, RunActionCommand } from "../engine/execution/types";
 import type { Env } from "../env";
@@ -39,6 +39,7 @@ export async function runActionCommand(
   state: ExecutionState,
   cmd: RunActionCommand,
   clock: () => number,
+  progress: unknown = null,
 ): Promise<ActionRun> {
   const handler = actionHandler(cmd.action_type);
   const started = clock();
@@ -55,7 +56,7 @@ export async function runActionCommand(
     } else {
       try {
         result = await handler.run(
-          actionContext(env, state, cmd, started, (t) => Object.assign(issued, t)),
+          actionContext(env, state, cmd, started, progress, (t) => Object.assign(issued, t)),
           parsed.data,
         );
       } catch (err) {
@@ -91,7 +92,7 @@ export async function runActionCommand(
       attempt: cmd.number ?? cmd.attempt,
       started_at: started,
       ended_at: clock(),
-      outcome: attemptOutcomeOf(outcome.kind),
+      outcome: attemptOutcomeOf(outcome as ActionOutcome),
       request,
       response,
       error: outcome.kind === "failed" ? outcome.error : undefined,
@@ -106,8 +107,11 @@ function actionContext(
   state: ExecutionState,
   cmd: RunActionCommand,
   now: number,
+  progress: unknown,
   onIssued: (t: { token: string; hash: string }) => void,
 ): ActionContext {
+  const approval = state.actions.find((a) => a.id === cmd.action_id)?.approval;
+  const agent = agentOf(state.workflow_context);
   return {
     env,
     orgId: state.org_id,
@@ -129,5 +133,25 @@ function actionContext(
       onIssued(issued);
       return issued;
     },
+    progress,
+    ...(approval ? { approval } : {}),
+    ...(agent ? { agent } : {}),
+  };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+/** The agent an agent run carries in its workflow context (services/agent-runs.ts), as its AI steps read it. */
+function agentOf(context: Record<string, unknown> | undefined): AgentDefaults | undefined {
+  const agent = context?.agent as { id?: unknown; config?: Record<string, unknown> } | undefined;
+  if (!agent || typeof agent.id !== "string") return undefined;
+  const config = agent.config ?? {};
+  const tools = Array.isArray(config.tools) ? config.tools.filter((t): t is string => typeof t === "string") : undefined;
+  return {
+    agent_id: agent.id,
+    instructions: str(config.instructions),
+    connection_id: str(config.connection_id),
+    model: str(config.model),
+    ...(tools ? { tools } : {}),
   };
 }

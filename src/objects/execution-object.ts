@@ -2,7 +2,14 @@ import { DurableObject } from "cloudflare:workers";
 import { advance } from "../engine/execution/advance";
 import { controlRefusal } from "../engine/execution/apply";
 import { createExecution, type NewExecution } from "../engine/execution/create";
-import type { Command, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
+import type {
+  ApprovalDecision,
+  Command,
+  EngineEvent,
+  ExecutionState,
+  RetryStrategy,
+  RunActionCommand,
+} from "../engine/execution/types";
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
 import { EMPTY_DETAIL, type ExecutionDetail } from "../engine/execution/views";
@@ -154,6 +161,11 @@ export class ExecutionObject extends DurableObject<Env> {
       return { ok: false, status: 400, message: "Invalid resume token" };
     const res = await this.control(event);
     return res.ok ? { ...res, resumed_action_id: actionId } : res;
+  }
+
+  /** A person's decision on the tool call an action waits for (ai_agent approvals). */
+  async decideApproval(actionId: string, decision: ApprovalDecision, comment?: string, by?: string): Promise<ControlResult> {
+    return this.control({ type: "approval_decided", action_id: actionId, decision, comment, by });
   }
 
   async cancelSchedule(scheduleId: string): Promise<ControlResult> {
@@ -359,7 +371,7 @@ export class ExecutionObject extends DurableObject<Env> {
 
   /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */
   private async runAction(cmd: RunActionCommand): Promise<EngineEvent> {
-    const run = await runActionCommand(this.env, this.load()!, cmd, this.clock);
+    const run = await runActionCommand(this.env, this.load()!, cmd, this.clock, this.store.progress(cmd.action_id));
     if (run.resumeToken) this.store.setResumeToken(run.resumeToken);
     this.store.recordAttempt(run.attempt, run.outputs);
     return run.event;

@@ -67,6 +67,8 @@ export interface ProviderContext<C> {
 export interface ProviderAction<C = unknown, P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   title: string;
   description: string;
+  /** `read`: it only reads; anything else may write (send, create, update, delete) and waits for approval in ai_agent. */
+  effect?: "read" | "write";
   params: P;
   result: R;
   run(ctx: ProviderContext<C>, params: z.output<P>): Promise<ProviderResult<z.output<R>>>;

@@ -131,7 +131,9 @@ export const ToolSchema = z
     name: z.string(),
     title: z.string(),
     description: z.string(),
-    kind: z.enum(["provider", "core"]),
+    kind: z.enum(["provider", "core", "mcp"]).openapi({
+      description: "`provider`: a platform's action; `core`: the engine's own; `mcp`: a tool of a connected MCP server",
+    }),
     platform: z.string().nullable(),
     action: z.string(),
     inputSchema: Json.openapi({ description: "JSON Schema (2020-12) of the tool's arguments" }),
@@ -139,6 +141,9 @@ export const ToolSchema = z
     requires_connection: z.boolean(),
     available: z.boolean(),
     connections: z.array(z.object({ id: z.string(), name: z.string(), status: ConnectionStatusSchema })),
+    effect: z.enum(["read", "write"]).openapi({
+      description: "`read`: only reads; `write`: sends, creates, updates or deletes (an ai_agent asks approval first)",
+    }),
   })
   .openapi("Tool");
 

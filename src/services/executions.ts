@@ -1,4 +1,4 @@
-import type { FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execution/types";
+import type { ApprovalDecision, FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execution/types";
 import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
 import { getExecutionRow, summaryRow, type ExecutionRow } from "../store/executions";
 import type { Env } from "../env";
@@ -115,6 +115,8 @@ export const executionClient = (env: Env, executionId: string) => {
     resume: async (token: string, payload?: Record<string, unknown>) =>
       (await stub.resume(token, payload)) as unknown as ControlResult & { resumed_action_id?: string },
     cancelSchedule: async (scheduleId: string) => (await stub.cancelSchedule(scheduleId)) as unknown as ControlResult,
+    decideApproval: async (actionId: string, decision: ApprovalDecision, comment?: string, by?: string) =>
+      (await stub.decideApproval(actionId, decision, comment, by)) as unknown as ControlResult,
     waitUntilSettled: (timeoutMs: number) => stub.waitUntilSettled(timeoutMs),
   };
 };

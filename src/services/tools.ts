@@ -86,7 +86,7 @@ export interface ToolDescriptor {
   name: string;
   title: string;
   description: string;
-  kind: "provider" | "core";
+  kind: "provider" | "core" | "mcp";
   platform: string | null;
   action: string;
   inputSchema: Record<string, unknown>;
@@ -94,6 +94,8 @@ export interface ToolDescriptor {
   requires_connection: boolean;
   available: boolean;
   connections: { id: string; name: string; status: ConnectionStatus }[];
+  /** `read`: the tool only reads; `write`: it sends, creates, updates or deletes (ai_agent asks approval first). */
+  effect: "read" | "write";
 }
 
 /** The catalog; without `includeAll`, provider tools whose platform has no connection are left out. */
@@ -116,6 +118,7 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
         requires_connection: true,
         available: own.length > 0,
         connections: own,
+        effect: a.effect ?? "write",
       });
     }
   }
@@ -132,6 +135,8 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       requires_connection: false,
       available: true,
       connections: [],
+      // Both core tools write (a notification, a record).
+      effect: "write",
     });
   }
   return tools;
