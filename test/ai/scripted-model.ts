@@ -142,6 +142,13 @@ export function script(name: string, t: Transcript): Turn {
         };
       return { text: `Found: ${t.results[0].slice(0, 80)}` };
     }
+    case "post-then-answer":
+      // One write to an HTTP API, then the answer (the test slows the API down and kills the runtime in the call).
+      if (t.results.length === 0)
+        return {
+          calls: [{ id: "call_post", name: "http_request", args: { method: "POST", path: "/orders", body: { order: 1042 } } }],
+        };
+      return { text: `Order posted: ${t.results[0].slice(0, 60)}` };
     case "two-notes":
       // Two write tools in one turn, then a summary of what came back.
       if (t.results.length === 0)
