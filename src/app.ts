@@ -37,6 +37,8 @@ import { COHERENCE_BASE, coherenceRouter } from "./dialects/coherence/router";
 import { WORKFLOWS_BASE, workflowsRouter } from "./dialects/arrotech/workflows-router";
 import { TEMPLATES_BASE, templatesRouter } from "./dialects/arrotech/templates-router";
 import { AGENTS_BASE, AGENT_TEMPLATES_BASE, agentTemplatesRouter, agentsRouter } from "./dialects/arrotech/agents-router";
+import { agentEventsRouter } from "./dialects/arrotech/agent-events-router";
+import { chatAgentRouter } from "./dialects/arrotech/chat-agent-router";
 
 /** Roots of the authenticated API: the engine's own, the dialects' (src/dialects/) and the MCP server (src/mcp/). */
 const API_ROOTS = ["/v1/*", "/api/*", "/mcp/*"] as const; // "/*" also matches the path itself
@@ -140,9 +142,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],
+    [WORKFLOWS_BASE, chatAgentRouter],
     [WORKFLOWS_BASE, workflowsRouter],
     [TEMPLATES_BASE, templatesRouter],
     [AGENTS_BASE, agentsRouter],
+    [AGENTS_BASE, agentEventsRouter],
     [AGENT_TEMPLATES_BASE, agentTemplatesRouter],
   ];
   for (const [prefix, router] of mounts) app.route(prefix, router);

@@ -70,6 +70,12 @@ export async function getAgent(db: D1Database, orgId: string, id: string): Promi
   return row ? fromRaw(row) : null;
 }
 
+/** An agent by id in any organization (an inbound URL names only the agent; the org comes from the row). */
+export async function getAgentAnyOrg(db: D1Database, id: string): Promise<AgentRow | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM agents WHERE id = ?`).bind(id).first<RawAgent>();
+  return row ? fromRaw(row) : null;
+}
+
 export async function listAgents(
   db: D1Database,
   orgId: string,
@@ -145,7 +151,7 @@ export interface AgentRunRow {
   org_id: string;
   agent_id: string;
   execution_id: string;
-  source: "schedule" | "manual";
+  source: "schedule" | "manual" | "event";
   scheduled_at: string | null;
   run_at: string;
 }

@@ -175,8 +175,16 @@ export function script(name: string, t: Transcript): Turn {
       return { text: `MCP said: ${t.results.join(" / ")}` };
     }
     case "chat-agent":
-      // "Create Chat Agent": answers the event's message.
-      return { text: `Reply to: ${ticket}` };
+      // "Create Chat Agent": first asked to design the agent (one unknown tool among its picks), then answering messages.
+      if (t.system.includes("Design a chat agent"))
+        return {
+          text: JSON.stringify({
+            name: "Support Buddy",
+            instructions: "You answer customer questions briefly. Look customers up in HubSpot first.",
+            tools: ["hubspot_get_contact", "teleport_customer"],
+          }),
+        };
+      return { text: `Reply to: ${ticket} (as instructed: ${t.system.slice(0, 40)})` };
     default:
       return { text: `unknown script ${name}` };
   }
