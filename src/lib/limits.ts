@@ -287,6 +287,12 @@ export const LIMITS = {
   AI_AGENT_STEP_TEXT_CHARS: 2_000,
   /** AI steps: longest `output_schema`, serialized, in bytes. */
   AI_MAX_OUTPUT_SCHEMA_BYTES: 32 * 1024,
+  /** MCP tools: timeout of one request to a remote MCP server when its connection sets none, in ms. */
+  MCP_DEFAULT_TIMEOUT_MS: 30_000,
+  /** MCP tools: how long an isolate keeps a server's tool list (GET /v1/tools, agent steps) before listing again. */
+  MCP_TOOLS_CACHE_TTL_MS: 60_000,
+  /** MCP tools: most tools taken from one server (the rest are left out of the catalog). */
+  MAX_MCP_TOOLS_PER_SERVER: 100,
   /** `GET /v1/usage/llm`: most days it reports. */
   LLM_USAGE_MAX_DAYS: 90,
 } as const;

@@ -14,6 +14,7 @@ import { createRecord } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
 import { NotificationInput, writeNotification } from "./notifications";
+import { callMcpTool, checkMcpArguments, listMcpTools, type McpTool } from "./mcp-client";
 
 /**
  * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>` and the core
@@ -98,7 +99,28 @@ export interface ToolDescriptor {
   effect: "read" | "write";
 }
 
-/** The catalog; without `includeAll`, provider tools whose platform has no connection are left out. */
+const MCP_TOOL_PREFIX = "mcp_";
+
+const mcpDescriptor = (t: McpTool): ToolDescriptor => ({
+  name: t.name,
+  title: t.title,
+  description: t.description,
+  kind: "mcp",
+  platform: "mcp",
+  action: t.tool,
+  inputSchema: t.inputSchema,
+  outputSchema: t.outputSchema,
+  requires_connection: true,
+  available: true,
+  connections: [t.connection],
+  // A server's readOnlyHint is the only promise that a tool writes nothing.
+  effect: t.readOnly ? "read" : "write",
+});
+
+/**
+ * The catalog; without `includeAll`, provider tools whose platform has no connection are left out. The tools of
+ * the organization's MCP servers (services/mcp-client.ts) come last.
+ */
 export async function listTools(env: Env, orgId: string, includeAll: boolean): Promise<ToolDescriptor[]> {
   const connections = await connectionSummaries(env.DB, orgId);
   const tools: ToolDescriptor[] = [];
@@ -139,6 +161,7 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       effect: "write",
     });
   }
+  if (connections.some((c) => c.platform === "mcp")) tools.push(...(await listMcpTools(env, orgId)).map(mcpDescriptor));
   return tools;
 }
 
@@ -225,7 +248,11 @@ export async function prepareTool(
       },
     };
   }
-  const split = splitProviderName(name);
+  const split = name.startsWith(MCP_TOOL_PREFIX) ? null : splitProviderName(name);
+  if (name.startsWith(MCP_TOOL_PREFIX)) {
+    const tool = (await listMcpTools(env, who.orgId)).find((t) => t.name === name);
+    if (tool) return prepareMcpTool(env, who, tool, args, requestId, argPath);
+  }
   if (!split)
     throw new AppError(404, "UNKNOWN_TOOL", `No tool named "${name.slice(0, 100)}" (GET /v1/tools?include_all=true lists them)`);
   const provider = requireProvider(split.platform);
@@ -247,6 +274,53 @@ export async function prepareTool(
   return {
     name,
     run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: `tool:${requestId}` })),
+  };
+}
+
+/** An MCP tool call: arguments checked against the server's schema; a server that fails is a failed result. */
+function prepareMcpTool(
+  env: Env,
+  who: Caller,
+  tool: McpTool,
+  args: Record<string, unknown>,
+  requestId: string,
+  argPath: string,
+): PreparedTool {
+  checkMcpArguments(tool, args, argPath);
+  return {
+    name: tool.name,
+    async run() {
+      const started = Date.now();
+      const base = {
+        request_id: requestId,
+        name: tool.name,
+        http_status: null,
+        retry_after_ms: null,
+        connection_id: tool.connection.id,
+      };
+      try {
+        const r = await callMcpTool(env, who.orgId, tool, args, `tool:${requestId}`);
+        return {
+          ...base,
+          success: r.success,
+          data: r.data,
+          error: r.error,
+          error_kind: r.success ? null : "vendor",
+          duration_ms: r.duration_ms,
+        };
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        return {
+          ...base,
+          success: false,
+          data: null,
+          error: `The MCP server failed: ${message.slice(0, 500)}`,
+          error_kind: "unavailable",
+          duration_ms: Date.now() - started,
+        };
+      }
+    },
   };
 }
 
