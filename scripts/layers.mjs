@@ -87,15 +87,6 @@ export const PENDING_EDGES = [
   ["src/services/executions.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
   ["src/services/queued-executions.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
   ["src/services/start-flow.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
-  // Item 1, one dialect contract: dialect reads go through services/, never store/.
-  ["src/dialects/arrotech/agents-router.ts", "src/store/agents.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/agents-translate.ts", "src/store/agents.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/templates-use.ts", "src/store/connections.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/workflows-router.ts", "src/store/flows.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/workflows-router.ts", "src/store/workflows.ts", "issue 23 item 1"],
-  ["src/dialects/arrotech/workflows-runs.ts", "src/store/executions.ts", "issue 23 item 1"],
-  ["src/dialects/coherence/router.ts", "src/store/flows.ts", "issue 23 item 1"],
-  ["src/dialects/trustpager/router.ts", "src/store/flows.ts", "issue 23 item 1"],
 ];
 
 const ENTRY_ONLY =
