@@ -143,10 +143,10 @@ const approvalRoute = scopedRoute("automations:trigger", {
     "Approve or reject the tool call an ai_agent action waits for (`waiting_for_approval`): approved, it runs; rejected, the model is told; the loop goes on",
   request: {
     params: ExecParams.extend({ action_id: IdParam("action_id") }),
-    body: { content: { "application/json": { schema: ApprovalReqSchema } }, required: true },
+    ...jsonBody(ApprovalReqSchema),
   },
   responses: {
-    200: json(AutomationExecutionSchema, "Decided; the execution runs on"),
+    200: jsonResponse(AutomationExecutionSchema, "Decided; the execution runs on"),
     ...errorResponses(400, 401, 403, 404, 409),
   },
 });

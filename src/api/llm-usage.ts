@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { LIMITS } from "../lib/limits";
 import { llmUsageReport } from "../services/llm-usage";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonResponse, scopedRoute } from "./router";
 
 /** `GET /v1/usage/llm`: the model tokens of the organization's AI steps, per UTC day and model (services/llm-usage.ts). */
 
@@ -51,7 +51,7 @@ const usageRoute = scopedRoute("automations:read", {
     }),
   },
   responses: {
-    200: { description: "Usage", content: { "application/json": { schema: LlmUsageReportSchema } } },
+    200: jsonResponse(LlmUsageReportSchema, "Usage"),
     ...errorResponses(400, 401, 403),
   },
 });

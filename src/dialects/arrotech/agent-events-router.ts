@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { asResponse, createRouter, errorResponses, scopedRoute, webhookRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute, webhookRoute } from "../../api/router";
 import { errorBody } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { agentEvent, requireAgent } from "../../services/agents";
@@ -49,10 +49,10 @@ const eventRoute = scopedRoute("automations:trigger", {
         .optional()
         .openapi({ description: "The event's id: the same id again starts nothing new and answers the same execution" }),
     }),
-    body: { content: { "application/json": { schema: EventBody } }, required: true },
+    ...jsonBody(EventBody),
   },
   responses: {
-    202: { description: "The run started", content: { "application/json": { schema: ExecuteResultSchema } } },
+    202: jsonResponse(ExecuteResultSchema, "The run started"),
     ...errorResponses(400, 404, 409),
   },
 });
@@ -80,7 +80,7 @@ const slackRoute = webhookRoute({
     "Bot messages, edits, other channels than `agent_config.slack_channels` and a paused agent are acknowledged and ignored.",
   request: { params: AgentParams, body: { content: { "application/json": { schema: { description: "Slack's JSON body" } } } } },
   responses: {
-    200: { description: "Handled", content: { "application/json": { schema: SlackAnswerSchema } } },
+    200: jsonResponse(SlackAnswerSchema, "Handled"),
     ...errorResponses(400, 401, 404, 413, 429),
   },
 });

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import { LIMITS } from "../../lib/limits";
 import { ErrorSchema } from "../../schemas/common";
 import { createChatAgent } from "../../llm/chat-agent";
@@ -45,14 +45,11 @@ const route = scopedRoute("automations:write", {
     "step answering `{{ trigger.event.text }}` or the `message` input) is saved enabled and the agent holds the design in " +
     'its agent_config. Run it with POST /v1/agents/{agent_id}/execute (`{"message": …}`), /events or its Slack request ' +
     "URL. Write tools wait for approval. 422 INVALID_PROPOSAL when the design stays invalid after the repairs.",
-  request: { body: { content: { "application/json": { schema: ChatAgentRequest } }, required: true } },
+  request: jsonBody(ChatAgentRequest),
   responses: {
-    201: { description: "The agent and its workflow", content: { "application/json": { schema: ChatAgentResponse } } },
+    201: jsonResponse(ChatAgentResponse, "The agent and its workflow"),
     ...errorResponses(400, 409, 429),
-    422: {
-      description: "The model's design never became valid: the last errors",
-      content: { "application/json": { schema: ErrorSchema } },
-    },
+    422: jsonResponse(ErrorSchema, "The model's design never became valid: the last errors"),
   },
 });
 
