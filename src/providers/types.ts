@@ -64,11 +64,17 @@ export interface ProviderContext<C> {
   now: number;
 }
 
+/**
+ * What a tool does to the world: `read` only looks (safe to run on a model's word), `write` sends, creates, updates or
+ * deletes something (a model may only propose it: a person approves, see llm/chat.ts).
+ */
+export type ToolEffect = "read" | "write";
+
 export interface ProviderAction<C = unknown, P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   title: string;
+  /** What running it does: every vendor call that sends or changes something is `write`. */
+  effect: ToolEffect;
   description: string;
-  /** `read`: it only reads; anything else may write (send, create, update, delete) and waits for approval in ai_agent. */
-  effect?: "read" | "write";
   params: P;
   result: R;
   run(ctx: ProviderContext<C>, params: z.output<P>): Promise<ProviderResult<z.output<R>>>;

@@ -6,6 +6,7 @@ import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import { jsonSchemaOf, listProviders } from "../providers/registry";
+import type { ToolEffect } from "../providers/types";
 import type { ConnectionStatus } from "../schemas/integrations";
 import { connectionSummaries } from "../store/connections";
 import { insertToolAudit, type ToolAuditRow } from "../store/tool-audit";
@@ -26,6 +27,8 @@ export interface CoreTool {
   name: string;
   title: string;
   description: string;
+  /** `write` when running it changes or sends something: a conversation's model may only propose it. */
+  effect: ToolEffect;
   input: z.ZodType;
   output: z.ZodType;
   run(env: Env, who: Caller, args: unknown, requestId: string): Promise<unknown>;
@@ -45,6 +48,7 @@ const CreateRecordInput = z.strictObject({
 export const CORE_TOOLS: CoreTool[] = [
   {
     name: "send_notification",
+    effect: "write",
     title: "Send an in-app notification",
     description: "Writes an in-app notification for a user (read with GET /v1/notifications).",
     input: NotificationInput.strict(),
@@ -60,6 +64,7 @@ export const CORE_TOOLS: CoreTool[] = [
   },
   {
     name: "create_record",
+    effect: "write",
     title: "Create a record",
     description: "Creates a record through the records service (record triggers fire as for any write).",
     input: CreateRecordInput,
@@ -95,8 +100,7 @@ export interface ToolDescriptor {
   requires_connection: boolean;
   available: boolean;
   connections: { id: string; name: string; status: ConnectionStatus }[];
-  /** `read`: the tool only reads; `write`: it sends, creates, updates or deletes (ai_agent asks approval first). */
-  effect: "read" | "write";
+  effect: ToolEffect;
 }
 
 const MCP_TOOL_PREFIX = "mcp_";
@@ -140,7 +144,7 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
         requires_connection: true,
         available: own.length > 0,
         connections: own,
-        effect: a.effect ?? "write",
+        effect: a.effect,
       });
     }
   }
@@ -157,8 +161,7 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       requires_connection: false,
       available: true,
       connections: [],
-      // Both core tools write (a notification, a record).
-      effect: "write",
+      effect: t.effect,
     });
   }
   if (connections.some((c) => c.platform === "mcp")) tools.push(...(await listMcpTools(env, orgId)).map(mcpDescriptor));
