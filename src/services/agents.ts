@@ -1,4 +1,4 @@
-import type { AgentScheduleConfig, AgentScheduleStatus } from "../engine/agent-schedule";
+import type { AgentScheduleStatus, ScheduleConfig as AgentScheduleConfig } from "../engine/schedule";
 import type { Env } from "../env";
 import { AppError, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";

@@ -3,7 +3,7 @@
  * status and analytics). Every query is scoped to one organization.
  */
 
-import type { AgentScheduleConfig } from "../engine/agent-schedule";
+import type { ScheduleConfig as AgentScheduleConfig } from "../engine/schedule";
 
 export type AgentStatus = "active" | "paused";
 

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CATCH_UP_POLICIES } from "../../engine/agent-schedule";
+import { CATCH_UP_POLICIES } from "../../schemas/triggers";
 import { LIMITS } from "../../lib/limits";
 import { cronProblems } from "../../schemas/triggers";
 
