@@ -134,6 +134,9 @@ export function script(name: string, t: Transcript): Turn {
         ? { text: "The reply was not posted: the request was refused." }
         : { text: "Posted the reply to #support." };
     }
+    case "support-desk":
+      // The walk of docs/ai.md: the classification step offers no tools and asks for JSON; the agent step has tools.
+      return t.tools.length === 0 ? { text: JSON.stringify(classify(ticket)) } : script("support-agent", t);
     case "lookup-then-slow": {
       // A read tool, then a final answer (the test slows the second model call down and kills the runtime in it).
       if (t.results.length === 0)
