@@ -126,7 +126,11 @@ const ScheduleTrigger = trigger(
     })
     .superRefine((cfg, ctx) => {
       if ((cfg.cron === undefined) === (cfg.interval === undefined))
-        ctx.addIssue({ code: "custom", path: [], message: "Give exactly one of `cron` or `interval` (seconds)" });
+        ctx.addIssue({
+          code: "custom",
+          path: [cfg.cron === undefined ? "cron" : "interval"],
+          message: "Give exactly one of `cron` or `interval` (seconds)",
+        });
       if (cfg.timezone !== undefined && cfg.cron === undefined)
         ctx.addIssue({ code: "custom", path: ["timezone"], message: "`timezone` applies to `cron` only" });
       if (cfg.cron === undefined) return;

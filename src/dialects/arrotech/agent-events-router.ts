@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute, webhookRoute } from "../../api/router";
-import { errorBody } from "../../lib/errors";
+import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { agentEvent, requireAgent } from "../../services/agents";
 import { receiveSlackEvent } from "../../services/slack-events";
@@ -81,22 +80,11 @@ const slackRoute = webhookRoute({
   request: { params: AgentParams, body: { content: { "application/json": { schema: { description: "Slack's JSON body" } } } } },
   responses: {
     200: jsonResponse(SlackAnswerSchema, "Handled"),
-    ...errorResponses(400, 401, 404, 413, 429),
+    ...errorResponses(400, 401, 404, 413, 415, 429),
   },
 });
 
-export const agentEventsRouter = createRouter();
-
-agentEventsRouter.use(
-  "/:agent_id/slack/events",
-  bodyLimit({
-    maxSize: LIMITS.MAX_WEBHOOK_BODY_BYTES,
-    onError: (c) =>
-      c.json(errorBody("PAYLOAD_TOO_LARGE", `A Slack event may be at most ${LIMITS.MAX_WEBHOOK_BODY_BYTES} bytes`), 413),
-  }),
-);
-
-agentEventsRouter
+export const agentEventsRouter = createRouter()
   .openapi(eventRoute, async (c) => {
     const principal = c.get("principal");
     const agent = await requireAgent(c.env, principal.orgId, c.req.valid("param").agent_id);
@@ -110,6 +98,8 @@ agentEventsRouter
   })
   .openapi(slackRoute, async (c) => {
     const body = new Uint8Array(await c.req.arrayBuffer());
+    if (body.byteLength > LIMITS.MAX_WEBHOOK_BODY_BYTES)
+      throw new AppError(413, "PAYLOAD_TOO_LARGE", `A Slack event may be at most ${LIMITS.MAX_WEBHOOK_BODY_BYTES} bytes`);
     const answer = await receiveSlackEvent(c.env, c.req.valid("param").agent_id, c.req.raw.headers, body, Date.now());
     if (answer.kind === "challenge") return c.json({ challenge: answer.challenge, ok: true }, 200);
     if (answer.kind === "started") return c.json({ ok: true, execution_id: answer.execution_id }, 200);
