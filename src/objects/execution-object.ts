@@ -371,7 +371,10 @@ export class ExecutionObject extends DurableObject<Env> {
 
   /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */
   private async runAction(cmd: RunActionCommand): Promise<EngineEvent> {
-    const run = await runActionCommand(this.env, this.load()!, cmd, this.clock, this.store.progress(cmd.action_id));
+    const state = this.load()!;
+    // Only a multi-step action past its first step has progress: other runs read nothing more.
+    const stepped = state.actions.find((a) => a.id === cmd.action_id)?.step !== undefined;
+    const run = await runActionCommand(this.env, state, cmd, this.clock, stepped ? this.store.progress(cmd.action_id) : null);
     if (run.resumeToken) this.store.setResumeToken(run.resumeToken);
     this.store.recordAttempt(run.attempt, run.outputs);
     return run.event;
