@@ -212,7 +212,6 @@ export const RenderContextSchema = z
       "user, now) and any other key as a root of its own. `callData.fields` resolves `parameters.customFields` as " +
       "/api/automation/execute does.",
   });
-export type RenderContext = z.infer<typeof RenderContextSchema>;
 
 export const TemplateRenderRequest = z
   .strictObject({

@@ -2,9 +2,9 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { expect } from "vitest";
 import type { ExecutionSnapshot } from "../../src/objects/execution-object";
 import { call } from "../helpers";
-import { SINK, createFlow, drive, executionStub, getExecution, sinkRequests, startExec } from "../support/engine";
+import { SINK, createFlow, executionStub, getExecution, sinkRequests, startExec } from "../support/engine";
 
-export { SINK, createFlow, drive, executionStub, getExecution, sinkRequests, startExec };
+export { SINK, createFlow, executionStub, getExecution, sinkRequests, startExec };
 
 let tags = 0;
 /** A path tag unique to this call, so a test finds its own requests in the sink's log. */
@@ -87,5 +87,3 @@ export async function runOne(action: Record<string, unknown>, org = "org-a"): Pr
   const id = await startExec(flow.id, "none", org);
   return driveIn(id, org);
 }
-
-export { executionStub as stubOf, getExecution as readExecution };
