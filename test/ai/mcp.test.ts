@@ -119,4 +119,25 @@ describe("MCP tools", () => {
     const calls = (await sinkRequests(conn.path)).filter((r) => r.body.includes('"tools/call"'));
     expect(calls.map((r) => r.headers["idempotency-key"])).toEqual([`tool:${exec.id}:ai:step-1`, `tool:${exec.id}:ai:step-3`]);
   });
+
+  it("a conversation's model calls MCP tools too (the catalog the chat gets includes them), audited", async () => {
+    const org = freshOrg();
+    await mcpConnection(org);
+    const model = await modelConnection("mcp-agent", { org });
+    const conv = await call("POST", "/v1/conversations", { org, body: {} });
+    expect(conv.status).toBe(201);
+    const res = await call("POST", `/v1/conversations/${conv.body.id}/messages`, {
+      org,
+      body: { content: "Add and check the weather", provider: model.id },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(JSON.stringify(res.body)).toContain("Sunny in Berlin");
+    const audit = await call("GET", "/v1/tools/audit?size=100", { org });
+    expect(
+      audit.body.results
+        .filter((r: any) => r.via === "conversations.chat")
+        .map((r: any) => r.tool)
+        .sort(),
+    ).toEqual(["mcp_test_tools_add", "mcp_test_tools_weather"]);
+  });
 });
