@@ -18,23 +18,9 @@ import { ScheduleStorage, type ScheduleTarget, type ScheduleTriggerRow } from ".
 import { getFlowScheduleState } from "../store/schedules";
 import { enqueueEvent } from "../services/event-queue";
 import { agentForFire, fireAgent } from "../services/agent-runs";
+import type { ExpectedSchedule, FlowScheduleObjectRpc, ScheduleStatus } from "../contracts/flow-schedule-object";
 
 export type ScheduleEvent = Extract<TriggerEvent, { type: "schedule" }>;
-
-export interface ScheduleTriggerStatus extends ScheduleTriggerSpec {
-  /** Next fire on the object's clock (ISO), null when the expression never fires again. */
-  next_fire_at: string | null;
-  last_fired_at: string | null;
-  last_event_id: string | null;
-}
-
-export interface ScheduleStatus {
-  org_id: string | null;
-  flow_id: string | null;
-  triggers: ScheduleTriggerStatus[];
-  /** The armed alarm in real time (ms), or null. */
-  alarm_at: number | null;
-}
 
 /** What one alarm of a flow's object did (kept in memory for tests and logs). */
 export interface AlarmOutcome {
@@ -90,7 +76,7 @@ const sameTiming = (a: ScheduleTriggerSpec, b: ScheduleTriggerSpec) =>
  * the queue (its execution id derives from the instant); an agent's fire starts its runs through admission. The
  * arithmetic is engine/schedule.ts, the storage store/schedule-storage.ts. A cleared object deletes everything.
  */
-export class FlowScheduleObject extends DurableObject<Env> {
+export class FlowScheduleObject extends DurableObject<Env> implements FlowScheduleObjectRpc {
   /** The scheduler's clock (ms). Tests replace it to move time; fires are computed against it. */
   clock: () => number = () => Date.now();
   /** The last alarm's outcome in a flow's object (for tests and logs). */
@@ -133,7 +119,7 @@ export class FlowScheduleObject extends DurableObject<Env> {
    * Reconciliation: with `expected` (the flow's triggers in D1), a different stored set is replaced; otherwise a
    * schedule with a next fire but no alarm is re-armed. Returns whether it fixed something.
    */
-  async ensureArmed(expected?: { org_id: string; flow_id: string; triggers: ScheduleTriggerSpec[] }): Promise<boolean> {
+  async ensureArmed(expected?: ExpectedSchedule): Promise<boolean> {
     return this.serial(async () => {
       if (expected) {
         const target = this.store.target();

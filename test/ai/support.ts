@@ -1,6 +1,6 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { expect } from "vitest";
-import type { ExecutionSnapshot } from "../../src/objects/execution-object";
+import type { ExecutionSnapshot } from "../../src/contracts/execution-object";
 import { call } from "../helpers";
 import { SINK, createFlow, executionStub, getExecution, sinkRequests, startExec } from "../support/engine";
 

@@ -265,6 +265,14 @@ export type EngineEvent =
   /** A person decided on the tool call an action waits for (POST …/executions/{id}/{action_id}/approval). */
   | { type: "approval_decided"; action_id: string; decision: ApprovalDecision; comment?: string; by?: string };
 
+/** One entry of an execution's append-only event log: the event, its position and when it was applied (ms). */
+export interface LoggedEvent {
+  seq: number;
+  at: number;
+  type: string;
+  data: EngineEvent;
+}
+
 /** What an execution is created from (create.ts); kept as the first event of its log. */
 export interface NewExecutionInput {
   id: string;
