@@ -83,6 +83,9 @@ export const PlatformSchema = z
     category: z.string(),
     docs_url: z.string(),
     secret_fields: z.array(z.string()),
+    url_fields: z.array(z.string()).openapi({
+      description: "Config fields holding URLs: changing one needs every secret field in the same request (SECRETS_REQUIRED)",
+    }),
     config_schema: Json.openapi({ description: "JSON Schema (2020-12) of the connection config" }),
     actions: z.array(
       z.object({ name: z.string(), title: z.string(), description: z.string(), params_schema: Json, result_schema: Json }),
