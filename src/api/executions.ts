@@ -209,10 +209,23 @@ export const executionsRouter = createRouter()
     const row = await getExecutionRowAnyOrg(c.env.DB, executionId);
     if (!row || !resume_token.includes(".")) throw notFound("Resume token");
     const res = await executionClient(c.env, executionId).resume(resume_token);
-    const snap = unwrap(res);
-    const execution = present(snap, null);
-    const resumedAction = execution.actions.find((a) => a.id === res.resumed_action_id)!;
-    return c.json(asResponse(ResumeRespSchema, { execution, resumedAction }), 200);
+    const doc = toAutomationExecution(unwrap(res).state);
+    const action = (a: (typeof doc.actions)[number]) => ({
+      id: a.id,
+      type: a.type,
+      ...(a.name !== undefined ? { name: a.name } : {}),
+      execution_status: a.execution_status,
+    });
+    const execution = {
+      id: doc.id,
+      status: doc.status,
+      entity_id: doc.entity_id,
+      org_id: doc.org_id,
+      flow_id: doc.flow_id,
+      actions: doc.actions.map(action),
+    };
+    const resumed = doc.actions.find((a) => a.id === res.resumed_action_id)!;
+    return c.json(asResponse(ResumeRespSchema, { execution, resumedAction: action(resumed) }), 200);
   })
   .openapi(cancelScheduleRoute, async (c) => {
     const { execution_id, schedule_id } = c.req.valid("param");
