@@ -29,7 +29,7 @@ import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
-import { acceptsNonJsonBody, isPublicRoute, routeLookup } from "./api/route-meta";
+import { acceptsNonJsonBody, countsAsTrigger, isPublicRoute, routeLookup } from "./api/route-meta";
 import { PLURA_EXECUTE_PATH, pluraEnvelope, pluraRouter } from "./dialects/plura/router";
 import { TP_BASE, trustpagerRouter } from "./dialects/trustpager/router";
 import { COHERENCE_BASE, coherenceRouter } from "./dialects/coherence/router";
@@ -107,7 +107,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
     );
 
     app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : authenticate(c, next)));
-    app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : apiRateLimit(c, next)));
+    app.use(root, async (c, next) => {
+      const route = routeOf(c);
+      return isPublicRoute(route) ? next() : apiRateLimit(c, next, countsAsTrigger(route));
+    });
     app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : planQuota(c, next)));
   }
 

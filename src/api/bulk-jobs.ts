@@ -10,7 +10,7 @@ import {
 } from "../schemas/bulk-jobs";
 import { createBulkJob, patchBulkJob, requireBulkJob } from "../services/bulk-jobs";
 import { itemStatusCounts, itemsPage, type BulkJobRow } from "../store/bulk-jobs";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute } from "./router";
 
 const TAGS = ["bulk"];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -76,7 +76,7 @@ async function jobView(env: Env, job: BulkJobRow, page: SummaryPage = {}, taskTo
   };
 }
 
-const createJob = scopedRoute("automations:trigger", {
+const createJob = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "bulkTriggerExecutions",

@@ -24,7 +24,7 @@ import {
   updateConnection,
 } from "../services/connections";
 import { listConnectionRows } from "../store/connections";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, scopedRoute, triggerRoute } from "./router";
 
 const TAGS = ["Connections"];
 const json = <S extends z.ZodType>(schema: S, description: string) => ({
@@ -66,7 +66,7 @@ const createRoute_ = scopedRoute("automations:write", {
   },
 });
 
-const testConfigRoute = scopedRoute("automations:write", {
+const testConfigRoute = triggerRoute("automations:write", {
   method: "post",
   path: "/test",
   operationId: "testConnectionConfig",
@@ -115,7 +115,7 @@ const deleteRoute = scopedRoute("automations:write", {
   responses: { 200: json(z.object({ id: z.string(), deleted: z.boolean() }), "Deleted"), ...errorResponses(401, 403, 404) },
 });
 
-const testRoute = scopedRoute("automations:write", {
+const testRoute = triggerRoute("automations:write", {
   method: "post",
   path: "/{connection_id}/test",
   operationId: "testConnection",

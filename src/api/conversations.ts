@@ -28,7 +28,7 @@ import {
   prepareTurn,
   renameConversation,
 } from "../services/conversations";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute } from "./router";
 
 /**
  * Conversations with an LLM (seed 002, Arrotech Hub `chat`), mounted at /v1/conversations. Sending a message runs
@@ -104,7 +104,7 @@ const messagesRoute = scopedRoute("automations:read", {
   responses: { 200: json(MessageListSchema, "Messages"), ...errorResponses(404) },
 });
 
-const sendRoute = scopedRoute("automations:trigger", {
+const sendRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{conversation_id}/messages",
   operationId: "sendConversationMessage",
@@ -121,7 +121,7 @@ const sendRoute = scopedRoute("automations:trigger", {
   },
 });
 
-const streamRoute = scopedRoute("automations:trigger", {
+const streamRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{conversation_id}/messages:stream",
   operationId: "streamConversationMessage",

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../lib/errors";
 import { acceptIntakeEvent, type IntakeInput } from "../services/event-intake";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, triggerRoute } from "./router";
 
 /**
  * `POST /v1/automation/events`: the event source of the epilot triggers that nothing inside the engine
@@ -58,7 +58,7 @@ const IntakeRequest = z
 
 const Accepted = z.object({ event_id: z.string(), status: z.literal("accepted") }).openapi("AutomationEventAccepted");
 
-const intakeRoute = scopedRoute("automations:trigger", {
+const intakeRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "submitAutomationEvent",

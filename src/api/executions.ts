@@ -20,7 +20,7 @@ import { startFlowExecution } from "../services/start-flow";
 import { getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
 import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
 import { hasScope, type Principal } from "../lib/principal";
-import { createRouter, errorResponses, publicRoute, scopedRoute, asResponse } from "./router";
+import { createRouter, errorResponses, publicRoute, scopedRoute, asResponse, triggerRoute } from "./router";
 
 const TAGS = ["executions"];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -80,7 +80,7 @@ function fromRow(r: ExecutionRow) {
   };
 }
 
-const startRoute = scopedRoute("automations:trigger", {
+const startRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/executions",
   operationId: "startExecution",
@@ -124,7 +124,7 @@ const cancelRoute = scopedRoute("automations:trigger", {
   responses: { 200: json(AutomationExecutionSchema, "The cancelled execution"), ...errorResponses(401, 403, 404, 409) },
 });
 
-const retriggerRoute = scopedRoute("automations:trigger", {
+const retriggerRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/executions/{execution_id}/{action_id}/retrigger",
   operationId: "retriggerAction",

@@ -17,7 +17,7 @@ import {
   ToolValidationSchema,
 } from "../schemas/llm";
 import { callerOf, listTools } from "../services/tools";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute } from "./router";
 
 /**
  * LLM operations of seed 002 (Arrotech Hub) other than conversations, mounted at /v1/llm: workflow generation,
@@ -43,7 +43,7 @@ const OllamaQuery = z.object({
     .openapi({ description: "The ollama connection (default: the org's first)" }),
 });
 
-const generateRoute = scopedRoute("automations:trigger", {
+const generateRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/workflows:generate",
   operationId: "generateWorkflow",
@@ -61,7 +61,7 @@ const generateRoute = scopedRoute("automations:trigger", {
   },
 });
 
-const respondRoute = scopedRoute("automations:trigger", {
+const respondRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/respond",
   operationId: "llmDirectResponse",
@@ -71,7 +71,7 @@ const respondRoute = scopedRoute("automations:trigger", {
   responses: { 200: json(DirectResponseSchema, "The answer"), ...errorResponses(409), ...llmErrors },
 });
 
-const intentRoute = scopedRoute("automations:trigger", {
+const intentRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/explain-intent",
   operationId: "explainIntent",
@@ -81,7 +81,7 @@ const intentRoute = scopedRoute("automations:trigger", {
   responses: { 200: json(IntentSchema, "The intent"), ...errorResponses(409), ...llmErrors },
 });
 
-const toolsExplainRoute = scopedRoute("automations:trigger", {
+const toolsExplainRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/explain-tools",
   operationId: "explainRelevantTools",
@@ -130,7 +130,7 @@ const ollamaStatusRoute = scopedRoute("automations:read", {
   responses: { 200: json(OllamaStatusSchema, "Status"), ...errorResponses(404) },
 });
 
-const ollamaDiagnosticRoute = scopedRoute("automations:read", {
+const ollamaDiagnosticRoute = triggerRoute("automations:read", {
   method: "get",
   path: "/ollama/diagnostic",
   operationId: "ollamaDiagnostic",

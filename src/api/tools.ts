@@ -11,7 +11,7 @@ import {
 } from "../schemas/integrations";
 import { callTool, callerOf, listTools, prepareToolAudited, runToolAudited } from "../services/tools";
 import { listToolAudit } from "../store/tool-audit";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, scopedRoute, triggerRoute } from "./router";
 
 /** The tool catalog (seed 002): list tools with their argument schemas, call one, or stream a call as SSE. */
 
@@ -32,7 +32,7 @@ const listRoute = scopedRoute("automations:read", {
   responses: { 200: json(ToolListSchema, "Tools"), ...errorResponses(400, 401, 403) },
 });
 
-const callRoute = scopedRoute("automations:trigger", {
+const callRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/call",
   operationId: "callTool",
@@ -42,7 +42,7 @@ const callRoute = scopedRoute("automations:trigger", {
   responses: { 200: json(ToolCallResultSchema, "The tool's result"), ...errorResponses(400, 401, 403, 404, 413, 415) },
 });
 
-const streamRoute = scopedRoute("automations:trigger", {
+const streamRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/call:stream",
   operationId: "callToolStream",

@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute } from "../../api/router";
 import { badRequest, notFound } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { agentAnalytics, agentHealth } from "../../services/agent-analytics";
@@ -122,7 +122,7 @@ const resume = scopedRoute("automations:write", {
   responses: { 200: json(AgentSchema, "The resumed agent"), ...errorResponses(404) },
 });
 
-const execute = scopedRoute("automations:trigger", {
+const execute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{agent_id}/execute",
   operationId: "arrotechExecuteAgent",

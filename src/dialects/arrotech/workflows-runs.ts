@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute } from "../../api/router";
 import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
@@ -44,7 +44,7 @@ const listOne = scopedRoute("automations:read", {
   responses: { 200: json(ExecutionListSchema, "Executions"), ...errorResponses(404) },
 });
 
-const execute = scopedRoute("automations:trigger", {
+const execute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{workflow_id}/execute",
   operationId: "arrotechExecuteWorkflow",

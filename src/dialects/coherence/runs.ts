@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute } from "../../api/router";
 import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
@@ -38,7 +38,7 @@ const logs = scopedRoute("automations:read", {
   request: { params: IdParams, query: CohLogsQuery },
   responses: { 200: json(CohLogListSchema, "Log entries"), ...errorResponses(400, 404) },
 });
-const test = scopedRoute("automations:trigger", {
+const test = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{id}/test",
   operationId: "coherenceTestAutomation",
@@ -47,7 +47,7 @@ const test = scopedRoute("automations:trigger", {
   request: { params: IdParams, ...runBody },
   responses: { 200: json(CohTestSchema, "What the automation would do"), ...errorResponses(400, 404) },
 });
-const trigger = scopedRoute("automations:trigger", {
+const trigger = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{id}/trigger",
   operationId: "coherenceTriggerAutomation",

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../api/context";
-import { createRouter, scopedRoute } from "../../api/router";
+import { createRouter, triggerRoute } from "../../api/router";
 import { isoNow } from "../../lib/time";
 import { ExecuteRequest } from "../../schemas/integrations";
 import { unifiedExecute } from "../../services/unified-execute";
@@ -20,7 +20,7 @@ const refusal = (description: string) => ({
   content: { "application/json": { schema: PluraErrorEnvelopeSchema } },
 });
 
-const executeRoute = scopedRoute("automations:trigger", {
+const executeRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "pluraExecute",
