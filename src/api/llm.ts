@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { forbidden } from "../lib/errors";
+import { hasScope } from "../lib/principal";
 import { directResponse, explainIntent, explainTools, validateToolCall } from "../llm/explain";
 import { generateWorkflow } from "../llm/generate";
 import { ollamaDiagnostic, ollamaStatus } from "../llm/ollama";
@@ -43,7 +45,8 @@ const OllamaQuery = z.object({
     .openapi({ description: "The ollama connection (default: the org's first)" }),
 });
 
-const generateRoute = triggerRoute("automations:trigger", {
+// It saves a flow: the scope of a flow write (and it calls a model: a trigger for the rate limits).
+const generateRoute = triggerRoute("automations:write", {
   method: "post",
   path: "/workflows:generate",
   operationId: "generateWorkflow",
@@ -136,6 +139,8 @@ const ollamaDiagnosticRoute = triggerRoute("automations:read", {
   operationId: "ollamaDiagnostic",
   tags: TAGS,
   summary: "Every check of the configured Ollama endpoint: connection, outbound policy, version, models, model, generation",
+  description: "`generate=true` asks the model for an answer: that needs automations:trigger as well.",
+  "x-scope-when": [{ query: "generate=true", scope: "automations:trigger" }],
   request: {
     query: OllamaQuery.extend({
       generate: z.enum(["true", "false"]).optional().openapi({ description: "Also ask the model for a one-word answer" }),
@@ -170,6 +175,10 @@ export const llmRouter = createRouter()
   })
   .openapi(ollamaDiagnosticRoute, async (c) => {
     const q = c.req.valid("query");
+    // A model call is a trigger's effect, whatever route asks for it.
+    if (q.generate === "true" && !hasScope(c.get("principal"), "automations:trigger")) {
+      throw forbidden("Asking the model (generate=true) needs the scope automations:trigger");
+    }
     const result = await ollamaDiagnostic(c.env, c.get("principal").orgId, {
       connectionId: q.connection_id,
       generate: q.generate === "true",

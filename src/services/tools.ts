@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Principal } from "../lib/principal";
+import type { Principal, Scope } from "../lib/principal";
 import { NotificationInput, writeNotification } from "../actions/send-notification";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
@@ -24,6 +24,11 @@ export interface CoreTool {
   name: string;
   title: string;
   description: string;
+  /**
+   * The scope a caller needs beyond automations:trigger (which every way to a tool requires): a tool that writes the
+   * organization's data needs what the API's own write needs.
+   */
+  scope?: Scope;
   input: z.ZodType;
   output: z.ZodType;
   run(env: Env, who: Caller, args: unknown, requestId: string): Promise<unknown>;
@@ -33,7 +38,12 @@ export interface Caller {
   orgId: string;
   actor: string;
   userId: string;
+  /** The caller's scopes: a tool needing more (CoreTool.scope) is refused with 403. */
+  scopes: ReadonlySet<Scope>;
 }
+
+/** `admin` implies every scope, as for principals (lib/principal.ts hasScope). */
+const callerHas = (who: Caller, scope: Scope): boolean => who.scopes.has("admin") || who.scopes.has(scope);
 
 const CreateRecordInput = z.strictObject({
   schema: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).describe("The record's schema (module), e.g. contact"),
@@ -60,6 +70,8 @@ export const CORE_TOOLS: CoreTool[] = [
     name: "create_record",
     title: "Create a record",
     description: "Creates a record through the records service (record triggers fire as for any write).",
+    // POST /v1/entities/{schema} needs automations:write; the same write through a tool needs it too.
+    scope: "automations:write",
     input: CreateRecordInput,
     output: z.object({ record_id: z.string() }),
     async run(env, who, args) {
@@ -186,6 +198,9 @@ export async function prepareTool(
 ): Promise<PreparedTool> {
   const core = coreByName.get(name);
   if (core) {
+    if (core.scope && !callerHas(who, core.scope)) {
+      throw new AppError(403, "FORBIDDEN", `The tool ${name} needs the scope ${core.scope}`);
+    }
     const parsed = core.input.safeParse(args);
     if (!parsed.success) {
       throw new AppError(
@@ -337,4 +352,5 @@ export const callerOf = (p: Principal, userId?: string): Caller => ({
   orgId: p.orgId,
   actor: p.actor,
   userId: userId ?? p.userId,
+  scopes: p.scopes,
 });
