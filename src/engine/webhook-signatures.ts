@@ -197,6 +197,14 @@ export async function verifyGithubSignature(
   return i >= 0 ? { ok: true, secret_index: i } : noMatch();
 }
 
+/**
+ * The header holding the signature of a scheme that signs no timestamp (so a captured call verifies again later),
+ * or null when the scheme binds each call to a time and an id (Standard Webhooks, Stripe).
+ */
+export function replayableSignatureHeader(provider: WebhookProvider): string | null {
+  return provider === "github" ? "x-hub-signature-256" : null;
+}
+
 /** Verifies a request by the provider's scheme against any of `secrets`; `now` in milliseconds. */
 export function verifyWebhookSignature(
   provider: WebhookProvider,

@@ -97,6 +97,8 @@ export const LIMITS = {
   MAX_WEBHOOK_BODY_BYTES: 96 * 1024,
   /** Largest webhook event (body, query and headers as JSON) sent to the events queue, in bytes (413 above). */
   MAX_WEBHOOK_EVENT_BYTES: 120_000,
+  /** How long a GitHub-signed delivery (no signed timestamp) is remembered against replays, in ms (24 hours). */
+  WEBHOOK_REPLAY_WINDOW_MS: 24 * 60 * 60 * 1000,
   /** How far a signed webhook's timestamp may be from the server's clock, either way, in seconds. */
   WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: 300,
   /** How long a replaced webhook signing secret keeps verifying after a rotation, in ms (24 hours). */

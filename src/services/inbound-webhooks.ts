@@ -1,13 +1,14 @@
 import type { z } from "@hono/zod-openapi";
-import { SIGNATURE_HEADERS, type WebhookProvider } from "../engine/webhook-signatures";
+import { SIGNATURE_HEADERS, replayableSignatureHeader, type WebhookProvider } from "../engine/webhook-signatures";
 import type { Env } from "../env";
-import { sha256Hex } from "../lib/crypto";
+import { sha256Hex, sha256HexOf } from "../lib/crypto";
 import { AppError } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import type { WebhookEventSchema } from "../schemas/events";
 import { WEBHOOK_PATH_PATTERN, type FlowTrigger } from "../schemas/triggers";
 import { cachedWebhookTarget } from "../store/flow-cache";
+import { claimDelivery } from "../store/webhook-deliveries";
 import { enqueueEvent } from "./event-queue";
 import { verifyWebhookCall } from "./webhook-secrets";
 
@@ -92,7 +93,7 @@ export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<st
   if (!flow.enabled) throw new AppError(410, "FLOW_DISABLED", "The flow of this webhook is disabled");
 
   const raw = await call.readBody();
-  await verifyWebhookCall(env, target, trigger, headers, raw, now);
+  const { signed } = await verifyWebhookCall(env, target, trigger, headers, raw, now);
 
   const contentType = (headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   const body = parseBody(contentType, raw);
@@ -119,6 +120,21 @@ export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<st
       "PAYLOAD_TOO_LARGE",
       `The webhook event (body, query and headers) is ${size} bytes; the limit is ${LIMITS.MAX_WEBHOOK_EVENT_BYTES}`,
     );
+  }
+  // A scheme that signs no timestamp: the same signature and body under a new delivery id is a replay.
+  const signatureHeader = signed ? replayableSignatureHeader(trigger.configuration.provider) : null;
+  if (signatureHeader) {
+    const digest = await sha256HexOf(`${headers.get(signatureHeader) ?? ""}\n`, raw);
+    const owner = await claimDelivery(env.DB, {
+      flowId: flow.id,
+      orgId: flow.org_id,
+      digest,
+      eventId: event.id,
+      at: now,
+      notBefore: now - LIMITS.WEBHOOK_REPLAY_WINDOW_MS,
+    });
+    // Answered like the first call (same event id), so a sender retrying learns nothing; nothing is queued.
+    if (owner !== event.id) return owner;
   }
   await enqueueEvent(env, event);
   return event.id;
