@@ -1,12 +1,14 @@
 import type { z } from "@hono/zod-openapi";
 import { SIGNATURE_HEADERS, replayableSignatureHeader, type WebhookProvider } from "../engine/webhook-signatures";
 import type { Env } from "../env";
-import { sha256Hex, sha256HexOf } from "../lib/crypto";
+import { sha256Hex, sha256HexOf, timingSafeEqual } from "../lib/crypto";
+import { splitTokenPath } from "../lib/webhook-tokens";
 import { AppError } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import type { WebhookEventSchema } from "../schemas/events";
-import { WEBHOOK_PATH_PATTERN, type FlowTrigger } from "../schemas/triggers";
+import type { FlowTrigger } from "../schemas/triggers";
+import type { WebhookTarget } from "../store/flows";
 import { cachedWebhookTarget } from "../store/flow-cache";
 import { claimDelivery } from "../store/webhook-deliveries";
 import { enqueueEvent } from "./event-queue";
@@ -78,6 +80,29 @@ function firstValues(params: URLSearchParams): Record<string, string> {
   return out;
 }
 
+/** The URL's last segment: a trigger's path, or a path and its URL token (at most 100 + 1 + 64 characters). */
+const URL_PATH_PATTERN = /^[A-Za-z0-9._-]{1,165}$/;
+
+/**
+ * The webhook trigger a URL path names: one whose path is the whole segment and that needs no token, or one whose
+ * path is the part before the last dot and whose stored token hash matches what follows it (compared in constant
+ * time). Null otherwise: a token trigger called without its token, or with another, is not found.
+ */
+async function triggerOfPath(target: WebhookTarget, path: string): Promise<WebhookTrigger | null> {
+  const webhooks = target.flow.triggers.filter((t): t is WebhookTrigger => t.type === "webhook");
+  const plain = webhooks.find((t) => t.configuration.path === path && !t.configuration.token_configured);
+  if (plain) return plain;
+  const split = splitTokenPath(path);
+  if (!split) return null;
+  const hash = await sha256Hex(split.token);
+  for (const t of webhooks) {
+    if (t.configuration.path !== split.path || !t.configuration.token_configured) continue;
+    const stored = target.tokens.find((row) => row.owner === t.id);
+    if (stored && timingSafeEqual(hash, stored.token_hash)) return t;
+  }
+  return null;
+}
+
 /**
  * Checks the call (404 unknown URL, 410 disabled flow, 401 signature, 400 malformed JSON, 413 event too large)
  * and queues its event. Returns the event id.
@@ -85,9 +110,9 @@ function firstValues(params: URLSearchParams): Record<string, string> {
 export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<string> {
   const { flowId, path, headers, now } = call;
   const target =
-    WEBHOOK_PATH_PATTERN.test(path) && flowId.length <= 100 ? await cachedWebhookTarget(env, flowId, isoNow(now), now) : null;
+    URL_PATH_PATTERN.test(path) && flowId.length <= 100 ? await cachedWebhookTarget(env, flowId, isoNow(now), now) : null;
   const flow = target?.flow;
-  const trigger = flow?.triggers.find((t): t is WebhookTrigger => t.type === "webhook" && t.configuration.path === path);
+  const trigger = target ? await triggerOfPath(target, path) : null;
   if (!target || !flow || !trigger) throw new AppError(404, "NOT_FOUND", "No webhook at this URL");
   // Gone rather than not found, so a sender that honours 410 (as Standard Webhooks senders do) stops.
   if (!flow.enabled) throw new AppError(410, "FLOW_DISABLED", "The flow of this webhook is disabled");
@@ -107,7 +132,8 @@ export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<st
     type: "webhook",
     flow_id: flow.id,
     trigger_id: trigger.id,
-    path,
+    // The trigger's path, never the URL's: a URL token is a credential and the event is stored and shown.
+    path: trigger.configuration.path,
     body,
     query: firstValues(call.query),
     headers: shown,

@@ -19,10 +19,12 @@ import {
   CohListQuery,
   CohListSchema,
   CohPatchSchema,
+  CohRotatedSchema,
   CohToggledSchema,
   NOUN,
 } from "./schemas";
-import { fromCore, newWebhookToken, toValidCore, type CohModel } from "./translate";
+import { newWebhookToken } from "../../lib/webhook-tokens";
+import { fromCore, toValidCore, type CohModel } from "./translate";
 import { runsRouter } from "./runs";
 
 /**
@@ -99,6 +101,19 @@ const toggle = (enable: boolean) =>
     responses: { 200: json(CohToggledSchema, "The new state"), ...errorResponses(404) },
   });
 
+const rotate = scopedRoute("automations:write", {
+  method: "post",
+  path: "/{id}/rotate-webhook-token",
+  operationId: "coherenceRotateWebhookToken",
+  tags: TAGS,
+  summary: "Give a webhook automation a new URL token: the answer's webhook_url is the only time it is shown",
+  description:
+    "The previous URL stops working at once. The engine keeps only the token's SHA-256, so a lost URL cannot be " +
+    "shown again: rotate to get a new one. 409 when the automation's trigger is not a webhook.",
+  request: { params: IdParams },
+  responses: { 200: json(CohRotatedSchema, "The new webhook URL"), ...errorResponses(404, 409) },
+});
+
 const originOf = (c: Context<AppEnv>) => new URL(c.req.url).origin;
 
 /** The automation as a Coherence model that can be written back; 409 when the flow says more than the model can. */
@@ -149,12 +164,12 @@ export const coherenceRouter = createRouter()
     };
     const token = b.trigger.type === "webhook" ? newWebhookToken() : undefined;
     const flow = await createFlow(c.env, c.get("principal"), toValidCore(model, { token }), NOUN);
-    return c.json(asResponse(CohDataSchema, { data: present(flow, { webhookUrl: webhookUrl(originOf(c), flow) }) }), 201);
+    return c.json(asResponse(CohDataSchema, { data: present(flow, { webhookUrl: webhookUrl(originOf(c), flow, token) }) }), 201);
   })
   .openapi(patch, async (c) => {
     const p = c.get("principal");
     const b = c.req.valid("json");
-    const { flow, model, token, actionIds, triggerId } = await editable(c.env, p, c.req.valid("param").id);
+    const { flow, model, hasToken, actionIds, triggerId } = await editable(c.env, p, c.req.valid("param").id);
     const trigger = b.trigger ?? model.trigger;
     const next: CohModel = {
       name: b.name ?? model.name,
@@ -172,17 +187,30 @@ export const coherenceRouter = createRouter()
             ? { error_handling: model.error_handling }
             : {}),
     };
-    // A webhook keeps its token (its URL stays valid when only the path's name changes); a new webhook gets one.
-    const nextToken = trigger.type === "webhook" ? (token ?? newWebhookToken()) : undefined;
+    // A webhook keeps its token (stored with the trigger's id, so the id is kept; the URL stays valid when only the
+    // path's name changes, and is not shown again). A trigger that becomes a webhook gets a token, shown once here.
+    const keepsToken = trigger.type === "webhook" && model.trigger.type === "webhook" && hasToken;
+    const nextToken = trigger.type === "webhook" && !keepsToken ? newWebhookToken() : undefined;
     const saved = await updateFlow(
       c.env,
       p,
       flow,
-      toValidCore(next, { token: nextToken, actionIds, triggerId: b.trigger ? undefined : triggerId }),
+      toValidCore(next, { token: nextToken, actionIds, triggerId: b.trigger && !keepsToken ? undefined : triggerId }),
       NOUN,
     );
-    const showUrl = b.trigger !== undefined ? webhookUrl(originOf(c), saved) : undefined;
+    const showUrl = webhookUrl(originOf(c), saved, nextToken);
     return c.json(asResponse(CohDataSchema, { data: present(saved, { webhookUrl: showUrl }) }), 200);
+  })
+  .openapi(rotate, async (c) => {
+    const p = c.get("principal");
+    const { flow, model, actionIds, triggerId } = await editable(c.env, p, c.req.valid("param").id);
+    if (model.trigger.type !== "webhook") {
+      throw new AppError(409, "NOT_A_WEBHOOK", "This automation's trigger is not a webhook: it has no URL token");
+    }
+    const token = newWebhookToken();
+    // The same trigger id takes the new token's hash in place of the old one; nothing else changes (enabled included).
+    const saved = await updateFlow(c.env, p, flow, toValidCore(model, { token, actionIds, triggerId }), NOUN);
+    return c.json({ data: { id: saved.id, webhook_url: webhookUrl(originOf(c), saved, token)! } }, 200);
   })
   .openapi(del, async (c) => {
     const { id } = c.req.valid("param");
