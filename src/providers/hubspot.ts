@@ -54,6 +54,7 @@ const action = providerAction<HubSpotConfig>();
 
 const createContact = action({
   title: "Create a HubSpot contact",
+  effect: "write",
   description: "Creates a contact (POST /crm/v3/objects/contacts).",
   params: z.strictObject({
     email: z.string().email().max(320),
@@ -78,6 +79,7 @@ const createContact = action({
 
 const updateContact = action({
   title: "Update a HubSpot contact",
+  effect: "write",
   description: "Updates a contact by id, or by email with id_property=email (PATCH /crm/v3/objects/contacts/{id}).",
   params: z.strictObject({
     contact_id: z.string().min(1).max(320).describe("The contact's id (or its email when id_property is email)"),

@@ -79,6 +79,7 @@ export function platformDescriptors() {
       name,
       title: a.title,
       description: a.description,
+      effect: a.effect,
       params_schema: jsonSchemaOf(a.params),
       result_schema: z.toJSONSchema(a.result, { io: "output", unrepresentable: "any" }) as Record<string, unknown>,
     })),

@@ -49,6 +49,7 @@ export const SendEmailParams = z
 
 const sendEmail = action({
   title: "Send an e-mail",
+  effect: "write",
   description: "Sends one e-mail through Resend, idempotently per action attempt key.",
   params: SendEmailParams,
   result: z.object({ id: z.string() }),

@@ -44,6 +44,7 @@ const action = providerAction<SlackConfig>();
 
 const postMessage = action({
   title: "Post a Slack message",
+  effect: "write",
   description: "Posts a message to a channel (or a thread) with chat.postMessage.",
   params: z.strictObject({
     channel: z.string().min(1).max(200).optional().describe("Channel id or #name; defaults to the connection's default_channel"),

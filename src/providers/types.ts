@@ -64,8 +64,16 @@ export interface ProviderContext<C> {
   now: number;
 }
 
+/**
+ * What a tool does to the world: `read` only looks (safe to run on a model's word), `write` sends, creates, updates or
+ * deletes something (a model may only propose it: a person approves, see llm/chat.ts).
+ */
+export type ToolEffect = "read" | "write";
+
 export interface ProviderAction<C = unknown, P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   title: string;
+  /** What running it does: every vendor call that sends or changes something is `write`. */
+  effect: ToolEffect;
   description: string;
   params: P;
   result: R;

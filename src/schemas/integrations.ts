@@ -75,6 +75,12 @@ export const ConnectionListQuery = z.object({
   from: z.coerce.number().int().min(0).max(100_000).optional(),
 });
 
+export const ToolEffectSchema = z.enum(["read", "write"]).openapi({
+  description:
+    "`read`: only looks; `write`: sends, creates, updates or deletes. In a conversation a write tool the model calls waits " +
+    "for a person's approval (pending_tool_calls) unless the conversation auto-approves it",
+});
+
 export const PlatformSchema = z
   .object({
     platform: z.string(),
@@ -88,7 +94,14 @@ export const PlatformSchema = z
     }),
     config_schema: Json.openapi({ description: "JSON Schema (2020-12) of the connection config" }),
     actions: z.array(
-      z.object({ name: z.string(), title: z.string(), description: z.string(), params_schema: Json, result_schema: Json }),
+      z.object({
+        name: z.string(),
+        title: z.string(),
+        description: z.string(),
+        effect: ToolEffectSchema,
+        params_schema: Json,
+        result_schema: Json,
+      }),
     ),
   })
   .openapi("Platform");
@@ -131,6 +144,10 @@ export const ToolSchema = z
     name: z.string(),
     title: z.string(),
     description: z.string(),
+    effect: ToolEffectSchema,
+    required_scope: z.string().nullable().openapi({
+      description: "A scope the caller needs beyond automations:trigger (create_record: automations:write), or null",
+    }),
     kind: z.enum(["provider", "core"]),
     platform: z.string().nullable(),
     action: z.string(),

@@ -7,10 +7,11 @@ import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import { jsonSchemaOf, listProviders } from "../providers/registry";
+import type { ToolEffect } from "../providers/types";
 import { type ConnectionStatus, connectionSummaries } from "../store/connections";
 import { insertToolAudit, type ToolAuditRow } from "../store/tool-audit";
 import { recordChangeEvents, sendRecordEvent } from "./record-events";
-import { createRecord } from "./records";
+import { createRecord, getRecordSnapshot } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
 
@@ -24,6 +25,8 @@ export interface CoreTool {
   name: string;
   title: string;
   description: string;
+  /** `write` when running it changes or sends something: a conversation's model may only propose it. */
+  effect: ToolEffect;
   /**
    * The scope a caller needs beyond automations:trigger (which every way to a tool requires): a tool that writes the
    * organization's data needs what the API's own write needs.
@@ -45,6 +48,11 @@ export interface Caller {
 /** `admin` implies every scope, as for principals (lib/principal.ts hasScope). */
 const callerHas = (who: Caller, scope: Scope): boolean => who.scopes.has("admin") || who.scopes.has(scope);
 
+const GetRecordInput = z.strictObject({
+  id: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).describe("The record's id"),
+  schema: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).optional().describe("Its schema, when known"),
+});
+
 const CreateRecordInput = z.strictObject({
   schema: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).describe("The record's schema (module), e.g. contact"),
   data: z.record(z.string(), z.unknown()).describe("The record's attributes"),
@@ -53,6 +61,7 @@ const CreateRecordInput = z.strictObject({
 export const CORE_TOOLS: CoreTool[] = [
   {
     name: "send_notification",
+    effect: "write",
     title: "Send an in-app notification",
     description: "Writes an in-app notification for a user (read with GET /v1/notifications).",
     input: NotificationInput.strict(),
@@ -68,6 +77,7 @@ export const CORE_TOOLS: CoreTool[] = [
   },
   {
     name: "create_record",
+    effect: "write",
     title: "Create a record",
     description: "Creates a record through the records service (record triggers fire as for any write).",
     // POST /v1/entities/{schema} needs automations:write; the same write through a tool needs it too.
@@ -79,6 +89,20 @@ export const CORE_TOOLS: CoreTool[] = [
       const result = await createRecord(env.DB, who.orgId, who.actor, input.schema, input.data, recordChangeEvents(env));
       await sendRecordEvent(result);
       return { record_id: result.record!._id, record: result.record };
+    },
+  },
+  {
+    name: "get_record",
+    effect: "read",
+    title: "Read a record",
+    description: "Reads one record of the organization by its id (its attributes, schema, title and tags).",
+    input: GetRecordInput,
+    output: z.object({ record: z.record(z.string(), z.unknown()) }),
+    async run(env, who, args) {
+      const input = GetRecordInput.parse(args);
+      const record = await getRecordSnapshot(env.DB, who.orgId, input.schema ?? null, input.id);
+      if (!record) throw new AppError(404, "NOT_FOUND", `Record ${input.id.slice(0, 100)} does not exist`);
+      return { record };
     },
   },
 ];
@@ -97,6 +121,9 @@ export interface ToolDescriptor {
   name: string;
   title: string;
   description: string;
+  effect: ToolEffect;
+  /** A scope needed beyond automations:trigger. */
+  required_scope: Scope | null;
   kind: "provider" | "core";
   platform: string | null;
   action: string;
@@ -119,6 +146,8 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
         name: `${p.platform}_${action}`,
         title: a.title,
         description: `${p.title}: ${a.description}`,
+        effect: a.effect,
+        required_scope: null,
         kind: "provider" as const,
         platform: p.platform,
         action,
@@ -135,6 +164,8 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       name: t.name,
       title: t.title,
       description: t.description,
+      effect: t.effect,
+      required_scope: t.scope ?? null,
       kind: "core" as const,
       platform: null,
       action: t.name,
