@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { AppError, errorBody } from "./lib/errors";
 import { LIMITS } from "./lib/limits";
+import { redactPath } from "./lib/redact";
 import { apiKeysRouter } from "./api/api-keys";
 import { expressionsRouter } from "./api/expressions";
 import { bulkJobsRouter } from "./api/bulk-jobs";
@@ -40,6 +41,9 @@ import { AGENTS_BASE, AGENT_TEMPLATES_BASE, agentTemplatesRouter, agentsRouter }
 /** Roots of the authenticated API: the engine's own, the dialects' (src/dialects/) and the MCP server (src/mcp/). */
 const API_ROOTS = ["/v1/*", "/api/*", "/mcp/*"] as const; // "/*" also matches the path itself
 
+/** An `x-request-id` the engine keeps: at most 128 characters of letters, digits and `._:-`. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
@@ -62,7 +66,8 @@ function renderError(c: Context<AppEnv>, err: unknown): Response {
             : "HTTP_ERROR";
     return c.json(errorBody(code, err.message || "Request rejected"), status);
   }
-  console.error("unhandled error", c.req.method, c.req.path, err instanceof Error ? err.stack : String(err));
+  // The path may end in a webhook URL token: logged redacted.
+  console.error("unhandled error", c.req.method, redactPath(c.req.path), err instanceof Error ? err.stack : String(err));
   return c.json(errorBody("INTERNAL_ERROR", "Internal error"), 500);
 }
 
@@ -73,7 +78,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   const routeOf = routeLookup(app);
 
   app.use("*", async (c, next) => {
-    c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
+    // A client's id is echoed only when it is a plain one; it names the request in logs and audits, nothing more.
+    const given = c.req.header("x-request-id");
+    c.set("requestId", given !== undefined && REQUEST_ID.test(given) ? given : crypto.randomUUID());
     await next();
     c.header("x-request-id", c.get("requestId"));
   });

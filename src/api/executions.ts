@@ -200,15 +200,17 @@ export const executionsRouter = createRouter()
     await requireRow(c.env, c.get("principal").orgId, execution_id);
     const body = c.req.valid("json") ?? {};
     const strategy = body.retry_strategy ?? "RETRY_AND_RESUME";
-    const snap = unwrap(await executionClient(c.env, execution_id).retrigger(action_id, strategy, body.condition_id));
-    return c.json(asResponse(AutomationExecutionSchema, present(snap, c.get("principal"))), 200);
+    const p = c.get("principal");
+    const snap = unwrap(await executionClient(c.env, execution_id, p.orgId).retrigger(action_id, strategy, body.condition_id));
+    return c.json(asResponse(AutomationExecutionSchema, present(snap, p)), 200);
   })
   .openapi(resumeRoute, async (c) => {
     const { resume_token } = c.req.valid("json");
     const executionId = resume_token.split(".", 1)[0];
     const row = await getExecutionRowAnyOrg(c.env.DB, executionId);
     if (!row || !resume_token.includes(".")) throw notFound("Resume token");
-    const res = await executionClient(c.env, executionId).resume(resume_token);
+    // The token names the execution; its index row names the organization the object then checks.
+    const res = await executionClient(c.env, executionId, row.org_id).resume(resume_token);
     const doc = toAutomationExecution(unwrap(res).state);
     const action = (a: (typeof doc.actions)[number]) => ({
       id: a.id,
@@ -230,7 +232,7 @@ export const executionsRouter = createRouter()
   .openapi(cancelScheduleRoute, async (c) => {
     const { execution_id, schedule_id } = c.req.valid("param");
     await requireRow(c.env, c.get("principal").orgId, execution_id);
-    const snap = unwrap(await executionClient(c.env, execution_id).cancelSchedule(schedule_id));
+    const snap = unwrap(await executionClient(c.env, execution_id, c.get("principal").orgId).cancelSchedule(schedule_id));
     const schedule = snap.state.flow.schedules?.find((s) => s.id === schedule_id);
     return c.json(asResponse(ActionScheduleRespSchema, { ...schedule, cancelled: true }), 200);
   });

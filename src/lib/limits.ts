@@ -167,6 +167,8 @@ export const LIMITS = {
   PROVIDER_TIMEOUT_MS: 15_000,
   /** Largest `data` of a provider result kept in an action's outputs or returned by execute/tools, in bytes. */
   MAX_PROVIDER_RESULT_BYTES: 64 * 1024,
+  /** Most execution objects one request reads at once (Coherence's logs page): the rest wait for a free slot. */
+  MAX_PARALLEL_EXECUTION_READS: 10,
   /** Most tools one conversation may auto-approve (auto_approve_tools). */
   MAX_AUTO_APPROVE_TOOLS: 100,
   /** Longest tool name, notification title and notification message. */

@@ -102,19 +102,20 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
 }
 
 /**
- * Typed calls into an ExecutionObject. Workers RPC types cannot express the `unknown` payloads of an
+ * Typed calls into an ExecutionObject on behalf of `orgId`: the object refuses another organization's execution
+ * itself (404, null), on top of the caller's own check. Workers RPC types cannot express the `unknown` payloads of an
  * execution (outputs, trigger events), so the results are re-typed here, once.
  */
-export const executionClient = (env: Env, executionId: string) => {
+export const executionClient = (env: Env, executionId: string, orgId: string) => {
   const stub = executionStub(env, executionId);
   return {
-    snapshot: async () => (await stub.snapshot()) as unknown as ExecutionSnapshot | null,
-    cancel: async (reason?: string) => (await stub.cancel(reason)) as unknown as ControlResult,
+    snapshot: async () => (await stub.snapshot(orgId)) as unknown as ExecutionSnapshot | null,
+    cancel: async (reason?: string) => (await stub.cancel(orgId, reason)) as unknown as ControlResult,
     retrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string) =>
-      (await stub.retrigger(actionId, strategy, conditionId)) as unknown as ControlResult,
+      (await stub.retrigger(orgId, actionId, strategy, conditionId)) as unknown as ControlResult,
     resume: async (token: string, payload?: Record<string, unknown>) =>
-      (await stub.resume(token, payload)) as unknown as ControlResult & { resumed_action_id?: string },
-    cancelSchedule: async (scheduleId: string) => (await stub.cancelSchedule(scheduleId)) as unknown as ControlResult,
+      (await stub.resume(orgId, token, payload)) as unknown as ControlResult & { resumed_action_id?: string },
+    cancelSchedule: async (scheduleId: string) => (await stub.cancelSchedule(orgId, scheduleId)) as unknown as ControlResult,
     waitUntilSettled: (timeoutMs: number) => stub.waitUntilSettled(timeoutMs),
   };
 };
@@ -127,6 +128,6 @@ export const executionClient = (env: Env, executionId: string) => {
 export async function findExecutionRow(env: Env, orgId: string, id: string): Promise<ExecutionRow | null> {
   const row = await getExecutionRow(env.DB, orgId, id);
   if (row) return row;
-  const snap = (await executionStub(env, id).snapshot()) as unknown as ExecutionSnapshot | null;
+  const snap = (await executionStub(env, id).snapshot(orgId)) as unknown as ExecutionSnapshot | null;
   return snap && snap.state.org_id === orgId ? summaryRow(snap.state) : null;
 }

@@ -28,7 +28,7 @@ const objectless = (state: ExecutionState): ExecutionSnapshot => ({ state, detai
 
 /** The snapshot of an execution from its object or, while it waits for a slot (or was cancelled waiting), from the queue. */
 export async function readExecution(env: Env, orgId: string, executionId: string): Promise<ExecutionSnapshot | null> {
-  const snap = (await executionStub(env, executionId).snapshot()) as unknown as ExecutionSnapshot | null;
+  const snap = (await executionStub(env, executionId).snapshot(orgId)) as unknown as ExecutionSnapshot | null;
   if (snap) return snap;
   const row = await getAdmission(env.DB, orgId, executionId);
   return row ? objectless(queuedState(row)) : null;
@@ -52,12 +52,12 @@ export async function cancelExecution(env: Env, orgId: string, executionId: stri
   const waiting = await cancelWaitingRow(env.DB, orgId, executionId, reason, Date.now());
   if (waiting) return { ok: true, snapshot: objectless(await settleCancelled(env, waiting)) };
   const stub = executionStub(env, executionId);
-  const res = (await stub.cancel(reason)) as unknown as ControlResult;
+  const res = (await stub.cancel(orgId, reason)) as unknown as ControlResult;
   if (res.ok || res.status !== 404) return res;
   const row = await getAdmission(env.DB, orgId, executionId);
   if (row?.state === "cancelled") return { ok: false, status: 409, message: "The execution already ended (cancelled)" };
   if (row?.state !== "admitted") return res;
   // Admitted, its start not yet made (a starter died, or is starting it right now): start it, then cancel.
   await startAdmitted(env, row);
-  return (await stub.cancel(reason)) as unknown as ControlResult;
+  return (await stub.cancel(orgId, reason)) as unknown as ControlResult;
 }

@@ -286,7 +286,9 @@ export async function prepareTool(
   });
   return {
     name,
-    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: `tool:${requestId}` })),
+    // A key of its own: the request id may come from the client (x-request-id), and a vendor would take a key a
+    // caller chose as licence to drop (or to answer with) another call's result.
+    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: `tool:${newId()}` })),
   };
 }
 

@@ -106,7 +106,7 @@ export const workflowRunsRouter = createRouter()
       triggerEvent: { type: "manual", org_id: p.orgId, entity_id: null, caller: { actor: p.actor }, input_data: input },
       variables: { ...declaredVariables(flow), ...input },
     });
-    await executionClient(c.env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
+    await executionClient(c.env, started.id, p.orgId).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
     const run = await runView(c.env, started.id, p.orgId);
     return c.json(asResponse(ExecutionSchema, executionDetail(run, flow, input)), 200);
   });

@@ -4,7 +4,15 @@ import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
 import { requireFlow } from "../../services/flows";
-import { dryRunFlow, listFlowRuns, runDetail, triggerRun, type RunStatus, type RunSubjectInput } from "../../services/runs";
+import {
+  dryRunFlow,
+  listFlowRuns,
+  runDetail,
+  runDetails,
+  triggerRun,
+  type RunStatus,
+  type RunSubjectInput,
+} from "../../services/runs";
 import { toLog } from "./present";
 import { COHERENCE_TAG, CohLogListSchema, CohLogsQuery, CohRunBody, CohTestSchema, CohTriggeredSchema, NOUN } from "./schemas";
 
@@ -90,7 +98,11 @@ export const runsRouter = createRouter()
       limit,
       offset: (page - 1) * limit,
     });
-    const details = await Promise.all(rows.results.map((r) => runDetail(c.env, orgId, r.id)));
+    const details = await runDetails(
+      c.env,
+      orgId,
+      rows.results.map((r) => r.id),
+    );
     const data = details.flatMap((d) => (d ? [toLog(id, d)] : []));
     return c.json(asResponse(CohLogListSchema, { data, meta: { total: rows.total, page, per_page: limit } }), 200);
   })
