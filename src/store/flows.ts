@@ -1,7 +1,7 @@
 import { LIMITS } from "../lib/limits";
 import type { AutomationFlow, DisableDetails } from "../schemas/flow";
 import { isoNow } from "../lib/time";
-import { invalidateFlow } from "./flow-cache";
+import { invalidateFlow } from "./flow-invalidation";
 import { tokenStatements, upgradeLegacyTokens, type WebhookTokenRow } from "./webhook-tokens";
 
 /**

@@ -1,6 +1,6 @@
 import { sha256Hex } from "../lib/crypto";
 import { legacyTokenPath } from "../lib/webhook-tokens";
-import { invalidateFlow } from "./flow-cache";
+import { invalidateFlow } from "./flow-invalidation";
 
 /**
  * `webhook_tokens` (migration 0021): the SHA-256 of each webhook trigger's URL token, written with its flow by

@@ -1,7 +1,7 @@
 import { runStatus } from "../../engine/execution/views";
 import type { AutomationFlow } from "../../schemas/flow";
 import type { runDetail } from "../../services/runs";
-import { fromCore } from "./translate";
+import { coherenceLens } from "./translate";
 
 /** Coherence's response shapes of a stored flow and of a run (execution log entry). */
 
@@ -10,8 +10,8 @@ import { fromCore } from "./translate";
  * engine keeps its hash), when its trigger is a webhook this dialect made.
  */
 export function webhookUrl(origin: string, flow: AutomationFlow, token: string | undefined): string | undefined {
-  const { model, hasToken } = fromCore(flow);
-  return model.trigger.type === "webhook" && hasToken && token
+  const { doc: model, keep } = coherenceLens.read(flow);
+  return model.trigger.type === "webhook" && keep.hasToken && token
     ? `${origin}/v1/webhooks/${flow.id}/${model.trigger.webhook_path}.${token}`
     : undefined;
 }
@@ -25,7 +25,8 @@ function publicConfig(config: Record<string, unknown> | undefined): Record<strin
 }
 
 export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}) {
-  const { model, exact } = fromCore(flow);
+  const view = coherenceLens.read(flow);
+  const model = view.doc;
   const broken = !flow.enabled && flow.disable_details?.disabled_by === "system";
   return {
     id: flow.id,
@@ -50,7 +51,7 @@ export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}
     updated_at: flow.updated_at,
     last_run_at: flow.last_run_at,
     run_count: flow.runs,
-    ...(exact ? {} : { x_native: flow as unknown as Record<string, unknown> }),
+    ...coherenceLens.native(view, flow),
   };
 }
 

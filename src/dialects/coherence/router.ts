@@ -1,15 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import type { AppEnv } from "../../api/context";
 import type { Context } from "hono";
-import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
-import type { Principal } from "../../lib/principal";
-import type { Env } from "../../env";
 import { IdParam } from "../../schemas/common";
 import type { AutomationFlow } from "../../schemas/flow";
-import { createFlow, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../../services/flows";
-import { searchFlows } from "../../store/flows";
+import { createFlow, listFlows, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../../services/flows";
 import { present, webhookUrl } from "./present";
 import {
   COHERENCE_TAG,
@@ -23,8 +19,9 @@ import {
   CohToggledSchema,
   NOUN,
 } from "./schemas";
+import { AppError } from "../../lib/errors";
 import { newWebhookToken } from "../../lib/webhook-tokens";
-import { fromCore, toValidCore, type CohModel } from "./translate";
+import { coherenceLens, type CohModel } from "./translate";
 import { runsRouter } from "./runs";
 
 /**
@@ -37,11 +34,6 @@ import { runsRouter } from "./runs";
 export const COHERENCE_BASE = "/v1/automations";
 const TAGS = [COHERENCE_TAG];
 const IdParams = z.object({ id: IdParam("id").openapi({ description: "The automation's id (the engine's flow id)" }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
 
 const list = scopedRoute("automations:read", {
   method: "get",
@@ -51,7 +43,7 @@ const list = scopedRoute("automations:read", {
   summary: "List all automations",
   description: `Filters: module, enabled, trigger_type. Paging: page (from 1), per_page (at most ${LIMITS.MAX_PAGE_SIZE}, default ${LIMITS.DEFAULT_PAGE_SIZE}).`,
   request: { query: CohListQuery },
-  responses: { 200: json(CohListSchema, "Automations"), ...errorResponses(400) },
+  responses: { 200: jsonResponse(CohListSchema, "Automations"), ...errorResponses(400) },
 });
 const get = scopedRoute("automations:read", {
   method: "get",
@@ -60,7 +52,7 @@ const get = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get a single automation",
   request: { params: IdParams },
-  responses: { 200: json(CohDataSchema, "The automation"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(CohDataSchema, "The automation"), ...errorResponses(404) },
 });
 const create = scopedRoute("automations:write", {
   method: "post",
@@ -69,8 +61,8 @@ const create = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Create an automation (disabled unless enabled: true)",
   description: "A webhook trigger's answer carries `webhook_url` with its unguessable token: shown when created, keep it.",
-  request: body(CohCreateSchema),
-  responses: { 201: json(CohDataSchema, "The created automation"), ...errorResponses(400) },
+  request: jsonBody(CohCreateSchema),
+  responses: { 201: jsonResponse(CohDataSchema, "The created automation"), ...errorResponses(400) },
 });
 const patch = scopedRoute("automations:write", {
   method: "patch",
@@ -78,8 +70,8 @@ const patch = scopedRoute("automations:write", {
   operationId: "coherenceUpdateAutomation",
   tags: TAGS,
   summary: "Update an automation; updating automatically disables it (unless the body says enabled: true)",
-  request: { params: IdParams, ...body(CohPatchSchema) },
-  responses: { 200: json(CohDataSchema, "The updated automation"), ...errorResponses(400, 404, 409) },
+  request: { params: IdParams, ...jsonBody(CohPatchSchema) },
+  responses: { 200: jsonResponse(CohDataSchema, "The updated automation"), ...errorResponses(400, 404, 409) },
 });
 const del = scopedRoute("automations:write", {
   method: "delete",
@@ -88,7 +80,7 @@ const del = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Permanently delete an automation",
   request: { params: IdParams },
-  responses: { 200: json(CohDeletedSchema, "Deleted"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(CohDeletedSchema, "Deleted"), ...errorResponses(404) },
 });
 const toggle = (enable: boolean) =>
   scopedRoute("automations:write", {
@@ -98,7 +90,7 @@ const toggle = (enable: boolean) =>
     tags: TAGS,
     summary: enable ? "Enable an automation (also after the circuit breaker disabled it)" : "Disable an automation",
     request: { params: IdParams },
-    responses: { 200: json(CohToggledSchema, "The new state"), ...errorResponses(404) },
+    responses: { 200: jsonResponse(CohToggledSchema, "The new state"), ...errorResponses(404) },
   });
 
 const rotate = scopedRoute("automations:write", {
@@ -111,24 +103,10 @@ const rotate = scopedRoute("automations:write", {
     "The previous URL stops working at once. The engine keeps only the token's SHA-256, so a lost URL cannot be " +
     "shown again: rotate to get a new one. 409 when the automation's trigger is not a webhook.",
   request: { params: IdParams },
-  responses: { 200: json(CohRotatedSchema, "The new webhook URL"), ...errorResponses(404, 409) },
+  responses: { 200: jsonResponse(CohRotatedSchema, "The new webhook URL"), ...errorResponses(404, 409) },
 });
 
 const originOf = (c: Context<AppEnv>) => new URL(c.req.url).origin;
-
-/** The automation as a Coherence model that can be written back; 409 when the flow says more than the model can. */
-async function editable(env: Env, p: Principal, id: string) {
-  const flow = await requireFlow(env, p.orgId, id, NOUN);
-  const view = fromCore(flow);
-  if (!view.exact) {
-    throw new AppError(
-      409,
-      "NOT_EXPRESSIBLE",
-      "This automation uses features the Coherence API cannot express (see x_native); edit it through /v1/automation/flows",
-    );
-  }
-  return { flow, ...view };
-}
 
 const toggled = (flow: AutomationFlow) => ({ data: { id: flow.id, enabled: flow.enabled } });
 
@@ -137,8 +115,8 @@ export const coherenceRouter = createRouter()
     const q = c.req.valid("query");
     const perPage = q.per_page ?? LIMITS.DEFAULT_PAGE_SIZE;
     const page = q.page ?? 1;
-    const found = await searchFlows(
-      c.env.DB,
+    const found = await listFlows(
+      c.env,
       c.get("principal").orgId,
       { schema: q.module, enabled: q.enabled === undefined ? undefined : q.enabled === "true", trigger_type: q.trigger_type },
       perPage,
@@ -163,13 +141,15 @@ export const coherenceRouter = createRouter()
       ...(b.error_handling ? { error_handling: b.error_handling } : {}),
     };
     const token = b.trigger.type === "webhook" ? newWebhookToken() : undefined;
-    const flow = await createFlow(c.env, c.get("principal"), toValidCore(model, { token }), NOUN);
+    const flow = await createFlow(c.env, c.get("principal"), coherenceLens.write(model, { token }), NOUN);
     return c.json(asResponse(CohDataSchema, { data: present(flow, { webhookUrl: webhookUrl(originOf(c), flow, token) }) }), 201);
   })
   .openapi(patch, async (c) => {
     const p = c.get("principal");
     const b = c.req.valid("json");
-    const { flow, model, hasToken, actionIds, triggerId } = await editable(c.env, p, c.req.valid("param").id);
+    const flow = await requireFlow(c.env, p.orgId, c.req.valid("param").id, NOUN);
+    const { doc: model, keep } = coherenceLens.editable(flow);
+    const { hasToken, actionIds, triggerId } = keep;
     const trigger = b.trigger ?? model.trigger;
     const next: CohModel = {
       name: b.name ?? model.name,
@@ -189,13 +169,13 @@ export const coherenceRouter = createRouter()
     };
     // A webhook keeps its token (stored with the trigger's id, so the id is kept; the URL stays valid when only the
     // path's name changes, and is not shown again). A trigger that becomes a webhook gets a token, shown once here.
-    const keepsToken = trigger.type === "webhook" && model.trigger.type === "webhook" && hasToken;
+    const keepsToken = trigger.type === "webhook" && model.trigger.type === "webhook" && hasToken === true;
     const nextToken = trigger.type === "webhook" && !keepsToken ? newWebhookToken() : undefined;
     const saved = await updateFlow(
       c.env,
       p,
       flow,
-      toValidCore(next, { token: nextToken, actionIds, triggerId: b.trigger && !keepsToken ? undefined : triggerId }),
+      coherenceLens.write(next, { token: nextToken, actionIds, triggerId: b.trigger && !keepsToken ? undefined : triggerId }),
       NOUN,
     );
     const showUrl = webhookUrl(originOf(c), saved, nextToken);
@@ -203,13 +183,15 @@ export const coherenceRouter = createRouter()
   })
   .openapi(rotate, async (c) => {
     const p = c.get("principal");
-    const { flow, model, actionIds, triggerId } = await editable(c.env, p, c.req.valid("param").id);
+    const flow = await requireFlow(c.env, p.orgId, c.req.valid("param").id, NOUN);
+    const { doc: model, keep } = coherenceLens.editable(flow);
     if (model.trigger.type !== "webhook") {
       throw new AppError(409, "NOT_A_WEBHOOK", "This automation's trigger is not a webhook: it has no URL token");
     }
     const token = newWebhookToken();
     // The same trigger id takes the new token's hash in place of the old one; nothing else changes (enabled included).
-    const saved = await updateFlow(c.env, p, flow, toValidCore(model, { token, actionIds, triggerId }), NOUN);
+    const write = coherenceLens.write(model, { token, actionIds: keep.actionIds, triggerId: keep.triggerId });
+    const saved = await updateFlow(c.env, p, flow, write, NOUN);
     return c.json({ data: { id: saved.id, webhook_url: webhookUrl(originOf(c), saved, token)! } }, 200);
   })
   .openapi(del, async (c) => {

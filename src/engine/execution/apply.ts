@@ -4,7 +4,7 @@ import { effectiveRetryPolicy, nextAttemptAt } from "./retry";
 import { cappedError, type Effects } from "./effects";
 import { SKIPPED_AFTER_FAILURE, failAction, resetAction, skipAction, succeedAction } from "./transitions";
 import type { ActionState, EngineEvent, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
-import { isFinal } from "./types";
+import { RETRIABLE_STATUSES, isFinal } from "./types";
 
 type SimpleCondition = Parameters<typeof evaluateSimpleConditions>[0][number];
 
@@ -113,7 +113,7 @@ export function retriggerRefusal(state: ExecutionState, actionId: string, strate
   if (!found) return `Action ${actionId} is not part of this execution`;
   if (state.status === "cancelled") return "The execution was cancelled";
   const s = found.action.execution_status;
-  if (!["failed", "in_progress", "starting", "paused", "scheduled", "pending"].includes(s)) {
+  if (!RETRIABLE_STATUSES.has(s)) {
     return `Action ${actionId} is ${s}; only a failed or stuck action can be retried`;
   }
   if (strategy === "RETRY_ALL_PARENT_CONDITION_ACTIONS") {

@@ -4,11 +4,11 @@ import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { hasScope, type Principal } from "../lib/principal";
 import { isoNow } from "../lib/time";
-import { extractWorkflow as extract, listConversationToolCalls, type ExtractInput } from "../llm/extract";
-import { blankMessage, newMessageBase, runTurn, toolMessage, type Emit, type TurnResult } from "../llm/chat";
-import { languageModel } from "../llm/model";
-import { resolveProvider, type ResolvedProvider } from "../llm/providers";
-import { chatTools, refusedToolRun, runModelToolCall } from "../llm/tools";
+import { extractWorkflow as extract, listConversationToolCalls, type ExtractInput } from "./extract";
+import { blankMessage, newMessageBase, runTurn, toolMessage, type Emit, type TurnResult } from "./chat";
+import { languageModel } from "./model";
+import { resolveProvider, type ResolvedProvider } from "./providers";
+import { chatTools, refusedToolRun, runModelToolCall } from "./tools";
 import {
   type ConversationRow,
   type MessageRow,
@@ -30,8 +30,8 @@ import {
   setTitleIfMissing,
   toolCallExists,
 } from "../store/conversations";
-import { providerToolNames } from "./tool-names";
-import { CORE_TOOLS, auditToolCall, callerOf } from "./tools";
+import { providerToolNames } from "../services/tool-names";
+import { CORE_TOOLS, auditToolCall, callerOf } from "../services/tools";
 
 /**
  * Conversations with an LLM (seed 002 `chat`): threads of user, assistant and tool messages in D1, scoped to the
