@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ActionOutcome } from "../engine/execution/types";
+import type { TemplateContext } from "../engine/templates";
 import type { Env } from "../env";
 
 /** What an action sees when it runs: bindings, who and where it runs for, and its idempotency key. */
@@ -21,6 +22,11 @@ export interface ActionContext {
   triggerEvent: Record<string, unknown>;
   /** Issues the execution's resume token for a pause: the token is returned once, only its hash is kept. */
   issueResumeToken(): Promise<{ token: string; hash: string }>;
+  /**
+   * What this action's config templates saw (trigger, entity, earlier actions' outputs, loop item, variables,
+   * execution): stored templates an action renders itself (e-mail and document templates) use the same.
+   */
+  templateContext(): TemplateContext;
 }
 
 /** An action's result: the engine's outcome, plus the request and response kept in the run history. */
@@ -45,3 +51,7 @@ export const permanentFailure = (
   error: { error_code: code, error_reason: reason, ...(info ? { error_info: info } : {}) },
   retry: "never",
 });
+
+/** Tells a helper's early failure from the value it looks up (`const x = await lookup(ctx); if (isResult(x)) return x;`). */
+export const isResult = (v: unknown): v is ActionResult =>
+  typeof v === "object" && v !== null && "kind" in v && typeof (v as { kind: unknown }).kind === "string";

@@ -14,11 +14,11 @@ import {
   RetryReqSchema,
   StartExecutionRequestSchema,
 } from "../schemas/executions";
-import { executionClient, findExecutionRow } from "../services/executions";
+import { findExecutionRow, startExecution, startedBy } from "../services/executions";
+import { executionClient } from "../services/object-clients";
 import { cancelExecution, readExecution } from "../services/queued-executions";
-import { startFlowExecution } from "../services/start-flow";
 import { getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
-import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
+import type { ControlResult, ExecutionSnapshot } from "../contracts/execution-object";
 import { hasScope, type Principal } from "../lib/principal";
 import {
   createRouter,
@@ -166,12 +166,14 @@ export const executionsRouter = createRouter()
   .openapi(startRoute, async (c) => {
     const p = c.get("principal");
     const body = c.req.valid("json");
-    const res = await startFlowExecution(c.env, p, {
-      flowId: body.flow_id,
+    const res = await startExecution(c.env, {
+      orgId: p.orgId,
+      flow: body.flow_id,
       entityId: body.entity_id,
       workflowContext: body.workflow_context,
       idempotencyKey: c.req.valid("header")["idempotency-key"],
       triggerEvent: { type: "manual", org_id: p.orgId, entity_id: body.entity_id, caller: { actor: p.actor } },
+      user: startedBy(p),
     });
     // The object answered start() with the execution: no second call to read it back.
     const doc = res.snapshot ? present(res.snapshot, p) : await fullExecution(c.env, res.id, p);
@@ -206,7 +208,7 @@ export const executionsRouter = createRouter()
     const body = c.req.valid("json") ?? {};
     const strategy = body.retry_strategy ?? "RETRY_AND_RESUME";
     const p = c.get("principal");
-    const snap = unwrap(await executionClient(c.env, execution_id, p.orgId).retrigger(action_id, strategy, body.condition_id));
+    const snap = unwrap(await executionClient(c.env, execution_id).retrigger(p.orgId, action_id, strategy, body.condition_id));
     return c.json(asResponse(AutomationExecutionSchema, present(snap, p)), 200);
   })
   .openapi(resumeRoute, async (c) => {
@@ -215,7 +217,7 @@ export const executionsRouter = createRouter()
     const row = await getExecutionRowAnyOrg(c.env.DB, executionId);
     if (!row || !resume_token.includes(".")) throw notFound("Resume token");
     // The token names the execution; its index row names the organization the object then checks.
-    const res = await executionClient(c.env, executionId, row.org_id).resume(resume_token);
+    const res = await executionClient(c.env, executionId).resume(row.org_id, resume_token);
     const doc = toAutomationExecution(unwrap(res).state);
     const action = (a: (typeof doc.actions)[number]) => ({
       id: a.id,
@@ -237,7 +239,7 @@ export const executionsRouter = createRouter()
   .openapi(cancelScheduleRoute, async (c) => {
     const { execution_id, schedule_id } = c.req.valid("param");
     await requireRow(c.env, c.get("principal").orgId, execution_id);
-    const snap = unwrap(await executionClient(c.env, execution_id, c.get("principal").orgId).cancelSchedule(schedule_id));
+    const snap = unwrap(await executionClient(c.env, execution_id).cancelSchedule(c.get("principal").orgId, schedule_id));
     const schedule = snap.state.flow.schedules?.find((s) => s.id === schedule_id);
     return c.json(asResponse(ActionScheduleRespSchema, { ...schedule, cancelled: true }), 200);
   });

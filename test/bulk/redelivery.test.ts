@@ -4,7 +4,8 @@ import type { Env } from "../../src/env";
 import { bulkExecutionKey, processBulkMessage } from "../../src/queues/bulk";
 import type { BulkMessage } from "../../src/schemas/bulk-jobs";
 import { BULK_REPORT_SCHEMA, bulkMessage, patchBulkJob } from "../../src/services/bulk-jobs";
-import { executionClient, startExecution } from "../../src/services/executions";
+import { startExecution } from "../../src/services/executions";
+import { executionClient } from "../../src/services/object-clients";
 import { toSnapshot } from "../../src/services/records";
 import { bulkItemStatements, moveItems, pageItems } from "../../src/store/bulk-jobs";
 import { getFlow } from "../../src/store/flows";
@@ -175,7 +176,7 @@ describe("bulk jobs under redelivery: exactly one execution per record", () => {
     expect(before.items_finished).toBe(5);
 
     const [first] = await executionRows(jobId);
-    const snap = (await executionClient(env as unknown as Env, first.id, "org-a").snapshot())!;
+    const snap = (await executionClient(env as unknown as Env, first.id).snapshot("org-a"))!;
     await env.DB.batch(bulkItemStatements(env.DB, snap.state));
     await env.DB.batch(bulkItemStatements(env.DB, { ...snap.state, status: "failed" }));
     const after = await jobRow(jobId);

@@ -6,7 +6,7 @@ import worker from "../../src/index";
 import { LIMITS } from "../../src/lib/limits";
 import { processBulkMessage } from "../../src/queues/bulk";
 import { bulkMessage, patchBulkJob } from "../../src/services/bulk-jobs";
-import { executionClient } from "../../src/services/executions";
+import { executionClient } from "../../src/services/object-clients";
 import { reconcileBulkJobs, STALE_BULK_JOB_MS } from "../../src/services/reconcile-bulk-jobs";
 import { bulkItemStatements } from "../../src/store/bulk-jobs";
 import { SINK, createFlow, sinkRequests, sinkReset } from "../support/engine";
@@ -142,7 +142,7 @@ describe("bulk jobs start their executions through a window", () => {
     await settleExecutions(jobId);
     expect(await jobRow(jobId)).toMatchObject({ items_waiting: 3, items_dispatched: 3 });
     const [first] = await executionRows(jobId);
-    const { state } = (await executionClient(env as unknown as Env, first.id, "org-a").snapshot())!;
+    const { state } = (await executionClient(env as unknown as Env, first.id).snapshot("org-a"))!;
     const item = async () =>
       (await env.DB.prepare(`SELECT execution_status FROM bulk_job_items WHERE job_id = ? AND execution_id = ?`)
         .bind(jobId, first.id)

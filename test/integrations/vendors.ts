@@ -1,5 +1,5 @@
 /**
- * Vendor-like answers of the test sink (Node side), for paths /slack, /hubspot, /gcal, /resend, /twilio, /discord,
+ * Vendor-like answers of the test sink (a Worker of its own), for paths /slack, /hubspot, /gcal, /resend, /twilio, /discord,
  * /teams, /httpapi (generic HTTP). Credentials containing "bad" are refused, "expired" ones have expired; particular
  * inputs (channel "#missing", email "exists@example.com", ...) produce each vendor's real error shape.
  */

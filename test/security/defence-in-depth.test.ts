@@ -15,7 +15,7 @@ import { createApp } from "../../src/app";
 import type { Env } from "../../src/env";
 import { LIMITS } from "../../src/lib/limits";
 import { safeFetch } from "../../src/lib/outbound";
-import type { ExecutionSnapshot } from "../../src/objects/execution-object";
+import type { ExecutionSnapshot } from "../../src/contracts/execution-object";
 import { BASE, call } from "../helpers";
 import { SINK, createFlow, drive, executionStub, sinkRequests, sinkReset, startExec } from "../support/engine";
 

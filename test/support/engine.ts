@@ -1,13 +1,18 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import type { ExecutionObject, ExecutionSnapshot } from "../../src/objects/execution-object";
+import type { ExecutionSnapshot } from "../../src/contracts/execution-object";
+import type { ExecutionObject } from "../../src/objects/execution-object";
 import { call } from "../helpers";
 import type { SinkRequest } from "./sink";
 
 export const SINK = "http://sink.test";
 
-export function executionStub(id: string) {
-  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id));
+/**
+ * The execution's stub typed by its class: tests reach into the instance (runInDurableObject, its clock),
+ * while the Worker's code sees only the RPC contract (src/contracts/execution-object.ts).
+ */
+export function executionStub(id: string): DurableObjectStub<ExecutionObject> {
+  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id)) as DurableObjectStub<ExecutionObject>;
 }
 
 /** Creates a flow in `org` (default org-a) through the API and returns it. */
@@ -73,6 +78,15 @@ export async function sinkRequests(pathPrefix = "/"): Promise<SinkRequest[]> {
   const res = await env.SINK.fetch("http://sink/__requests");
   const all = (await res.json()) as SinkRequest[];
   return all.filter((r) => r.path.startsWith(pathPrefix));
+}
+
+/**
+ * Resolves once the sink has seen a request under `path` (an action's side effect has started): the sink
+ * answers when it arrives, no polling. Fails when none came within `capMs`.
+ */
+export async function untilSinkSaw(path: string, capMs = 10_000): Promise<void> {
+  const res = await env.SINK.fetch(`http://sink/__wait?path=${encodeURIComponent(path)}&timeout_ms=${capMs}`);
+  if (res.status !== 200) throw new Error(`the sink never saw ${path} within ${capMs} ms`);
 }
 
 export async function sinkReset(): Promise<void> {
