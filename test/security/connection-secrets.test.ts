@@ -170,3 +170,47 @@ describe("changing a connection's URL needs its secrets again (item 1)", () => {
     expect(removed.body.error.code).toBe("SECRETS_REQUIRED");
   });
 });
+
+/**
+ * The same holds for the platform's webhook targets (docs/platform.md): their auth secret (a bearer token, a basic
+ * password, an API key, a signing secret) goes with every delivery to the target's `url`, so moving the URL needs
+ * the secret in the same request.
+ */
+describe("changing a webhook target's URL needs its secret again (item 1)", () => {
+  it("PATCH url alone is refused while a secret is stored; with the secret, or without a secret to send, it is accepted", async () => {
+    const o = org();
+    const created = await call("POST", "/v1/webhook-targets", {
+      org: o,
+      body: { name: "erp", url: "http://sink.test/erp", auth: { type: "bearer", token: "erp-bearer-secret-1" } },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id;
+
+    const alone = await call("PATCH", `/v1/webhook-targets/${id}`, { org: o, body: { url: ATTACKER } });
+    expect(alone.status, JSON.stringify(alone.body)).toBe(400);
+    expect(alone.body.error.code).toBe("SECRETS_REQUIRED");
+    expect(alone.body.error.details).toEqual([expect.objectContaining({ path: "auth.token" })]);
+    const typeOnly = await call("PATCH", `/v1/webhook-targets/${id}`, {
+      org: o,
+      body: { url: ATTACKER, auth: { type: "bearer" } },
+    });
+    expect(typeOnly.status).toBe(400);
+    expect((await call("GET", `/v1/webhook-targets/${id}`, { org: o })).body.url).toBe("http://sink.test/erp");
+
+    const renamed = await call("PATCH", `/v1/webhook-targets/${id}`, { org: o, body: { name: "erp 2" } });
+    expect(renamed.status).toBe(200);
+    const moved = await call("PATCH", `/v1/webhook-targets/${id}`, {
+      org: o,
+      body: { url: `${ATTACKER}/own`, auth: { type: "bearer", token: "erp-bearer-secret-1" } },
+    });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    // Dropping the secret (auth none) leaves nothing to send: the URL may then move alone.
+    const none = await call("PATCH", `/v1/webhook-targets/${id}`, {
+      org: o,
+      body: { url: `${ATTACKER}/open`, auth: { type: "none" } },
+    });
+    expect(none.status, JSON.stringify(none.body)).toBe(200);
+    const free = await call("PATCH", `/v1/webhook-targets/${id}`, { org: o, body: { url: `${ATTACKER}/again` } });
+    expect(free.status).toBe(200);
+  });
+});
