@@ -21,6 +21,9 @@ export default defineConfig(async () => {
     write: false,
     format: "esm",
     platform: "neutral",
+    // "neutral" resolves no package entry by default; the MCP SDK's server (test/ai/mcp-server.ts) needs
+    // packages that only have `main`.
+    mainFields: ["module", "main"],
     logLevel: "warning",
   });
   const sinkScript = sinkBundle.outputFiles[0].text;

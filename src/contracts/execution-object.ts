@@ -1,5 +1,5 @@
 import type { NewExecution } from "../engine/execution/create";
-import type { ExecutionState, LoggedEvent, RetryStrategy } from "../engine/execution/types";
+import type { ApprovalDecision, ExecutionState, LoggedEvent, RetryStrategy } from "../engine/execution/types";
 import type { ExecutionDetail } from "../engine/execution/views";
 
 /**
@@ -55,6 +55,14 @@ export interface ExecutionObjectRpc {
   /** Resumes a paused execution with its token: single use, this execution only. */
   resume(orgId: string, token: string, payload?: Record<string, unknown>): Promise<ResumeResult>;
   cancelSchedule(orgId: string, scheduleId: string): Promise<ControlResult>;
+  /** A person's decision on the tool call an action (ai_agent) waits for. */
+  decideApproval(
+    orgId: string,
+    actionId: string,
+    decision: ApprovalDecision,
+    comment?: string,
+    by?: string,
+  ): Promise<ControlResult>;
   /** Waits until the execution is final, paused or waiting for time, or `timeoutMs` passed; returns its status. */
   waitUntilSettled(timeoutMs: number): Promise<string>;
   /** Reconciliation: an unfinished execution must always have an alarm. */

@@ -61,17 +61,24 @@ const failed = (error: string): ToolRun => ({ success: false, data: null, error,
 /** A model-requested call checked and ready to run, or the failure the model is told instead. */
 export type CheckedToolCall = { ok: true; run(): Promise<ToolRun> } | { ok: false; result: ToolRun };
 
+/** Who asked a model's tool call to run: a conversation (a person decides writes) or a flow's ai_agent step. */
+export type ModelCallVia = "conversations.chat" | "ai_agent";
+
 /**
  * Checks one model-requested call as POST /v1/tools/call would (the tool exists, its arguments match, its connection
  * and the caller's scopes allow it; a refusal is audited) without running it. Never throws for a bad call.
+ * `requestId` is the call's id in the audit; `idempotencyKey`, when the caller has a stable one (an ai_agent step's
+ * `<execution>:<action>:…`), is what a vendor that honours it gets, else a fresh one (services/tools.ts).
  */
 export async function checkModelToolCall(
   env: Env,
   who: Caller,
   call: ModelToolCall,
   requestId: string,
+  via: ModelCallVia = "conversations.chat",
+  idempotencyKey?: string,
 ): Promise<CheckedToolCall> {
-  const req = { name: call.toolName, arguments: {}, requestId, via: "conversations.chat" as const, argPath: "arguments" };
+  const req = { name: call.toolName, arguments: {}, requestId, via, argPath: "arguments", idempotencyKey };
   if (call.invalid || !isObject(call.input)) {
     // Malformed arguments never reach the catalog, but the attempt is audited like any refused call.
     const error = call.invalid
@@ -120,8 +127,15 @@ function refusedBy(err: unknown): ToolRun {
 }
 
 /** Runs one model-requested call; never throws for a bad call (the model is told what was wrong and may retry). */
-export async function runModelToolCall(env: Env, who: Caller, call: ModelToolCall, requestId: string): Promise<ToolRun> {
-  const checked = await checkModelToolCall(env, who, call, requestId);
+export async function runModelToolCall(
+  env: Env,
+  who: Caller,
+  call: ModelToolCall,
+  requestId: string,
+  via: ModelCallVia = "conversations.chat",
+  idempotencyKey?: string,
+): Promise<ToolRun> {
+  const checked = await checkModelToolCall(env, who, call, requestId, via, idempotencyKey);
   return checked.ok ? checked.run() : checked.result;
 }
 

@@ -80,7 +80,7 @@ export interface ProviderAction<C = unknown, P extends z.ZodType = z.ZodType, R 
   run(ctx: ProviderContext<C>, params: z.output<P>): Promise<ProviderResult<z.output<R>>>;
 }
 
-export type ProviderCategory = "chat" | "crm" | "calendar" | "email" | "sms" | "http" | "llm";
+export type ProviderCategory = "chat" | "crm" | "calendar" | "email" | "sms" | "http" | "llm" | "mcp";
 
 export interface Provider<CS extends z.ZodType = z.ZodType> {
   platform: string;

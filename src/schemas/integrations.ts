@@ -151,7 +151,9 @@ export const ToolSchema = z
     required_scope: z.string().nullable().openapi({
       description: "A scope the caller needs beyond automations:trigger (create_record: automations:write), or null",
     }),
-    kind: z.enum(["provider", "core"]),
+    kind: z.enum(["provider", "core", "mcp"]).openapi({
+      description: "`provider`: a platform's action; `core`: the engine's own; `mcp`: a tool of a connected MCP server",
+    }),
     platform: z.string().nullable(),
     action: z.string(),
     inputSchema: Json.openapi({ description: "JSON Schema (2020-12) of the tool's arguments" }),

@@ -15,6 +15,7 @@ import { createRecord, getRecordSnapshot } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
 import { NotificationInput, writeNotification } from "./notifications";
+import { callMcpTool, checkMcpArguments, listMcpTools, type McpTool } from "./mcp-client";
 
 /**
  * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>` and the core
@@ -35,7 +36,8 @@ export interface CoreTool {
   scope?: Scope;
   input: z.ZodType;
   output: z.ZodType;
-  run(env: Env, who: Caller, args: unknown, requestId: string): Promise<unknown>;
+  /** `idempotencyKey`: what a retried call of the same step must reuse (a notification is written once per key). */
+  run(env: Env, who: Caller, args: unknown, idempotencyKey: string): Promise<unknown>;
 }
 
 export interface Caller {
@@ -67,9 +69,9 @@ export const CORE_TOOLS: CoreTool[] = [
     description: "Writes an in-app notification for a user (read with GET /v1/notifications).",
     input: NotificationInput.strict(),
     output: z.object({ notification_id: z.string() }),
-    async run(env, who, args, requestId) {
+    async run(env, who, args, idempotencyKey) {
       const input = NotificationInput.parse(args);
-      const { notification_id } = await writeNotification(env.DB, who.orgId, `tool:${requestId}`, input, {
+      const { notification_id } = await writeNotification(env.DB, who.orgId, idempotencyKey, input, {
         tool: "send_notification",
         actor: who.actor,
       });
@@ -125,7 +127,7 @@ export interface ToolDescriptor {
   effect: ToolEffect;
   /** A scope needed beyond automations:trigger. */
   required_scope: Scope | null;
-  kind: "provider" | "core";
+  kind: "provider" | "core" | "mcp";
   platform: string | null;
   action: string;
   inputSchema: Record<string, unknown>;
@@ -135,7 +137,29 @@ export interface ToolDescriptor {
   connections: { id: string; name: string; status: ConnectionStatus }[];
 }
 
-/** The catalog; without `includeAll`, provider tools whose platform has no connection are left out. */
+const MCP_TOOL_PREFIX = "mcp_";
+
+const mcpDescriptor = (t: McpTool): ToolDescriptor => ({
+  name: t.name,
+  title: t.title,
+  description: t.description,
+  required_scope: null,
+  kind: "mcp",
+  platform: "mcp",
+  action: t.tool,
+  inputSchema: t.inputSchema,
+  outputSchema: t.outputSchema,
+  requires_connection: true,
+  available: true,
+  connections: [t.connection],
+  // A server's readOnlyHint is the only promise that a tool writes nothing.
+  effect: t.readOnly ? "read" : "write",
+});
+
+/**
+ * The catalog; without `includeAll`, provider tools whose platform has no connection are left out. The tools of
+ * the organization's MCP servers (services/mcp-client.ts) come last.
+ */
 export async function listTools(env: Env, orgId: string, includeAll: boolean): Promise<ToolDescriptor[]> {
   const connections = await connectionSummaries(env.DB, orgId);
   const tools: ToolDescriptor[] = [];
@@ -177,6 +201,7 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       connections: [],
     });
   }
+  if (connections.some((c) => c.platform === "mcp")) tools.push(...(await listMcpTools(env, orgId)).map(mcpDescriptor));
   return tools;
 }
 
@@ -227,7 +252,11 @@ export async function prepareTool(
   args: Record<string, unknown>,
   requestId: string,
   argPath = "arguments",
+  idempotencyKey?: string,
 ): Promise<PreparedTool> {
+  // A key of its own unless the caller owns a stable one (an ai_agent step): the request id may come from the client
+  // (x-request-id), and a vendor would take a key a caller chose as licence to drop (or answer with) another call.
+  const key = idempotencyKey ?? `tool:${newId()}`;
   const core = coreByName.get(name);
   if (core) {
     if (core.scope && !callerHas(who, core.scope)) {
@@ -250,7 +279,7 @@ export async function prepareTool(
       name,
       async run() {
         const started = Date.now();
-        const data = await core.run(env, who, parsed.data, requestId);
+        const data = await core.run(env, who, parsed.data, key);
         return {
           request_id: requestId,
           name,
@@ -266,7 +295,11 @@ export async function prepareTool(
       },
     };
   }
-  const split = splitProviderName(name);
+  const split = name.startsWith(MCP_TOOL_PREFIX) ? null : splitProviderName(name);
+  if (name.startsWith(MCP_TOOL_PREFIX)) {
+    const tool = (await listMcpTools(env, who.orgId)).find((t) => t.name === name);
+    if (tool) return prepareMcpTool(env, who, tool, args, requestId, argPath, key);
+  }
   if (!split)
     throw new AppError(404, "UNKNOWN_TOOL", `No tool named "${name.slice(0, 100)}" (GET /v1/tools?include_all=true lists them)`);
   const provider = requireProvider(split.platform);
@@ -287,9 +320,55 @@ export async function prepareTool(
   });
   return {
     name,
-    // A key of its own: the request id may come from the client (x-request-id), and a vendor would take a key a
-    // caller chose as licence to drop (or to answer with) another call's result.
-    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: `tool:${newId()}` })),
+    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: key })),
+  };
+}
+
+/** An MCP tool call: arguments checked against the server's schema; a server that fails is a failed result. */
+function prepareMcpTool(
+  env: Env,
+  who: Caller,
+  tool: McpTool,
+  args: Record<string, unknown>,
+  requestId: string,
+  argPath: string,
+  idempotencyKey: string,
+): PreparedTool {
+  checkMcpArguments(tool, args, argPath);
+  return {
+    name: tool.name,
+    async run() {
+      const started = Date.now();
+      const base = {
+        request_id: requestId,
+        name: tool.name,
+        http_status: null,
+        retry_after_ms: null,
+        connection_id: tool.connection.id,
+      };
+      try {
+        const r = await callMcpTool(env, who.orgId, tool, args, idempotencyKey);
+        return {
+          ...base,
+          success: r.success,
+          data: r.data,
+          error: r.error,
+          error_kind: r.success ? null : "vendor",
+          duration_ms: r.duration_ms,
+        };
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        return {
+          ...base,
+          success: false,
+          data: null,
+          error: `The MCP server failed: ${message.slice(0, 500)}`,
+          error_kind: "unavailable",
+          duration_ms: Date.now() - started,
+        };
+      }
+    },
   };
 }
 
@@ -320,6 +399,8 @@ export interface ToolCallRequest {
   via: ToolAuditRow["via"];
   /** Where the arguments sit in the request, for error details. */
   argPath?: string;
+  /** A stable key the caller owns (an ai_agent step's); without one each call gets a fresh key, never the request id. */
+  idempotencyKey?: string;
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -332,7 +413,10 @@ export async function prepareToolAudited(
 ): Promise<PreparedTool & { startedMs: number }> {
   const startedMs = Date.now();
   try {
-    return { ...(await prepareTool(env, who, req.name, req.arguments, req.requestId, req.argPath)), startedMs };
+    return {
+      ...(await prepareTool(env, who, req.name, req.arguments, req.requestId, req.argPath, req.idempotencyKey)),
+      startedMs,
+    };
   } catch (err) {
     await auditToolCall(env, who, {
       via: req.via,

@@ -60,6 +60,17 @@ function hubspot(req: Request, rest: string[], body: string): Response {
       archived: false,
     });
   }
+  if (rest.slice(0, 4).join("/") === "crm/v3/objects/contacts" && req.method === "GET" && rest[4]) {
+    const id = decodeURIComponent(rest[4]);
+    if (id === "404" || id === "nobody@example.com")
+      return json(404, { status: "error", message: "resource not found", category: "OBJECT_NOT_FOUND" });
+    const byEmail = new URL(req.url).searchParams.get("idProperty") === "email";
+    return json(200, {
+      id: byEmail ? "1001" : id,
+      properties: { email: byEmail ? id : "ada@example.com", firstname: "Ada", lastname: "Lovelace", lifecyclestage: "customer" },
+      updatedAt: "2025-01-20T10:00:00.000Z",
+    });
+  }
   if (rest.slice(0, 4).join("/") === "crm/v3/objects/contacts" && req.method === "PATCH") {
     if (rest[4] === "404") return json(404, { status: "error", message: "resource not found", category: "OBJECT_NOT_FOUND" });
     return json(200, { id: rest[4], properties: parse(body).properties ?? {}, updatedAt: "2025-01-20T10:00:00.000Z" });

@@ -23,6 +23,7 @@ const ALL_CONFIGS: Record<string, Record<string, unknown>> = {
   openai: { base_url: "http://sink.test/llm/chat/x", model: "fake-model", api_key: "sk-openai-secret-1" },
   anthropic: { base_url: "http://sink.test/anthropic/chat/x", model: "claude-fake", api_key: "sk-ant-secret-2" },
   ollama: { base_url: "http://sink.test/ollama/chat/x", model: "llama3.2", api_key: "ollama-secret-3" },
+  mcp: { url: "http://sink.test/mcp-server/x", bearer_token: "mcp-bearer-secret-4" },
 };
 
 type JsonSchema = Record<string, any>;
@@ -136,6 +137,7 @@ describe("changing a connection's URL needs its secrets again (item 1)", () => {
     expect(checked).toContain("http.base_url");
     expect(checked).toContain("openai.base_url");
     expect(checked).toContain("discord.base_url");
+    expect(checked).toContain("mcp.url");
     console.log(`connection URL fields checked: ${checked.length} (${checked.join(", ")})`);
   });
 

@@ -7,6 +7,7 @@
  *   /slow/<ms>               200 after ms
  *   /redirect?to=<url>       302 to url
  *   /big/<bytes>             200 with a body of that size
+ *   /delay/<ms>/<path…>      answers as /<path…> would, after ms (a slow vendor, model or MCP server)
  *   anything else            200 echoing the JSON body
  * Tests read and reset it through the SINK service binding (GET /__requests, POST /__reset), and wait for a
  * request to arrive (GET /__wait?path=<prefix>&timeout_ms=<cap>: 200 as soon as one under the prefix is
@@ -17,6 +18,7 @@
 
 import { vendorAnswer } from "../integrations/vendors.ts";
 import { llmAnswer } from "../llm/fake-llm.ts";
+import { aiAnswer } from "../ai/sink-routes.ts";
 
 export interface SinkRequest {
   method: string;
@@ -72,7 +74,7 @@ export function createSink(): Sink {
   }
 
   async function outbound(request: Request): Promise<Response> {
-    const url = new URL(request.url);
+    let url = new URL(request.url);
     const body = await request.text();
     record({
       method: request.method,
@@ -82,6 +84,15 @@ export function createSink(): Sink {
       body,
       at: Date.now(),
     });
+    const delayed = /^\/delay\/(\d+)(\/.*)$/.exec(url.pathname);
+    if (delayed) {
+      await new Promise((r) => setTimeout(r, Number(delayed[1])));
+      url = new URL(delayed[2] + url.search, url.origin);
+      request = new Request(url, { method: request.method, headers: request.headers, body: body || undefined });
+    }
+    // Scripted models and an MCP server for the AI steps' tests (test/ai/).
+    const ai = await aiAnswer(request, url, body);
+    if (ai) return ai;
     // Vendor-like answers for the integration providers' tests (slack, hubspot, gcal, resend, ...).
     const vendor = vendorAnswer(request, url, body);
     if (vendor) return vendor;

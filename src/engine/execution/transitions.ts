@@ -111,6 +111,8 @@ export function finalStatus(state: ExecutionState): ExecutionStatus {
 export function resetAction(action: ActionState, strategy: ActionState["retry_strategy"], fx: Effects): void {
   const scheduleDone = action.schedule_done || action.scheduled_for !== undefined;
   fx.clearActionData(action, action.loop_state !== undefined);
+  // A multi-step action starts over: its progress goes with its outputs.
+  if (action.step !== undefined) fx.storeProgress(action.id, null);
   Object.assign(action, {
     execution_status: "pending" as ExecutionStatus,
     error_output: undefined,
@@ -122,6 +124,8 @@ export function resetAction(action: ActionState, strategy: ActionState["retry_st
     reason: undefined,
     condition_result: undefined,
     paused_iteration: undefined,
+    step: undefined,
+    approval: undefined,
     schedule_done: scheduleDone || undefined,
     retry_strategy: strategy,
   });
