@@ -240,7 +240,8 @@ async function runTool(
     idempotency_key: key,
   });
   const modelCall: ModelToolCall = { toolCallId: call.id, toolName: call.name, input: call.input };
-  const run = await runModelToolCall(input.env, input.who, modelCall, key, "ai_agent");
+  // The step's own key reaches the vendor, so a retried attempt of the step is the same call to it.
+  const run = await runModelToolCall(input.env, input.who, modelCall, key, "ai_agent", `tool:${key}`);
   Object.assign(response, { success: run.success, ...(run.success ? { data: trimValue(run.data) } : { error: run.error }) });
   p.steps.push({
     type: "tool",
