@@ -122,6 +122,7 @@ function initial(config: AgentLoopConfig): AgentProgress {
   };
 }
 
+// The progress is only ever written by this module (layout v1), stored by the object as it was given.
 const readProgress = (raw: unknown, config: AgentLoopConfig): AgentProgress =>
   isObject(raw) && raw.v === 1 ? (structuredClone(raw) as unknown as AgentProgress) : initial(config);
 
