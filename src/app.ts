@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { AppError, errorBody } from "./lib/errors";
 import { LIMITS } from "./lib/limits";
+import { redactPath } from "./lib/redact";
 import { apiKeysRouter } from "./api/api-keys";
 import { expressionsRouter } from "./api/expressions";
 import { bulkJobsRouter } from "./api/bulk-jobs";
@@ -22,24 +23,37 @@ import { notificationsRouter } from "./api/notifications";
 import { toolsRouter } from "./api/tools";
 import { conversationsRouter } from "./api/conversations";
 import { llmRouter } from "./api/llm";
+import { llmUsageRouter } from "./api/llm-usage";
 import { mcpRouter } from "./api/mcp";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
 import { adminSecretsRouter } from "./api/admin-secrets";
+import { entityFilesRouter, filesRouter } from "./api/files";
+import { webhookTargetsRouter } from "./api/webhook-targets";
+import { emailTemplatesRouter } from "./api/email-templates";
+import { inboxesRouter } from "./api/inboxes";
+import { documentTemplatesRouter } from "./api/document-templates";
+import { partnersRouter, sharedEntitiesRouter } from "./api/partners";
+import { mappingConfigsRouter } from "./api/mapping-configs";
 import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
-import { acceptsNonJsonBody, isPublicRoute, routeLookup } from "./api/route-meta";
+import { acceptsNonJsonBody, countsAsTrigger, isPublicRoute, routeLookup } from "./api/route-meta";
 import { PLURA_EXECUTE_PATH, pluraEnvelope, pluraRouter } from "./dialects/plura/router";
 import { TP_BASE, trustpagerRouter } from "./dialects/trustpager/router";
 import { COHERENCE_BASE, coherenceRouter } from "./dialects/coherence/router";
 import { WORKFLOWS_BASE, workflowsRouter } from "./dialects/arrotech/workflows-router";
 import { TEMPLATES_BASE, templatesRouter } from "./dialects/arrotech/templates-router";
 import { AGENTS_BASE, AGENT_TEMPLATES_BASE, agentTemplatesRouter, agentsRouter } from "./dialects/arrotech/agents-router";
+import { agentEventsRouter } from "./dialects/arrotech/agent-events-router";
+import { chatAgentRouter } from "./dialects/arrotech/chat-agent-router";
 
 /** Roots of the authenticated API: the engine's own, the dialects' (src/dialects/) and the MCP server (src/mcp/). */
 const API_ROOTS = ["/v1/*", "/api/*", "/mcp/*"] as const; // "/*" also matches the path itself
+
+/** An `x-request-id` the engine keeps: at most 128 characters of letters, digits and `._:-`. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
@@ -63,7 +77,8 @@ function renderError(c: Context<AppEnv>, err: unknown): Response {
             : "HTTP_ERROR";
     return c.json(errorBody(code, err.message || "Request rejected"), status);
   }
-  console.error("unhandled error", c.req.method, c.req.path, err instanceof Error ? err.stack : String(err));
+  // The path may end in a webhook URL token: logged redacted.
+  console.error("unhandled error", c.req.method, redactPath(c.req.path), err instanceof Error ? err.stack : String(err));
   return c.json(errorBody("INTERNAL_ERROR", "Internal error"), 500);
 }
 
@@ -74,7 +89,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   const routeOf = routeLookup(app);
 
   app.use("*", async (c, next) => {
-    c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
+    // A client's id is echoed only when it is a plain one; it names the request in logs and audits, nothing more.
+    const given = c.req.header("x-request-id");
+    c.set("requestId", given !== undefined && REQUEST_ID.test(given) ? given : crypto.randomUUID());
     await next();
     c.header("x-request-id", c.get("requestId"));
   });
@@ -108,7 +125,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
     );
 
     app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : authenticate(c, next)));
-    app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : apiRateLimit(c, next)));
+    app.use(root, async (c, next) => {
+      const route = routeOf(c);
+      return isPublicRoute(route) ? next() : apiRateLimit(c, next, countsAsTrigger(route));
+    });
     app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : planQuota(c, next)));
   }
 
@@ -129,6 +149,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/tools", toolsRouter],
     ["/v1/conversations", conversationsRouter],
     ["/v1/llm", llmRouter],
+    ["/v1/usage", llmUsageRouter],
     ["/mcp", mcpRouter],
     ["/v1/webhooks", webhooksRouter],
     ["/v1/automation/flows", manualRunsRouter],
@@ -137,12 +158,24 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/organizations", organizationsRouter],
     ["/v1/organizations", plansRouter],
     ["/v1/admin", adminSecretsRouter],
+    // epilot's platform in miniature (docs/platform.md)
+    ["/v1/files", filesRouter],
+    ["/v1/entities", entityFilesRouter],
+    ["/v1/webhook-targets", webhookTargetsRouter],
+    ["/v1/email-templates", emailTemplatesRouter],
+    ["/v1/inboxes", inboxesRouter],
+    ["/v1/document-templates", documentTemplatesRouter],
+    ["/v1/partners", partnersRouter],
+    ["/v1/shared-entities", sharedEntitiesRouter],
+    ["/v1/mapping-configs", mappingConfigsRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],
+    [WORKFLOWS_BASE, chatAgentRouter],
     [WORKFLOWS_BASE, workflowsRouter],
     [TEMPLATES_BASE, templatesRouter],
     [AGENTS_BASE, agentsRouter],
+    [AGENTS_BASE, agentEventsRouter],
     [AGENT_TEMPLATES_BASE, agentTemplatesRouter],
   ];
   for (const [prefix, router] of mounts) app.route(prefix, router);

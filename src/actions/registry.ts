@@ -1,14 +1,24 @@
+import { aiAgentAction } from "./ai-agent";
+import { aiGenerateAction } from "./ai-generate";
 import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
+import { assignThreadAction } from "./assign-thread";
+import { cartCheckoutAction } from "./cart-checkout";
+import { createDocumentAction } from "./create-document";
+import { epilotSendEmailAction } from "./epilot-send-email";
+import { forwardEmailAction } from "./forward-email";
+import { informErpAction } from "./inform-erp";
+import { moveThreadAction } from "./move-thread";
+import { replyEmailAction } from "./reply-email";
 import { integrationAction } from "./integration";
-import { notConfiguredAction } from "./not-configured";
 import { sendEmailAction } from "./send-email";
 import { sendNotificationAction } from "./send-notification";
 import type { ActionHandler } from "./types";
 import { mapEntityAction } from "./map-entity";
 import { createRecordAction, updateRecordAction } from "./records";
 import { triggerEventAction } from "./trigger-event";
+import { triggerShareEntityAction } from "./trigger-share-entity";
 import { triggerWorkflowAction } from "./trigger-workflow";
 import { waitForEventAction } from "./wait-for-event";
 import { webhookAction } from "./webhook";
@@ -27,7 +37,17 @@ const HANDLERS: ActionHandler[] = [
   integrationAction,
   sendEmailAction,
   sendNotificationAction,
-  notConfiguredAction,
+  aiGenerateAction,
+  aiAgentAction,
+  informErpAction,
+  epilotSendEmailAction,
+  replyEmailAction,
+  forwardEmailAction,
+  moveThreadAction,
+  assignThreadAction,
+  createDocumentAction,
+  triggerShareEntityAction,
+  cartCheckoutAction,
   waitForEventAction,
 ];
 

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import type { ActionOutcome } from "../engine/execution/types";
+import type { ActionOutcome, ApprovalState } from "../engine/execution/types";
+import type { TemplateContext } from "../engine/templates";
 import type { Env } from "../env";
 
 /** What an action sees when it runs: bindings, who and where it runs for, and its idempotency key. */
@@ -23,6 +24,26 @@ export interface ActionContext {
   correlationKey?: string;
   /** Issues the execution's resume token for a pause: the token is returned once, only its hash is kept. */
   issueResumeToken(): Promise<{ token: string; hash: string }>;
+  /**
+   * What this action's config templates saw (trigger, entity, earlier actions' outputs, loop item, variables,
+   * execution): stored templates an action renders itself (e-mail and document templates) use the same.
+   */
+  templateContext(): TemplateContext;
+  /** A multi-step action's progress from its previous step (absent or null on its first step). */
+  progress?: unknown;
+  /** A multi-step action's tool call waiting for, or given, a person's decision. */
+  approval?: ApprovalState;
+  /** The agent whose run this is (its `agent_config`): what AI steps use for the settings they leave unset. */
+  agent?: AgentDefaults;
+}
+
+/** An agent's `agent_config` as its workflow's AI steps read it (docs/ai.md, precedence). */
+export interface AgentDefaults {
+  agent_id: string;
+  instructions?: string;
+  connection_id?: string;
+  model?: string;
+  tools?: string[];
 }
 
 /** An action's result: the engine's outcome, plus the request and response kept in the run history. */
@@ -47,3 +68,7 @@ export const permanentFailure = (
   error: { error_code: code, error_reason: reason, ...(info ? { error_info: info } : {}) },
   retry: "never",
 });
+
+/** Tells a helper's early failure from the value it looks up (`const x = await lookup(ctx); if (isResult(x)) return x;`). */
+export const isResult = (v: unknown): v is ActionResult =>
+  typeof v === "object" && v !== null && "kind" in v && typeof (v as { kind: unknown }).kind === "string";

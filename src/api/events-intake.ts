@@ -1,8 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../lib/errors";
 import { EventNameSchema } from "../schemas/actions/wait-for-event";
+import { InboundEmail } from "../schemas/inboxes";
 import { acceptIntakeEvent, type IntakeInput } from "../services/event-intake";
-import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { acceptInboundEmail } from "../services/inbound-email";
+import { createRouter, errorResponses, jsonBody, jsonResponse, triggerRoute } from "./router";
 
 /**
  * `POST /v1/automation/events`: the event source of the epilot triggers that nothing inside the engine
@@ -59,6 +61,11 @@ const IntakeRequest = z
     }),
     variant("received_email", {
       message_type: z.literal("RECEIVED").default("RECEIVED"),
+      email: InboundEmail.optional().openapi({
+        description:
+          "The e-mail itself: stored as a message record in its thread (attachments as files), which becomes the " +
+          "event's entity; a message opening a thread also raises new_email_thread (docs/platform.md)",
+      }),
     }),
     variant("new_email_thread", {
       direction: z
@@ -83,7 +90,7 @@ const IntakeRequest = z
 
 const Accepted = z.object({ event_id: z.string(), status: z.literal("accepted") }).openapi("AutomationEventAccepted");
 
-const intakeRoute = scopedRoute("automations:trigger", {
+const intakeRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "submitAutomationEvent",
@@ -100,7 +107,7 @@ const intakeRoute = scopedRoute("automations:trigger", {
   },
   responses: {
     202: jsonResponse(Accepted, "Enqueued"),
-    ...errorResponses(400, 401, 403, 413, 415),
+    ...errorResponses(400, 401, 403, 404, 413, 415),
   },
 });
 
@@ -112,6 +119,12 @@ export const eventsIntakeRouter = createRouter().openapi(intakeRoute, async (c) 
       { path: "event_id", location: "json", message: "differs from the Idempotency-Key header" },
     ]);
   }
-  const event = await acceptIntakeEvent(c.env, c.get("principal").orgId, input as IntakeInput, bodyId ?? headerId);
+  const orgId = c.get("principal").orgId;
+  if (input.type === "received_email" && input.email) {
+    const { email, ...rest } = input;
+    const event = await acceptInboundEmail(c.env, orgId, rest, email, bodyId ?? headerId);
+    return c.json({ event_id: event.id, status: "accepted" as const }, 202);
+  }
+  const event = await acceptIntakeEvent(c.env, orgId, input as IntakeInput, bodyId ?? headerId);
   return c.json({ event_id: event.id, status: "accepted" as const }, 202);
 });

@@ -123,6 +123,8 @@ export const LIMITS = {
   MAX_WEBHOOK_BODY_BYTES: 96 * 1024,
   /** Largest webhook event (body, query and headers as JSON) sent to the events queue, in bytes (413 above). */
   MAX_WEBHOOK_EVENT_BYTES: 120_000,
+  /** How long a GitHub-signed delivery (no signed timestamp) is remembered against replays, in ms (24 hours). */
+  WEBHOOK_REPLAY_WINDOW_MS: 24 * 60 * 60 * 1000,
   /** How far a signed webhook's timestamp may be from the server's clock, either way, in seconds. */
   WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: 300,
   /** How long a replaced webhook signing secret keeps verifying after a rotation, in ms (24 hours). */
@@ -191,6 +193,10 @@ export const LIMITS = {
   PROVIDER_TIMEOUT_MS: 15_000,
   /** Largest `data` of a provider result kept in an action's outputs or returned by execute/tools, in bytes. */
   MAX_PROVIDER_RESULT_BYTES: 64 * 1024,
+  /** Most execution objects one request reads at once (Coherence's logs page): the rest wait for a free slot. */
+  MAX_PARALLEL_EXECUTION_READS: 10,
+  /** Most tools one conversation may auto-approve (auto_approve_tools). */
+  MAX_AUTO_APPROVE_TOOLS: 100,
   /** Longest tool name, notification title and notification message. */
   MAX_TOOL_NAME_LENGTH: 200,
   MAX_NOTIFICATION_TITLE_LENGTH: 500,
@@ -293,4 +299,54 @@ export const LIMITS = {
   MAX_PLAN_CACHE_ENTRIES: 10_000,
   /** Plans: days of request counts the usage endpoint shows. */
   PLAN_USAGE_HISTORY_DAYS: 30,
+  /** AI steps: model tokens (input + output) per UTC day of an organization on the free plan; over it AI steps fail BUDGET_EXCEEDED. */
+  FREE_PLAN_DAILY_LLM_TOKENS: 50_000,
+  /** AI steps: model tokens per UTC day of an organization on the pro plan. */
+  PRO_PLAN_DAILY_LLM_TOKENS: 2_000_000,
+  /** AI steps: `max_output_tokens` of one model call, at most (and the default when a step sets none). */
+  AI_MAX_OUTPUT_TOKENS: 16_384,
+  /** AI steps: `max_total_tokens` of one action, at most. */
+  AI_MAX_TOTAL_TOKENS: 10_000_000,
+  /** ai_agent: model calls one action may make (`max_steps` at most; its default is AI_AGENT_DEFAULT_STEPS). */
+  AI_AGENT_MAX_STEPS: 50,
+  /** ai_agent: model calls when the step sets no `max_steps`. */
+  AI_AGENT_DEFAULT_STEPS: 10,
+  /** ai_agent: tools one step may name. */
+  AI_AGENT_MAX_TOOLS: 64,
+  /** ai_agent: size of the transcript carried between steps (serialized bytes); a loop that outgrows it fails. */
+  AI_AGENT_MAX_PROGRESS_BYTES: 512 * 1024,
+  /** ai_agent: longest tool result or model text kept in an action's `steps` output, in characters. */
+  AI_AGENT_STEP_TEXT_CHARS: 2_000,
+  /** AI steps: longest `output_schema`, serialized, in bytes. */
+  AI_MAX_OUTPUT_SCHEMA_BYTES: 32 * 1024,
+  /** MCP tools: timeout of one request to a remote MCP server when its connection sets none, in ms. */
+  MCP_DEFAULT_TIMEOUT_MS: 30_000,
+  /** MCP tools: how long an isolate keeps a server's tool list (GET /v1/tools, agent steps) before listing again. */
+  MCP_TOOLS_CACHE_TTL_MS: 60_000,
+  /** MCP tools: most tools taken from one server (the rest are left out of the catalog). */
+  MAX_MCP_TOOLS_PER_SERVER: 100,
+  /** `GET /v1/usage/llm`: most days it reports. */
+  LLM_USAGE_MAX_DAYS: 90,
+  /** Platform files: largest file, in bytes (413 above). An upload is a request body too: with multipart's framing it must also fit MAX_REQUEST_BODY_BYTES. */
+  MAX_FILE_BYTES: 1024 * 1024,
+  /** Platform files: longest file name, in characters. */
+  MAX_FILENAME_LENGTH: 255,
+  /** Platform e-mail: most attachments one sent e-mail carries (send-email, reply-email, forward-email). */
+  MAX_EMAIL_ATTACHMENTS: 20,
+  /** Platform e-mail: largest total size of one sent e-mail's attachments, in bytes (the action fails above). */
+  MAX_EMAIL_ATTACHMENT_BYTES: 10 * 1024 * 1024,
+  /** Platform e-mail: most attachments of one inbound e-mail stored in FILES (the intake refuses more with 400). */
+  MAX_INBOUND_ATTACHMENTS: 20,
+  /** Platform documents: most pages of one generated PDF (the action fails above). */
+  MAX_DOCUMENT_PAGES: 50,
+  /** Platform webhook targets: most extra headers of one target. */
+  MAX_WEBHOOK_TARGET_HEADERS: 20,
+  /** Platform webhook targets: most related records (`entity_sources`) sent with the entity. */
+  MAX_WEBHOOK_RELATIONS: 50,
+  /** Platform mapping: most targets of one mapping config. */
+  MAX_MAPPING_TARGETS: 20,
+  /** Platform cart-checkout: most line items of one cart. */
+  MAX_CART_LINE_ITEMS: 500,
+  /** Platform resources: most of each kind (files excepted) per organization (409 above). */
+  MAX_PLATFORM_RESOURCES_PER_ORG: 1000,
 } as const;

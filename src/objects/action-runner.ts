@@ -1,7 +1,9 @@
 import { actionHandler } from "../actions/registry";
-import type { ActionContext, ActionResult } from "../actions/types";
+import type { ActionContext, ActionResult, AgentDefaults } from "../actions/types";
+import { NO_DATA } from "../engine/execution/advance";
+import { buildContext } from "../engine/execution/context";
 import { attemptOutcomeOf } from "../engine/execution/effects";
-import type { ActionOutcome, EngineEvent, ExecutionState, RunActionCommand } from "../engine/execution/types";
+import type { ActionOutcome, EngineEvent, ExecutionData, ExecutionState, RunActionCommand } from "../engine/execution/types";
 import type { Env } from "../env";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import type { AttemptDetail } from "../store/execution-storage";
@@ -32,13 +34,16 @@ const failed = (reason: string, info?: Record<string, unknown>): ActionResult =>
 /**
  * Performs one `run_action` command: validates the rendered config against the action type's schema,
  * runs the handler and classifies what came back. Never throws: a crash of the handler is a failed
- * attempt under the retry policy. `clock` is the object's (test-movable) clock.
+ * attempt under the retry policy. `clock` is the object's (test-movable) clock; `data` reads earlier outputs
+ * for the action's template context.
  */
 export async function runActionCommand(
   env: Env,
   state: ExecutionState,
   cmd: RunActionCommand,
   clock: () => number,
+  data: ExecutionData = NO_DATA,
+  progress: unknown = null,
 ): Promise<ActionRun> {
   const handler = actionHandler(cmd.action_type);
   const started = clock();
@@ -55,7 +60,7 @@ export async function runActionCommand(
     } else {
       try {
         result = await handler.run(
-          actionContext(env, state, cmd, started, (t) => Object.assign(issued, t)),
+          actionContext(env, state, cmd, started, data, progress, (t) => Object.assign(issued, t)),
           parsed.data,
         );
       } catch (err) {
@@ -91,7 +96,7 @@ export async function runActionCommand(
       attempt: cmd.number ?? cmd.attempt,
       started_at: started,
       ended_at: clock(),
-      outcome: attemptOutcomeOf(outcome.kind),
+      outcome: attemptOutcomeOf(outcome as ActionOutcome),
       request,
       response,
       error: outcome.kind === "failed" ? outcome.error : undefined,
@@ -106,8 +111,12 @@ function actionContext(
   state: ExecutionState,
   cmd: RunActionCommand,
   now: number,
+  data: ExecutionData,
+  progress: unknown,
   onIssued: (t: { token: string; hash: string }) => void,
 ): ActionContext {
+  const approval = state.actions.find((a) => a.id === cmd.action_id)?.approval;
+  const agent = agentOf(state.workflow_context);
   return {
     env,
     orgId: state.org_id,
@@ -130,5 +139,30 @@ function actionContext(
       onIssued(issued);
       return issued;
     },
+    templateContext: () => {
+      const loop =
+        cmd.iteration === undefined ? undefined : { item: data.loopItem(cmd.action_id, cmd.iteration), index: cmd.iteration };
+      return buildContext(state, now, data, loop);
+    },
+    progress,
+    ...(approval ? { approval } : {}),
+    ...(agent ? { agent } : {}),
+  };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+/** The agent an agent run carries in its workflow context (services/agent-runs.ts), as its AI steps read it. */
+function agentOf(context: Record<string, unknown> | undefined): AgentDefaults | undefined {
+  const agent = context?.agent as { id?: unknown; config?: Record<string, unknown> } | undefined;
+  if (!agent || typeof agent.id !== "string") return undefined;
+  const config = agent.config ?? {};
+  const tools = Array.isArray(config.tools) ? config.tools.filter((t): t is string => typeof t === "string") : undefined;
+  return {
+    agent_id: agent.id,
+    instructions: str(config.instructions),
+    connection_id: str(config.connection_id),
+    model: str(config.model),
+    ...(tools ? { tools } : {}),
   };
 }

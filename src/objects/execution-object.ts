@@ -4,6 +4,7 @@ import { controlRefusal } from "../engine/execution/apply";
 import { deliveryRefusal } from "../engine/execution/event-wait";
 import { createExecution, type NewExecution } from "../engine/execution/create";
 import type {
+  ApprovalDecision,
   Command,
   EngineEvent,
   ExecutionState,
@@ -114,9 +115,13 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     return { created: true, status: state.status, snapshot };
   }
 
-  async snapshot(): Promise<ExecutionSnapshot | null> {
+  /**
+   * The execution as `orgId` may see it: null when it belongs to another organization (checked here as well as by the
+   * caller). Without an org only for the engine's own bookkeeping and tests, which act for no organization.
+   */
+  async snapshot(orgId?: string): Promise<ExecutionSnapshot | null> {
     const state = this.load();
-    return state ? this.snapshotOf(state) : null;
+    return state && (orgId === undefined || state.org_id === orgId) ? this.snapshotOf(state) : null;
   }
 
   async eventLog(): Promise<LoggedEvent[]> {
@@ -133,30 +138,42 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     return { events: this.store.events(), state, outputs: this.store.detail().outputs };
   }
 
-  async cancel(reason?: string): Promise<ControlResult> {
-    return this.control({ type: "cancelled", reason: reason ?? "Cancelled by request" });
+  /** Control calls name the organization they act for: another organization's execution is not found. */
+  async cancel(orgId: string, reason?: string): Promise<ControlResult> {
+    return this.control(orgId, { type: "cancelled", reason: reason ?? "Cancelled by request" });
   }
 
-  async retrigger(actionId: string, strategy: RetryStrategy, conditionId?: string): Promise<ControlResult> {
-    return this.control({ type: "retriggered", action_id: actionId, strategy, condition_id: conditionId });
+  async retrigger(orgId: string, actionId: string, strategy: RetryStrategy, conditionId?: string): Promise<ControlResult> {
+    return this.control(orgId, { type: "retriggered", action_id: actionId, strategy, condition_id: conditionId });
   }
 
   /** Resumes a paused execution with its token: single use, this execution only. */
-  async resume(token: string, payload?: Record<string, unknown>): Promise<ResumeResult> {
+  async resume(orgId: string, token: string, payload?: Record<string, unknown>): Promise<ResumeResult> {
     const state = this.load();
-    if (!state) return NOT_FOUND;
+    if (!state || state.org_id !== orgId) return NOT_FOUND;
     const actionId = state.resume?.action_id ?? "";
     const event: EngineEvent = { type: "resumed", action_id: actionId, payload };
     const refusal = controlRefusal(state, event);
     if (refusal) return { ok: false, ...refusal };
     if (!timingSafeEqual(await sha256Hex(token), state.resume!.token_hash))
       return { ok: false, status: 400, message: "Invalid resume token" };
-    const res = await this.control(event);
+    const res = await this.control(orgId, event);
     return res.ok ? { ...res, resumed_action_id: actionId } : res;
   }
 
-  async cancelSchedule(scheduleId: string): Promise<ControlResult> {
-    return this.control({ type: "schedule_cancelled", schedule_id: scheduleId });
+  /** A person's decision on the tool call an action waits for (ai_agent approvals). */
+  async decideApproval(
+    orgId: string,
+    actionId: string,
+    decision: ApprovalDecision,
+    comment?: string,
+    by?: string,
+  ): Promise<ControlResult> {
+    return this.control(orgId, { type: "approval_decided", action_id: actionId, decision, comment, by });
+  }
+
+  async cancelSchedule(orgId: string, scheduleId: string): Promise<ControlResult> {
+    return this.control(orgId, { type: "schedule_cancelled", schedule_id: scheduleId });
   }
 
   /**
@@ -164,9 +181,9 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
    * engine checks it again and records it; when the wait is over the execution is woken to go on.
    * Idempotent: an event for a spec already matched changes nothing.
    */
-  async deliverEvent(actionId: string, spec: number, event: Record<string, unknown>): Promise<DeliveryResult> {
+  async deliverEvent(orgId: string, actionId: string, spec: number, event: Record<string, unknown>): Promise<DeliveryResult> {
     const state = this.load();
-    if (!state) return NOT_FOUND;
+    if (!state || state.org_id !== orgId) return NOT_FOUND;
     const refusal = deliveryRefusal(state, actionId, spec);
     if (refusal) return { ok: false, status: 409, message: refusal };
     const before = state.actions.find((a) => a.id === actionId)?.event_wait?.matched.length ?? 0;
@@ -371,9 +388,9 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
   }
 
   /** A control call: the engine says whether it applies; if so it is applied and the execution woken. */
-  private async control(event: EngineEvent): Promise<ControlResult> {
+  private async control(orgId: string, event: EngineEvent): Promise<ControlResult> {
     const state = this.load();
-    if (!state) return NOT_FOUND;
+    if (!state || state.org_id !== orgId) return NOT_FOUND;
     const refusal = controlRefusal(state, event);
     if (refusal) return { ok: false, ...refusal };
     const commands = await this.applyAndCarryOut(event);
@@ -411,7 +428,11 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
 
   /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */
   private async runAction(cmd: RunActionCommand): Promise<EngineEvent> {
-    const run = await runActionCommand(this.env, this.load()!, cmd, this.clock);
+    const state = this.load()!;
+    // Only a multi-step action past its first step has progress: other runs read nothing more.
+    const stepped = state.actions.find((a) => a.id === cmd.action_id)?.step !== undefined;
+    const progress = stepped ? this.store.progress(cmd.action_id) : null;
+    const run = await runActionCommand(this.env, state, cmd, this.clock, this.store, progress);
     if (run.resumeToken) this.store.setResumeToken(run.resumeToken);
     this.store.recordAttempt(run.attempt, run.outputs);
     return run.event;

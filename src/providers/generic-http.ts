@@ -53,6 +53,7 @@ const action = providerAction<HttpConfig>();
 
 const request = action({
   title: "Call an HTTP API",
+  effect: "write",
   description: "Sends one request to a path of the connection's API with its credentials.",
   params: z.strictObject({
     method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),

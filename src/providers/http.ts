@@ -42,7 +42,8 @@ export function scrub<T>(value: T, secrets: string[]): T {
 }
 
 function buildUrl(root: string, req: VendorRequest): string {
-  const url = new URL(root.replace(/\/+$/, "") + (req.path.startsWith("/") ? req.path : `/${req.path}`));
+  // An empty path is the root itself (an MCP endpoint URL is called as it was entered).
+  const url = new URL(req.path === "" ? root : root.replace(/\/+$/, "") + (req.path.startsWith("/") ? req.path : `/${req.path}`));
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
   return url.toString();
 }
@@ -92,7 +93,7 @@ export function createRequester(opts: RequesterOptions) {
       res = await safeFetch(
         url,
         { method: req.method, headers, body },
-        { allowedHosts: opts.allowedHosts, timeoutMs: opts.timeoutMs ?? LIMITS.PROVIDER_TIMEOUT_MS },
+        { allowedHosts: opts.allowedHosts, timeoutMs: opts.timeoutMs ?? LIMITS.PROVIDER_TIMEOUT_MS, secrets: opts.secrets },
       );
     } catch (err) {
       if (err instanceof OutboundRefused) throw new TransportFailure("refused", scrub(err.message, opts.secrets));

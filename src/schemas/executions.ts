@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ERROR_CODES, EXECUTION_STATUSES, RETRY_STRATEGIES } from "../engine/execution/types";
+import { APPROVAL_DECISIONS, ERROR_CODES, EXECUTION_STATUSES, RETRY_STRATEGIES } from "../engine/execution/types";
 import { LIMITS } from "../lib/limits";
 
 export const ExecutionStatusSchema = z.enum(EXECUTION_STATUSES).openapi("ExecutionStatus");
@@ -69,9 +69,20 @@ export const ExecutionActionSchema = z
     iterations: z.array(z.record(z.string(), z.unknown())).optional(),
     loop_state: z.object({ current_index: z.number(), total: z.number() }).optional(),
     attempts: z.array(z.record(z.string(), z.unknown())).optional(),
+    waiting_for_approval: z
+      .object({ tool: z.string(), tool_call_id: z.string(), arguments: z.unknown(), requested_at: z.string().optional() })
+      .optional()
+      .openapi({
+        description:
+          "An ai_agent's write tool call waiting for a person: POST /v1/automation/executions/{execution_id}/{action_id}/approval decides",
+      }),
   })
   .passthrough()
   .openapi("ExecutionAction");
+
+const LlmUsageSchema = z
+  .object({ input_tokens: z.number(), output_tokens: z.number(), total_tokens: z.number() })
+  .openapi("LlmUsage");
 
 export const AutomationExecutionSchema = z
   .object({
@@ -101,6 +112,7 @@ export const AutomationExecutionSchema = z
     admission: AdmissionSchema.optional(),
     workflow_context: z.record(z.string(), z.unknown()).optional(),
     version: z.number().optional(),
+    llm_usage: LlmUsageSchema.optional().openapi({ description: "Model tokens of the execution's AI steps, totalled" }),
   })
   .passthrough()
   .openapi("AutomationExecution");
@@ -126,13 +138,43 @@ export const RetryReqSchema = z
   .object({ condition_id: z.string().max(200).optional(), retry_strategy: z.enum(RETRY_STRATEGIES).optional() })
   .openapi("RetryReq");
 
+export const ApprovalReqSchema = z
+  .object({
+    decision: z
+      .enum(APPROVAL_DECISIONS)
+      .openapi({ description: "`approve` runs the tool call; `reject` tells the model it was refused" }),
+    comment: z.string().max(2000).optional().openapi({ description: "Shown to the model with a rejection, kept in the step" }),
+  })
+  .strict()
+  .openapi("ApprovalReq");
+
 export const ResumeReqSchema = z
   .object({ resume_token: z.string().min(1).max(500) })
   .strict()
   .openapi("ResumeReq");
 
+/** An action as the public resume answer shows it: what it is and where it stands, nothing of its config or outputs. */
+export const ResumedActionSchema = z
+  .object({ id: z.string(), type: z.string(), name: z.string().optional(), execution_status: ExecutionStatusSchema })
+  .openapi("ResumedAction");
+
+/**
+ * The execution as the public resume answer shows it: only the fields epilot's `AutomationExecution` requires. The
+ * caller holds a resume token, often a third party; configs, outputs, the record and the trigger event are not theirs.
+ */
+export const ResumedExecutionSchema = z
+  .object({
+    id: z.string(),
+    status: ExecutionStatusSchema,
+    entity_id: z.string(),
+    org_id: z.string(),
+    flow_id: z.string(),
+    actions: z.array(ResumedActionSchema),
+  })
+  .openapi("ResumedExecution");
+
 export const ResumeRespSchema = z
-  .object({ execution: AutomationExecutionSchema, resumedAction: ExecutionActionSchema })
+  .object({ execution: ResumedExecutionSchema, resumedAction: ResumedActionSchema })
   .openapi("ResumeResp");
 
 export const ActionScheduleRespSchema = z.record(z.string(), z.unknown()).openapi("ActionScheduleResp");

@@ -84,7 +84,7 @@ export async function deliverToWaits(env: Env, event: TriggerEvent): Promise<num
   ]);
   const results = await Promise.allSettled(
     waitRows(found).map(async (row) => {
-      const res = await executionClient(env, row.execution_id).deliverEvent(row.action_id, row.spec_index, body);
+      const res = await executionClient(env, row.execution_id).deliverEvent(event.org_id, row.action_id, row.spec_index, body);
       if (!res.ok) await deleteWaitRow(db, row);
       return res.ok && res.matched;
     }),

@@ -1,19 +1,21 @@
 import { z } from "zod";
-import type { Principal } from "../lib/principal";
+import type { Principal, Scope } from "../lib/principal";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import { jsonSchemaOf, listProviders } from "../providers/registry";
+import type { ToolEffect } from "../providers/types";
 import type { ConnectionStatus } from "../schemas/integrations";
 import { connectionSummaries } from "../store/connections";
 import { insertToolAudit, type ToolAuditRow } from "../store/tool-audit";
 import { recordChangeEvents, sendRecordEvent } from "./record-events";
-import { createRecord } from "./records";
+import { createRecord, getRecordSnapshot } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
 import { NotificationInput, writeNotification } from "./notifications";
+import { callMcpTool, checkMcpArguments, listMcpTools, type McpTool } from "./mcp-client";
 
 /**
  * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>` and the core
@@ -25,16 +27,34 @@ export interface CoreTool {
   name: string;
   title: string;
   description: string;
+  /** `write` when running it changes or sends something: a conversation's model may only propose it. */
+  effect: ToolEffect;
+  /**
+   * The scope a caller needs beyond automations:trigger (which every way to a tool requires): a tool that writes the
+   * organization's data needs what the API's own write needs.
+   */
+  scope?: Scope;
   input: z.ZodType;
   output: z.ZodType;
-  run(env: Env, who: Caller, args: unknown, requestId: string): Promise<unknown>;
+  /** `idempotencyKey`: what a retried call of the same step must reuse (a notification is written once per key). */
+  run(env: Env, who: Caller, args: unknown, idempotencyKey: string): Promise<unknown>;
 }
 
 export interface Caller {
   orgId: string;
   actor: string;
   userId: string;
+  /** The caller's scopes: a tool needing more (CoreTool.scope) is refused with 403. */
+  scopes: ReadonlySet<Scope>;
 }
+
+/** `admin` implies every scope, as for principals (lib/principal.ts hasScope). */
+const callerHas = (who: Caller, scope: Scope): boolean => who.scopes.has("admin") || who.scopes.has(scope);
+
+const GetRecordInput = z.strictObject({
+  id: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).describe("The record's id"),
+  schema: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).optional().describe("Its schema, when known"),
+});
 
 const CreateRecordInput = z.strictObject({
   schema: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).describe("The record's schema (module), e.g. contact"),
@@ -44,13 +64,14 @@ const CreateRecordInput = z.strictObject({
 export const CORE_TOOLS: CoreTool[] = [
   {
     name: "send_notification",
+    effect: "write",
     title: "Send an in-app notification",
     description: "Writes an in-app notification for a user (read with GET /v1/notifications).",
     input: NotificationInput.strict(),
     output: z.object({ notification_id: z.string() }),
-    async run(env, who, args, requestId) {
+    async run(env, who, args, idempotencyKey) {
       const input = NotificationInput.parse(args);
-      const { notification_id } = await writeNotification(env.DB, who.orgId, `tool:${requestId}`, input, {
+      const { notification_id } = await writeNotification(env.DB, who.orgId, idempotencyKey, input, {
         tool: "send_notification",
         actor: who.actor,
       });
@@ -59,8 +80,11 @@ export const CORE_TOOLS: CoreTool[] = [
   },
   {
     name: "create_record",
+    effect: "write",
     title: "Create a record",
     description: "Creates a record through the records service (record triggers fire as for any write).",
+    // POST /v1/entities/{schema} needs automations:write; the same write through a tool needs it too.
+    scope: "automations:write",
     input: CreateRecordInput,
     output: z.object({ record_id: z.string() }),
     async run(env, who, args) {
@@ -68,6 +92,20 @@ export const CORE_TOOLS: CoreTool[] = [
       const result = await createRecord(env.DB, who.orgId, who.actor, input.schema, input.data, recordChangeEvents(env));
       await sendRecordEvent(result);
       return { record_id: result.record!._id, record: result.record };
+    },
+  },
+  {
+    name: "get_record",
+    effect: "read",
+    title: "Read a record",
+    description: "Reads one record of the organization by its id (its attributes, schema, title and tags).",
+    input: GetRecordInput,
+    output: z.object({ record: z.record(z.string(), z.unknown()) }),
+    async run(env, who, args) {
+      const input = GetRecordInput.parse(args);
+      const record = await getRecordSnapshot(env.DB, who.orgId, input.schema ?? null, input.id);
+      if (!record) throw new AppError(404, "NOT_FOUND", `Record ${input.id.slice(0, 100)} does not exist`);
+      return { record };
     },
   },
 ];
@@ -86,7 +124,10 @@ export interface ToolDescriptor {
   name: string;
   title: string;
   description: string;
-  kind: "provider" | "core";
+  effect: ToolEffect;
+  /** A scope needed beyond automations:trigger. */
+  required_scope: Scope | null;
+  kind: "provider" | "core" | "mcp";
   platform: string | null;
   action: string;
   inputSchema: Record<string, unknown>;
@@ -96,7 +137,29 @@ export interface ToolDescriptor {
   connections: { id: string; name: string; status: ConnectionStatus }[];
 }
 
-/** The catalog; without `includeAll`, provider tools whose platform has no connection are left out. */
+const MCP_TOOL_PREFIX = "mcp_";
+
+const mcpDescriptor = (t: McpTool): ToolDescriptor => ({
+  name: t.name,
+  title: t.title,
+  description: t.description,
+  required_scope: null,
+  kind: "mcp",
+  platform: "mcp",
+  action: t.tool,
+  inputSchema: t.inputSchema,
+  outputSchema: t.outputSchema,
+  requires_connection: true,
+  available: true,
+  connections: [t.connection],
+  // A server's readOnlyHint is the only promise that a tool writes nothing.
+  effect: t.readOnly ? "read" : "write",
+});
+
+/**
+ * The catalog; without `includeAll`, provider tools whose platform has no connection are left out. The tools of
+ * the organization's MCP servers (services/mcp-client.ts) come last.
+ */
 export async function listTools(env: Env, orgId: string, includeAll: boolean): Promise<ToolDescriptor[]> {
   const connections = await connectionSummaries(env.DB, orgId);
   const tools: ToolDescriptor[] = [];
@@ -108,6 +171,8 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
         name: `${p.platform}_${action}`,
         title: a.title,
         description: `${p.title}: ${a.description}`,
+        effect: a.effect,
+        required_scope: null,
         kind: "provider" as const,
         platform: p.platform,
         action,
@@ -124,6 +189,8 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       name: t.name,
       title: t.title,
       description: t.description,
+      effect: t.effect,
+      required_scope: t.scope ?? null,
       kind: "core" as const,
       platform: null,
       action: t.name,
@@ -134,6 +201,7 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       connections: [],
     });
   }
+  if (connections.some((c) => c.platform === "mcp")) tools.push(...(await listMcpTools(env, orgId)).map(mcpDescriptor));
   return tools;
 }
 
@@ -184,9 +252,16 @@ export async function prepareTool(
   args: Record<string, unknown>,
   requestId: string,
   argPath = "arguments",
+  idempotencyKey?: string,
 ): Promise<PreparedTool> {
+  // A key of its own unless the caller owns a stable one (an ai_agent step): the request id may come from the client
+  // (x-request-id), and a vendor would take a key a caller chose as licence to drop (or answer with) another call.
+  const key = idempotencyKey ?? `tool:${newId()}`;
   const core = coreByName.get(name);
   if (core) {
+    if (core.scope && !callerHas(who, core.scope)) {
+      throw new AppError(403, "FORBIDDEN", `The tool ${name} needs the scope ${core.scope}`);
+    }
     const parsed = core.input.safeParse(args);
     if (!parsed.success) {
       throw new AppError(
@@ -204,7 +279,7 @@ export async function prepareTool(
       name,
       async run() {
         const started = Date.now();
-        const data = await core.run(env, who, parsed.data, requestId);
+        const data = await core.run(env, who, parsed.data, key);
         return {
           request_id: requestId,
           name,
@@ -220,7 +295,11 @@ export async function prepareTool(
       },
     };
   }
-  const split = splitProviderName(name);
+  const split = name.startsWith(MCP_TOOL_PREFIX) ? null : splitProviderName(name);
+  if (name.startsWith(MCP_TOOL_PREFIX)) {
+    const tool = (await listMcpTools(env, who.orgId)).find((t) => t.name === name);
+    if (tool) return prepareMcpTool(env, who, tool, args, requestId, argPath, key);
+  }
   if (!split)
     throw new AppError(404, "UNKNOWN_TOOL", `No tool named "${name.slice(0, 100)}" (GET /v1/tools?include_all=true lists them)`);
   const provider = requireProvider(split.platform);
@@ -241,7 +320,55 @@ export async function prepareTool(
   });
   return {
     name,
-    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: `tool:${requestId}` })),
+    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: key })),
+  };
+}
+
+/** An MCP tool call: arguments checked against the server's schema; a server that fails is a failed result. */
+function prepareMcpTool(
+  env: Env,
+  who: Caller,
+  tool: McpTool,
+  args: Record<string, unknown>,
+  requestId: string,
+  argPath: string,
+  idempotencyKey: string,
+): PreparedTool {
+  checkMcpArguments(tool, args, argPath);
+  return {
+    name: tool.name,
+    async run() {
+      const started = Date.now();
+      const base = {
+        request_id: requestId,
+        name: tool.name,
+        http_status: null,
+        retry_after_ms: null,
+        connection_id: tool.connection.id,
+      };
+      try {
+        const r = await callMcpTool(env, who.orgId, tool, args, idempotencyKey);
+        return {
+          ...base,
+          success: r.success,
+          data: r.data,
+          error: r.error,
+          error_kind: r.success ? null : "vendor",
+          duration_ms: r.duration_ms,
+        };
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        return {
+          ...base,
+          success: false,
+          data: null,
+          error: `The MCP server failed: ${message.slice(0, 500)}`,
+          error_kind: "unavailable",
+          duration_ms: Date.now() - started,
+        };
+      }
+    },
   };
 }
 
@@ -272,6 +399,8 @@ export interface ToolCallRequest {
   via: ToolAuditRow["via"];
   /** Where the arguments sit in the request, for error details. */
   argPath?: string;
+  /** A stable key the caller owns (an ai_agent step's); without one each call gets a fresh key, never the request id. */
+  idempotencyKey?: string;
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -284,7 +413,10 @@ export async function prepareToolAudited(
 ): Promise<PreparedTool & { startedMs: number }> {
   const startedMs = Date.now();
   try {
-    return { ...(await prepareTool(env, who, req.name, req.arguments, req.requestId, req.argPath)), startedMs };
+    return {
+      ...(await prepareTool(env, who, req.name, req.arguments, req.requestId, req.argPath, req.idempotencyKey)),
+      startedMs,
+    };
   } catch (err) {
     await auditToolCall(env, who, {
       via: req.via,
@@ -338,4 +470,5 @@ export const callerOf = (p: Principal, userId?: string): Caller => ({
   orgId: p.orgId,
   actor: p.actor,
   userId: userId ?? p.userId,
+  scopes: p.scopes,
 });

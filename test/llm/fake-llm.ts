@@ -1,5 +1,5 @@
 /**
- * A fake LLM server for the tests (Node side, answered through the test sink: Miniflare's outbound service, see
+ * A fake LLM server for the tests (answered by the test sink, Miniflare's outbound service: a Worker of its own, see
  * test/support/sink.ts). No state: every answer follows from the URL's scenario and the request itself (how many
  * tool results follow the last user message, whether a repair was asked for), so tests running side by side cannot
  * disturb each other. Paths:
@@ -68,6 +68,21 @@ function script(scenario: string, messages: Json[]): Turn {
         };
       if (results.length === 1)
         return { calls: [{ id: "call_r", name: "create_record", args: '{"schema":"task","data":{"title":"Follow up"}}' }] };
+      return { text: `Done: ${results.join(" | ")}` };
+    case "read-tool":
+      // A read tool (its arguments from the user's message: a record id), then an answer quoting the result.
+      if (results.length === 0)
+        return { calls: [{ id: "call_get", name: "get_record", args: JSON.stringify({ id: lastUser }) }] };
+      return { text: `Read: ${results.join(" | ")}` };
+    case "mixed":
+      // A read and a write in one round.
+      if (results.length === 0)
+        return {
+          calls: [
+            { id: "call_get", name: "get_record", args: JSON.stringify({ id: lastUser }) },
+            { id: "call_n", name: "send_notification", args: '{"user_id":"u-1","title":"After reading"}' },
+          ],
+        };
       return { text: `Done: ${results.join(" | ")}` };
     case "malformed":
       if (results.length === 0) return { calls: [{ id: "call_bad", name: "send_notification", args: "{not json" }] };

@@ -90,6 +90,11 @@ export class Effects implements ExecutionData {
     }
   }
 
+  /** Stores (null: deletes) a multi-step action's progress. */
+  storeProgress(actionId: string, progress: unknown): void {
+    this.emit({ type: "store_progress", action_id: actionId, progress });
+  }
+
   closeAttempt(
     action: ActionState,
     inFlight: NonNullable<ActionState["in_flight"]>,
@@ -117,7 +122,17 @@ export function cappedError(error: ErrorOutput): ErrorOutput {
   return capped.truncated ? { ...error, error_info: capped.outputs } : error;
 }
 
-/** The attempt outcome recorded for an action's result kind. */
-export function attemptOutcomeOf(kind: ActionOutcome["kind"]): AttemptOutcome {
-  return kind === "wait" || kind === "wait_event" ? "waiting" : kind === "cancel_execution" ? "success" : kind;
+/** The attempt outcome recorded for an action's result (a step that asks for approval pauses). */
+export function attemptOutcomeOf(outcome: Pick<ActionOutcome, "kind"> & { approval?: unknown }): AttemptOutcome {
+  switch (outcome.kind) {
+    case "wait":
+    case "wait_event":
+      return "waiting";
+    case "cancel_execution":
+      return "success";
+    case "step":
+      return outcome.approval ? "paused" : "success";
+    default:
+      return outcome.kind;
+  }
 }

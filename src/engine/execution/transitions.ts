@@ -113,6 +113,8 @@ export function resetAction(action: ActionState, strategy: ActionState["retry_st
   // A wait_for_event still waiting leaves the index (the action waits again, afresh, when it runs).
   if (action.event_wait) fx.emit({ type: "clear_wait", action_id: action.id });
   fx.clearActionData(action, action.loop_state !== undefined);
+  // A multi-step action starts over: its progress goes with its outputs.
+  if (action.step !== undefined) fx.storeProgress(action.id, null);
   Object.assign(action, {
     execution_status: "pending" as ExecutionStatus,
     error_output: undefined,
@@ -125,6 +127,8 @@ export function resetAction(action: ActionState, strategy: ActionState["retry_st
     condition_result: undefined,
     paused_iteration: undefined,
     event_wait: undefined,
+    step: undefined,
+    approval: undefined,
     schedule_done: scheduleDone || undefined,
     retry_strategy: strategy,
   });
