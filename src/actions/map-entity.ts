@@ -4,7 +4,8 @@ import { createRecord, updateRecord } from "../services/records";
 import { searchRecords } from "../store/records";
 import { filterToSql } from "../store/record-sql";
 import { recordChangeEvents, sendRecordEvent } from "../services/record-events";
-import { automationActor, automationEvent, recordFailure } from "./records";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { automationActor, automationEvent, recordEffect, recordFailure } from "./records";
 import { defineAction, permanentFailure } from "./types";
 
 const V1Mapping = z.object({
@@ -79,6 +80,8 @@ export const mapEntityAction = defineAction({
     }
     const db = ctx.env.DB;
     const actor = automationActor(ctx);
+    // What was written so far: a failure after the first write still reports it.
+    const written: SideEffect[] = [];
     try {
       let targetId: string | null = null;
       if (cfg.target_unique?.length) {
@@ -102,6 +105,11 @@ export const mapEntityAction = defineAction({
           )
         : await createRecord(db, ctx.orgId, actor, cfg.target_schema, attrs, recordChangeEvents(ctx.env, automationEvent(ctx)));
       const record = result.record!;
+      const effect: SideEffect = {
+        ...recordEffect(ctx, cfg.target_schema, targetId ? "updated" : "created", record._id),
+        outcome: "ok",
+      };
+      written.push(effect);
       await sendRecordEvent(result);
       const linkAttr = cfg.linkback_relation_attribute;
       const mainSchema = typeof source._schema === "string" ? source._schema : undefined;
@@ -122,15 +130,21 @@ export const mapEntityAction = defineAction({
             { [linkAttr]: [...existing, link] },
             recordChangeEvents(ctx.env, automationEvent(ctx, ":linkback")),
           );
+          // The link back is part of this write: noted on it, so a rerun's preview (which cannot know whether the
+          // link exists by then) and its ledger name the same effects.
+          effect.note = `linked back on ${mainSchema}/${ctx.entityId}`;
           await sendRecordEvent(linked);
         }
       }
       return {
         kind: "success",
         outputs: { entity_id: record._id, target_schema: cfg.target_schema, operation: targetId ? "updated" : "created", record },
+        effects: written,
       };
     } catch (err) {
-      return recordFailure(err, "MAPPING_ERROR");
+      const failure = recordFailure(err, "MAPPING_ERROR");
+      return written.length ? { ...failure, effects: written } : failure;
     }
   },
+  effects: (ctx, cfg) => [recordEffect(ctx, cfg.target_schema, cfg.target_unique?.length ? "upsert" : "create")],
 });

@@ -4,9 +4,9 @@ import { listProviders } from "../providers/registry";
 import { requireProvider } from "../services/connections";
 import { parseParams, requireAction, type PreparedCall } from "../services/integrations";
 import { connectionSummaries, getConnectionRow } from "../store/connections";
-import type { ActionContext } from "./types";
+import type { ActionContext, EffectContext } from "./types";
 import { defineAction } from "./types";
-import { isOutcome, outcomeToResult, runPrepared } from "./integration";
+import { isOutcome, outcomeToResult, providerEffect, runPrepared } from "./integration";
 
 /**
  * Coherence's `send_email` and epilot's `send-email`, sent through the org's e-mail connection (a provider of
@@ -54,7 +54,7 @@ function entityEmail(entity: Record<string, unknown> | null): string | undefined
 
 const looksLikeHtml = (s: string) => /<\/?[a-z][\s\S]*>/i.test(s);
 
-function emailParams(ctx: ActionContext, cfg: SendEmailActionConfig): Record<string, unknown> {
+function emailParams(ctx: Pick<ActionContext, "entity">, cfg: SendEmailActionConfig): Record<string, unknown> {
   const to = cfg.to ?? entityEmail(ctx.entity);
   if (!to) throw new AppError(400, "BAD_CONFIG", "send-email needs `to` (or a triggering record with an email)");
   const template = cfg.template ?? cfg.email_template_id;
@@ -79,7 +79,7 @@ function emailParams(ctx: ActionContext, cfg: SendEmailActionConfig): Record<str
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
 }
 
-async function prepareEmail(ctx: ActionContext, cfg: SendEmailActionConfig): Promise<PreparedCall> {
+async function prepareEmail(ctx: Pick<EffectContext, "env" | "orgId" | "entity">, cfg: SendEmailActionConfig): Promise<PreparedCall> {
   const platforms = emailPlatforms();
   let connection;
   if (cfg.connection_id) {
@@ -121,4 +121,6 @@ export const sendEmailAction = defineAction({
     // The token itself is shown only by getExecution (`resume_token`, to who may resume); outputs keep no copy.
     return { ...done, kind: "paused", token_hash: token.hash, outputs: { ...done.outputs, waiting_for_confirmation: true } };
   },
+  // Preparing picks the org's e-mail connection (a read): the provider the e-mail would go through.
+  effects: async (ctx, cfg) => [providerEffect(await prepareEmail(ctx, cfg), ctx)],
 });

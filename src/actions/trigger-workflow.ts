@@ -2,7 +2,17 @@ import { z } from "zod";
 import { admissionRefusal } from "../services/admission";
 import { startExecution } from "../services/executions";
 import { getFlow } from "../store/flows";
-import { defineAction, permanentFailure } from "./types";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { defineAction, permanentFailure, type EffectContext } from "./types";
+
+/** The execution the action starts: its id derives from the action's key, so the engine drops a repeat. */
+const executionEffect = (ctx: Pick<EffectContext, "idempotencyKey">, flowId: string): SideEffect => ({
+  kind: "execution",
+  target: `flow/${flowId}`,
+  operation: "start",
+  idempotency_key: ctx.idempotencyKey,
+  dedupe: "engine",
+});
 
 /**
  * epilot's trigger-workflow: starts an execution of `target_workflow` with the execution chain in its
@@ -44,6 +54,13 @@ export const triggerWorkflowAction = defineAction({
       depth,
       dedupeKey: `child:${ctx.idempotencyKey}`,
     });
-    return { kind: "success", outputs: { execution_id: started.id, flow_id: flow.id, depth } };
+    const effect: SideEffect = {
+      ...executionEffect(ctx, cfg.target_workflow),
+      operation: started.created ? "started" : "existing",
+      ref: started.id,
+      outcome: "ok",
+    };
+    return { kind: "success", outputs: { execution_id: started.id, flow_id: flow.id, depth }, effects: [effect] };
   },
+  effects: (ctx, cfg) => [executionEffect(ctx, cfg.target_workflow)],
 });

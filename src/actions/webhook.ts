@@ -2,6 +2,7 @@ import { z } from "zod";
 import { signStandardWebhook } from "../engine/webhook-signatures";
 import { SecretError } from "../lib/secrets";
 import { actionSecretOwner, readFlowSecret } from "../store/flow-secrets";
+import { httpEffect } from "../engine/reruns/side-effects";
 import { HttpCallConfig, performHttpCall } from "./http-call";
 import { defineAction, permanentFailure, type ActionContext } from "./types";
 
@@ -22,6 +23,7 @@ export const webhookAction = defineAction({
     if ("error" in signing) return permanentFailure("BAD_CONFIG", signing.error);
     return performHttpCall(ctx, { ...cfg, url: cfg.url }, "TRIGGER_WEBHOOK_ERROR", signing.headers);
   },
+  effects: (ctx, cfg) => (cfg.url ? [httpEffect(cfg.method, cfg.url, ctx.idempotencyKey)] : []),
 });
 
 /**

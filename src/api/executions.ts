@@ -129,7 +129,8 @@ const retriggerRoute = scopedRoute("automations:trigger", {
   path: "/executions/{execution_id}/{action_id}/retrigger",
   operationId: "retriggerAction",
   tags: TAGS,
-  summary: "Retry a failed or stuck action (RETRY_AND_RESUME by default)",
+  summary:
+    "Rerun from an action: a failed or stuck one at any time, any other once the execution ended (RETRY_AND_RESUME by default); `reuse_outputs` keeps actions' recorded outputs instead of sending them again. Preview it first with retrigger:preview (docs/reruns.md)",
   request: {
     params: ExecParams.extend({ action_id: IdParam("action_id") }),
     body: { content: { "application/json": { schema: RetryReqSchema } }, required: false },
@@ -200,7 +201,9 @@ export const executionsRouter = createRouter()
     await requireRow(c.env, c.get("principal").orgId, execution_id);
     const body = c.req.valid("json") ?? {};
     const strategy = body.retry_strategy ?? "RETRY_AND_RESUME";
-    const snap = unwrap(await executionClient(c.env, execution_id).retrigger(action_id, strategy, body.condition_id));
+    const snap = unwrap(
+      await executionClient(c.env, execution_id).retrigger(action_id, strategy, body.condition_id, body.reuse_outputs),
+    );
     return c.json(asResponse(AutomationExecutionSchema, present(snap, c.get("principal"))), 200);
   })
   .openapi(resumeRoute, async (c) => {

@@ -5,6 +5,7 @@ import type { ActionOutcome, EngineEvent, ExecutionState, RunActionCommand } fro
 import type { Env } from "../env";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import type { AttemptDetail } from "../store/execution-storage";
+import { effectContext, fallbackEffects } from "./action-effects";
 
 /** What one action run produced: the engine's event, the attempt to record, and a resume token to keep. */
 export interface ActionRun {
@@ -27,6 +28,7 @@ const failed = (reason: string, info?: Record<string, unknown>): ActionResult =>
   kind: "failed",
   error: { error_code: "BAD_CONFIG", error_reason: reason, ...(info ? { error_info: info } : {}) },
   retry: "never",
+  effects: [],
 });
 
 /**
@@ -44,6 +46,7 @@ export async function runActionCommand(
   const started = clock();
   const issued: { token?: string; hash?: string } = {};
   let result: ActionResult;
+  let config: unknown = cmd.config;
   if (!handler) {
     result = failed(`Unknown action type ${cmd.action_type}`);
   } else {
@@ -53,6 +56,7 @@ export async function runActionCommand(
         details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
       });
     } else {
+      config = parsed.data;
       try {
         result = await handler.run(
           actionContext(env, state, cmd, started, (t) => Object.assign(issued, t)),
@@ -67,7 +71,8 @@ export async function runActionCommand(
       }
     }
   }
-  let { request, response, ...outcome } = result;
+  let { request, response, effects, ...outcome } = result;
+  effects ??= await fallbackEffects(handler, effectContext(env, state, cmd), config, outcome.kind === "failed", request);
   const token = issued.token;
   if (token && issued.hash) {
     // Only the hash is kept anywhere but the object's private resume_token row.
@@ -75,6 +80,7 @@ export async function runActionCommand(
     request = mask(request, token, marker);
     response = mask(response, token, marker);
     outcome = mask(outcome, token, marker);
+    effects = mask(effects, token, marker);
   }
   return {
     event: {
@@ -95,6 +101,7 @@ export async function runActionCommand(
       request,
       response,
       error: outcome.kind === "failed" ? outcome.error : undefined,
+      effects,
     },
     ...(outcome.kind === "success" ? { outputs: outcome.outputs } : {}),
     ...(token && outcome.kind === "paused" ? { resumeToken: token } : {}),

@@ -6,6 +6,7 @@ import type { Command, EngineEvent, ExecutionState, RetryStrategy, RunActionComm
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
 import { EMPTY_DETAIL, type ExecutionDetail } from "../engine/execution/views";
+import { buildLedger, type EffectsLedger } from "../engine/reruns/ledger";
 import type { Env } from "../env";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { withD1Meter } from "../lib/d1-meter";
@@ -18,6 +19,7 @@ import { bulkItemStatements } from "../store/bulk-jobs";
 import { onBulkItemFinished } from "../services/bulk-jobs";
 import { releaseSlot } from "../services/admission";
 import { runActionCommand } from "./action-runner";
+import { plannedRun } from "./action-effects";
 import { sendFailureNotification } from "./failure-notification";
 
 export interface ExecutionSnapshot {
@@ -37,6 +39,14 @@ export interface StartOutcome {
 export type ControlResult = { ok: true; snapshot: ExecutionSnapshot } | { ok: false; status: 400 | 404 | 409; message: string };
 
 const NOT_FOUND = { ok: false, status: 404, message: "Execution not found" } as const;
+
+/** The `retriggered` event's fields, optional ones only when given (the event log keeps what was asked). */
+const retriggerFields = (actionId: string, strategy: RetryStrategy, conditionId?: string, reuseOutputs?: string[]) => ({
+  action_id: actionId,
+  strategy,
+  ...(conditionId !== undefined ? { condition_id: conditionId } : {}),
+  ...(reuseOutputs?.length ? { reuse_outputs: reuseOutputs } : {}),
+});
 
 /**
  * One execution: stores its state machine and drives it with alarms. The decisions come from the pure
@@ -116,6 +126,12 @@ export class ExecutionObject extends DurableObject<Env> {
     return state ? this.snapshotOf(state) : null;
   }
 
+  /** The ledger of side effects (engine/reruns/ledger.ts), one page of it; null for an unknown execution. */
+  async effects(page: { from: number; size: number }): Promise<EffectsLedger | null> {
+    const state = this.load();
+    return state ? buildLedger(state.id, this.store.ledgerRows(), state.flow.actions, page) : null;
+  }
+
   async eventLog(): Promise<LoggedEvent[]> {
     return this.store.events();
   }
@@ -138,8 +154,13 @@ export class ExecutionObject extends DurableObject<Env> {
     return this.control({ type: "cancelled", reason: reason ?? "Cancelled by request" });
   }
 
-  async retrigger(actionId: string, strategy: RetryStrategy, conditionId?: string): Promise<ControlResult> {
-    return this.control({ type: "retriggered", action_id: actionId, strategy, condition_id: conditionId });
+  async retrigger(
+    actionId: string,
+    strategy: RetryStrategy,
+    conditionId?: string,
+    reuseOutputs?: string[],
+  ): Promise<ControlResult> {
+    return this.control({ type: "retriggered", ...retriggerFields(actionId, strategy, conditionId, reuseOutputs) });
   }
 
   /** Resumes a paused execution with its token: single use, this execution only. */
@@ -261,6 +282,7 @@ export class ExecutionObject extends DurableObject<Env> {
     // as interrupted (outcome unknown) and retried with the same idempotency key, within its attempt budget.
     const stale = this.store.pending();
     const c = stale?.dispatched_at !== undefined ? stale.command : null;
+    if (c) await this.recordInterruptedEffects(c, stale!.dispatched_at!);
     let event: EngineEvent = c
       ? { type: "action_interrupted", action_id: c.action_id, iteration: c.iteration, attempt: c.attempt, run: c.run }
       : first;
@@ -355,6 +377,28 @@ export class ExecutionObject extends DurableObject<Env> {
     if (commands.some((c) => c.type === "run_action")) this.store.setTimer("wake", this.clock());
     await this.syncAlarm();
     return { ok: true, snapshot: this.snapshotOf(this.load()!) };
+  }
+
+  /**
+   * An attempt in flight when the runtime restarted may or may not have had its effects: they are kept on its
+   * row as planned, outcome unknown (the ledger shows them). A failure to plan them loses only that detail.
+   */
+  private async recordInterruptedEffects(cmd: RunActionCommand, dispatchedAt: number): Promise<void> {
+    const state = this.load();
+    if (!state) return;
+    const inFlight = state.actions.find((a) => a.id === cmd.action_id)?.in_flight;
+    if (inFlight?.run !== cmd.run) return;
+    const planned = await plannedRun(this.env, state, cmd).catch(() => null);
+    if (!planned || planned.effects.length === 0) return;
+    this.store.recordPlannedEffects(
+      {
+        action_id: cmd.action_id,
+        iteration: cmd.iteration ?? null,
+        attempt: cmd.number ?? cmd.attempt,
+        started_at: inFlight.started_at ?? dispatchedAt,
+      },
+      planned.effects,
+    );
   }
 
   /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */

@@ -54,6 +54,7 @@ const action = providerAction<HttpConfig>();
 const request = action({
   title: "Call an HTTP API",
   description: "Sends one request to a path of the connection's API with its credentials.",
+  idempotent: true,
   params: z.strictObject({
     method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
     path: z.string().startsWith("/").max(2000).default("/"),

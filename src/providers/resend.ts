@@ -50,6 +50,7 @@ export const SendEmailParams = z
 const sendEmail = action({
   title: "Send an e-mail",
   description: "Sends one e-mail through Resend, idempotently per action attempt key.",
+  idempotent: true,
   params: SendEmailParams,
   result: z.object({ id: z.string() }),
   async run(ctx, p) {

@@ -67,6 +67,8 @@ export interface ProviderContext<C> {
 export interface ProviderAction<C = unknown, P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   title: string;
   description: string;
+  /** Its requests carry the engine's idempotency key (`idempotent` requests): the vendor may drop a repeat. */
+  idempotent?: boolean;
   params: P;
   result: R;
   run(ctx: ProviderContext<C>, params: z.output<P>): Promise<ProviderResult<z.output<R>>>;

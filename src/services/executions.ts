@@ -110,8 +110,8 @@ export const executionClient = (env: Env, executionId: string) => {
   return {
     snapshot: async () => (await stub.snapshot()) as unknown as ExecutionSnapshot | null,
     cancel: async (reason?: string) => (await stub.cancel(reason)) as unknown as ControlResult,
-    retrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string) =>
-      (await stub.retrigger(actionId, strategy, conditionId)) as unknown as ControlResult,
+    retrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string, reuseOutputs?: string[]) =>
+      (await stub.retrigger(actionId, strategy, conditionId, reuseOutputs)) as unknown as ControlResult,
     resume: async (token: string, payload?: Record<string, unknown>) =>
       (await stub.resume(token, payload)) as unknown as ControlResult & { resumed_action_id?: string },
     cancelSchedule: async (scheduleId: string) => (await stub.cancelSchedule(scheduleId)) as unknown as ControlResult,

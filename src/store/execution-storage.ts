@@ -7,8 +7,10 @@ import type {
   RunActionCommand,
 } from "../engine/execution/types";
 import type { AttemptView, ExecutionDetail } from "../engine/execution/views";
+import type { LedgerRow } from "../engine/reruns/ledger";
+import type { SideEffect } from "../engine/reruns/side-effects";
 import { LEGACY_VERSION, MIGRATIONS } from "./execution-migrations";
-import { readAttempts, readDetail, writeAttempt } from "./execution-detail";
+import { readAttempts, readDetail, readLedgerRows, writeAttempt, writePlannedEffects } from "./execution-detail";
 import { migrateStorage, storageVersion } from "./object-schema";
 
 /**
@@ -419,6 +421,16 @@ export class ExecutionStorage implements ExecutionData {
 
   attempts(): AttemptDetail[] {
     return readAttempts(this.sql);
+  }
+
+  /** The effects an interrupted attempt would have caused, kept on its row (outcome unknown). */
+  recordPlannedEffects(a: { action_id: string; iteration: number | null; attempt: number; started_at: number }, effects: SideEffect[]): void {
+    writePlannedEffects(this.sql, a, effects);
+  }
+
+  /** Every attempt row with its effects: what the ledger is built from. */
+  ledgerRows(): LedgerRow[] {
+    return this.exists() ? readLedgerRows(this.sql) : [];
   }
 
   detail(): ExecutionDetail {

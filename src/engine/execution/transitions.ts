@@ -110,7 +110,10 @@ export function finalStatus(state: ExecutionState): ExecutionStatus {
 /** Puts an action back to its initial state for a retrigger; a schedule already waited for is not waited again. */
 export function resetAction(action: ActionState, strategy: ActionState["retry_strategy"], fx: Effects): void {
   const scheduleDone = action.schedule_done || action.scheduled_for !== undefined;
-  fx.clearActionData(action, action.loop_state !== undefined);
+  const looped = action.loop_state !== undefined;
+  fx.clearActionData(action, looped);
+  // A loop's iterations number their attempts from 1: a rerun numbers on after every attempt made so far.
+  if (looped && action.attempts_total > 0) action.attempt_base = action.attempts_total;
   Object.assign(action, {
     execution_status: "pending" as ExecutionStatus,
     error_output: undefined,

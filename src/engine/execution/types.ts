@@ -154,6 +154,11 @@ export interface ActionState {
   retry_strategy?: RetryStrategy;
   /** Set while the action waits for a resume token. */
   paused_iteration?: number;
+  /**
+   * Attempt numbers a looped action used before a rerun reset it: its iterations' attempts are numbered on
+   * from here, so a rerun never overwrites an earlier attempt's record (the ledger keeps every one).
+   */
+  attempt_base?: number;
 }
 
 /** Version of the ExecutionState layout; storage written in an older layout is upcast on load (upcast.ts). */
@@ -214,7 +219,8 @@ export type EngineEvent =
   | { type: "action_interrupted"; action_id: string; iteration?: number; attempt: number; run: number }
   | { type: "resumed"; action_id: string; payload?: Record<string, unknown> }
   | { type: "cancelled"; reason?: string }
-  | { type: "retriggered"; action_id: string; strategy: RetryStrategy; condition_id?: string }
+  /** A rerun from `action_id`; `reuse_outputs` names actions kept as they are (their recorded outputs feed later steps). */
+  | { type: "retriggered"; action_id: string; strategy: RetryStrategy; condition_id?: string; reuse_outputs?: string[] }
   | { type: "schedule_cancelled"; schedule_id: string };
 
 /** What an execution is created from (create.ts); kept as the first event of its log. */
