@@ -8,6 +8,7 @@ import { apiKeysRouter } from "./api/api-keys";
 import { expressionsRouter } from "./api/expressions";
 import { bulkJobsRouter } from "./api/bulk-jobs";
 import { executionsRouter } from "./api/executions";
+import { rerunsRouter } from "./api/reruns";
 import { runsRouter } from "./api/runs";
 import { manualRunsRouter } from "./api/manual-runs";
 import { submissionsRouter } from "./api/submissions";
@@ -120,6 +121,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/entities", recordsRouter],
     ["/v1/automation/executions/bulk-jobs", bulkJobsRouter],
     ["/v1/automation", executionsRouter],
+    ["/v1/automation", rerunsRouter],
     ["/v1/automation", runsRouter],
     ["/v1/connections", connectionsRouter],
     ["/v1/notifications", notificationsRouter],

@@ -58,7 +58,13 @@ export async function performHttpCall(
   } catch (err) {
     if (err instanceof OutboundRefused) {
       // Refused before anything left: no effect.
-      return { kind: "failed", error: { error_code: "BAD_CONFIG", error_reason: err.message }, retry: "never", request, effects: [] };
+      return {
+        kind: "failed",
+        error: { error_code: "BAD_CONFIG", error_reason: err.message },
+        retry: "never",
+        request,
+        effects: [],
+      };
     }
     if (err instanceof OutboundTimeout) {
       return {

@@ -135,5 +135,11 @@ function prepareIntegration(
 ): Promise<PreparedCall> {
   const withFields = cfg.customFields ? { ...cfg.params, customFields: cfg.customFields } : cfg.params;
   const params = resolveCustomFields(withFields, callDataOf(ctx));
-  return prepareCall(ctx.env, { orgId: ctx.orgId, platform: cfg.platform, action: cfg.action, connectionId: cfg.connection_id, params });
+  return prepareCall(ctx.env, {
+    orgId: ctx.orgId,
+    platform: cfg.platform,
+    action: cfg.action,
+    connectionId: cfg.connection_id,
+    params,
+  });
 }

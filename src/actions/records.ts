@@ -95,7 +95,8 @@ function updateTarget(
   if (cfg.record === "trigger") {
     const schema = typeof ctx.entity?._schema === "string" ? ctx.entity._schema : undefined;
     const id = ctx.entityId || undefined;
-    if (!schema || !id) return { error: permanentFailure("ENTITY_NOT_FOUND", "The execution has no triggering record to update") };
+    if (!schema || !id)
+      return { error: permanentFailure("ENTITY_NOT_FOUND", "The execution has no triggering record to update") };
     return { schema, id };
   }
   if (!cfg.module || !cfg.record_id)

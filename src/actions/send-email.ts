@@ -79,7 +79,10 @@ function emailParams(ctx: Pick<ActionContext, "entity">, cfg: SendEmailActionCon
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
 }
 
-async function prepareEmail(ctx: Pick<EffectContext, "env" | "orgId" | "entity">, cfg: SendEmailActionConfig): Promise<PreparedCall> {
+async function prepareEmail(
+  ctx: Pick<EffectContext, "env" | "orgId" | "entity">,
+  cfg: SendEmailActionConfig,
+): Promise<PreparedCall> {
   const platforms = emailPlatforms();
   let connection;
   if (cfg.connection_id) {

@@ -215,6 +215,8 @@ export const LIMITS = {
   RATE_LIMIT_PERIOD_SECONDS: 60,
   /** Rate limits: client IPs one isolate remembers as blocked for bad credentials (the oldest are forgotten first). */
   MAX_BLOCKED_AUTH_CLIENTS: 10_000,
+  /** Ledger: most side effects one page of `GET /executions/{id}/effects` returns (and its default). */
+  MAX_LEDGER_PAGE: 1000,
   /** Dry run: most engine steps (one per action call, wake-up or start) simulated; a longer run is previewed as incomplete. */
   MAX_DRY_RUN_STEPS: 10_000,
   /** Agents: shortest `schedule_config.interval`, in seconds (agent crons have minute precision too). */

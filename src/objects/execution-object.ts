@@ -6,7 +6,8 @@ import type { Command, EngineEvent, ExecutionState, RetryStrategy, RunActionComm
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
 import { EMPTY_DETAIL, type ExecutionDetail } from "../engine/execution/views";
-import { buildLedger, type EffectsLedger } from "../engine/reruns/ledger";
+import { buildLedger, ledgerEntries, type EffectsLedger } from "../engine/reruns/ledger";
+import { previewRerun, type RerunPreview } from "../engine/reruns/preview";
 import type { Env } from "../env";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { withD1Meter } from "../lib/d1-meter";
@@ -37,6 +38,7 @@ export interface StartOutcome {
 }
 
 export type ControlResult = { ok: true; snapshot: ExecutionSnapshot } | { ok: false; status: 400 | 404 | 409; message: string };
+export type PreviewResult = { ok: true; preview: RerunPreview } | { ok: false; status: 400 | 404 | 409; message: string };
 
 const NOT_FOUND = { ok: false, status: 404, message: "Execution not found" } as const;
 
@@ -161,6 +163,29 @@ export class ExecutionObject extends DurableObject<Env> {
     reuseOutputs?: string[],
   ): Promise<ControlResult> {
     return this.control({ type: "retriggered", ...retriggerFields(actionId, strategy, conditionId, reuseOutputs) });
+  }
+
+  /**
+   * What the same retrigger would do, sending nothing: the engine applies it to a copy of the state and
+   * simulates the rest (engine/reruns/preview.ts), the action types say what each run would send. Refused
+   * exactly as the retrigger would be.
+   */
+  async previewRetrigger(
+    actionId: string,
+    strategy: RetryStrategy,
+    conditionId?: string,
+    reuseOutputs?: string[],
+  ): Promise<PreviewResult> {
+    const state = this.load();
+    if (!state) return NOT_FOUND;
+    const event = { type: "retriggered" as const, ...retriggerFields(actionId, strategy, conditionId, reuseOutputs) };
+    const refusal = controlRefusal(state, event);
+    if (refusal) return { ok: false, ...refusal };
+    const sent = new Set<string>();
+    for (const e of ledgerEntries(this.store.ledgerRows(), state.flow.actions))
+      if (e.idempotency_key) sent.add(e.idempotency_key);
+    const plan = (s: ExecutionState, cmd: RunActionCommand) => plannedRun(this.env, s, cmd);
+    return { ok: true, preview: await previewRerun(state, event, this.clock(), this.store, plan, sent) };
   }
 
   /** Resumes a paused execution with its token: single use, this execution only. */

@@ -128,7 +128,9 @@ export interface LedgerTotals {
   by_target: TargetTotal[];
 }
 
-export function ledgerTotals(entries: readonly LedgerEntry[]): LedgerTotals {
+export function ledgerTotals(
+  entries: readonly Pick<LedgerEntry, "kind" | "target" | "repeats_idempotency_key" | "tokens">[],
+): LedgerTotals {
   const byTarget = totalsByTarget(entries);
   return {
     effects: entries.length,
