@@ -9,6 +9,7 @@ import { expressionsRouter } from "./api/expressions";
 import { bulkJobsRouter } from "./api/bulk-jobs";
 import { executionsRouter } from "./api/executions";
 import { rerunsRouter } from "./api/reruns";
+import { bulkRerunsRouter } from "./api/bulk-reruns";
 import { runsRouter } from "./api/runs";
 import { manualRunsRouter } from "./api/manual-runs";
 import { submissionsRouter } from "./api/submissions";
@@ -120,6 +121,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/automation", flowsRouter],
     ["/v1/entities", recordsRouter],
     ["/v1/automation/executions/bulk-jobs", bulkJobsRouter],
+    ["/v1/automation/executions/bulk-reruns", bulkRerunsRouter],
     ["/v1/automation", executionsRouter],
     ["/v1/automation", rerunsRouter],
     ["/v1/automation", runsRouter],

@@ -202,7 +202,9 @@ export const executionsRouter = createRouter()
     const body = c.req.valid("json") ?? {};
     const strategy = body.retry_strategy ?? "RETRY_AND_RESUME";
     const snap = unwrap(
-      await executionClient(c.env, execution_id).retrigger(action_id, strategy, body.condition_id, body.reuse_outputs),
+      await executionClient(c.env, execution_id).retrigger(action_id, strategy, body.condition_id, {
+        reuse_outputs: body.reuse_outputs,
+      }),
     );
     return c.json(asResponse(AutomationExecutionSchema, present(snap, c.get("principal"))), 200);
   })

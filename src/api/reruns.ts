@@ -74,7 +74,7 @@ export const rerunsRouter = createRouter()
       action_id,
       body.retry_strategy ?? "RETRY_AND_RESUME",
       body.condition_id,
-      body.reuse_outputs,
+      { reuse_outputs: body.reuse_outputs },
     );
     if (!res.ok) {
       const code = res.status === 404 ? "NOT_FOUND" : res.status === 409 ? "CONFLICT" : "BAD_REQUEST";

@@ -149,6 +149,10 @@ export const LIMITS = {
   BULK_DEFER_SECONDS: 2,
   /** Bulk jobs: longest wait of an execution page for room in the window, in seconds. */
   BULK_DEFER_MAX_SECONDS: 30,
+  /** Bulk reruns: most executions one job reruns (a larger selection is refused at creation). */
+  MAX_BULK_RERUN_EXECUTIONS: 500,
+  /** Bulk reruns: executions previewed at the same time when a job is created. */
+  BULK_RERUN_PREVIEW_CONCURRENCY: 10,
   /** Bulk jobs: most `entities_refs` in one request (larger selections use a query or a filter). */
   MAX_BULK_ENTITY_REFS: 1000,
   /** Bulk jobs: most records one job may select (a larger selection is refused at creation, or fails the job while loading). */

@@ -42,12 +42,21 @@ export type PreviewResult = { ok: true; preview: RerunPreview } | { ok: false; s
 
 const NOT_FOUND = { ok: false, status: 404, message: "Execution not found" } as const;
 
+/** What a rerun may say besides its action and strategy (docs/reruns.md). */
+export interface RerunOptions {
+  /** Actions kept as they are: their recorded outputs feed the later steps. */
+  reuse_outputs?: string[];
+  /** A rerun asked for once (a bulk rerun's item): a key the event log already has is not applied again. */
+  rerun_key?: string;
+}
+
 /** The `retriggered` event's fields, optional ones only when given (the event log keeps what was asked). */
-const retriggerFields = (actionId: string, strategy: RetryStrategy, conditionId?: string, reuseOutputs?: string[]) => ({
+const retriggerFields = (actionId: string, strategy: RetryStrategy, conditionId?: string, options: RerunOptions = {}) => ({
   action_id: actionId,
   strategy,
   ...(conditionId !== undefined ? { condition_id: conditionId } : {}),
-  ...(reuseOutputs?.length ? { reuse_outputs: reuseOutputs } : {}),
+  ...(options.reuse_outputs?.length ? { reuse_outputs: options.reuse_outputs } : {}),
+  ...(options.rerun_key ? { rerun_key: options.rerun_key } : {}),
 });
 
 /**
@@ -160,9 +169,11 @@ export class ExecutionObject extends DurableObject<Env> {
     actionId: string,
     strategy: RetryStrategy,
     conditionId?: string,
-    reuseOutputs?: string[],
+    options?: RerunOptions,
   ): Promise<ControlResult> {
-    return this.control({ type: "retriggered", ...retriggerFields(actionId, strategy, conditionId, reuseOutputs) });
+    if (options?.rerun_key && this.load() && this.store.hasRerun(options.rerun_key))
+      return { ok: true, snapshot: this.snapshotOf(this.load()!) };
+    return this.control({ type: "retriggered", ...retriggerFields(actionId, strategy, conditionId, options) });
   }
 
   /**
@@ -174,11 +185,11 @@ export class ExecutionObject extends DurableObject<Env> {
     actionId: string,
     strategy: RetryStrategy,
     conditionId?: string,
-    reuseOutputs?: string[],
+    options?: RerunOptions,
   ): Promise<PreviewResult> {
     const state = this.load();
     if (!state) return NOT_FOUND;
-    const event = { type: "retriggered" as const, ...retriggerFields(actionId, strategy, conditionId, reuseOutputs) };
+    const event = { type: "retriggered" as const, ...retriggerFields(actionId, strategy, conditionId, options) };
     const refusal = controlRefusal(state, event);
     if (refusal) return { ok: false, ...refusal };
     const sent = new Set<string>();

@@ -113,3 +113,90 @@ export const RerunPreviewSchema = z
     assumptions: z.array(z.string()),
   })
   .openapi("RerunPreview");
+
+// ---- bulk reruns ------------------------------------------------------------------------------------
+
+const RerunnableStatus = z.enum(["failed", "success", "skipped"]);
+const DateTime = z.string().datetime({ offset: true }).openapi({ format: "date-time" });
+
+export const BulkRerunRequestSchema = z
+  .object({
+    flow_id: z.string().min(1).max(200),
+    filter: z
+      .strictObject({
+        status: z
+          .array(RerunnableStatus)
+          .min(1)
+          .max(3)
+          .optional()
+          .openapi({ description: "Executions in these statuses (default: failed). Cancelled executions cannot be rerun." }),
+        created_after: DateTime.optional().openapi({ description: "Created at or after this time" }),
+        created_before: DateTime.optional().openapi({ description: "Created before this time" }),
+        error_code: z.string().min(1).max(100).optional().openapi({ description: "The execution's last error has this code" }),
+        action_id: z.string().min(1).max(200).optional().openapi({ description: "This action of the execution failed" }),
+      })
+      .optional(),
+    from_action_id: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: "Rerun every execution from this action; default: from each execution's failed action" }),
+    retry_strategy: z.enum(RETRY_STRATEGIES).optional(),
+    condition_id: z.string().min(1).max(200).optional(),
+    reuse_outputs: z.array(z.string().min(1).max(200)).max(LIMITS.MAX_ACTIONS_PER_FLOW).optional(),
+  })
+  .strict()
+  .openapi("BulkRerunRequest", {
+    description: `At most ${LIMITS.MAX_BULK_RERUN_EXECUTIONS} executions per job; each is previewed at creation, nothing is sent before approval`,
+  });
+
+export const BulkRerunPreviewSchema = z
+  .object({
+    executions: z.number().int(),
+    refused: z.number().int().openapi({ description: "Executions whose rerun the preview refused: never retriggered" }),
+    effects: z.number().int(),
+    repeated_idempotency_keys: z.number().int(),
+    by_target: z.array(TargetTotalSchema),
+  })
+  .openapi("BulkRerunPreview");
+
+export const BulkRerunJobSchema = z
+  .object({
+    job_id: z.string(),
+    org_id: z.string(),
+    flow_id: z.string(),
+    status: z.enum(["approval", "running", "finished", "cancelled", "failed"]),
+    created_by: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    approved_at: z.string().optional(),
+    finished_at: z.string().optional(),
+    task_token: z.string().optional().openapi({ description: "Returned once, to the creator: approves or cancels the job" }),
+    error: z.string().optional(),
+    filter: z.record(z.string(), z.unknown()),
+    retry_strategy: z.enum(RETRY_STRATEGIES),
+    from_action_id: z.string().optional(),
+    reuse_outputs: z.array(z.string()),
+    preview: BulkRerunPreviewSchema,
+    counts: z.object({ total: z.number().int() }).catchall(z.number().int()),
+    items: z.array(
+      z.object({
+        seq: z.number().int(),
+        execution_id: z.string(),
+        action_id: z.string(),
+        status: z.enum(["pending", "starting", "retriggered", "refused", "failed", "cancelled"]),
+        effects: z.number().int(),
+        error: z.string().optional(),
+        execution_status: z.string().optional().openapi({ description: "The execution's status now" }),
+        updated_at: z.string(),
+      }),
+    ),
+    items_paging: z.object({ from: z.number().int(), size: z.number().int(), next_from: z.number().int().nullable() }),
+  })
+  .openapi("BulkRerunJob");
+
+export const BulkRerunQuery = z.object({
+  items_from: z.coerce.number().int().min(0).optional(),
+  items_size: z.coerce.number().int().min(0).max(LIMITS.MAX_BULK_SUMMARY_PAGE).optional(),
+});

@@ -1,6 +1,6 @@
 import type { FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execution/types";
 import type { EffectsLedger } from "../engine/reruns/ledger";
-import type { ControlResult, ExecutionSnapshot, PreviewResult } from "../objects/execution-object";
+import type { ControlResult, ExecutionSnapshot, PreviewResult, RerunOptions } from "../objects/execution-object";
 import { getExecutionRow, summaryRow, type ExecutionRow } from "../store/executions";
 import type { Env } from "../env";
 import { newId } from "../lib/ids";
@@ -111,10 +111,10 @@ export const executionClient = (env: Env, executionId: string) => {
   return {
     snapshot: async () => (await stub.snapshot()) as unknown as ExecutionSnapshot | null,
     cancel: async (reason?: string) => (await stub.cancel(reason)) as unknown as ControlResult,
-    retrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string, reuseOutputs?: string[]) =>
-      (await stub.retrigger(actionId, strategy, conditionId, reuseOutputs)) as unknown as ControlResult,
-    previewRetrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string, reuseOutputs?: string[]) =>
-      (await stub.previewRetrigger(actionId, strategy, conditionId, reuseOutputs)) as unknown as PreviewResult,
+    retrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string, options?: RerunOptions) =>
+      (await stub.retrigger(actionId, strategy, conditionId, options)) as unknown as ControlResult,
+    previewRetrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string, options?: RerunOptions) =>
+      (await stub.previewRetrigger(actionId, strategy, conditionId, options)) as unknown as PreviewResult,
     effects: async (page: { from: number; size: number }) => (await stub.effects(page)) as unknown as EffectsLedger | null,
     resume: async (token: string, payload?: Record<string, unknown>) =>
       (await stub.resume(token, payload)) as unknown as ControlResult & { resumed_action_id?: string },

@@ -424,7 +424,10 @@ export class ExecutionStorage implements ExecutionData {
   }
 
   /** The effects an interrupted attempt would have caused, kept on its row (outcome unknown). */
-  recordPlannedEffects(a: { action_id: string; iteration: number | null; attempt: number; started_at: number }, effects: SideEffect[]): void {
+  recordPlannedEffects(
+    a: { action_id: string; iteration: number | null; attempt: number; started_at: number },
+    effects: SideEffect[],
+  ): void {
     writePlannedEffects(this.sql, a, effects);
   }
 
@@ -435,6 +438,15 @@ export class ExecutionStorage implements ExecutionData {
 
   detail(): ExecutionDetail {
     return readDetail(this.sql);
+  }
+
+  /** Whether the event log holds a rerun asked for under this key. */
+  hasRerun(key: string): boolean {
+    return (
+      this.sql
+        .exec(`SELECT 1 FROM events WHERE type = 'retriggered' AND json_extract(data, '$.rerun_key') = ? LIMIT 1`, key)
+        .toArray().length > 0
+    );
   }
 
   events(): LoggedEvent[] {

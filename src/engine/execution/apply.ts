@@ -136,7 +136,10 @@ export function reuseRefusal(state: ExecutionState, reuse: readonly string[] | u
     const a = state.actions.find((x) => x.id === id);
     if (!a) return { status: 400, message: `reuse_outputs: action ${id} is not part of this execution` };
     if (a.execution_status !== "success")
-      return { status: 409, message: `reuse_outputs: action ${id} is ${a.execution_status}; only a succeeded action's outputs can be reused` };
+      return {
+        status: 409,
+        message: `reuse_outputs: action ${id} is ${a.execution_status}; only a succeeded action's outputs can be reused`,
+      };
   }
   return null;
 }

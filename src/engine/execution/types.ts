@@ -220,7 +220,15 @@ export type EngineEvent =
   | { type: "resumed"; action_id: string; payload?: Record<string, unknown> }
   | { type: "cancelled"; reason?: string }
   /** A rerun from `action_id`; `reuse_outputs` names actions kept as they are (their recorded outputs feed later steps). */
-  | { type: "retriggered"; action_id: string; strategy: RetryStrategy; condition_id?: string; reuse_outputs?: string[] }
+  | {
+      type: "retriggered";
+      action_id: string;
+      strategy: RetryStrategy;
+      condition_id?: string;
+      reuse_outputs?: string[];
+      /** Names a rerun asked for once (a bulk rerun's item): the object applies a key it already logged only once. */
+      rerun_key?: string;
+    }
   | { type: "schedule_cancelled"; schedule_id: string };
 
 /** What an execution is created from (create.ts); kept as the first event of its log. */
