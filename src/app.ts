@@ -10,6 +10,7 @@ import { bulkJobsRouter } from "./api/bulk-jobs";
 import { executionsRouter } from "./api/executions";
 import { rerunsRouter } from "./api/reruns";
 import { bulkRerunsRouter } from "./api/bulk-reruns";
+import { flowPlansRouter } from "./api/flow-plans";
 import { runsRouter } from "./api/runs";
 import { manualRunsRouter } from "./api/manual-runs";
 import { submissionsRouter } from "./api/submissions";
@@ -119,6 +120,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/api-keys", apiKeysRouter],
     ["/v1/automation", expressionsRouter],
     ["/v1/automation", flowsRouter],
+    ["/v1/automation", flowPlansRouter],
     ["/v1/entities", recordsRouter],
     ["/v1/automation/executions/bulk-jobs", bulkJobsRouter],
     ["/v1/automation/executions/bulk-reruns", bulkRerunsRouter],

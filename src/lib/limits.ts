@@ -219,6 +219,13 @@ export const LIMITS = {
   RATE_LIMIT_PERIOD_SECONDS: 60,
   /** Rate limits: client IPs one isolate remembers as blocked for bad credentials (the oldest are forgotten first). */
   MAX_BLOCKED_AUTH_CLIENTS: 10_000,
+  /** Planner: subrequests (outbound fetches) one Workers invocation may make on the Free plan, and on Paid (developers.cloudflare.com/workers/platform/limits). */
+  WORKERS_FREE_SUBREQUESTS: 50,
+  WORKERS_PAID_SUBREQUESTS: 10_000,
+  /** Planner: worst-case action runs of one execution above which a flow is warned about. */
+  PLAN_WARN_ACTION_RUNS: 10_000,
+  /** Planner: worst-case model tokens of one execution above which a flow is warned about. */
+  PLAN_WARN_MODEL_TOKENS: 1_000_000,
   /** Ledger: most side effects one page of `GET /executions/{id}/effects` returns (and its default). */
   MAX_LEDGER_PAGE: 1000,
   /** Dry run: most engine steps (one per action call, wake-up or start) simulated; a longer run is previewed as incomplete. */
