@@ -1,24 +1,13 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { LAYERS, directionRule } from "./scripts/layers.mjs";
 
 /*
- * Layers (docs/architecture.md, "Layers"): api|dialects|queues → services → engine/store, objects →
- * engine/store/actions, engine → schemas/lib; nothing but src/app.ts and src/index.ts imports api/ or dialects/.
- * An import against that direction fails the lint. Imports are matched on their relative specifier: from any
- * file under src/<layer>/, `(../)+<dir>` names the top-level directory src/<dir>. (schemas/actions/ is the one
- * subdirectory named like a top-level directory, and no rule for schemas/ restricts `actions`.)
+ * Layers (docs/architecture.md, "Layers"): the table of scripts/layers.mjs says which layers each folder of src/
+ * may import; the rule `layers/direction` resolves every relative import of a file under src/ and reports one
+ * that goes against it. engine/ is also kept free of bindings: `cloudflare:*` modules, binding types and fetch.
  */
-const ENTRY_ONLY =
-  "only src/app.ts and src/index.ts mount the HTTP layers (api/, dialects/): move shared code to services/ or lib/";
-const ENGINE_PURE = "engine/ is pure: no bindings, no store, no I/O; the caller passes data and effects in";
-
-/** One no-restricted-imports pattern: the relative specifiers that reach any of `dirs` under src/. */
-const reach = (dirs, message) => ({ regex: `^(\\.\\./)+(${dirs.join("|")})(/|\\.ts$|$)`, message });
-const HTTP = reach(["api", "dialects"], ENTRY_ONLY);
-
-/** The rule with these patterns; a later config for the same file replaces it, so each lists all of its own. */
-const restrict = (...patterns) => ({ "@typescript-eslint/no-restricted-imports": ["error", { patterns }] });
-
+const ENGINE_PURE = LAYERS.engine.why;
 /** Binding types are ambient (no import to catch): naming them in engine/ is refused too. */
 const BINDING_TYPES = [
   "D1Database",
@@ -42,38 +31,15 @@ export default tseslint.config(
     },
   },
   {
-    // Every source file but the entry points: nothing imports the HTTP layers.
     files: ["src/**/*.ts"],
-    ignores: ["src/app.ts", "src/index.ts"],
-    rules: restrict(HTTP),
-  },
-  {
-    // Each HTTP layer may import itself, not the other.
-    files: ["src/api/**/*.ts"],
-    rules: restrict(reach(["dialects"], ENTRY_ONLY)),
-  },
-  {
-    // A dialect builds its routers with the shared HTTP plumbing (api/router.ts, api/context.ts), and nothing
-    // else of api/: it calls services/ like api/ does.
-    files: ["src/dialects/**/*.ts"],
-    rules: restrict({
-      regex: "^(\\.\\./)+api/(?!(router|context)(\\.ts)?$)",
-      message: "a dialect uses api/router and api/context only: call services/ for the rest",
-    }),
-  },
-  {
-    // store/ and schemas/ sit below the use cases.
-    files: ["src/store/**/*.ts", "src/schemas/**/*.ts"],
-    rules: restrict(HTTP, reach(["services"], "store/ and schemas/ are below services/: pass what they need in")),
+    plugins: { layers: { rules: { direction: directionRule } } },
+    rules: { "layers/direction": "error" },
   },
   {
     // The pure core.
     files: ["src/engine/**/*.ts"],
     rules: {
-      ...restrict(HTTP, reach(["store", "services", "objects", "queues", "actions", "providers", "env"], ENGINE_PURE), {
-        group: ["cloudflare:*"],
-        message: ENGINE_PURE,
-      }),
+      "@typescript-eslint/no-restricted-imports": ["error", { patterns: [{ group: ["cloudflare:*"], message: ENGINE_PURE }] }],
       "@typescript-eslint/no-restricted-types": [
         "error",
         { types: Object.fromEntries(BINDING_TYPES.map((t) => [t, { message: ENGINE_PURE }])) },

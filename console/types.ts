@@ -1,24 +1,19 @@
 /** The parts of the API's documents the console reads (the OpenAPI document at /openapi.json has them all). */
 
-export const EXECUTION_STATUSES = [
-  "pending",
-  "starting",
-  "in_progress",
-  "paused",
-  "scheduled",
-  "success",
-  "failed",
-  "cancelled",
-  "skipped",
-  "hot",
-] as const;
-export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+// The engine's own lists (esbuild bundles them into the console), so the two cannot drift apart.
+import { FINAL_JOB_STATUSES } from "../src/engine/bulk-job";
+import { FINAL_STATUSES, RETRIABLE_STATUSES } from "../src/engine/execution/types";
+export { EXECUTION_STATUSES, RETRY_STRATEGIES } from "../src/engine/execution/types";
 
-export const FINAL_STATUSES: ReadonlySet<string> = new Set(["success", "failed", "cancelled", "skipped", "hot"]);
-export const isFinal = (status: string): boolean => FINAL_STATUSES.has(status);
-
-export const RETRY_STRATEGIES = ["RETRY_AND_RESUME", "RETRY_AND_STOP", "RETRY_ALL_PARENT_CONDITION_ACTIONS"] as const;
-export type RetryStrategy = (typeof RETRY_STRATEGIES)[number];
+/** The API sends statuses as plain strings: these ask the engine's sets about any string. */
+const member =
+  (set: ReadonlySet<string>) =>
+  (status: string): boolean =>
+    set.has(status);
+export const isFinal = member(FINAL_STATUSES);
+/** Whether the engine lets an action in this status be retriggered (engine/execution/apply.ts retriggerRefusal). */
+export const isRetriable = member(RETRIABLE_STATUSES);
+export const isFinalJob = member(FINAL_JOB_STATUSES);
 
 export interface ErrorOutput {
   error_code: string;

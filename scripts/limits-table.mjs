@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// The README's limits table, generated from src/lib/limits.ts (each constant with its doc comment), so the
-// documentation cannot drift from the code:
+// The limits table of docs/limits.md, generated from src/lib/limits.ts (each constant with its doc comment), so
+// the documentation cannot drift from the code:
 //   node scripts/limits-table.mjs           prints the table
-//   node scripts/limits-table.mjs --write   replaces the table in README.md (then `npx prettier --write README.md`)
-//   node scripts/limits-table.mjs --check   exits 1, naming the rows, when README.md's table differs
+//   node scripts/limits-table.mjs --write   replaces the table in docs/limits.md (then `npx prettier --write docs/limits.md`)
+//   node scripts/limits-table.mjs --check   exits 1, naming the rows, when the table in docs/limits.md differs
 import { readFileSync, writeFileSync } from "node:fs";
 
 const LIMITS_FILE = new URL("../src/lib/limits.ts", import.meta.url);
-const README = new URL("../README.md", import.meta.url);
+const LIMITS_DOC = new URL("../docs/limits.md", import.meta.url);
 
 /**
  * `{ name, value, doc }` of every entry of LIMITS, in file order. A doc comment applies to the entries right
@@ -41,7 +41,7 @@ export function limitRows(src = readFileSync(LIMITS_FILE, "utf8")) {
 
 const show = (v) => v.replace(/_/g, "").replace(/\s+/g, " ");
 
-/** The table as markdown lines (unpadded; prettier pads the columns in README.md). */
+/** The table as markdown lines (unpadded; prettier pads the columns in docs/limits.md). */
 export function limitsTable(rows = limitRows()) {
   return [
     "| Limit | Value | Meaning |",
@@ -50,10 +50,10 @@ export function limitsTable(rows = limitRows()) {
   ];
 }
 
-/** Where the table is in README.md: the block of `|` lines starting at the `| Limit` header. */
+/** Where the table is in the page: the block of `|` lines starting at the `| Limit` header. */
 function tableSpan(lines) {
   const start = lines.findIndex((l) => /^\|\s*Limit\s*\|\s*Value\s*\|/.test(l));
-  if (start < 0) throw new Error("README.md has no limits table (a line starting with `| Limit | Value |`)");
+  if (start < 0) throw new Error("docs/limits.md has no limits table (a line starting with `| Limit | Value |`)");
   let end = start;
   while (end < lines.length && lines[end].startsWith("|")) end++;
   return { start, end };
@@ -67,9 +67,9 @@ const normalize = (line) =>
     .replace(/ ?\| ?/g, "|")
     .trim();
 
-/** Rows of the generated table missing from README.md's table, and README rows no longer generated. */
-export function readmeDrift(readme = readFileSync(README, "utf8"), rows = limitRows()) {
-  const lines = readme.split("\n");
+/** Rows of the generated table missing from the page's table, and the page's rows no longer generated. */
+export function tableDrift(page = readFileSync(LIMITS_DOC, "utf8"), rows = limitRows()) {
+  const lines = page.split("\n");
   const { start, end } = tableSpan(lines);
   const have = new Set(lines.slice(start, end).map(normalize));
   const want = limitsTable(rows).map(normalize);
@@ -82,16 +82,16 @@ export function readmeDrift(readme = readFileSync(README, "utf8"), rows = limitR
 
 function main(args) {
   if (args.includes("--write")) {
-    const lines = readFileSync(README, "utf8").split("\n");
+    const lines = readFileSync(LIMITS_DOC, "utf8").split("\n");
     const { start, end } = tableSpan(lines);
     lines.splice(start, end - start, ...limitsTable());
-    writeFileSync(README, lines.join("\n"));
-    console.log("README.md: limits table written; run `npx prettier --write README.md`");
+    writeFileSync(LIMITS_DOC, lines.join("\n"));
+    console.log("docs/limits.md: limits table written; run `npx prettier --write docs/limits.md`");
   } else if (args.includes("--check")) {
-    const drift = readmeDrift();
+    const drift = tableDrift();
     for (const d of drift) console.error(d);
     if (drift.length > 0) {
-      console.error("README.md's limits table is out of date: node scripts/limits-table.mjs --write");
+      console.error("The limits table of docs/limits.md is out of date: node scripts/limits-table.mjs --write");
       process.exitCode = 1;
     }
   } else {

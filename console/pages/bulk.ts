@@ -5,10 +5,9 @@ import { formatTime, statusLabel } from "../format";
 import { useResource, useTitle } from "../hooks";
 import { html } from "../html";
 import { href, navigate } from "../router";
-import type { BulkJob } from "../types";
+import { isFinalJob, type BulkJob } from "../types";
 import { POLL_ACTIVE_MS } from "./runs";
 
-const FINAL_JOB = new Set(["finished", "failed", "cancelled"]);
 const SUMMARY_SIZE = 50;
 
 /** The API has no list of bulk jobs: a job is opened by its id (returned when it was created). */
@@ -41,7 +40,7 @@ export function BulkJobPage({ jobId }: { jobId: string }) {
   const job = useResource(
     `bulk:${jobId}`,
     () => api<BulkJob>("GET", `/v1/automation/executions/bulk-jobs/${seg(jobId)}${query({ summary_size: SUMMARY_SIZE })}`),
-    (j) => (FINAL_JOB.has(j.status) ? null : POLL_ACTIVE_MS),
+    (j) => (isFinalJob(j.status) ? null : POLL_ACTIVE_MS),
   );
   if (job.error)
     return html`<section>
@@ -103,7 +102,7 @@ export function BulkJobPage({ jobId }: { jobId: string }) {
     </dl>
     ${j.error ? html`<p class="state error">${j.error}</p>` : null}
     ${
-      !FINAL_JOB.has(j.status)
+      !isFinalJob(j.status)
         ? html`<section class="card" aria-labelledby="decide-title">
             <h2 id="decide-title">${j.status === "approval" ? "Approve or cancel" : "Cancel"}</h2>
             <label for="task-token">Task token (returned when the job was created)</label>

@@ -5,13 +5,19 @@ import { durationMs, formatDuration, formatTime, statusLabel } from "../format";
 import { useResource, useTitle } from "../hooks";
 import { html } from "../html";
 import { href } from "../router";
-import { RETRY_STRATEGIES, isFinal, type ActionResult, type Execution, type ExecutionAction, type Run } from "../types";
+import {
+  RETRY_STRATEGIES,
+  isFinal,
+  isRetriable,
+  type ActionResult,
+  type Execution,
+  type ExecutionAction,
+  type Run,
+} from "../types";
 import { POLL_ACTIVE_MS } from "./runs";
 
-/** Statuses in which the engine lets an action be retried (engine/execution/apply.ts retriggerRefusal). */
-const RETRIABLE = new Set(["failed", "in_progress", "starting", "paused", "scheduled", "pending"]);
-
-const STRATEGY_LABELS: Record<string, string> = {
+/** One label per strategy of the engine: a new strategy fails the type check until it has one. */
+const STRATEGY_LABELS: Record<(typeof RETRY_STRATEGIES)[number], string> = {
   RETRY_AND_RESUME: "Retry, then continue with the rest",
   RETRY_AND_STOP: "Retry this action only, then stop",
   RETRY_ALL_PARENT_CONDITION_ACTIONS: "Retry every action under its condition",
@@ -180,7 +186,7 @@ function ActionEntry({
         : null
     }
     ${
-      RETRIABLE.has(action.execution_status) && execution.execution_status !== "cancelled"
+      isRetriable(action.execution_status) && execution.execution_status !== "cancelled"
         ? html`<${Retrigger} execution=${execution} action=${action} reload=${reload} />`
         : null
     }

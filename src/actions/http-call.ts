@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { LIMITS } from "../lib/limits";
-import { OutboundRefused, OutboundTimeout, captureResponse, safeFetch } from "../lib/outbound";
+import { OutboundRefused, OutboundTimeout, captureResponse, redactHeaders, safeFetch } from "../lib/outbound";
 import { outboundPolicy } from "../lib/ssrf";
 import { httpEffect } from "../engine/reruns/side-effects";
 import type { ActionContext, ActionResult } from "./types";
@@ -105,11 +105,4 @@ export async function performHttpCall(
   }
   const retryable = res.status === 408 || res.status >= 500;
   return { kind: "failed", error, retry: retryable ? "policy" : "never", request, response, effects };
-}
-
-const SECRET_HEADERS = /^(authorization|proxy-authorization|x-api-key|x-key|cookie|.*secret.*|.*token.*|webhook-signature)$/i;
-
-/** Header values that carry credentials are masked in the run history. */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET_HEADERS.test(k) ? "[redacted]" : v]));
 }

@@ -35,5 +35,3 @@ for (const h of HANDLERS) for (const t of h.types) byType.set(t, h);
 export function actionHandler(type: string): ActionHandler | undefined {
   return byType.get(type);
 }
-
-export const registeredActionTypes = (): string[] => [...byType.keys()];

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { forbidden } from "../lib/errors";
 import { reencryptAllSecrets, secretStatus } from "../services/secret-rotation";
-import { createRouter, errorResponses, superuserRoute } from "./router";
+import { createRouter, errorResponses, jsonResponse, superuserRoute } from "./router";
 
 /**
  * Key rotation for the operator (superuser key only): how many secrets each key sealed, and re-encryption of
@@ -23,18 +23,13 @@ const ReencryptReportSchema = SecretStatusSchema.extend({
   failed: z.array(z.object({ table: z.string(), org_id: z.string(), id: z.string(), reason: z.string() })),
 }).openapi("ReencryptReport");
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
 const statusRoute = superuserRoute({
   method: "get",
   path: "/secrets",
   operationId: "getSecretStatus",
   tags: TAGS,
   summary: "Secrets at rest per encryption key id (superuser only)",
-  responses: { 200: json(SecretStatusSchema, "Status"), ...errorResponses(401, 403) },
+  responses: { 200: jsonResponse(SecretStatusSchema, "Status"), ...errorResponses(401, 403) },
 });
 
 const reencryptRoute = superuserRoute({
@@ -43,7 +38,7 @@ const reencryptRoute = superuserRoute({
   operationId: "reencryptSecrets",
   tags: TAGS,
   summary: "Re-encrypt every secret with the current ENCRYPTION_KEY after a rotation (superuser only)",
-  responses: { 200: json(ReencryptReportSchema, "Done"), ...errorResponses(401, 403) },
+  responses: { 200: jsonResponse(ReencryptReportSchema, "Done"), ...errorResponses(401, 403) },
 });
 
 export const adminSecretsRouter = createRouter()

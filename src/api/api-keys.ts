@@ -8,7 +8,7 @@ import { ApiKeyListSchema, ApiKeySchema, CreateApiKeyRequest, CreatedApiKeySchem
 import { IdParam, PagingQuery } from "../schemas/common";
 import { countActiveApiKeys, getApiKey, insertApiKey, listApiKeys, revokeApiKey } from "../store/api-keys";
 import { API_KEY_PREFIX } from "./auth";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 const TAGS = ["API keys"];
 
@@ -18,9 +18,9 @@ const createKey = scopedRoute("admin", {
   operationId: "createApiKey",
   tags: TAGS,
   summary: "Create an API key for the caller's organization (the secret is returned once)",
-  request: { body: { content: { "application/json": { schema: CreateApiKeyRequest } }, required: true } },
+  request: jsonBody(CreateApiKeyRequest),
   responses: {
-    201: { description: "Created", content: { "application/json": { schema: CreatedApiKeySchema } } },
+    201: jsonResponse(CreatedApiKeySchema, "Created"),
     ...errorResponses(400, 401, 403, 409, 413, 415),
   },
 });
@@ -33,7 +33,7 @@ const listKeys = scopedRoute("admin", {
   summary: "List the organization's API keys (never their secrets)",
   request: { query: PagingQuery },
   responses: {
-    200: { description: "Keys", content: { "application/json": { schema: ApiKeyListSchema } } },
+    200: jsonResponse(ApiKeyListSchema, "Keys"),
     ...errorResponses(400, 401, 403),
   },
 });
@@ -46,7 +46,7 @@ const revokeKey = scopedRoute("admin", {
   summary: "Revoke an API key; it stops working at once",
   request: { params: z.object({ key_id: IdParam("key_id") }) },
   responses: {
-    200: { description: "Revoked", content: { "application/json": { schema: ApiKeySchema } } },
+    200: jsonResponse(ApiKeySchema, "Revoked"),
     ...errorResponses(401, 403, 404),
   },
 });

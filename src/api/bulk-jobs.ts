@@ -1,4 +1,3 @@
-import { z } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import {
@@ -10,13 +9,9 @@ import {
 } from "../schemas/bulk-jobs";
 import { createBulkJob, patchBulkJob, requireBulkJob } from "../services/bulk-jobs";
 import { itemStatusCounts, itemsPage, type BulkJobRow } from "../store/bulk-jobs";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 const TAGS = ["bulk"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 interface SummaryPage {
   from?: number;
@@ -83,9 +78,9 @@ const createJob = scopedRoute("automations:trigger", {
   tags: TAGS,
   summary:
     "Create a bulk job that runs a flow once for every selected record. It waits in `approval`: approve it with the returned `task_token` (patchBulkJob).",
-  request: { body: { content: { "application/json": { schema: BulkTriggerRequestSchema } }, required: true } },
+  request: jsonBody(BulkTriggerRequestSchema),
   responses: {
-    202: json(BulkTriggerJobSchema, "The job, waiting for approval"),
+    202: jsonResponse(BulkTriggerJobSchema, "The job, waiting for approval"),
     ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
 });
@@ -97,7 +92,7 @@ const getJob = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get a bulk job: status, counts, loading state and a page of its execution summary",
   request: { params: BulkJobParams, query: BulkJobQuery },
-  responses: { 200: json(BulkTriggerJobSchema, "The job"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonResponse(BulkTriggerJobSchema, "The job"), ...errorResponses(400, 401, 403, 404) },
 });
 
 const patchJob = scopedRoute("automations:trigger", {
@@ -108,9 +103,9 @@ const patchJob = scopedRoute("automations:trigger", {
   summary: "Approve or cancel a bulk job with its task token (403 for a wrong token, 409 if the job cannot do that now)",
   request: {
     params: BulkJobParams,
-    body: { content: { "application/json": { schema: PatchBulkJobRequestSchema } }, required: true },
+    ...jsonBody(PatchBulkJobRequestSchema),
   },
-  responses: { 200: json(BulkTriggerJobSchema, "The job"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+  responses: { 200: jsonResponse(BulkTriggerJobSchema, "The job"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
 });
 
 export const bulkJobsRouter = createRouter()

@@ -1,19 +1,14 @@
-import { z } from "@hono/zod-openapi";
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { BulkJobParams, PatchBulkJobRequestSchema } from "../schemas/bulk-jobs";
 import { BulkRerunJobSchema, BulkRerunQuery, BulkRerunRequestSchema } from "../schemas/reruns";
 import { createBulkRerun, patchBulkRerun, requireBulkRerun } from "../services/bulk-reruns";
 import { rerunItemCounts, rerunItemsPage, type BulkRerunRow } from "../store/bulk-reruns";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /** Bulk reruns: rerun the failed executions of a flow as a job with approval (docs/reruns.md). */
 
 const TAGS = ["bulk"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 async function jobView(env: Env, job: BulkRerunRow, page: { from?: number; size?: number } = {}, taskToken?: string) {
   const from = page.from ?? 0;
@@ -61,8 +56,11 @@ const createJob = scopedRoute("automations:trigger", {
   tags: TAGS,
   summary:
     "Rerun the failed executions of a flow (filters: status, time range, error code, failed action) as a job. Each rerun is previewed first: the job waits in `approval` with the totals (executions, effects per target); approve it with the returned `task_token`.",
-  request: { body: { content: { "application/json": { schema: BulkRerunRequestSchema } }, required: true } },
-  responses: { 202: json(BulkRerunJobSchema, "The job, waiting for approval"), ...errorResponses(400, 401, 403, 404, 413, 415) },
+  request: jsonBody(BulkRerunRequestSchema),
+  responses: {
+    202: jsonResponse(BulkRerunJobSchema, "The job, waiting for approval"),
+    ...errorResponses(400, 401, 403, 404, 413, 415),
+  },
 });
 
 const getJob = scopedRoute("automations:read", {
@@ -72,7 +70,7 @@ const getJob = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get a bulk rerun: status, preview totals, counts and a page of its executions",
   request: { params: BulkJobParams, query: BulkRerunQuery },
-  responses: { 200: json(BulkRerunJobSchema, "The job"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonResponse(BulkRerunJobSchema, "The job"), ...errorResponses(400, 401, 403, 404) },
 });
 
 const patchJob = scopedRoute("automations:trigger", {
@@ -83,9 +81,9 @@ const patchJob = scopedRoute("automations:trigger", {
   summary: "Approve or cancel a bulk rerun with its task token (403 for a wrong token, 409 if the job cannot do that now)",
   request: {
     params: BulkJobParams,
-    body: { content: { "application/json": { schema: PatchBulkJobRequestSchema } }, required: true },
+    ...jsonBody(PatchBulkJobRequestSchema),
   },
-  responses: { 200: json(BulkRerunJobSchema, "The job"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+  responses: { 200: jsonResponse(BulkRerunJobSchema, "The job"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
 });
 
 export const bulkRerunsRouter = createRouter()

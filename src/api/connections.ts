@@ -24,14 +24,9 @@ import {
   updateConnection,
 } from "../services/connections";
 import { listConnectionRows } from "../store/connections";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 const TAGS = ["Connections"];
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <S extends z.ZodType>(schema: S) => ({ body: { content: { "application/json": { schema } }, required: true } });
 const Params = z.object({ connection_id: IdParam("connection_id") });
 
 const platformsRoute = scopedRoute("automations:read", {
@@ -40,7 +35,7 @@ const platformsRoute = scopedRoute("automations:read", {
   operationId: "listConnectionPlatforms",
   tags: TAGS,
   summary: "The platform registry: each platform's config JSON Schema and actions",
-  responses: { 200: json(z.object({ platforms: z.array(PlatformSchema) }), "Platforms"), ...errorResponses(401, 403) },
+  responses: { 200: jsonResponse(z.object({ platforms: z.array(PlatformSchema) }), "Platforms"), ...errorResponses(401, 403) },
 });
 
 const listRoute = scopedRoute("automations:read", {
@@ -50,7 +45,7 @@ const listRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "List the organization's connections (credentials masked)",
   request: { query: ConnectionListQuery },
-  responses: { 200: json(ConnectionListSchema, "Connections"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonResponse(ConnectionListSchema, "Connections"), ...errorResponses(400, 401, 403) },
 });
 
 const createRoute_ = scopedRoute("automations:write", {
@@ -59,9 +54,9 @@ const createRoute_ = scopedRoute("automations:write", {
   operationId: "createConnection",
   tags: TAGS,
   summary: "Create a connection; its credentials are encrypted at rest and never returned",
-  request: body(CreateConnectionRequest),
+  request: jsonBody(CreateConnectionRequest),
   responses: {
-    201: json(ConnectionSchema.extend({ test: TestResultSchema.optional() }), "Created"),
+    201: jsonResponse(ConnectionSchema.extend({ test: TestResultSchema.optional() }), "Created"),
     ...errorResponses(400, 401, 403, 409, 413, 415),
   },
 });
@@ -72,8 +67,8 @@ const testConfigRoute = scopedRoute("automations:write", {
   operationId: "testConnectionConfig",
   tags: TAGS,
   summary: "Test a connection config before saving it (nothing is stored)",
-  request: body(TestConfigRequest),
-  responses: { 200: json(TestResultSchema, "Test result"), ...errorResponses(400, 401, 403, 413, 415) },
+  request: jsonBody(TestConfigRequest),
+  responses: { 200: jsonResponse(TestResultSchema, "Test result"), ...errorResponses(400, 401, 403, 413, 415) },
 });
 
 const reencryptRoute = scopedRoute("admin", {
@@ -82,7 +77,7 @@ const reencryptRoute = scopedRoute("admin", {
   operationId: "reencryptConnections",
   tags: TAGS,
   summary: "Re-seal every connection sealed by a previous ENCRYPTION_KEY with the current one",
-  responses: { 200: json(ReencryptResultSchema, "Re-encrypted"), ...errorResponses(401, 403) },
+  responses: { 200: jsonResponse(ReencryptResultSchema, "Re-encrypted"), ...errorResponses(401, 403) },
 });
 
 const getRoute = scopedRoute("automations:read", {
@@ -92,7 +87,7 @@ const getRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get a connection (credentials masked)",
   request: { params: Params },
-  responses: { 200: json(ConnectionSchema, "The connection"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(ConnectionSchema, "The connection"), ...errorResponses(401, 403, 404) },
 });
 
 const updateRoute = scopedRoute("automations:write", {
@@ -101,8 +96,8 @@ const updateRoute = scopedRoute("automations:write", {
   operationId: "updateConnection",
   tags: TAGS,
   summary: "Update a connection's name, status or config (merged over the stored one)",
-  request: { params: Params, ...body(UpdateConnectionRequest) },
-  responses: { 200: json(ConnectionSchema, "Updated"), ...errorResponses(400, 401, 403, 404, 413, 415) },
+  request: { params: Params, ...jsonBody(UpdateConnectionRequest) },
+  responses: { 200: jsonResponse(ConnectionSchema, "Updated"), ...errorResponses(400, 401, 403, 404, 413, 415) },
 });
 
 const deleteRoute = scopedRoute("automations:write", {
@@ -112,7 +107,10 @@ const deleteRoute = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Delete a connection; flows naming it fail with a clear error",
   request: { params: Params },
-  responses: { 200: json(z.object({ id: z.string(), deleted: z.boolean() }), "Deleted"), ...errorResponses(401, 403, 404) },
+  responses: {
+    200: jsonResponse(z.object({ id: z.string(), deleted: z.boolean() }), "Deleted"),
+    ...errorResponses(401, 403, 404),
+  },
 });
 
 const testRoute = scopedRoute("automations:write", {
@@ -122,7 +120,7 @@ const testRoute = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Test a saved connection; the outcome sets its status (active, error, expired)",
   request: { params: Params },
-  responses: { 200: json(TestResultSchema, "Test result"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(TestResultSchema, "Test result"), ...errorResponses(401, 403, 404) },
 });
 
 export const connectionsRouter = createRouter()

@@ -27,8 +27,8 @@ import {
   listMessages,
   prepareTurn,
   renameConversation,
-} from "../services/conversations";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+} from "../llm/conversations";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /**
  * Conversations with an LLM (seed 002, Arrotech Hub `chat`), mounted at /v1/conversations. Sending a message runs
@@ -36,11 +36,6 @@ import { asResponse, createRouter, errorResponses, scopedRoute } from "./router"
  */
 
 const TAGS = ["arrotech"];
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <S extends z.ZodType>(schema: S) => ({ body: { content: { "application/json": { schema } }, required: true } });
 const Params = z.object({ conversation_id: IdParam("conversation_id") });
 const page = (q: { size?: number; from?: number }) => ({ limit: q.size ?? LIMITS.DEFAULT_PAGE_SIZE, offset: q.from ?? 0 });
 
@@ -51,7 +46,7 @@ const listRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "The organization's conversations, most recently updated first (metadata only)",
   request: { query: PagingQuery },
-  responses: { 200: json(ConversationListSchema, "Conversations") },
+  responses: { 200: jsonResponse(ConversationListSchema, "Conversations") },
 });
 
 const createRoute = scopedRoute("automations:write", {
@@ -60,8 +55,8 @@ const createRoute = scopedRoute("automations:write", {
   operationId: "createConversation",
   tags: TAGS,
   summary: "Start a conversation; without a title, the first message names it",
-  request: body(CreateConversationInput),
-  responses: { 201: json(ConversationSchema, "The conversation"), ...errorResponses(409) },
+  request: jsonBody(CreateConversationInput),
+  responses: { 201: jsonResponse(ConversationSchema, "The conversation"), ...errorResponses(409) },
 });
 
 const getRoute = scopedRoute("automations:read", {
@@ -71,7 +66,7 @@ const getRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "A conversation's metadata and its latest messages",
   request: { params: Params },
-  responses: { 200: json(ConversationDetailSchema, "The conversation"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(ConversationDetailSchema, "The conversation"), ...errorResponses(404) },
 });
 
 const updateRoute = scopedRoute("automations:write", {
@@ -80,8 +75,8 @@ const updateRoute = scopedRoute("automations:write", {
   operationId: "updateConversation",
   tags: TAGS,
   summary: "Rename a conversation",
-  request: { params: Params, ...body(UpdateConversationInput) },
-  responses: { 200: json(ConversationSchema, "The conversation"), ...errorResponses(404) },
+  request: { params: Params, ...jsonBody(UpdateConversationInput) },
+  responses: { 200: jsonResponse(ConversationSchema, "The conversation"), ...errorResponses(404) },
 });
 
 const deleteRoute = scopedRoute("automations:write", {
@@ -101,7 +96,7 @@ const messagesRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "A conversation's messages in order: user, assistant and tool (the results of the tools the model called)",
   request: { params: Params, query: PagingQuery },
-  responses: { 200: json(MessageListSchema, "Messages"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(MessageListSchema, "Messages"), ...errorResponses(404) },
 });
 
 const sendRoute = scopedRoute("automations:trigger", {
@@ -112,12 +107,12 @@ const sendRoute = scopedRoute("automations:trigger", {
   summary:
     "Send a message: the model answers and may call catalog tools (at most LLM_MAX_TOOL_STEPS rounds). Returns the " +
     "final assistant message; a failed model call is stored as an `error` message and answered 502/504",
-  request: { params: Params, ...body(MessageInput) },
+  request: { params: Params, ...jsonBody(MessageInput) },
   responses: {
-    200: json(SendMessageResultSchema, "The assistant's answer and every message of the turn"),
+    200: jsonResponse(SendMessageResultSchema, "The assistant's answer and every message of the turn"),
     ...errorResponses(404, 409),
-    502: json(z.object({ error: z.unknown() }), "The model provider failed"),
-    504: json(z.object({ error: z.unknown() }), "The model did not answer in time"),
+    502: jsonResponse(z.object({ error: z.unknown() }), "The model provider failed"),
+    504: jsonResponse(z.object({ error: z.unknown() }), "The model did not answer in time"),
   },
 });
 
@@ -129,7 +124,7 @@ const streamRoute = scopedRoute("automations:trigger", {
   summary:
     "Send a message and stream the turn as Server-Sent Events: start, text-delta, tool-call, tool-result, message " +
     "(each stored message), error, done",
-  request: { params: Params, ...body(MessageInput) },
+  request: { params: Params, ...jsonBody(MessageInput) },
   responses: {
     200: { description: "An SSE stream", content: { "text/event-stream": { schema: z.string() } } },
     ...errorResponses(404, 409),
@@ -143,7 +138,7 @@ const toolCallsRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "The tool calls of a conversation, for a workflow extraction preview",
   request: { params: Params },
-  responses: { 200: json(ToolCallListSchema, "Tool calls"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(ToolCallListSchema, "Tool calls"), ...errorResponses(404) },
 });
 
 const extractRoute = scopedRoute("automations:write", {
@@ -152,8 +147,8 @@ const extractRoute = scopedRoute("automations:write", {
   operationId: "extractWorkflowFromConversation",
   tags: TAGS,
   summary: "Turn the conversation's successful tool calls into a flow (one action per call), saved disabled",
-  request: { params: Params, ...body(ExtractWorkflowInput) },
-  responses: { 201: json(ExtractedWorkflowSchema, "The saved flow"), ...errorResponses(404, 409) },
+  request: { params: Params, ...jsonBody(ExtractWorkflowInput) },
+  responses: { 201: jsonResponse(ExtractedWorkflowSchema, "The saved flow"), ...errorResponses(404, 409) },
 });
 
 export const conversationsRouter = createRouter()

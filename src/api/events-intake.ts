@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../lib/errors";
 import { acceptIntakeEvent, type IntakeInput } from "../services/event-intake";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /**
  * `POST /v1/automation/events`: the event source of the epilot triggers that nothing inside the engine
@@ -70,10 +70,10 @@ const intakeRoute = scopedRoute("automations:trigger", {
     headers: z.object({
       "idempotency-key": Id.optional().openapi({ description: "Same as event_id in the body" }),
     }),
-    body: { content: { "application/json": { schema: IntakeRequest } }, required: true },
+    ...jsonBody(IntakeRequest),
   },
   responses: {
-    202: { description: "Enqueued", content: { "application/json": { schema: Accepted } } },
+    202: jsonResponse(Accepted, "Enqueued"),
     ...errorResponses(400, 401, 403, 413, 415),
   },
 });

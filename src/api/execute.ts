@@ -1,6 +1,6 @@
 import { ExecuteRequest, ExecuteResponseSchema } from "../schemas/integrations";
 import { unifiedExecute } from "../services/unified-execute";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /**
  * Plura's unified execute (seed 000) in the engine's own namespace: the work is services/unified-execute.ts (shared
@@ -14,12 +14,9 @@ const executeRoute = scopedRoute("automations:trigger", {
   operationId: "executeAutomation",
   tags: ["Integrations"],
   summary: "Run one action of any integration (Plura's unified execute)",
-  request: { body: { content: { "application/json": { schema: ExecuteRequest } }, required: true } },
+  request: jsonBody(ExecuteRequest),
   responses: {
-    200: {
-      description: "The envelope; `success: false` carries the vendor's error",
-      content: { "application/json": { schema: ExecuteResponseSchema } },
-    },
+    200: jsonResponse(ExecuteResponseSchema, "The envelope; `success: false` carries the vendor's error"),
     ...errorResponses(400, 401, 403, 404, 413, 415),
   },
 });

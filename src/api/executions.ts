@@ -20,13 +20,9 @@ import { startFlowExecution } from "../services/start-flow";
 import { getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
 import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
 import { hasScope, type Principal } from "../lib/principal";
-import { createRouter, errorResponses, publicRoute, scopedRoute, asResponse } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, publicRoute, scopedRoute } from "./router";
 
 const TAGS = ["executions"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const ExecParams = z.object({ execution_id: IdParam("execution_id") });
 
 /** The D1 index row of the org's execution, or 404. */
@@ -89,9 +85,9 @@ const startRoute = scopedRoute("automations:trigger", {
     "Start an execution of a flow for an entity. An `Idempotency-Key` header makes retries return the same execution for 24 hours.",
   request: {
     headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
-    body: { content: { "application/json": { schema: StartExecutionRequestSchema } }, required: true },
+    ...jsonBody(StartExecutionRequestSchema),
   },
-  responses: { 201: json(AutomationExecutionSchema, "Started"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+  responses: { 201: jsonResponse(AutomationExecutionSchema, "Started"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
 });
 
 const listRoute = scopedRoute("automations:read", {
@@ -101,7 +97,7 @@ const listRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "List executions, newest first (per-action detail is in getExecution)",
   request: { query: GetExecutionsQuery },
-  responses: { 200: json(GetExecutionsRespSchema, "Executions"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonResponse(GetExecutionsRespSchema, "Executions"), ...errorResponses(400, 401, 403) },
 });
 
 const getRoute = scopedRoute("automations:read", {
@@ -111,7 +107,7 @@ const getRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get an execution with the state of every action",
   request: { params: ExecParams },
-  responses: { 200: json(AutomationExecutionSchema, "The execution"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(AutomationExecutionSchema, "The execution"), ...errorResponses(401, 403, 404) },
 });
 
 const cancelRoute = scopedRoute("automations:trigger", {
@@ -121,7 +117,7 @@ const cancelRoute = scopedRoute("automations:trigger", {
   tags: TAGS,
   summary: "Cancel an execution: its timers are cleared and pending actions cancelled",
   request: { params: ExecParams },
-  responses: { 200: json(AutomationExecutionSchema, "The cancelled execution"), ...errorResponses(401, 403, 404, 409) },
+  responses: { 200: jsonResponse(AutomationExecutionSchema, "The cancelled execution"), ...errorResponses(401, 403, 404, 409) },
 });
 
 const retriggerRoute = scopedRoute("automations:trigger", {
@@ -133,9 +129,9 @@ const retriggerRoute = scopedRoute("automations:trigger", {
     "Rerun from an action: a failed or stuck one at any time, any other once the execution ended (RETRY_AND_RESUME by default); `reuse_outputs` keeps actions' recorded outputs instead of sending them again. Preview it first with retrigger:preview (docs/reruns.md)",
   request: {
     params: ExecParams.extend({ action_id: IdParam("action_id") }),
-    body: { content: { "application/json": { schema: RetryReqSchema } }, required: false },
+    ...jsonBody(RetryReqSchema, false),
   },
-  responses: { 200: json(AutomationExecutionSchema, "Action re-triggered"), ...errorResponses(400, 401, 403, 404, 409) },
+  responses: { 200: jsonResponse(AutomationExecutionSchema, "Action re-triggered"), ...errorResponses(400, 401, 403, 404, 409) },
 });
 
 const resumeRoute = publicRoute({
@@ -144,8 +140,8 @@ const resumeRoute = publicRoute({
   operationId: "resumeExecutionWithToken",
   tags: TAGS,
   summary: "Resume a paused execution with its resume token (authenticated by the token alone; single use)",
-  request: { body: { content: { "application/json": { schema: ResumeReqSchema } }, required: true } },
-  responses: { 200: json(ResumeRespSchema, "Resumed"), ...errorResponses(400, 404, 413, 415) },
+  request: jsonBody(ResumeReqSchema),
+  responses: { 200: jsonResponse(ResumeRespSchema, "Resumed"), ...errorResponses(400, 404, 413, 415) },
 });
 
 const cancelScheduleRoute = scopedRoute("automations:trigger", {
@@ -155,7 +151,7 @@ const cancelScheduleRoute = scopedRoute("automations:trigger", {
   tags: TAGS,
   summary: "Cancel a schedule of an execution: the actions waiting for it are cancelled, the rest continue",
   request: { params: ExecParams.extend({ schedule_id: IdParam("schedule_id") }) },
-  responses: { 200: json(ActionScheduleRespSchema, "The cancelled schedule"), ...errorResponses(401, 403, 404, 409) },
+  responses: { 200: jsonResponse(ActionScheduleRespSchema, "The cancelled schedule"), ...errorResponses(401, 403, 404, 409) },
 });
 
 export const executionsRouter = createRouter()

@@ -22,7 +22,7 @@ import {
   TemplateRenderResponse,
   conditionKind,
 } from "../schemas/expressions";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 const TAGS = ["Expressions"];
 
@@ -38,12 +38,9 @@ const testCondition = scopedRoute("automations:read", {
     "key (see ConditionTestInput). The record (`context.entity` or `context.record`) is also readable by the plain names " +
     "`id`, `created_at`, `updated_at`, `schema`, `title`, `tags`, `org` unless it has attributes of those names. Nothing " +
     "is stored. A bad condition is a 400 naming the field.",
-  request: { body: { content: { "application/json": { schema: ConditionTestRequest } }, required: true } },
+  request: jsonBody(ConditionTestRequest),
   responses: {
-    200: {
-      description: "The result and one explanation line per statement",
-      content: { "application/json": { schema: ConditionTestResponse } },
-    },
+    200: jsonResponse(ConditionTestResponse, "The result and one explanation line per statement"),
     ...errorResponses(400, 401, 403, 413, 415),
   },
 });
@@ -60,9 +57,9 @@ const renderTemplates = scopedRoute("automations:read", {
     "unless it has attributes of those names. A template that does not parse (unclosed `{{` or block, unknown tag or " +
     "filter, a `|` without a filter name) or, with `strict`, names a missing variable, is a 400 `TEMPLATE_ERROR` whose " +
     "details name the field (`parameters.<path>`) and the line/column.",
-  request: { body: { content: { "application/json": { schema: TemplateRenderRequest } }, required: true } },
+  request: jsonBody(TemplateRenderRequest),
   responses: {
-    200: { description: "The rendered parameters", content: { "application/json": { schema: TemplateRenderResponse } } },
+    200: jsonResponse(TemplateRenderResponse, "The rendered parameters"),
     ...errorResponses(400, 401, 403, 413, 415),
   },
 });

@@ -1,7 +1,7 @@
 import { planFlow, type FlowPlan, type PlanInput } from "../engine/plan/plan";
 import { AutomationFlowInputSchema, type AutomationFlow } from "../schemas/flow";
 import { FlowPlanSchema } from "../schemas/flow-plan";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /** The limits planner over HTTP: `POST /flows:plan`, and the `plan` every flow response carries (docs/reruns.md). */
 
@@ -18,9 +18,9 @@ const planRoute = scopedRoute("automations:read", {
   tags: ["flows"],
   summary:
     "What a flow would cost in the worst case, from its definition alone: action runs (loops at their largest), outbound requests against the Workers subrequest limits, largest payloads against the stored-output caps, total delay, model tokens, estimated CPU. `errors` are why a save would be refused; `warnings` what may exceed a limit.",
-  request: { body: { content: { "application/json": { schema: AutomationFlowInputSchema } }, required: true } },
+  request: jsonBody(AutomationFlowInputSchema),
   responses: {
-    200: { description: "The plan", content: { "application/json": { schema: FlowPlanSchema } } },
+    200: jsonResponse(FlowPlanSchema, "The plan"),
     ...errorResponses(400, 401, 403, 413, 415),
   },
 });

@@ -11,27 +11,15 @@ import {
 } from "../schemas/flow";
 import { createFlow, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../services/flows";
 import { getFlowsByIds, searchFlows } from "../store/flows";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 import { withPlan } from "./flow-plans";
 
 const TAGS = ["flows"];
 const FlowParams = z.object({ flow_id: IdParam("flow_id").openapi({ description: "Automation Workflow ID" }) });
-const flowBody = {
-  body: {
-    content: { "application/json": { schema: AutomationFlowInputSchema } },
-    required: true,
-    description: "Automation flow to create or store",
-  },
-};
-const flowResponse = (description: string) => ({
-  description,
-  content: { "application/json": { schema: AutomationFlowSchema } },
-});
+const flowBody = jsonBody(AutomationFlowInputSchema, true, "Automation flow to create or store");
+const flowResponse = (description: string) => jsonResponse(AutomationFlowSchema, description);
 const encryptionUnavailable = {
-  503: {
-    description: "A secret was sent but the server has no ENCRYPTION_KEY to store it with",
-    content: { "application/json": { schema: ErrorSchema } },
-  },
+  503: jsonResponse(ErrorSchema, "A secret was sent but the server has no ENCRYPTION_KEY to store it with"),
 };
 const LIMITS_NOTE =
   `Limits: at most ${LIMITS.MAX_TRIGGERS_PER_FLOW} triggers, ${LIMITS.MAX_ACTIONS_PER_FLOW} actions, ` +
@@ -48,10 +36,7 @@ const searchRoute = scopedRoute("automations:read", {
   description: `Search the organization's automation flows, newest first. Page size at most ${LIMITS.MAX_PAGE_SIZE}.`,
   request: { query: SearchFlowsQuery },
   responses: {
-    200: {
-      description: "List of automation flows, including total count",
-      content: { "application/json": { schema: SearchAutomationsRespSchema } },
-    },
+    200: jsonResponse(SearchAutomationsRespSchema, "List of automation flows, including total count"),
     ...errorResponses(400, 401, 403),
   },
 });
@@ -78,9 +63,9 @@ const batchGetRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "batchGetFlows",
   description: `Get up to ${LIMITS.MAX_BATCH_GET} flows by id, in the order asked; unknown ids are left out.`,
-  request: { body: { content: { "application/json": { schema: BatchGetFlowsBody } }, required: true } },
+  request: jsonBody(BatchGetFlowsBody),
   responses: {
-    200: { description: "List of automation flows", content: { "application/json": { schema: SearchAutomationsRespSchema } } },
+    200: jsonResponse(SearchAutomationsRespSchema, "List of automation flows"),
     ...errorResponses(400, 401, 403, 413, 415),
   },
 });
@@ -123,7 +108,7 @@ const deleteRoute = scopedRoute("automations:write", {
   description: "Delete an automation flow with its trigger index and secrets. Executions already started keep running.",
   request: { params: FlowParams },
   responses: {
-    200: { description: "Flow deleted successfully", content: { "application/json": { schema: DeleteFlowResponse } } },
+    200: jsonResponse(DeleteFlowResponse, "Flow deleted successfully"),
     ...errorResponses(401, 403, 404),
   },
 });

@@ -17,7 +17,7 @@ import {
   ToolValidationSchema,
 } from "../schemas/llm";
 import { callerOf, listTools } from "../services/tools";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /**
  * LLM operations of seed 002 (Arrotech Hub) other than conversations, mounted at /v1/llm: workflow generation,
@@ -25,14 +25,9 @@ import { asResponse, createRouter, errorResponses, scopedRoute } from "./router"
  */
 
 const TAGS = ["arrotech"];
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <S extends z.ZodType>(schema: S) => ({ body: { content: { "application/json": { schema } }, required: true } });
 const llmErrors = {
-  502: json(z.object({ error: z.unknown() }), "The model provider failed or answered in an unexpected shape"),
-  504: json(z.object({ error: z.unknown() }), "The model did not answer in time"),
+  502: jsonResponse(z.object({ error: z.unknown() }), "The model provider failed or answered in an unexpected shape"),
+  504: jsonResponse(z.object({ error: z.unknown() }), "The model did not answer in time"),
 };
 const OllamaQuery = z.object({
   connection_id: z
@@ -52,11 +47,11 @@ const generateRoute = scopedRoute("automations:trigger", {
     "Generate a flow from a description. The model's proposal is validated; an invalid one is sent back for repair " +
     "(at most LLM_MAX_REPAIR_ATTEMPTS times) and refused with 422 and its errors if it stays invalid. A valid flow is " +
     "saved disabled",
-  request: body(GenerateWorkflowInput),
+  request: jsonBody(GenerateWorkflowInput),
   responses: {
-    201: json(GeneratedWorkflowSchema, "The saved (disabled) flow"),
+    201: jsonResponse(GeneratedWorkflowSchema, "The saved (disabled) flow"),
     ...errorResponses(409),
-    422: json(z.object({ error: z.unknown() }), "The proposal never became valid: the last validation errors"),
+    422: jsonResponse(z.object({ error: z.unknown() }), "The proposal never became valid: the last validation errors"),
     ...llmErrors,
   },
 });
@@ -67,8 +62,8 @@ const respondRoute = scopedRoute("automations:trigger", {
   operationId: "llmDirectResponse",
   tags: TAGS,
   summary: "A direct answer from the model, without tools and without a conversation (Test Direct Response)",
-  request: body(MessageInput),
-  responses: { 200: json(DirectResponseSchema, "The answer"), ...errorResponses(409), ...llmErrors },
+  request: jsonBody(MessageInput),
+  responses: { 200: jsonResponse(DirectResponseSchema, "The answer"), ...errorResponses(409), ...llmErrors },
 });
 
 const intentRoute = scopedRoute("automations:trigger", {
@@ -77,8 +72,8 @@ const intentRoute = scopedRoute("automations:trigger", {
   operationId: "explainIntent",
   tags: TAGS,
   summary: "Classify a message: question, action (needs tools now) or workflow (automation), with the model's reasons",
-  request: body(MessageInput),
-  responses: { 200: json(IntentSchema, "The intent"), ...errorResponses(409), ...llmErrors },
+  request: jsonBody(MessageInput),
+  responses: { 200: jsonResponse(IntentSchema, "The intent"), ...errorResponses(409), ...llmErrors },
 });
 
 const toolsExplainRoute = scopedRoute("automations:trigger", {
@@ -87,8 +82,8 @@ const toolsExplainRoute = scopedRoute("automations:trigger", {
   operationId: "explainRelevantTools",
   tags: TAGS,
   summary: "Which catalog tools a message needs, and why (tools the catalog does not have are dropped)",
-  request: body(MessageInput),
-  responses: { 200: json(RelevantToolsSchema, "The relevant tools"), ...errorResponses(409), ...llmErrors },
+  request: jsonBody(MessageInput),
+  responses: { 200: jsonResponse(RelevantToolsSchema, "The relevant tools"), ...errorResponses(409), ...llmErrors },
 });
 
 const validateRoute = scopedRoute("automations:read", {
@@ -97,8 +92,8 @@ const validateRoute = scopedRoute("automations:read", {
   operationId: "validateToolCall",
   tags: TAGS,
   summary: "Check a tool call's arguments against the tool's schema (and its connection) without running it",
-  request: body(ToolCallRequest),
-  responses: { 200: json(ToolValidationSchema, "Whether the call is valid, and why not"), ...errorResponses(404) },
+  request: jsonBody(ToolCallRequest),
+  responses: { 200: jsonResponse(ToolValidationSchema, "Whether the call is valid, and why not"), ...errorResponses(404) },
 });
 
 const providersRoute = scopedRoute("automations:read", {
@@ -107,7 +102,7 @@ const providersRoute = scopedRoute("automations:read", {
   operationId: "listLlmProviders",
   tags: TAGS,
   summary: "The LLM providers the organization can use (its openai, anthropic and ollama connections; Workers AI when bound)",
-  responses: { 200: json(ProviderListSchema, "Providers") },
+  responses: { 200: jsonResponse(ProviderListSchema, "Providers") },
 });
 
 const toolsRoute = scopedRoute("automations:read", {
@@ -117,7 +112,7 @@ const toolsRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "The tool catalog the chat offers the model (all tools unless include_all=false)",
   request: { query: ToolListQuery },
-  responses: { 200: json(ToolListSchema, "Tools") },
+  responses: { 200: jsonResponse(ToolListSchema, "Tools") },
 });
 
 const ollamaStatusRoute = scopedRoute("automations:read", {
@@ -127,7 +122,7 @@ const ollamaStatusRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Whether the configured Ollama endpoint answers, its models (/api/tags) and whether the configured model is there",
   request: { query: OllamaQuery },
-  responses: { 200: json(OllamaStatusSchema, "Status"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(OllamaStatusSchema, "Status"), ...errorResponses(404) },
 });
 
 const ollamaDiagnosticRoute = scopedRoute("automations:read", {
@@ -141,7 +136,7 @@ const ollamaDiagnosticRoute = scopedRoute("automations:read", {
       generate: z.enum(["true", "false"]).optional().openapi({ description: "Also ask the model for a one-word answer" }),
     }),
   },
-  responses: { 200: json(OllamaDiagnosticSchema, "Diagnostic"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(OllamaDiagnosticSchema, "Diagnostic"), ...errorResponses(404) },
 });
 
 export const llmRouter = createRouter()

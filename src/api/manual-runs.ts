@@ -4,7 +4,7 @@ import { IdParam } from "../schemas/common";
 import { RunSchema } from "../schemas/executions";
 import { requireFlow } from "../services/flows";
 import { dryRunFlow, triggerRun } from "../services/runs";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 const TAGS = ["runs"];
 
@@ -57,10 +57,10 @@ const triggerRoute = scopedRoute("automations:trigger", {
   request: {
     params,
     headers: z.object({ "idempotency-key": z.string().min(1).max(200).optional() }),
-    body: { content: { "application/json": { schema: ManualRunBody } }, required: false },
+    ...jsonBody(ManualRunBody, false),
   },
   responses: {
-    200: { description: "The run", content: { "application/json": { schema: RunSchema } } },
+    200: jsonResponse(RunSchema, "The run"),
     ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
 });
@@ -73,9 +73,9 @@ const testRoute = scopedRoute("automations:trigger", {
   summary:
     "Dry run: the flow goes through the engine as a run would, against a record or test data, with every action answered by a " +
     "synthetic success (a delay waits, cancel-flow-execution cancels) and the clock jumping over schedules and delays; nothing runs, nothing changes",
-  request: { params, body: { content: { "application/json": { schema: DryRunBody } }, required: false } },
+  request: { params, ...jsonBody(DryRunBody, false) },
   responses: {
-    200: { description: "What the flow would do", content: { "application/json": { schema: DryRunSchema } } },
+    200: jsonResponse(DryRunSchema, "What the flow would do"),
     ...errorResponses(400, 401, 403, 404, 413, 415),
   },
 });

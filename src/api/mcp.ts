@@ -1,8 +1,9 @@
 import { errorBody } from "../lib/errors";
 import { handleMcpPost, normalizedAccept } from "../mcp/transport";
+import { ErrorSchema } from "../schemas/common";
 import { McpMessageSchema, McpResponseSchema } from "../schemas/mcp";
 import { triggerLimitRefusal } from "./rate-limit";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /**
  * The Model Context Protocol server (Streamable HTTP, stateless), mounted at /mcp outside /v1 but behind the same
@@ -24,17 +25,12 @@ const postRoute = scopedRoute("automations:read", {
     "Needs `automations:read`; `tools/call` also needs `automations:trigger` (else JSON-RPC error -32003). " +
     "Bad arguments and vendor failures are tool results with `isError: true`; an unknown tool is JSON-RPC error -32602, " +
     "another organization's or an unknown run -32002. Every tools/call is written to the tool audit (via `mcp.call`). See docs/mcp.md.",
-  request: {
-    body: { content: { "application/json": { schema: McpMessageSchema } }, required: true },
-  },
+  request: jsonBody(McpMessageSchema),
   responses: {
-    200: { description: "The JSON-RPC response", content: { "application/json": { schema: McpResponseSchema } } },
+    200: jsonResponse(McpResponseSchema, "The JSON-RPC response"),
     202: { description: "A notification or a response was accepted; no body" },
     ...errorResponses(400, 401, 403, 413, 415, 429),
-    406: {
-      description: "The Accept header names neither application/json nor text/event-stream",
-      content: errorResponses(400)[400].content,
-    },
+    406: jsonResponse(ErrorSchema, "The Accept header names neither application/json nor text/event-stream"),
   },
 });
 

@@ -12,15 +12,11 @@ import {
   setNotificationRead,
 } from "../store/notifications";
 import type { Principal } from "../lib/principal";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /** The caller's in-app notifications (written by send_notification). Each user sees and marks only their own. */
 
 const TAGS = ["Notifications"];
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const view = (n: NotificationRow) => ({
   id: n.id,
@@ -50,7 +46,7 @@ const listRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "The calling user's in-app notifications, newest first",
   request: { query: NotificationListQuery },
-  responses: { 200: json(NotificationListSchema, "Notifications"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonResponse(NotificationListSchema, "Notifications"), ...errorResponses(400, 401, 403) },
 });
 
 const readAllRoute = scopedRoute("automations:read", {
@@ -60,7 +56,7 @@ const readAllRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Mark every unread notification of the calling user read",
   request: { query: UserQuery },
-  responses: { 200: json(z.object({ marked: z.number() }), "Marked"), ...errorResponses(401, 403) },
+  responses: { 200: jsonResponse(z.object({ marked: z.number() }), "Marked"), ...errorResponses(401, 403) },
 });
 
 const markRoute = scopedRoute("automations:read", {
@@ -72,12 +68,9 @@ const markRoute = scopedRoute("automations:read", {
   request: {
     params: z.object({ notification_id: IdParam("notification_id") }),
     query: UserQuery,
-    body: {
-      content: { "application/json": { schema: z.object({ read: z.boolean().default(true) }).strict() } },
-      required: false,
-    },
+    ...jsonBody(z.object({ read: z.boolean().default(true) }).strict(), false),
   },
-  responses: { 200: json(NotificationSchema, "The notification"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonResponse(NotificationSchema, "The notification"), ...errorResponses(400, 401, 403, 404) },
 });
 
 export const notificationsRouter = createRouter()

@@ -4,7 +4,7 @@ import { isoNow } from "../lib/time";
 import { deleteOrganization, getOrganization, insertOrganization } from "../store/organizations";
 import { ORG_ID_PATTERN } from "./auth";
 import type { Principal } from "../lib/principal";
-import { createRouter, errorResponses, superuserRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, superuserRoute } from "./router";
 
 /**
  * Organizations, for the operator (superuser key only). Org ids need no registration; registering one
@@ -44,10 +44,6 @@ const CreateOrganizationRequest = z
   .openapi("CreateOrganizationRequest");
 
 const OrgParams = z.object({ org_id: OrgIdSchema.openapi({ param: { name: "org_id", in: "path" } }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const createRoute = superuserRoute({
   method: "post",
@@ -55,8 +51,8 @@ const createRoute = superuserRoute({
   operationId: "createOrganization",
   tags: TAGS,
   summary: "Register an organization (superuser only)",
-  request: { body: { content: { "application/json": { schema: CreateOrganizationRequest } }, required: true } },
-  responses: { 201: json(OrganizationSchema, "Registered"), ...errorResponses(400, 401, 403, 409, 413, 415) },
+  request: jsonBody(CreateOrganizationRequest),
+  responses: { 201: jsonResponse(OrganizationSchema, "Registered"), ...errorResponses(400, 401, 403, 409, 413, 415) },
 });
 
 const getRoute = superuserRoute({
@@ -66,7 +62,7 @@ const getRoute = superuserRoute({
   tags: TAGS,
   summary: "Get a registered or deleted organization (superuser only)",
   request: { params: OrgParams },
-  responses: { 200: json(OrganizationSchema, "The organization"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonResponse(OrganizationSchema, "The organization"), ...errorResponses(400, 401, 403, 404) },
 });
 
 const deleteRoute = superuserRoute({
@@ -77,7 +73,7 @@ const deleteRoute = superuserRoute({
   summary:
     "Delete an organization (superuser only): its API keys are revoked, its flows disabled, and its API keys and JWTs answer 401",
   request: { params: OrgParams },
-  responses: { 200: json(DeletedOrganizationSchema, "Deleted"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonResponse(DeletedOrganizationSchema, "Deleted"), ...errorResponses(400, 401, 403, 404) },
 });
 
 /** An org admin key holds `admin` too: managing organizations needs the operator's own key. */

@@ -5,7 +5,7 @@ import { getOrganization } from "../store/organizations";
 import { PLANS, admitRequest, changeOrgPlan, orgUsage } from "../services/plans";
 import { ORG_ID_PATTERN } from "./auth";
 import type { AppEnv } from "./context";
-import { createRouter, errorResponses, scopedRoute, superuserRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute, superuserRoute } from "./router";
 
 /**
  * Plans (services/plans.ts): the quota middleware of the API pipeline, and the plan and usage operations of an
@@ -48,10 +48,6 @@ const OrgParams = z.object({
     .regex(ORG_ID_PATTERN, "1-64 characters: letters, digits, . _ : -")
     .openapi({ param: { name: "org_id", in: "path" } }),
 });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const UsageSchema = z
   .object({
@@ -86,8 +82,8 @@ const setPlan = superuserRoute({
   operationId: "setOrganizationPlan",
   tags: TAGS,
   summary: "Set an organization's plan (superuser only): free, pro, or null for none (unlimited)",
-  request: { params: OrgParams, body: { content: { "application/json": { schema: SetPlanSchema } }, required: true } },
-  responses: { 200: json(UsageSchema, "The organization's plan and usage"), ...errorResponses(404) },
+  request: { params: OrgParams, ...jsonBody(SetPlanSchema) },
+  responses: { 200: jsonResponse(UsageSchema, "The organization's plan and usage"), ...errorResponses(404) },
 });
 
 const usage = scopedRoute("automations:read", {
@@ -97,7 +93,7 @@ const usage = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "An organization's plan, daily quota and request counts (its own credentials; the superuser with x-org-id)",
   request: { params: OrgParams },
-  responses: { 200: json(UsageSchema, "The organization's plan and usage"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(UsageSchema, "The organization's plan and usage"), ...errorResponses(404) },
 });
 
 export const plansRouter = createRouter()

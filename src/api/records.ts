@@ -19,12 +19,11 @@ import {
   setRecordTrashed,
   updateRecord,
 } from "../services/records";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 const TAGS = ["Records"];
 const SchemaPath = z.object({ schema: SchemaParam });
 const RecordPath = z.object({ schema: SchemaParam, id: IdParam("id") });
-const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
 
 const createRoute = scopedRoute("automations:write", {
   method: "post",
@@ -32,9 +31,9 @@ const createRoute = scopedRoute("automations:write", {
   operationId: "createEntity",
   tags: TAGS,
   summary: "Create a record of a schema",
-  request: { params: SchemaPath, body: { ...json(CreateRecordRequest), required: true } },
+  request: { params: SchemaPath, ...jsonBody(CreateRecordRequest) },
   responses: {
-    201: { description: "Created", ...json(EntitySnapshotSchema) },
+    201: jsonResponse(EntitySnapshotSchema, "Created"),
     ...errorResponses(400, 401, 403, 413, 415),
   },
 });
@@ -47,7 +46,7 @@ const searchRoute = scopedRoute("automations:read", {
   summary: "Search the records of a schema (query syntax in docs/records.md), newest first",
   request: { params: SchemaPath, query: RecordSearchQuery },
   responses: {
-    200: { description: "A page of records and the total number of matches", ...json(RecordSearchResultSchema) },
+    200: jsonResponse(RecordSearchResultSchema, "A page of records and the total number of matches"),
     ...errorResponses(400, 401, 403),
   },
 });
@@ -60,7 +59,7 @@ const getRoute = scopedRoute("automations:read", {
   summary: "Get a record",
   request: { params: RecordPath },
   responses: {
-    200: { description: "The record", ...json(EntitySnapshotSchema) },
+    200: jsonResponse(EntitySnapshotSchema, "The record"),
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -71,9 +70,9 @@ const patchRoute = scopedRoute("automations:write", {
   operationId: "patchEntity",
   tags: TAGS,
   summary: "Update a record: top-level merge of the given attributes; null removes an attribute",
-  request: { params: RecordPath, body: { ...json(PatchRecordRequest), required: true } },
+  request: { params: RecordPath, ...jsonBody(PatchRecordRequest) },
   responses: {
-    200: { description: "The updated record", ...json(EntitySnapshotSchema) },
+    200: jsonResponse(EntitySnapshotSchema, "The updated record"),
     ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
 });
@@ -86,7 +85,7 @@ const deleteRoute = scopedRoute("automations:write", {
   summary: "Delete a record; answers with the record as it was",
   request: { params: RecordPath },
   responses: {
-    200: { description: "The deleted record", ...json(EntitySnapshotSchema) },
+    200: jsonResponse(EntitySnapshotSchema, "The deleted record"),
     ...errorResponses(400, 401, 403, 404),
   },
 });
@@ -102,7 +101,7 @@ const trashRoute = (trashed: boolean) =>
       : "Restore a soft-deleted record: clears _deleted_at/_deleted_by and fires restoreEntity triggers",
     request: { params: RecordPath },
     responses: {
-      200: { description: "The record after the operation", ...json(EntitySnapshotSchema) },
+      200: jsonResponse(EntitySnapshotSchema, "The record after the operation"),
       ...errorResponses(400, 401, 403, 404, 409),
     },
   });

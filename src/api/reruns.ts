@@ -5,15 +5,11 @@ import { IdParam } from "../schemas/common";
 import { RetryReqSchema } from "../schemas/executions";
 import { EffectsLedgerSchema, EffectsQuery, RerunPreviewSchema } from "../schemas/reruns";
 import { executionClient, findExecutionRow } from "../services/executions";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /** The ledger of an execution's side effects and the preview of a rerun (docs/reruns.md). */
 
 const TAGS = ["executions"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 const ExecParams = z.object({ execution_id: IdParam("execution_id") });
 
 const effectsRoute = scopedRoute("automations:read", {
@@ -24,7 +20,10 @@ const effectsRoute = scopedRoute("automations:read", {
   summary:
     "The ledger of the execution's side effects, in order: every request sent, provider tool called, record written, execution started, event emitted, with target, idempotency key, attempt, time and outcome (built from the attempt records)",
   request: { params: ExecParams, query: EffectsQuery },
-  responses: { 200: json(EffectsLedgerSchema, "The ledger (one page) and its totals"), ...errorResponses(400, 401, 403, 404) },
+  responses: {
+    200: jsonResponse(EffectsLedgerSchema, "The ledger (one page) and its totals"),
+    ...errorResponses(400, 401, 403, 404),
+  },
 });
 
 const previewRoute = scopedRoute("automations:read", {
@@ -36,9 +35,9 @@ const previewRoute = scopedRoute("automations:read", {
     "What the same retrigger would do, sending nothing: per action re-execute, reuse-output or skip, the effects it would send again (and whether they repeat an idempotency key already sent), totals per target",
   request: {
     params: ExecParams.extend({ action_id: IdParam("action_id") }),
-    body: { content: { "application/json": { schema: RetryReqSchema } }, required: false },
+    ...jsonBody(RetryReqSchema, false),
   },
-  responses: { 200: json(RerunPreviewSchema, "The preview"), ...errorResponses(400, 401, 403, 404, 409) },
+  responses: { 200: jsonResponse(RerunPreviewSchema, "The preview"), ...errorResponses(400, 401, 403, 404, 409) },
 });
 
 async function requireExecution(env: Parameters<typeof findExecutionRow>[0], orgId: string, id: string): Promise<void> {

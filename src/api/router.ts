@@ -18,11 +18,28 @@ const ERROR_DESCRIPTIONS = {
 } as const;
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 
+/** An OpenAPI response whose body is JSON of `schema`: every router's responses are made with this. */
+export const jsonResponse = <S extends z.ZodType>(schema: S, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+/**
+ * A route's JSON request body of `schema`, to spread into its `request`: every router's bodies are made with this.
+ * Not `required`: a call without a body (and without a content type) reaches the handler with `{}`.
+ */
+export const jsonBody = <S extends z.ZodType, R extends boolean = true>(
+  schema: S,
+  required: R = true as R,
+  description?: string,
+) => ({
+  body: { content: { "application/json": { schema } }, required, ...(description !== undefined ? { description } : {}) },
+});
+
 /** OpenAPI responses for the given error statuses, all with the common error body. */
 export function errorResponses(...statuses: ErrorStatus[]) {
-  const out: Record<number, { description: string; content: { "application/json": { schema: typeof ErrorSchema } } }> = {};
-  for (const s of statuses)
-    out[s] = { description: ERROR_DESCRIPTIONS[s], content: { "application/json": { schema: ErrorSchema } } };
+  const out: Record<number, ReturnType<typeof jsonResponse<typeof ErrorSchema>>> = {};
+  for (const s of statuses) out[s] = jsonResponse(ErrorSchema, ERROR_DESCRIPTIONS[s]);
   return out;
 }
 

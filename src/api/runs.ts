@@ -4,13 +4,9 @@ import { IdParam } from "../schemas/common";
 import { RunListSchema, RunSchema, RunsQuery } from "../schemas/executions";
 import { requireFlow } from "../services/flows";
 import { executeSingleAction, getRun, listFlowRuns, runFromRow } from "../services/runs";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 const TAGS = ["runs"];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const listRuns = scopedRoute("automations:read", {
   method: "get",
@@ -19,7 +15,7 @@ const listRuns = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "A flow's runs, newest first (statuses completed, failed, running, skipped)",
   request: { params: z.object({ flow_id: IdParam("flow_id") }), query: RunsQuery },
-  responses: { 200: json(RunListSchema, "Runs"), ...errorResponses(400, 401, 403, 404) },
+  responses: { 200: jsonResponse(RunListSchema, "Runs"), ...errorResponses(400, 401, 403, 404) },
 });
 
 const getRunRoute = scopedRoute("automations:read", {
@@ -29,7 +25,7 @@ const getRunRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "One run with inline action_results[] (request, response, error, duration_ms per action)",
   request: { params: z.object({ run_id: IdParam("run_id") }) },
-  responses: { 200: json(RunSchema, "The run"), ...errorResponses(401, 403, 404) },
+  responses: { 200: jsonResponse(RunSchema, "The run"), ...errorResponses(401, 403, 404) },
 });
 
 const ExecuteActionBody = z
@@ -49,9 +45,9 @@ const executeAction = scopedRoute("automations:trigger", {
     `returns the run once it settles, or after ${LIMITS.MAX_SYNC_WAIT_MS} ms with status running`,
   request: {
     params: z.object({ flow_id: IdParam("flow_id"), action_id: IdParam("action_id") }),
-    body: { content: { "application/json": { schema: ExecuteActionBody } }, required: false },
+    ...jsonBody(ExecuteActionBody, false),
   },
-  responses: { 200: json(RunSchema, "The run"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+  responses: { 200: jsonResponse(RunSchema, "The run"), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
 });
 
 export const runsRouter = createRouter()

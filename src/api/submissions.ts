@@ -3,7 +3,7 @@ import type { ApiSubmissionEventSchema } from "../schemas/events";
 import { newId } from "../lib/ids";
 import { isoNow } from "../lib/time";
 import { enqueueEvent } from "../services/event-queue";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 const SubmissionRequest = z
   .object({
@@ -31,9 +31,9 @@ const submitRoute = scopedRoute("automations:trigger", {
   tags: ["triggers"],
   summary:
     "Submit an API event: flows with a matching api_submission trigger start from the events queue (202, no work in the request)",
-  request: { body: { content: { "application/json": { schema: SubmissionRequest } }, required: true } },
+  request: jsonBody(SubmissionRequest),
   responses: {
-    202: { description: "Enqueued", content: { "application/json": { schema: Accepted } } },
+    202: jsonResponse(Accepted, "Enqueued"),
     ...errorResponses(400, 401, 403, 413, 415),
   },
 });

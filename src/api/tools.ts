@@ -11,16 +11,11 @@ import {
 } from "../schemas/integrations";
 import { callTool, callerOf, listTools, prepareToolAudited, runToolAudited } from "../services/tools";
 import { listToolAudit } from "../store/tool-audit";
-import { createRouter, errorResponses, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /** The tool catalog (seed 002): list tools with their argument schemas, call one, or stream a call as SSE. */
 
 const TAGS = ["Tools"];
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = { body: { content: { "application/json": { schema: ToolCallRequest } }, required: true } };
 
 const listRoute = scopedRoute("automations:read", {
   method: "get",
@@ -29,7 +24,7 @@ const listRoute = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Every provider action and core action as a tool with the JSON Schema of its arguments",
   request: { query: ToolListQuery },
-  responses: { 200: json(ToolListSchema, "Tools"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonResponse(ToolListSchema, "Tools"), ...errorResponses(400, 401, 403) },
 });
 
 const callRoute = scopedRoute("automations:trigger", {
@@ -38,8 +33,8 @@ const callRoute = scopedRoute("automations:trigger", {
   operationId: "callTool",
   tags: TAGS,
   summary: "Run one tool. A vendor failure is `success: false` with the vendor's message and status",
-  request: body,
-  responses: { 200: json(ToolCallResultSchema, "The tool's result"), ...errorResponses(400, 401, 403, 404, 413, 415) },
+  request: jsonBody(ToolCallRequest),
+  responses: { 200: jsonResponse(ToolCallResultSchema, "The tool's result"), ...errorResponses(400, 401, 403, 404, 413, 415) },
 });
 
 const streamRoute = scopedRoute("automations:trigger", {
@@ -48,7 +43,7 @@ const streamRoute = scopedRoute("automations:trigger", {
   operationId: "callToolStream",
   tags: TAGS,
   summary: "Run one tool, streaming progress and the result as Server-Sent Events (start, progress, result | error, done)",
-  request: body,
+  request: jsonBody(ToolCallRequest),
   responses: {
     200: { description: "An SSE stream", content: { "text/event-stream": { schema: z.string() } } },
     ...errorResponses(400, 401, 403, 404, 413, 415),
@@ -68,7 +63,7 @@ const auditRoute = scopedRoute("admin", {
       from: z.coerce.number().int().min(0).max(100_000).optional(),
     }),
   },
-  responses: { 200: json(ToolAuditListSchema, "Audit entries"), ...errorResponses(400, 401, 403) },
+  responses: { 200: jsonResponse(ToolAuditListSchema, "Audit entries"), ...errorResponses(400, 401, 403) },
 });
 
 export const toolsRouter = createRouter()

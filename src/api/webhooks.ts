@@ -4,7 +4,7 @@ import { errorBody } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
 import { ErrorSchema } from "../schemas/common";
 import { receiveWebhook } from "../services/inbound-webhooks";
-import { createRouter, errorResponses, webhookRoute } from "./router";
+import { createRouter, errorResponses, jsonResponse, webhookRoute } from "./router";
 import { webhookRateLimit } from "./rate-limit";
 
 /**
@@ -52,10 +52,10 @@ const receiveRoute = webhookRoute({
     },
   },
   responses: {
-    202: { description: "The event is queued", content: { "application/json": { schema: AcceptedSchema } } },
+    202: jsonResponse(AcceptedSchema, "The event is queued"),
     ...errorResponses(400, 401, 404, 413, 429),
-    410: { description: "The flow is disabled", content: { "application/json": { schema: ErrorSchema } } },
-    503: { description: "The signing secret cannot be decrypted", content: { "application/json": { schema: ErrorSchema } } },
+    410: jsonResponse(ErrorSchema, "The flow is disabled"),
+    503: jsonResponse(ErrorSchema, "The signing secret cannot be decrypted"),
   },
 });
 

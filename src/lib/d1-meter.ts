@@ -1,11 +1,9 @@
-import type { Env } from "../env";
-
 /**
  * A measuring aid for benchmarks, off unless the `D1_METER` var is "1": wraps the D1 binding so that
  * every statement and batch that wrote rows logs `d1-meter rows_written=<n>` (D1's own `meta.rows_written`,
  * which counts index writes as D1 bills them). bench/bulk.mjs sums the lines to report rows per record.
  */
-export function withD1Meter(env: Env): Env {
+export function withD1Meter<E extends { DB: D1Database; D1_METER?: string }>(env: E): E {
   if (env.D1_METER !== "1") return env;
   return { ...env, DB: meter(env.DB) };
 }

@@ -1,4 +1,4 @@
-/** Hard limits of the engine. Each is enforced with a clear 4xx error and listed in the README. */
+/** Hard limits of the engine. Each is enforced with a clear 4xx error and listed in docs/limits.md. */
 export const LIMITS = {
   /** Largest request body the API accepts, in bytes (413 above). */
   MAX_REQUEST_BODY_BYTES: 1024 * 1024,

@@ -106,3 +106,10 @@ export async function safeFetch(rawUrl: string, init: RequestInit, opts: Outboun
     return res;
   }
 }
+
+const SECRET_HEADERS = /^(authorization|proxy-authorization|x-api-key|x-key|cookie|.*secret.*|.*token.*|webhook-signature)$/i;
+
+/** Header values that carry credentials are masked in the run history. */
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET_HEADERS.test(k) ? "[redacted]" : v]));
+}

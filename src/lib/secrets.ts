@@ -1,5 +1,4 @@
 import { createHash, hkdfSync } from "node:crypto";
-import type { Env } from "../env";
 import { toBase64Url } from "./crypto";
 
 /**
@@ -11,6 +10,12 @@ import { toBase64Url } from "./crypto";
  * its owner (e.g. `org:flow:<id>:trigger:<id>`): a blob copied to another record does not decrypt.
  * Every failure throws SecretError; nothing falls back to plaintext.
  */
+
+/** The key vars of the Worker's Env (env.ts) that seal and open secrets; lib/ takes them as a parameter. */
+interface SecretKeys {
+  ENCRYPTION_KEY?: string;
+  ENCRYPTION_KEYS_PREVIOUS?: string;
+}
 
 export type SecretErrorCode = "not_configured" | "malformed" | "unknown_key" | "decrypt_failed";
 
@@ -64,7 +69,7 @@ export const keyIdOf = (raw: Uint8Array): string => createHash("sha256").update(
 
 const keyrings = new Map<string, Keyring>();
 
-function keyring(env: Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_PREVIOUS">): Keyring {
+function keyring(env: SecretKeys): Keyring {
   const cacheKey = `${env.ENCRYPTION_KEY ?? ""}\n${env.ENCRYPTION_KEYS_PREVIOUS ?? ""}`;
   let ring = keyrings.get(cacheKey);
   if (ring) return ring;
@@ -91,14 +96,10 @@ function cryptoKey(entry: KeyEntry): Promise<CryptoKey> {
 }
 
 /** True when secrets can be encrypted (an ENCRYPTION_KEY is configured). */
-export const canEncryptSecrets = (env: Pick<Env, "ENCRYPTION_KEY">): boolean => Boolean(env.ENCRYPTION_KEY);
+export const canEncryptSecrets = (env: Pick<SecretKeys, "ENCRYPTION_KEY">): boolean => Boolean(env.ENCRYPTION_KEY);
 
 /** Seals `plaintext` with the current key; `aad` names the owner the blob belongs to. */
-export async function encryptSecret(
-  env: Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_PREVIOUS">,
-  plaintext: string,
-  aad: string,
-): Promise<string> {
+export async function encryptSecret(env: SecretKeys, plaintext: string, aad: string): Promise<string> {
   const current = keyring(env).current;
   if (!current) throw new SecretError("not_configured", "No ENCRYPTION_KEY is configured, so secrets cannot be stored");
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
@@ -122,11 +123,7 @@ function parseBlob(blob: string): { kid: string; iv: Uint8Array; data: Uint8Arra
 }
 
 /** Opens a blob sealed by encryptSecret with the same `aad`; throws SecretError on any mismatch. */
-export async function decryptSecret(
-  env: Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_PREVIOUS">,
-  blob: string,
-  aad: string,
-): Promise<string> {
+export async function decryptSecret(env: SecretKeys, blob: string, aad: string): Promise<string> {
   const { kid, iv, data } = parseBlob(blob);
   const entry = keyring(env).byKid.get(kid);
   if (!entry) throw new SecretError("unknown_key", `The secret was encrypted with key ${kid}, which is not configured`);
@@ -143,7 +140,7 @@ export async function decryptSecret(
 }
 
 /** True when the blob was not sealed with the current key (or is unreadable): re-encrypt it after a rotation. */
-export function needsReencryption(env: Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_PREVIOUS">, blob: string): boolean {
+export function needsReencryption(env: SecretKeys, blob: string): boolean {
   const current = keyring(env).current;
   if (!current) return false;
   try {
@@ -154,11 +151,7 @@ export function needsReencryption(env: Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_
 }
 
 /** Decrypts with whichever configured key sealed the blob and seals it again with the current key. */
-export async function reencryptSecret(
-  env: Pick<Env, "ENCRYPTION_KEY" | "ENCRYPTION_KEYS_PREVIOUS">,
-  blob: string,
-  aad: string,
-): Promise<string> {
+export async function reencryptSecret(env: SecretKeys, blob: string, aad: string): Promise<string> {
   return encryptSecret(env, await decryptSecret(env, blob, aad), aad);
 }
 

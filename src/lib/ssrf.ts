@@ -6,7 +6,6 @@
  * `global_fetch_strictly_public` compatibility flag is the second wall against names resolving inward.
  */
 import { env as workerEnv } from "cloudflare:workers";
-import { AppError } from "./errors";
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
@@ -157,17 +156,4 @@ export function outboundRefusal(env: { ALLOWED_OUTBOUND_HOSTS?: string; SELF_HOS
   const check = checkOutboundUrl(url, parseAllowedHosts(env.ALLOWED_OUTBOUND_HOSTS), env.SELF_HOSTS);
   // The URL may embed a credential (a webhook token): the reason names the host at most, never the whole URL.
   return check.ok ? null : check.reason.replace(url, "the URL");
-}
-
-/** Throws a 400 VALIDATION_ERROR naming `path` when `url` is refused by the outbound policy. */
-export function assertOutboundAllowed(
-  env: { ALLOWED_OUTBOUND_HOSTS?: string; SELF_HOSTS?: string },
-  url: string,
-  path: string,
-): void {
-  const reason = outboundRefusal(env, url);
-  if (reason === null) return;
-  throw new AppError(400, "VALIDATION_ERROR", `${path} is not an allowed outbound URL: ${reason}`, [
-    { path, location: "json", message: `not an allowed outbound URL: ${reason}`, code: "outbound_refused" },
-  ]);
 }

@@ -15,7 +15,7 @@ import { LIMITS } from "../lib/limits";
 import { ExecutionStorage, type LoggedEvent } from "../store/execution-storage";
 import { summaryStatement } from "../store/executions";
 import { finishBatch } from "../store/flow-stats";
-import { invalidateFlow } from "../store/flow-cache";
+import { invalidateFlow } from "../store/flow-invalidation";
 import { bulkItemStatements } from "../store/bulk-jobs";
 import { onBulkItemFinished } from "../services/bulk-jobs";
 import { releaseSlot } from "../services/admission";

@@ -1,6 +1,5 @@
-import { redactHeaders } from "../actions/http-call";
 import { LIMITS } from "../lib/limits";
-import { OutboundRefused, OutboundTimeout, readCapped, safeFetch } from "../lib/outbound";
+import { OutboundRefused, OutboundTimeout, readCapped, redactHeaders, safeFetch } from "../lib/outbound";
 import type { FailureKind, VendorRequest, VendorResponse } from "./types";
 
 /** A call that never got a vendor answer (refused by the outbound policy, timed out, network error). */

@@ -50,7 +50,6 @@ export const RetryPolicySchema = z
   })
   .strict()
   .openapi("RetryPolicy", { description: "How a failed action is retried (an action's policy overrides the flow's)" });
-export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
 /** Write-only secret of an input document: a string sets it, `null` removes it, omitting it keeps the stored one. */
 export const WriteOnlySecret = z

@@ -15,9 +15,8 @@ import { FlowPlanSchema } from "./flow-plan";
  * generates the OpenAPI document.
  */
 
-export { ACTION_TYPES, FlowActionSchema, SECRET_ACTION_TYPES, type ActionType, type FlowAction } from "./actions";
-export { FlowTriggerSchema, TRIGGER_TYPES, triggerSourceKey, type FlowTrigger, type TriggerType } from "./triggers";
-export { RetryPolicySchema, type RetryPolicy } from "./flow-common";
+export { ACTION_TYPES, SECRET_ACTION_TYPES, type FlowAction } from "./actions";
+export { TRIGGER_TYPES, triggerSourceKey, type FlowTrigger } from "./triggers";
 
 export const ActionScheduleSchema = z
   .object({
@@ -34,7 +33,6 @@ export const ActionScheduleSchema = z
     }),
   })
   .openapi("ActionSchedule");
-export type ActionSchedule = z.infer<typeof ActionScheduleSchema>;
 
 export const AutomationLoopSchema = z
   .object({
@@ -44,7 +42,6 @@ export const AutomationLoopSchema = z
     length: z.number().int().min(0).optional(),
   })
   .openapi("AutomationLoop", { description: "A loop scope: actions naming it run once per item at `source_path`" });
-export type AutomationLoop = z.infer<typeof AutomationLoopSchema>;
 
 const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 
@@ -218,7 +215,6 @@ export type AutomationFlow = Omit<z.infer<typeof AutomationFlowSchema>, "trigger
   triggers: FlowTrigger[];
   actions: FlowAction[];
 };
-export type FlowCondition = NonNullable<AutomationFlow["conditions"]>[number];
 
 export const SearchAutomationsRespSchema = z
   .object({ total: z.number().int(), results: z.array(AutomationFlowSchema) })

@@ -1,11 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import { LIMITS } from "../lib/limits";
-import { CONNECTION_STATUSES } from "../store/connections";
 
 /** Request and response documents of connections, notifications, the tool catalog and unified execute. */
 
 const Json = z.record(z.string(), z.unknown());
 const Platform = z.string().min(1).max(100).openapi({ example: "slack" });
+
+/** A connection's health: `error` and `expired` after a failed use or test, `active` after a good one. */
+export const CONNECTION_STATUSES = ["active", "error", "expired"] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 export const ConnectionStatusSchema = z.enum(CONNECTION_STATUSES).openapi("ConnectionStatus");
 

@@ -35,7 +35,6 @@ const JsonRpcError = z
 export const McpMessageSchema = z
   .union([JsonRpcRequest, JsonRpcNotification, JsonRpcResult, JsonRpcError])
   .openapi("McpMessage", { description: "A JSON-RPC 2.0 message: a request, a notification, or a response to the server" });
-export type McpMessage = z.output<typeof McpMessageSchema>;
 
 export const McpResponseSchema = z
   .union([JsonRpcResult, JsonRpcError])

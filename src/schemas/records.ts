@@ -101,7 +101,6 @@ export const CreateRecordRequest = z
     description: "The record's attributes. Names starting with `_` other than `_title` and `_tags` are refused.",
     example: { _tags: ["vip"], name: "Jane Doe", status: "active", address: { city: "Berlin" } },
   });
-export type CreateRecordInput = z.infer<typeof CreateRecordRequest>;
 
 export const PatchRecordRequest = z
   .object({
@@ -114,7 +113,6 @@ export const PatchRecordRequest = z
     description: "Top-level merge: given attributes replace their old values, `null` removes an attribute, others stay.",
     example: { status: "inactive", phone: null },
   });
-export type PatchRecordInput = z.infer<typeof PatchRecordRequest>;
 
 export const EntitySnapshotSchema = z
   .object({

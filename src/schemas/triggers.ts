@@ -175,7 +175,6 @@ const TRIGGER_SCHEMAS = [
 ] as const;
 
 export const TRIGGER_TYPES = TRIGGER_SCHEMAS.map((s) => s.shape.type.value);
-export type TriggerType = (typeof TRIGGER_SCHEMAS)[number]["shape"]["type"]["value"];
 
 const describe = (v: unknown): string =>
   typeof v === "string" ? JSON.stringify(v.slice(0, 100)) : v === undefined ? "missing" : typeof v;
@@ -188,10 +187,7 @@ export const FlowTriggerSchema = z
         : undefined,
   })
   .openapi("FlowTrigger");
-export type FlowTriggerInput = z.input<typeof FlowTriggerSchema>;
 export type FlowTrigger = z.output<typeof FlowTriggerSchema> & { id: string };
-export type WebhookTriggerConfig = z.output<typeof WebhookTrigger>["configuration"];
-export type ScheduleTriggerConfig = z.output<typeof ScheduleTrigger>["configuration"];
 
 /**
  * The key under which a trigger is indexed in `flow_triggers.source_key`. The matcher looks up

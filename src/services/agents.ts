@@ -9,6 +9,7 @@ import {
   deleteAgent as deleteAgentRow,
   getAgent,
   insertAgent,
+  listAgents,
   setAgentSchedule,
   setAgentStatus,
   type AgentRow,
@@ -33,6 +34,13 @@ export interface NewAgent {
   agent_config?: Record<string, unknown>;
   schedule_config?: AgentScheduleConfig;
   template_id?: string;
+}
+
+export type { AgentRow };
+
+/** The org's agents, newest first (an org has at most LIMITS.MAX_AGENTS_PER_ORG). */
+export async function listOrgAgents(env: Env, orgId: string): Promise<AgentRow[]> {
+  return (await listAgents(env.DB, orgId, { limit: LIMITS.MAX_AGENTS_PER_ORG, offset: 0 })).results;
 }
 
 export async function requireAgent(env: Env, orgId: string, id: string): Promise<AgentRow> {

@@ -1,5 +1,5 @@
 import type { Principal } from "../lib/principal";
-import { decidePatch, isFinalJob, type BulkJobAction } from "../engine/bulk-job";
+import { decidePatch, type BulkJobAction } from "../engine/bulk-job";
 import type { ExecutionState } from "../engine/execution/types";
 import type { Env } from "../env";
 import { AppError, forbidden, notFound, type ErrorDetail } from "../lib/errors";
@@ -168,8 +168,6 @@ export async function onBulkItemFinished(env: Env, state: ExecutionState, jobRow
   if (!row || row.status !== "send_report" || row.report_file_entity_id) return;
   await sendBulk(env, [bulkMessage({ type: "report", org_id: state.org_id, job_id: row.id })]);
 }
-
-export const isJobOver = (job: BulkJobRow): boolean => isFinalJob(job.status);
 
 /** Schema of the report records (one per finished job). */
 export const BULK_REPORT_SCHEMA = "bulk_job_report";

@@ -8,10 +8,11 @@ import { isoNow } from "../lib/time";
 import { TransportFailure, createRequester, scrub } from "../providers/http";
 import { getProvider, platformIds } from "../providers/registry";
 import type { AnyProvider, ProviderResult } from "../providers/types";
+import type { ConnectionStatus } from "../schemas/integrations";
 import {
   type ConnectionRow,
-  type ConnectionStatus,
   type SealedConnectionRow,
+  connectionSummaries,
   countConnections,
   deleteConnectionRow,
   getConnectionRow,
@@ -159,6 +160,11 @@ export async function openConnection(env: Env, row: SealedConnectionRow): Promis
     await updateConnectionRow(env.DB, row.org_id, row.id, sealed);
   }
   return config;
+}
+
+/** The org's connections (id, name, platform, status), oldest first. */
+export async function listConnectionSummaries(env: Env, orgId: string) {
+  return connectionSummaries(env.DB, orgId);
 }
 
 export async function requireConnection(env: Env, orgId: string, id: string): Promise<SealedConnectionRow> {

@@ -4,16 +4,6 @@ import { isoNow } from "../lib/time";
 import type { IntakeEvent } from "../schemas/events";
 import { enqueueEvent } from "./event-queue";
 
-/** The six epilot trigger types whose events arrive through the intake endpoint. */
-export const INTAKE_EVENT_TYPES = [
-  "frontend_submission",
-  "journey_submission",
-  "activity",
-  "received_email",
-  "new_email_thread",
-  "flows_trigger",
-] as const;
-
 /** An intake request as the route validated it: the event without the fields the server sets. */
 export type IntakeInput = DistributiveOmit<IntakeEvent, "id" | "org_id" | "at" | "depth">;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

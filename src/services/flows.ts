@@ -5,7 +5,17 @@ import type { Principal } from "../lib/principal";
 import { isoNow } from "../lib/time";
 import type { AutomationFlow, ParsedFlowInput } from "../schemas/flow";
 import { listFlowSecrets } from "../store/flow-secrets";
-import { deleteFlow, getFlow, insertFlow, replaceFlow, setFlowEnabled } from "../store/flows";
+import {
+  deleteFlow,
+  getFlow,
+  getFlowsByIds,
+  insertFlow,
+  replaceFlow,
+  searchFlows,
+  setFlowEnabled,
+  type FlowSearch,
+} from "../store/flows";
+import { searchWorkflowIds, type WorkflowSearch } from "../store/workflows";
 import { prepareFlowWrite } from "./flow-write";
 import { clearFlowSchedule, syncFlowSchedule } from "./schedules";
 
@@ -22,6 +32,29 @@ export async function requireFlow(env: Env, orgId: string, id: string, noun = "F
   const flow = await getFlow(env.DB, orgId, id);
   if (!flow) throw notFound(noun);
   return flow;
+}
+
+/** A page of the org's flows matching `q`, newest first. */
+export async function listFlows(
+  env: Env,
+  orgId: string,
+  q: FlowSearch,
+  limit: number,
+  offset: number,
+): Promise<{ total: number; results: AutomationFlow[] }> {
+  return searchFlows(env.DB, orgId, q, limit, offset);
+}
+
+/** A page of the org's flows as the Arrotech workflow list filters them (status, trigger type, words), newest first. */
+export async function listWorkflowFlows(
+  env: Env,
+  orgId: string,
+  q: WorkflowSearch,
+  limit: number,
+  offset: number,
+): Promise<{ total: number; results: AutomationFlow[] }> {
+  const found = await searchWorkflowIds(env.DB, orgId, q, limit, offset);
+  return { total: found.total, results: await getFlowsByIds(env.DB, orgId, found.ids) };
 }
 
 export async function createFlow(env: Env, p: Principal, input: ParsedFlowInput, noun = "Flow"): Promise<AutomationFlow> {

@@ -65,16 +65,24 @@ export interface RunListQuery {
   offset?: number;
 }
 
-/** A flow's execution rows, newest first. */
-export async function listFlowRuns(env: Env, orgId: string, flowId: string, q: RunListQuery) {
-  return listExecutions(env.DB, {
+/** The org's execution rows, newest first: a page with the limit and offset it was read with. */
+export async function listRuns(env: Env, orgId: string, q: RunListQuery & { flowId?: string }) {
+  const limit = q.limit ?? LIMITS.DEFAULT_PAGE_SIZE;
+  const offset = q.offset ?? 0;
+  const page = await listExecutions(env.DB, {
     orgId,
-    flowId,
+    flowId: q.flowId,
     statuses: q.status ? RUN_TO_EXECUTION[q.status] : undefined,
     since: q.since ? new Date(q.since).toISOString() : undefined,
-    limit: q.limit ?? LIMITS.DEFAULT_PAGE_SIZE,
-    offset: q.offset ?? 0,
+    limit,
+    offset,
   });
+  return { ...page, limit, offset };
+}
+
+/** A flow's execution rows, newest first. */
+export async function listFlowRuns(env: Env, orgId: string, flowId: string, q: RunListQuery) {
+  return listRuns(env, orgId, { ...q, flowId });
 }
 
 export interface RunSubjectInput {

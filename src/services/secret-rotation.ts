@@ -12,7 +12,7 @@ import {
   staleFlowSecrets,
 } from "../store/secret-rotation";
 import { reencryptConnections } from "./connections";
-import { invalidateAllFlows } from "../store/flow-cache";
+import { invalidateAllFlows } from "../store/flow-invalidation";
 
 /**
  * Key rotation of secrets at rest. The operator sets a new ENCRYPTION_KEY and moves the old one into

@@ -27,14 +27,3 @@ export function splitToolName(name: string): ProviderToolName | null {
 
 /** The catalog name of a provider action. */
 export const toolNameOf = (platform: string, action: string): string => `${platform}_${action}`;
-
-/** Whether `platform` is a provider of the registry. */
-export const isPlatform = (platform: string): boolean => getProvider(platform) !== undefined;
-
-/** Every provider tool name, for error messages and documentation. */
-export function providerToolNames(): string[] {
-  return listProviders().flatMap((p) => Object.keys(p.actions).map((a) => toolNameOf(p.platform, a)));
-}
-
-/** Every platform id of the registry. */
-export const platformIdList = (): string[] => listProviders().map((p) => p.platform);

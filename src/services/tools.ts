@@ -1,18 +1,19 @@
 import { z } from "zod";
 import type { Principal } from "../lib/principal";
-import { NotificationInput, writeNotification } from "../actions/send-notification";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import { jsonSchemaOf, listProviders } from "../providers/registry";
-import { type ConnectionStatus, connectionSummaries } from "../store/connections";
+import type { ConnectionStatus } from "../schemas/integrations";
+import { connectionSummaries } from "../store/connections";
 import { insertToolAudit, type ToolAuditRow } from "../store/tool-audit";
 import { recordChangeEvents, sendRecordEvent } from "./record-events";
 import { createRecord } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
+import { NotificationInput, writeNotification } from "./notifications";
 
 /**
  * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>` and the core

@@ -64,8 +64,6 @@ export interface BulkItemRow {
   updated_at: string;
 }
 
-/** Item statuses that are not final: what an execution's completion or a cancel may still change. */
-export const UNFINISHED = ["pending", "starting", "in_progress", "paused", "scheduled"] as const;
 const inList = (list: readonly string[]) => `(${list.map((s) => `'${s}'`).join(", ")})`;
 
 export async function insertBulkJob(

@@ -1,7 +1,6 @@
-/** D1 access of `connections`: every query filters on org_id. The ciphertext never leaves services/connections.ts. */
+import type { ConnectionStatus } from "../schemas/integrations";
 
-export const CONNECTION_STATUSES = ["active", "error", "expired"] as const;
-export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+/** D1 access of `connections`: every query filters on org_id. The ciphertext never leaves services/connections.ts. */
 
 export interface ConnectionRow {
   id: string;

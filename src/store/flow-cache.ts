@@ -1,6 +1,7 @@
 import { LIMITS } from "../lib/limits";
 import type { AutomationFlow } from "../schemas/flow";
 import { getFlow, getWebhookTarget, type WebhookTarget } from "./flows";
+import { flowWriteCount, subscribeFlowCache } from "./flow-invalidation";
 import { flowOrgId } from "./organizations";
 
 /**
@@ -8,8 +9,8 @@ import { flowOrgId } from "./organizations";
  * webhook endpoint and its rate limiter), so a burst of starts of one flow costs one D1 read, not one
  * each. Only start paths use it; reads of a flow through the API always go to D1.
  *
- * Freshness: every write of a flow made through store/ in this isolate drops its entry at once (see the
- * `invalidate*` calls); a write made in another isolate (or the circuit breaker's, in the execution's
+ * Freshness: every write of a flow made through store/ in this isolate drops its entry at once
+ * (flow-invalidation.ts); a write made in another isolate (or the circuit breaker's, in the execution's
  * object) reaches this one within the TTL, `FLOW_CACHE_TTL_MS` (default LIMITS.FLOW_CACHE_TTL_MS_DEFAULT;
  * "0" turns the cache off). Only found flows are kept, so a new flow is never answered "not found" from
  * here. Entries are cloned on the way out: no caller can change another's copy.
@@ -22,8 +23,6 @@ interface Entry<T> {
 
 const flows = new Map<string, Entry<AutomationFlow>>();
 const targets = new Map<string, Entry<WebhookTarget>>();
-/** Bumped by every invalidation: a read that was in flight across a write is not kept (it may be older). */
-let generation = 0;
 
 const flowKey = (orgId: string, id: string) => `${orgId}\n${id}`;
 
@@ -61,9 +60,9 @@ async function readThrough<T>(
 ): Promise<T | null> {
   const hit = fresh(map, key, ttl, now);
   if (hit) return structuredClone(hit);
-  const gen = generation;
+  const writes = flowWriteCount();
   const value = await load();
-  if (value && gen === generation) keep(map, key, structuredClone(value), now);
+  if (value && writes === flowWriteCount()) keep(map, key, structuredClone(value), now);
   return value;
 }
 
@@ -103,23 +102,17 @@ export async function webhookFlowOrgId(
   return (await cachedWebhookTarget(env, flowId, new Date(now).toISOString(), now))?.flow.org_id ?? null;
 }
 
-/** Drops one flow (any org): its writes call this. */
-export function invalidateFlow(flowId: string): void {
-  generation++;
-  targets.delete(flowId);
-  for (const key of flows.keys()) if (key.endsWith(`\n${flowId}`)) flows.delete(key);
-}
-
-/** Drops every flow of an org (the org was deleted and its flows disabled). */
-export function invalidateOrgFlows(orgId: string): void {
-  generation++;
-  for (const key of flows.keys()) if (key.startsWith(`${orgId}\n`)) flows.delete(key);
-  for (const [key, e] of targets) if (e.value.flow.org_id === orgId) targets.delete(key);
-}
-
-/** Drops everything (a bulk rewrite of secrets, e.g. re-encryption). */
-export function invalidateAllFlows(): void {
-  generation++;
-  flows.clear();
-  targets.clear();
-}
+subscribeFlowCache({
+  flow(flowId) {
+    targets.delete(flowId);
+    for (const key of flows.keys()) if (key.endsWith(`\n${flowId}`)) flows.delete(key);
+  },
+  org(orgId) {
+    for (const key of flows.keys()) if (key.startsWith(`${orgId}\n`)) flows.delete(key);
+    for (const [key, e] of targets) if (e.value.flow.org_id === orgId) targets.delete(key);
+  },
+  all() {
+    flows.clear();
+    targets.clear();
+  },
+});

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { decryptSecret, needsReencryption, reencryptSecret, blobKeyId } from "../lib/secrets";
 import type { FlowSecretRow } from "./flows";
-import { invalidateFlow } from "./flow-cache";
+import { invalidateFlow } from "./flow-invalidation";
 
 /**
  * Encrypted secrets of flows (`flow_secrets`): webhook triggers' signing secrets and the outbound signing

@@ -1,6 +1,6 @@
 import { LIMITS } from "../lib/limits";
 import type { AutomationFlow, DisableDetails } from "../schemas/flow";
-import { invalidateFlow } from "./flow-cache";
+import { invalidateFlow } from "./flow-invalidation";
 
 /**
  * D1 access for flows and the two tables kept in step with them: `flow_triggers` (the trigger

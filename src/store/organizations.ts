@@ -1,4 +1,4 @@
-import { invalidateOrgFlows } from "./flow-cache";
+import { invalidateOrgFlows } from "./flow-invalidation";
 /**
  * Organizations (`organizations`, migration 0010). An org id needs no row to be used; a row registers
  * the org or records that it was deleted. Deleting cascades in one batch: the org's API keys are revoked

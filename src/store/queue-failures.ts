@@ -39,23 +39,3 @@ export async function recordDeadLetter(
     .bind(queue, key, orgId, JSON.stringify(body).slice(0, 100_000), last?.last_error ?? fallbackReason, attempts, isoNow())
     .run();
 }
-
-export interface DeadLetter {
-  id: number;
-  queue: string;
-  message_key: string;
-  org_id: string | null;
-  reason: string;
-  attempts: number;
-  created_at: string;
-}
-
-export async function listDeadLetters(db: D1Database, queue: string, limit = 1000): Promise<DeadLetter[]> {
-  const rows = await db
-    .prepare(
-      `SELECT id, queue, message_key, org_id, reason, attempts, created_at FROM dead_letters WHERE queue = ? ORDER BY id LIMIT ?`,
-    )
-    .bind(queue, limit)
-    .all<DeadLetter>();
-  return rows.results;
-}

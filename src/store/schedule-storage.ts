@@ -46,7 +46,6 @@ const MIGRATIONS: ObjectMigrations = [
        catch_up TEXT NOT NULL, paused INTEGER NOT NULL, next_fire_at INTEGER, last_fired_at INTEGER)`,
   ],
 ];
-export const SCHEDULE_STORAGE_VERSION = MIGRATIONS.length;
 /** Storage from before schema versions: version 1 if it has the first layout's tables. */
 const LEGACY_VERSION = (has: (table: string) => boolean): number => (has("schedule_triggers") ? 1 : 0);
 

@@ -7,17 +7,8 @@
  *   beforeAll(async () => { engine = await startEngine(); browser = await launchBrowser(); });
  *   afterAll(async () => { await browser?.close(); await engine?.stop(); });
  */
-export {
-  startEngine,
-  engineApi,
-  freePort,
-  liveProcessesInGroup,
-  DEV_ADMIN_KEY,
-  ENGINE_START_TIMEOUT_MS,
-  type ApiAnswer,
-  type Engine,
-} from "./support/engine.ts";
-export { startSink, type Sink, type SinkRequest } from "./support/sink.ts";
+export { startEngine, engineApi, liveProcessesInGroup, type Engine } from "./support/engine.ts";
+export { startSink } from "./support/sink.ts";
 export {
   launchBrowser,
   newPage,
@@ -27,8 +18,4 @@ export {
   checkA11y,
   screenshot,
   isLocalUrl,
-  CHROMIUM_PATH,
-  SCREENSHOTS_DIR,
-  type A11yOptions,
-  type PageReport,
 } from "./support/browser.ts";

@@ -25,8 +25,6 @@ export const CONFIGS = {
   http: { base_url: `${SINK}/httpapi`, auth: { type: "bearer", token: "good-http-bearer-token-ijkl" } },
 } as const;
 
-export type Platform = keyof typeof CONFIGS;
-
 /** Creates a connection through the API and returns it (masked). */
 export async function connect(
   platform: string,

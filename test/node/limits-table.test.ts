@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ES module script without type declarations
-import { limitRows, limitsTable, readmeDrift } from "../../scripts/limits-table.mjs";
+import { limitRows, limitsTable, tableDrift } from "../../scripts/limits-table.mjs";
 
 type Row = { name: string; value: string; doc: string };
 
-describe("README limits table (scripts/limits-table.mjs)", () => {
-  it("README.md lists every entry of src/lib/limits.ts with its value and doc (regenerate with --write)", () => {
-    expect(readmeDrift()).toEqual([]);
+describe("the limits table of docs/limits.md (scripts/limits-table.mjs)", () => {
+  it("docs/limits.md lists every entry of src/lib/limits.ts with its value and doc (regenerate with --write)", () => {
+    expect(tableDrift()).toEqual([]);
   });
 
   it("reads each entry with the doc comment above it, shared by the entries right below it, ended by a blank line", () => {
@@ -37,12 +37,12 @@ describe("README limits table (scripts/limits-table.mjs)", () => {
     ]);
   });
 
-  it("reports a README row that is missing, changed or no longer in limits.ts", () => {
+  it("reports a row that is missing, changed or no longer in limits.ts", () => {
     const rows: Row[] = [
       { name: "A", value: "1", doc: "a" },
       { name: "B", value: "2", doc: "b" },
     ];
-    const readme = [
+    const page = [
       "# x",
       "",
       "| Limit | Value | Meaning |",
@@ -51,7 +51,7 @@ describe("README limits table (scripts/limits-table.mjs)", () => {
       "| `C` | `3` | c |",
       "",
     ].join("\n");
-    const drift: string[] = readmeDrift(readme, rows);
+    const drift: string[] = tableDrift(page, rows);
     expect(drift).toEqual(["missing or changed: |`B`|`2`|b|", "not in limits.ts: |`C`|`3`|c|"]);
   });
 });

@@ -109,13 +109,3 @@ export const REDIRECTS: Target[] = [
     why: "second redirect to a private address",
   },
 ];
-
-/** The host a refused target names (null when it has none, e.g. data:), to check that nothing reached it. */
-export function hostOf(url: string): string | null {
-  try {
-    const h = new URL(url).hostname;
-    return h || null;
-  } catch {
-    return null;
-  }
-}

@@ -1,10 +1,16 @@
-import type { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import { badRequest, notFound } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { agentAnalytics, agentHealth } from "../../services/agent-analytics";
-import { createAgent, executeAgent, removeAgent, requireAgent, scheduleAgent, setAgentRunning } from "../../services/agents";
-import { listAgents } from "../../store/agents";
+import {
+  createAgent,
+  executeAgent,
+  listOrgAgents,
+  removeAgent,
+  requireAgent,
+  scheduleAgent,
+  setAgentRunning,
+} from "../../services/agents";
 import {
   AGENTS_TAG,
   AgentCreateSchema,
@@ -22,7 +28,7 @@ import {
   TemplateParams,
 } from "./agents-schemas";
 import { AGENT_TEMPLATES, agentTemplate } from "./agents-templates";
-import { presentAgent, presentStatus } from "./agents-translate";
+import { agentLens, presentAgent, presentStatus } from "./agents-translate";
 
 /**
  * Arrotech Hub's agents (seed 002) at `/v1/agents`, and its agent templates at `/v1/agent-templates`: a workflow
@@ -33,13 +39,6 @@ export const AGENTS_BASE = "/v1/agents";
 export const AGENT_TEMPLATES_BASE = "/v1/agent-templates";
 
 const TAGS = [AGENTS_TAG];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T, required = true) => ({
-  body: { content: { "application/json": { schema } }, required },
-});
 const params = { params: AgentParams };
 
 const create = scopedRoute("automations:write", {
@@ -48,8 +47,8 @@ const create = scopedRoute("automations:write", {
   operationId: "arrotechCreateAgent",
   tags: TAGS,
   summary: "Deploy an agent: a workflow of the organization run on a schedule or by hand, with its own agent_config",
-  request: body(AgentCreateSchema),
-  responses: { 201: json(AgentSchema, "The agent"), ...errorResponses(404, 409) },
+  request: jsonBody(AgentCreateSchema),
+  responses: { 201: jsonResponse(AgentSchema, "The agent"), ...errorResponses(404, 409) },
 });
 
 const list = scopedRoute("automations:read", {
@@ -58,7 +57,7 @@ const list = scopedRoute("automations:read", {
   operationId: "arrotechListAgents",
   tags: TAGS,
   summary: `The organization's agents, newest first (at most ${LIMITS.MAX_AGENTS_PER_ORG})`,
-  responses: { 200: json(AgentListSchema, "Agents") },
+  responses: { 200: jsonResponse(AgentListSchema, "Agents") },
 });
 
 const get = scopedRoute("automations:read", {
@@ -68,7 +67,7 @@ const get = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "One agent",
   request: params,
-  responses: { 200: json(AgentSchema, "The agent"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(AgentSchema, "The agent"), ...errorResponses(404) },
 });
 
 const remove = scopedRoute("automations:write", {
@@ -88,8 +87,8 @@ const schedule = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Set the agent's schedule: `interval` in seconds or a 5-field `cron` (with `timezone`), and a `catch_up` policy",
   description: "A new schedule runs from now; posting the same schedule again keeps the next run. A paused agent stays paused.",
-  request: { ...params, ...body(ScheduleBodySchema) },
-  responses: { 200: json(AgentSchema, "The agent"), ...errorResponses(404) },
+  request: { ...params, ...jsonBody(ScheduleBodySchema) },
+  responses: { 200: jsonResponse(AgentSchema, "The agent"), ...errorResponses(404) },
 });
 
 const status = scopedRoute("automations:read", {
@@ -99,7 +98,7 @@ const status = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Health: runs, successes, success rate, the last error, the last and the next run",
   request: params,
-  responses: { 200: json(AgentStatusSchema, "The agent's status"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(AgentStatusSchema, "The agent's status"), ...errorResponses(404) },
 });
 
 const pause = scopedRoute("automations:write", {
@@ -109,7 +108,7 @@ const pause = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Pause: the agent never fires until resumed (manual execute still works)",
   request: params,
-  responses: { 200: json(AgentSchema, "The paused agent"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(AgentSchema, "The paused agent"), ...errorResponses(404) },
 });
 
 const resume = scopedRoute("automations:write", {
@@ -119,7 +118,7 @@ const resume = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Resume: the agent fires at its next due time; runs missed while paused follow its catch_up policy",
   request: params,
-  responses: { 200: json(AgentSchema, "The resumed agent"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(AgentSchema, "The resumed agent"), ...errorResponses(404) },
 });
 
 const execute = scopedRoute("automations:trigger", {
@@ -129,8 +128,8 @@ const execute = scopedRoute("automations:trigger", {
   tags: TAGS,
   summary:
     "Run the agent now with optional input variables (merged over agent_config); 409 when its workflow is disabled or gone",
-  request: { ...params, ...body(ExecuteBodySchema, false) },
-  responses: { 202: json(ExecuteResultSchema, "The execution started"), ...errorResponses(404, 409) },
+  request: { ...params, ...jsonBody(ExecuteBodySchema, false) },
+  responses: { 202: jsonResponse(ExecuteResultSchema, "The execution started"), ...errorResponses(404, 409) },
 });
 
 const analytics = scopedRoute("automations:read", {
@@ -140,23 +139,17 @@ const analytics = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Runs, successes, failures and mean duration per UTC day over the last `days` days (days without runs as zeros)",
   request: { ...params, query: AnalyticsQuery },
-  responses: { 200: json(AnalyticsSchema, "Analytics"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(AnalyticsSchema, "Analytics"), ...errorResponses(404) },
 });
 
 export const agentsRouter = createRouter()
   .openapi(create, async (c) => {
-    const input = c.req.valid("json");
-    const agent = await createAgent(c.env, c.get("principal"), {
-      workflow_id: input.workflow_id,
-      name: input.name,
-      agent_config: input.agent_config ?? undefined,
-      schedule_config: input.schedule_config ?? undefined,
-    });
+    const agent = await createAgent(c.env, c.get("principal"), agentLens.write(c.req.valid("json")));
     return c.json(asResponse(AgentSchema, presentAgent(agent)), 201);
   })
   .openapi(list, async (c) => {
-    const page = await listAgents(c.env.DB, c.get("principal").orgId, { limit: LIMITS.MAX_AGENTS_PER_ORG, offset: 0 });
-    return c.json(asResponse(AgentListSchema, page.results.map(presentAgent)), 200);
+    const agents = await listOrgAgents(c.env, c.get("principal").orgId);
+    return c.json(asResponse(AgentListSchema, agents.map(presentAgent)), 200);
   })
   .openapi(get, async (c) => {
     const agent = await requireAgent(c.env, c.get("principal").orgId, c.req.valid("param").agent_id);
@@ -205,7 +198,7 @@ const listTemplates = scopedRoute("automations:read", {
   operationId: "arrotechListAgentTemplates",
   tags: TAGS,
   summary: "Agent templates: a default schedule and agent_config for a kind of workflow",
-  responses: { 200: json(AgentTemplateListSchema, "Templates") },
+  responses: { 200: jsonResponse(AgentTemplateListSchema, "Templates") },
 });
 
 const useTemplate = scopedRoute("automations:write", {
@@ -214,8 +207,8 @@ const useTemplate = scopedRoute("automations:write", {
   operationId: "arrotechCreateAgentFromTemplate",
   tags: TAGS,
   summary: "Create an agent from a template for one of the organization's workflows",
-  request: { params: TemplateParams, ...body(AgentFromTemplateSchema) },
-  responses: { 201: json(AgentSchema, "The agent"), ...errorResponses(404, 409) },
+  request: { params: TemplateParams, ...jsonBody(AgentFromTemplateSchema) },
+  responses: { 201: jsonResponse(AgentSchema, "The agent"), ...errorResponses(404, 409) },
 });
 
 export const agentTemplatesRouter = createRouter()
@@ -224,12 +217,16 @@ export const agentTemplatesRouter = createRouter()
     const template = agentTemplate(c.req.valid("param").template_id);
     if (!template) throw notFound("Agent template");
     const input = c.req.valid("json");
-    const agent = await createAgent(c.env, c.get("principal"), {
-      workflow_id: input.workflow_id,
-      name: input.name ?? template.name,
-      agent_config: { ...template.default_agent_config, ...input.agent_config },
-      schedule_config: input.schedule_config ?? template.default_schedule_config,
-      template_id: template.id,
-    });
+    const agent = await createAgent(
+      c.env,
+      c.get("principal"),
+      agentLens.write({
+        workflow_id: input.workflow_id,
+        name: input.name ?? template.name,
+        agent_config: { ...template.default_agent_config, ...input.agent_config },
+        schedule_config: input.schedule_config ?? template.default_schedule_config,
+        template_id: template.id,
+      }),
+    );
     return c.json(asResponse(AgentSchema, presentAgent(agent)), 201);
   });

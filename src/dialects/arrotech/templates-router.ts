@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, publicRoute, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, publicRoute, scopedRoute } from "../../api/router";
 import { notFound } from "../../lib/errors";
 import { IdParam } from "../../schemas/common";
 import { TEMPLATES, TEMPLATE_CATEGORIES, findTemplate, type TemplateCategory, type WorkflowTemplate } from "./templates";
@@ -23,10 +23,6 @@ import { ARROTECH_TAG } from "./workflows-schemas";
 export const TEMPLATES_BASE = "/v1/workflow-templates";
 const TAGS = [ARROTECH_TAG];
 const Params = z.object({ template_id: IdParam("template_id") });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const list = publicRoute({
   method: "get",
@@ -35,7 +31,7 @@ const list = publicRoute({
   tags: TAGS,
   summary: "List workflow templates (filters: category, difficulty, search, connection)",
   request: { query: TemplateListQuery },
-  responses: { 200: json(TemplateListSchema, "Templates") },
+  responses: { 200: jsonResponse(TemplateListSchema, "Templates") },
 });
 const categories = publicRoute({
   method: "get",
@@ -43,7 +39,7 @@ const categories = publicRoute({
   operationId: "arrotechListTemplateCategories",
   tags: TAGS,
   summary: "Get all template categories",
-  responses: { 200: json(CategoryListSchema, "Categories") },
+  responses: { 200: jsonResponse(CategoryListSchema, "Categories") },
 });
 const get = publicRoute({
   method: "get",
@@ -52,7 +48,7 @@ const get = publicRoute({
   tags: TAGS,
   summary: "Get a template with its workflow and flow definition",
   request: { params: Params },
-  responses: { 200: json(TemplateOneSchema, "The template"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(TemplateOneSchema, "The template"), ...errorResponses(404) },
 });
 const use = scopedRoute("automations:write", {
   method: "post",
@@ -65,8 +61,8 @@ const use = scopedRoute("automations:write", {
     "organization's oldest active connection of that platform. When one is missing the workflow is created as a " +
     "draft and `missing_connections` names the platforms; connect them, set the steps' connection_id if needed, and " +
     "set status active.",
-  request: { params: Params, body: { content: { "application/json": { schema: UseTemplateSchema } }, required: false } },
-  responses: { 201: json(UseTemplateResultSchema, "The created workflow and its bindings"), ...errorResponses(404) },
+  request: { params: Params, ...jsonBody(UseTemplateSchema, false) },
+  responses: { 201: jsonResponse(UseTemplateResultSchema, "The created workflow and its bindings"), ...errorResponses(404) },
 });
 
 /** A template as the API shows it: the catalog entry, its required connections and its flow document. */

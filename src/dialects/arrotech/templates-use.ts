@@ -1,13 +1,14 @@
 import type { Env } from "../../env";
-import { AppError, notFound, type ErrorDetail } from "../../lib/errors";
+import { notFound, type ErrorDetail } from "../../lib/errors";
 import type { Principal } from "../../lib/principal";
+import { listConnectionSummaries } from "../../services/connections";
 import { createFlow } from "../../services/flows";
 import { splitToolName } from "../../services/tool-names";
-import { connectionSummaries } from "../../store/connections";
+import { invalidBody } from "../lens";
 import type { WorkflowTemplate } from "./templates";
 import { NOUN, type WorkflowStatus } from "./workflows-schemas";
 import { presentWorkflow } from "./workflows-present";
-import { toValidFlowInput, workflowToFlowInput, type WorkflowModel, type WorkflowStep } from "./workflows-translate";
+import { workflowLens, workflowToFlowInput, type WorkflowModel, type WorkflowStep } from "./workflows-translate";
 
 /**
  * Using a template: its setup variables are put in, each provider step is bound to one of the caller's connections
@@ -74,8 +75,6 @@ export interface UseBody {
   connections?: Record<string, string>;
 }
 
-const bad = (details: ErrorDetail[]) => new AppError(400, "VALIDATION_ERROR", "Invalid request body", details);
-
 /** The setup values: the body's over the defaults; 400 for unknown names, wrong types and required ones missing. */
 function setupValues(t: WorkflowTemplate, given: Record<string, unknown>): Record<string, unknown> {
   const declared = new Map(t.variables.map((v) => [v.name, v]));
@@ -92,13 +91,13 @@ function setupValues(t: WorkflowTemplate, given: Record<string, unknown>): Recor
       problems.push({ path: `variables.${v.name}`, location: "json", message: `Required: ${v.description}` });
     }
   }
-  if (problems.length > 0) throw bad(problems);
+  if (problems.length > 0) throw invalidBody(problems);
   return values;
 }
 
 /** platform → connection id for each required platform the caller has; the body's choices are checked first. */
 async function bindConnections(env: Env, orgId: string, required: string[], chosen: Record<string, string>) {
-  const owned = await connectionSummaries(env.DB, orgId);
+  const owned = await listConnectionSummaries(env, orgId);
   const problems: ErrorDetail[] = [];
   const bound: Record<string, string> = {};
   for (const [platform, id] of Object.entries(chosen)) {
@@ -121,7 +120,7 @@ async function bindConnections(env: Env, orgId: string, required: string[], chos
       });
     } else bound[platform] = id;
   }
-  if (problems.length > 0) throw bad(problems);
+  if (problems.length > 0) throw invalidBody(problems);
   for (const platform of required) {
     if (bound[platform]) continue;
     const pick = owned.find((c) => c.platform === platform && c.status === "active");
@@ -141,6 +140,6 @@ export async function useTemplate(env: Env, p: Principal, t: WorkflowTemplate, b
     const platform = splitToolName(s.tool)?.platform;
     return platform && bound[platform] ? { ...s, connection_id: bound[platform] } : s;
   });
-  const flow = await createFlow(env, p, toValidFlowInput(model), NOUN);
+  const flow = await createFlow(env, p, workflowLens.write(model), NOUN);
   return { workflow: presentWorkflow(flow), connections: bound, missing_connections: missing };
 }

@@ -1,6 +1,6 @@
 import type { AutomationFlow } from "../../schemas/flow";
 import type { runFromRow, runView } from "../../services/runs";
-import { actionToStep, flowToWorkflow } from "./workflows-translate";
+import { actionToStep, workflowLens } from "./workflows-translate";
 
 /** Arrotech's response shapes: a stored flow as a workflow, and runs as workflow executions. */
 
@@ -12,7 +12,8 @@ function publicParams(params: Record<string, unknown>): Record<string, unknown> 
 }
 
 export function presentWorkflow(flow: AutomationFlow) {
-  const { model, exact, untranslated } = flowToWorkflow(flow);
+  const view = workflowLens.read(flow);
+  const model = view.doc;
   return {
     id: flow.id,
     ...model,
@@ -23,7 +24,7 @@ export function presentWorkflow(flow: AutomationFlow) {
     updated_at: flow.updated_at,
     last_run_at: flow.last_run_at,
     run_count: flow.runs,
-    ...(exact ? {} : { x_native: flow as unknown as Record<string, unknown>, x_untranslated: untranslated }),
+    ...workflowLens.native(view, flow),
   };
 }
 

@@ -1,13 +1,10 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import type { Env } from "../../env";
-import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import type { Principal } from "../../lib/principal";
 import { IdParam } from "../../schemas/common";
-import { createFlow, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../../services/flows";
-import { getFlowsByIds } from "../../store/flows";
-import { searchWorkflowIds } from "../../store/workflows";
+import { createFlow, listWorkflowFlows, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../../services/flows";
 import {
   ARROTECH_TAG,
   CreateWorkflowSchema,
@@ -21,7 +18,7 @@ import {
 } from "./workflows-schemas";
 import { presentWorkflow } from "./workflows-present";
 import { workflowRunsRouter } from "./workflows-runs";
-import { flowToWorkflow, toValidFlowInput, type WorkflowModel } from "./workflows-translate";
+import { workflowLens, type WorkflowModel } from "./workflows-translate";
 
 /**
  * Arrotech Hub's workflows (seed 002) at `/v1/workflows`: create, create from steps, list, get, update, delete;
@@ -33,11 +30,6 @@ import { flowToWorkflow, toValidFlowInput, type WorkflowModel } from "./workflow
 export const WORKFLOWS_BASE = "/v1/workflows";
 const TAGS = [ARROTECH_TAG];
 const Params = z.object({ workflow_id: IdParam("workflow_id").openapi({ description: "The workflow's (flow's) id" }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
 
 const create = scopedRoute("automations:write", {
   method: "post",
@@ -45,8 +37,8 @@ const create = scopedRoute("automations:write", {
   operationId: "arrotechCreateWorkflow",
   tags: TAGS,
   summary: "Create a workflow from its fields (steps, trigger, variables)",
-  request: body(CreateWorkflowSchema),
-  responses: { 201: json(WorkflowSchema, "The created workflow") },
+  request: jsonBody(CreateWorkflowSchema),
+  responses: { 201: jsonResponse(WorkflowSchema, "The created workflow") },
 });
 const fromSteps = scopedRoute("automations:write", {
   method: "post",
@@ -54,8 +46,8 @@ const fromSteps = scopedRoute("automations:write", {
   operationId: "arrotechCreateWorkflowFromSteps",
   tags: TAGS,
   summary: "Create a workflow from explicit step definitions (saved as a draft unless status says otherwise)",
-  request: body(FromStepsSchema),
-  responses: { 201: json(WorkflowSchema, "The created workflow") },
+  request: jsonBody(FromStepsSchema),
+  responses: { 201: jsonResponse(WorkflowSchema, "The created workflow") },
 });
 const list = scopedRoute("automations:read", {
   method: "get",
@@ -65,7 +57,7 @@ const list = scopedRoute("automations:read", {
   summary: "Get all workflows of the organization, newest first",
   description: `Filters: status, trigger_type, search. Paging: limit (at most ${LIMITS.MAX_PAGE_SIZE}), offset.`,
   request: { query: WorkflowListQuery },
-  responses: { 200: json(WorkflowListSchema, "Workflows") },
+  responses: { 200: jsonResponse(WorkflowListSchema, "Workflows") },
 });
 const get = scopedRoute("automations:read", {
   method: "get",
@@ -74,7 +66,7 @@ const get = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get a workflow (any flow of the organization; x_native when it has parts the shape cannot hold)",
   request: { params: Params },
-  responses: { 200: json(WorkflowSchema, "The workflow"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(WorkflowSchema, "The workflow"), ...errorResponses(404) },
 });
 const update = scopedRoute("automations:write", {
   method: "put",
@@ -85,8 +77,8 @@ const update = scopedRoute("automations:write", {
   description:
     "A flow that the workflow shape cannot express (x_native) accepts only `status` active/paused here (409 " +
     "NOT_EXPRESSIBLE otherwise); edit it through /v1/automation/flows.",
-  request: { params: Params, ...body(UpdateWorkflowSchema) },
-  responses: { 200: json(WorkflowSchema, "The updated workflow"), ...errorResponses(404, 409) },
+  request: { params: Params, ...jsonBody(UpdateWorkflowSchema) },
+  responses: { 200: jsonResponse(WorkflowSchema, "The updated workflow"), ...errorResponses(404, 409) },
 });
 const del = scopedRoute("automations:write", {
   method: "delete",
@@ -95,12 +87,12 @@ const del = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Delete a workflow",
   request: { params: Params },
-  responses: { 200: json(DeletedWorkflowSchema, "Deleted"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(DeletedWorkflowSchema, "Deleted"), ...errorResponses(404) },
 });
 
 /** Saves a new workflow and answers it. */
 export async function createWorkflow(env: Env, p: Principal, model: WorkflowModel) {
-  return presentWorkflow(await createFlow(env, p, toValidFlowInput(model), NOUN));
+  return presentWorkflow(await createFlow(env, p, workflowLens.write(model), NOUN));
 }
 
 type UpdateBody = z.infer<typeof UpdateWorkflowSchema>;
@@ -108,20 +100,13 @@ type UpdateBody = z.infer<typeof UpdateWorkflowSchema>;
 /** Applies a partial update; a flow the shape cannot express takes only active/paused. */
 async function updateWorkflow(env: Env, p: Principal, id: string, b: UpdateBody) {
   const flow = await requireFlow(env, p.orgId, id, NOUN);
-  const view = flowToWorkflow(flow);
+  const view = workflowLens.read(flow);
   const statusOnly = Object.keys(b).length === 1 && b.status !== undefined && b.status !== "draft";
   if (!view.exact) {
-    if (!statusOnly) {
-      throw new AppError(
-        409,
-        "NOT_EXPRESSIBLE",
-        `This workflow uses features the workflow shape cannot express (${view.untranslated.join(", ")}; see x_native): ` +
-          "only status active/paused can be set here; edit it through /v1/automation/flows",
-      );
-    }
+    if (!statusOnly) throw workflowLens.refusal(view);
     return setFlowEnabledBy(env, p, id, b.status === "active", NOUN);
   }
-  const m = view.model;
+  const m = view.doc;
   const triggerType = b.trigger_type ?? m.trigger_type;
   const next: WorkflowModel = {
     name: b.name ?? m.name,
@@ -134,8 +119,8 @@ async function updateWorkflow(env: Env, p: Principal, id: string, b: UpdateBody)
     steps: b.steps ?? m.steps,
     workflow_metadata: b.workflow_metadata ?? m.workflow_metadata,
   };
-  const ids = { metaId: view.ids.metaId, triggerId: triggerType === m.trigger_type ? view.ids.triggerId : undefined };
-  return updateFlow(env, p, flow, toValidFlowInput(next, ids), NOUN);
+  const ids = { metaId: view.keep.metaId, triggerId: triggerType === m.trigger_type ? view.keep.triggerId : undefined };
+  return updateFlow(env, p, flow, workflowLens.write(next, ids), NOUN);
 }
 
 export const workflowsRouter = createRouter()
@@ -156,9 +141,8 @@ export const workflowsRouter = createRouter()
     const q = c.req.valid("query");
     const limit = q.limit ?? LIMITS.DEFAULT_PAGE_SIZE;
     const offset = q.offset ?? 0;
-    const found = await searchWorkflowIds(c.env.DB, orgId, q, limit, offset);
-    const flows = await getFlowsByIds(c.env.DB, orgId, found.ids);
-    const results = flows.map(presentWorkflow);
+    const found = await listWorkflowFlows(c.env, orgId, q, limit, offset);
+    const results = found.results.map(presentWorkflow);
     return c.json(asResponse(WorkflowListSchema, { total: found.total, limit, offset, results }), 200);
   })
   .openapi(get, async (c) => {

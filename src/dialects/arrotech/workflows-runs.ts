@@ -1,13 +1,13 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
+import type { Env } from "../../env";
 import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
 import { executionClient } from "../../services/executions";
 import { requireFlow } from "../../services/flows";
-import { RUN_TO_EXECUTION, runFromRow, runView } from "../../services/runs";
+import { listRuns, runFromRow, runView } from "../../services/runs";
 import { startFlowExecution } from "../../services/start-flow";
-import { listExecutions } from "../../store/executions";
 import { ARROTECH_TAG, ExecuteSchema, ExecutionListQuery, ExecutionListSchema, ExecutionSchema, NOUN } from "./workflows-schemas";
 import { executionDetail, executionSummary } from "./workflows-present";
 import { declaredVariables, workflowStatus } from "./workflows-translate";
@@ -19,10 +19,6 @@ import { declaredVariables, workflowStatus } from "./workflows-translate";
 
 const TAGS = [ARROTECH_TAG];
 const Params = z.object({ workflow_id: IdParam("workflow_id").openapi({ description: "The workflow's (flow's) id" }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 const listAll = scopedRoute("automations:read", {
   method: "get",
@@ -31,7 +27,7 @@ const listAll = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get all workflow executions of the organization, newest first",
   request: { query: ExecutionListQuery },
-  responses: { 200: json(ExecutionListSchema, "Executions") },
+  responses: { 200: jsonResponse(ExecutionListSchema, "Executions") },
 });
 
 const listOne = scopedRoute("automations:read", {
@@ -41,7 +37,7 @@ const listOne = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get all executions of a workflow, newest first",
   request: { params: Params, query: ExecutionListQuery },
-  responses: { 200: json(ExecutionListSchema, "Executions"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(ExecutionListSchema, "Executions"), ...errorResponses(404) },
 });
 
 const execute = scopedRoute("automations:trigger", {
@@ -54,38 +50,26 @@ const execute = scopedRoute("automations:trigger", {
     "`input_data` becomes the run's variables, over the workflow's `variables`: steps see them as `{{ variables.x }}` " +
     `(and the whole input as \`{{ trigger.input_data }}\`). Answers once the run settles, or after ${LIMITS.MAX_SYNC_WAIT_MS} ms ` +
     "with status running. A paused or draft workflow is refused with 409 FLOW_DISABLED.",
-  request: { params: Params, body: { content: { "application/json": { schema: ExecuteSchema } }, required: false } },
-  responses: { 200: json(ExecutionSchema, "The execution"), ...errorResponses(404, 409) },
+  request: { params: Params, ...jsonBody(ExecuteSchema, false) },
+  responses: { 200: jsonResponse(ExecutionSchema, "The execution"), ...errorResponses(404, 409) },
 });
 
 type ListQuery = z.infer<typeof ExecutionListQuery>;
 
-function listFilter(orgId: string, q: ListQuery, flowId?: string) {
-  return {
-    orgId,
-    flowId,
-    statuses: q.status ? RUN_TO_EXECUTION[q.status] : undefined,
-    since: q.since ? new Date(q.since).toISOString() : undefined,
-    limit: q.limit ?? LIMITS.DEFAULT_PAGE_SIZE,
-    offset: q.offset ?? 0,
-  };
+/** One page of executions (of one workflow, when given) in the workflow list's shape. */
+async function executionPage(env: Env, orgId: string, q: ListQuery, flowId?: string) {
+  const rows = await listRuns(env, orgId, { ...q, flowId });
+  const results = rows.results.map((r) => executionSummary(runFromRow(r)));
+  return asResponse(ExecutionListSchema, { total: rows.total, limit: rows.limit, offset: rows.offset, results });
 }
 
 export const workflowRunsRouter = createRouter()
-  .openapi(listAll, async (c) => {
-    const f = listFilter(c.get("principal").orgId, c.req.valid("query"));
-    const rows = await listExecutions(c.env.DB, f);
-    const results = rows.results.map((r) => executionSummary(runFromRow(r)));
-    return c.json(asResponse(ExecutionListSchema, { total: rows.total, limit: f.limit, offset: f.offset, results }), 200);
-  })
+  .openapi(listAll, async (c) => c.json(await executionPage(c.env, c.get("principal").orgId, c.req.valid("query")), 200))
   .openapi(listOne, async (c) => {
     const orgId = c.get("principal").orgId;
     const { workflow_id } = c.req.valid("param");
     await requireFlow(c.env, orgId, workflow_id, NOUN);
-    const f = listFilter(orgId, c.req.valid("query"), workflow_id);
-    const rows = await listExecutions(c.env.DB, f);
-    const results = rows.results.map((r) => executionSummary(runFromRow(r)));
-    return c.json(asResponse(ExecutionListSchema, { total: rows.total, limit: f.limit, offset: f.offset, results }), 200);
+    return c.json(await executionPage(c.env, orgId, c.req.valid("query"), workflow_id), 200);
   })
   .openapi(execute, async (c) => {
     const p = c.get("principal");

@@ -55,7 +55,6 @@ export const StepSchema = z
     continue_on_error: z.boolean().optional().openapi({ description: "Go on with the next step when this one fails" }),
   })
   .openapi("ArrotechWorkflowStep");
-export type StepInput = z.input<typeof StepSchema>;
 
 const TriggerTypeSchema = z.enum(TRIGGER_TYPES as [string, ...string[]]).openapi({
   description:

@@ -1,4 +1,4 @@
-import { AppError, type ErrorDetail } from "../../lib/errors";
+import type { AppError } from "../../lib/errors";
 import {
   ACTION_TYPES,
   AutomationFlowInputSchema,
@@ -6,11 +6,10 @@ import {
   type AutomationFlowInput,
   type FlowAction,
   type FlowTrigger,
-  type ParsedFlowInput,
 } from "../../schemas/flow";
 import { splitToolName, toolNameOf } from "../../services/tool-names";
-import { stableJson } from "../stable-json";
-import type { WorkflowStatus } from "./workflows-schemas";
+import { defineLens, invalidBody, type Reading } from "../lens";
+import { WorkflowSchema, type WorkflowStatus } from "./workflows-schemas";
 
 /**
  * Arrotech workflow ⇄ core flow (a dialect: the workflow IS the flow, its id the flow's id).
@@ -134,9 +133,7 @@ export function stepToAction(step: WorkflowStep, index: number): Json {
 }
 
 function stepError(index: number, field: string, message: string): AppError {
-  return new AppError(400, "VALIDATION_ERROR", "Invalid request body", [
-    { path: `steps.${index}.${field}`, location: "json", message },
-  ]);
+  return invalidBody([{ path: `steps.${index}.${field}`, location: "json", message }]);
 }
 
 const STEP_ACTION_KEYS = new Set(["id", "name", "allow_failure", "type", "config"]);
@@ -189,9 +186,8 @@ export function workflowToFlowInput(m: WorkflowModel, ids: TriggerIds = {}): Aut
   } as AutomationFlowInput;
 }
 
-/** Maps a core flow issue's path onto the workflow's field names. */
-function workflowPath(path: (string | number | symbol)[], m: WorkflowModel): string {
-  const p = path.map(String);
+/** Maps a core flow issue's path onto the workflow's field names (`steps.0.params.text`, `trigger_config.cron`). */
+function workflowPath(p: string[], m: WorkflowModel): string {
   if (p[0] === "flow_name") return ["name", ...p.slice(1)].join(".");
   if (p[0] === "triggers") {
     const rest = p.slice(3);
@@ -215,19 +211,6 @@ function workflowPath(path: (string | number | symbol)[], m: WorkflowModel): str
     return [step, ...p.slice(2)].join(".");
   }
   return p.join(".");
-}
-
-/** Validates a workflow as a core flow; a 400 names the workflow's fields (`steps.0.params.text`, `trigger_config.cron`). */
-export function toValidFlowInput(m: WorkflowModel, ids: TriggerIds = {}): ParsedFlowInput {
-  const parsed = AutomationFlowInputSchema.safeParse(workflowToFlowInput(m, ids));
-  if (parsed.success) return parsed.data;
-  const details: ErrorDetail[] = parsed.error.issues.map((i) => ({
-    path: workflowPath(i.path, m),
-    location: "json",
-    message: i.message,
-    code: i.code,
-  }));
-  throw new AppError(400, "VALIDATION_ERROR", "Invalid request body", details);
 }
 
 /** The draft mark, metadata and variables a flow's meta trigger holds, and the rest of its configuration. */
@@ -281,27 +264,19 @@ const meaningful = (v: unknown) =>
 /** A manual trigger that says nothing (the meta trigger a dialect write adds, or a native one without configuration). */
 const isBareManual = (t: Json) => t.type === "manual" && !nonEmpty(isObject(t.configuration) ? t.configuration : undefined);
 
-function comparable(doc: Json): string {
+/** What a round trip must give again: the meaningful flow fields, bare manual triggers left out. */
+function comparable(doc: object): Json {
   const out: Json = {};
   for (const k of COMPARED) {
-    let v = doc[k];
+    let v = (doc as Json)[k];
     if (k === "triggers" && Array.isArray(v)) v = (v as Json[]).filter((t) => !isBareManual(t));
     if (meaningful(v)) out[k] = v;
   }
-  return stableJson(out);
+  return out;
 }
 
-export interface WorkflowView {
-  model: WorkflowModel;
-  /** True when writing `model` back gives the stored flow (then the workflow is editable through the dialect). */
-  exact: boolean;
-  /** The flow's parts the workflow cannot hold (empty when exact). */
-  untranslated: string[];
-  ids: TriggerIds;
-}
-
-/** The workflow view of any flow of the organization. */
-export function flowToWorkflow(flow: AutomationFlow): WorkflowView {
+/** The workflow view of any flow of the organization, naming the parts the workflow cannot hold. */
+function flowToWorkflow(flow: AutomationFlow): Reading<WorkflowModel, TriggerIds> {
   const { index: metaIndex, meta, variables, rest } = metaOf(flow);
   const others = flow.triggers.map((t, i) => ({ t, i })).filter(({ i }) => i !== metaIndex);
   const untranslated: string[] = FLOW_ONLY_FIELDS.filter((k) => meaningful((flow as unknown as Json)[k]));
@@ -330,13 +305,24 @@ export function flowToWorkflow(flow: AutomationFlow): WorkflowView {
     ...(metaIndex >= 0 ? { metaId: flow.triggers[metaIndex].id } : {}),
     ...(main ? { triggerId: main.id } : {}),
   };
-  let exact = false;
-  try {
-    const back = AutomationFlowInputSchema.safeParse(workflowToFlowInput(model, ids));
-    exact = back.success && comparable(back.data as unknown as Json) === comparable(flow as unknown as Json);
-  } catch {
-    // A step that names no known tool (an action type this dialect does not know) cannot be written back.
-  }
-  if (!exact && untranslated.length === 0) untranslated.push("the flow differs from its workflow translation");
-  return { model, exact, untranslated: exact ? [] : untranslated, ids };
+  return { doc: model, keep: ids, untranslated };
 }
+
+/**
+ * Arrotech workflow ⇄ core flow (the dialect contract: src/dialects/lens.ts). Only the round trip decides whether a
+ * workflow is editable; `untranslated` explains a loss and is shown as `x_untranslated`.
+ */
+export const workflowLens = defineLens({
+  title: "the workflow shape",
+  noun: "workflow",
+  schema: WorkflowSchema,
+  core: AutomationFlowInputSchema,
+  toCore: workflowToFlowInput,
+  errorPath: workflowPath,
+  fromCore: flowToWorkflow,
+  roundTrip: { keeps: comparable, decidesAlone: true },
+  showsUntranslated: true,
+  refusal: (untranslated) =>
+    `This workflow uses features the workflow shape cannot express (${untranslated.join(", ")}; see x_native): ` +
+    "only status active/paused can be set here; edit it through /v1/automation/flows",
+});

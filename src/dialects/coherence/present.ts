@@ -1,13 +1,14 @@
 import { runStatus } from "../../engine/execution/views";
 import type { AutomationFlow } from "../../schemas/flow";
 import type { runDetail } from "../../services/runs";
-import { fromCore } from "./translate";
+import { coherenceLens } from "./translate";
 
 /** Coherence's response shapes of a stored flow and of a run (execution log entry). */
 
 /** The webhook URL of an automation, when its trigger is a webhook this dialect made. */
 export function webhookUrl(origin: string, flow: AutomationFlow): string | undefined {
-  const { model, token } = fromCore(flow);
+  const { doc: model, keep } = coherenceLens.read(flow);
+  const token = keep.token;
   return model.trigger.type === "webhook" && token
     ? `${origin}/v1/webhooks/${flow.id}/${model.trigger.webhook_path}.${token}`
     : undefined;
@@ -22,7 +23,8 @@ function publicConfig(config: Record<string, unknown> | undefined): Record<strin
 }
 
 export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}) {
-  const { model, exact } = fromCore(flow);
+  const view = coherenceLens.read(flow);
+  const model = view.doc;
   const broken = !flow.enabled && flow.disable_details?.disabled_by === "system";
   return {
     id: flow.id,
@@ -47,7 +49,7 @@ export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}
     updated_at: flow.updated_at,
     last_run_at: flow.last_run_at,
     run_count: flow.runs,
-    ...(exact ? {} : { x_native: flow as unknown as Record<string, unknown> }),
+    ...coherenceLens.native(view, flow),
   };
 }
 

@@ -1,15 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import type { AppEnv } from "../../api/context";
 import type { Context } from "hono";
-import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
-import type { Principal } from "../../lib/principal";
-import type { Env } from "../../env";
 import { IdParam } from "../../schemas/common";
 import type { AutomationFlow } from "../../schemas/flow";
-import { createFlow, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../../services/flows";
-import { searchFlows } from "../../store/flows";
+import { createFlow, listFlows, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../../services/flows";
 import { present, webhookUrl } from "./present";
 import {
   COHERENCE_TAG,
@@ -22,7 +18,7 @@ import {
   CohToggledSchema,
   NOUN,
 } from "./schemas";
-import { fromCore, newWebhookToken, toValidCore, type CohModel } from "./translate";
+import { coherenceLens, newWebhookToken, type CohModel } from "./translate";
 import { runsRouter } from "./runs";
 
 /**
@@ -35,11 +31,6 @@ import { runsRouter } from "./runs";
 export const COHERENCE_BASE = "/v1/automations";
 const TAGS = [COHERENCE_TAG];
 const IdParams = z.object({ id: IdParam("id").openapi({ description: "The automation's id (the engine's flow id)" }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
 
 const list = scopedRoute("automations:read", {
   method: "get",
@@ -49,7 +40,7 @@ const list = scopedRoute("automations:read", {
   summary: "List all automations",
   description: `Filters: module, enabled, trigger_type. Paging: page (from 1), per_page (at most ${LIMITS.MAX_PAGE_SIZE}, default ${LIMITS.DEFAULT_PAGE_SIZE}).`,
   request: { query: CohListQuery },
-  responses: { 200: json(CohListSchema, "Automations"), ...errorResponses(400) },
+  responses: { 200: jsonResponse(CohListSchema, "Automations"), ...errorResponses(400) },
 });
 const get = scopedRoute("automations:read", {
   method: "get",
@@ -58,7 +49,7 @@ const get = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Get a single automation",
   request: { params: IdParams },
-  responses: { 200: json(CohDataSchema, "The automation"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(CohDataSchema, "The automation"), ...errorResponses(404) },
 });
 const create = scopedRoute("automations:write", {
   method: "post",
@@ -67,8 +58,8 @@ const create = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Create an automation (disabled unless enabled: true)",
   description: "A webhook trigger's answer carries `webhook_url` with its unguessable token: shown when created, keep it.",
-  request: body(CohCreateSchema),
-  responses: { 201: json(CohDataSchema, "The created automation"), ...errorResponses(400) },
+  request: jsonBody(CohCreateSchema),
+  responses: { 201: jsonResponse(CohDataSchema, "The created automation"), ...errorResponses(400) },
 });
 const patch = scopedRoute("automations:write", {
   method: "patch",
@@ -76,8 +67,8 @@ const patch = scopedRoute("automations:write", {
   operationId: "coherenceUpdateAutomation",
   tags: TAGS,
   summary: "Update an automation; updating automatically disables it (unless the body says enabled: true)",
-  request: { params: IdParams, ...body(CohPatchSchema) },
-  responses: { 200: json(CohDataSchema, "The updated automation"), ...errorResponses(400, 404, 409) },
+  request: { params: IdParams, ...jsonBody(CohPatchSchema) },
+  responses: { 200: jsonResponse(CohDataSchema, "The updated automation"), ...errorResponses(400, 404, 409) },
 });
 const del = scopedRoute("automations:write", {
   method: "delete",
@@ -86,7 +77,7 @@ const del = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Permanently delete an automation",
   request: { params: IdParams },
-  responses: { 200: json(CohDeletedSchema, "Deleted"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(CohDeletedSchema, "Deleted"), ...errorResponses(404) },
 });
 const toggle = (enable: boolean) =>
   scopedRoute("automations:write", {
@@ -96,24 +87,10 @@ const toggle = (enable: boolean) =>
     tags: TAGS,
     summary: enable ? "Enable an automation (also after the circuit breaker disabled it)" : "Disable an automation",
     request: { params: IdParams },
-    responses: { 200: json(CohToggledSchema, "The new state"), ...errorResponses(404) },
+    responses: { 200: jsonResponse(CohToggledSchema, "The new state"), ...errorResponses(404) },
   });
 
 const originOf = (c: Context<AppEnv>) => new URL(c.req.url).origin;
-
-/** The automation as a Coherence model that can be written back; 409 when the flow says more than the model can. */
-async function editable(env: Env, p: Principal, id: string) {
-  const flow = await requireFlow(env, p.orgId, id, NOUN);
-  const view = fromCore(flow);
-  if (!view.exact) {
-    throw new AppError(
-      409,
-      "NOT_EXPRESSIBLE",
-      "This automation uses features the Coherence API cannot express (see x_native); edit it through /v1/automation/flows",
-    );
-  }
-  return { flow, ...view };
-}
 
 const toggled = (flow: AutomationFlow) => ({ data: { id: flow.id, enabled: flow.enabled } });
 
@@ -122,8 +99,8 @@ export const coherenceRouter = createRouter()
     const q = c.req.valid("query");
     const perPage = q.per_page ?? LIMITS.DEFAULT_PAGE_SIZE;
     const page = q.page ?? 1;
-    const found = await searchFlows(
-      c.env.DB,
+    const found = await listFlows(
+      c.env,
       c.get("principal").orgId,
       { schema: q.module, enabled: q.enabled === undefined ? undefined : q.enabled === "true", trigger_type: q.trigger_type },
       perPage,
@@ -148,13 +125,15 @@ export const coherenceRouter = createRouter()
       ...(b.error_handling ? { error_handling: b.error_handling } : {}),
     };
     const token = b.trigger.type === "webhook" ? newWebhookToken() : undefined;
-    const flow = await createFlow(c.env, c.get("principal"), toValidCore(model, { token }), NOUN);
+    const flow = await createFlow(c.env, c.get("principal"), coherenceLens.write(model, { token }), NOUN);
     return c.json(asResponse(CohDataSchema, { data: present(flow, { webhookUrl: webhookUrl(originOf(c), flow) }) }), 201);
   })
   .openapi(patch, async (c) => {
     const p = c.get("principal");
     const b = c.req.valid("json");
-    const { flow, model, token, actionIds, triggerId } = await editable(c.env, p, c.req.valid("param").id);
+    const flow = await requireFlow(c.env, p.orgId, c.req.valid("param").id, NOUN);
+    const { doc: model, keep } = coherenceLens.editable(flow);
+    const { token, actionIds, triggerId } = keep;
     const trigger = b.trigger ?? model.trigger;
     const next: CohModel = {
       name: b.name ?? model.name,
@@ -178,7 +157,7 @@ export const coherenceRouter = createRouter()
       c.env,
       p,
       flow,
-      toValidCore(next, { token: nextToken, actionIds, triggerId: b.trigger ? undefined : triggerId }),
+      coherenceLens.write(next, { token: nextToken, actionIds, triggerId: b.trigger ? undefined : triggerId }),
       NOUN,
     );
     const showUrl = b.trigger !== undefined ? webhookUrl(originOf(c), saved) : undefined;

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
@@ -12,11 +12,7 @@ import { COHERENCE_TAG, CohLogListSchema, CohLogsQuery, CohRunBody, CohTestSchem
 
 const TAGS = [COHERENCE_TAG];
 const IdParams = z.object({ id: IdParam("id").openapi({ description: "The automation's id" }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const runBody = { body: { content: { "application/json": { schema: CohRunBody } }, required: false } };
+const runBody = jsonBody(CohRunBody, false);
 const CohDisabledSchema = z
   .object({
     error: z.object({
@@ -36,7 +32,7 @@ const logs = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Execution logs, newest first: status (success/failed), since, limit (max 100)",
   request: { params: IdParams, query: CohLogsQuery },
-  responses: { 200: json(CohLogListSchema, "Log entries"), ...errorResponses(400, 404) },
+  responses: { 200: jsonResponse(CohLogListSchema, "Log entries"), ...errorResponses(400, 404) },
 });
 const test = scopedRoute("automations:trigger", {
   method: "post",
@@ -45,7 +41,7 @@ const test = scopedRoute("automations:trigger", {
   tags: TAGS,
   summary: "Dry run: validates conditions and shows what would happen, without executing actions",
   request: { params: IdParams, ...runBody },
-  responses: { 200: json(CohTestSchema, "What the automation would do"), ...errorResponses(400, 404) },
+  responses: { 200: jsonResponse(CohTestSchema, "What the automation would do"), ...errorResponses(400, 404) },
 });
 const trigger = scopedRoute("automations:trigger", {
   method: "post",
@@ -58,9 +54,9 @@ const trigger = scopedRoute("automations:trigger", {
     "automation is a 409 `automation_disabled` with `last_error` (the circuit breaker's reason when it disabled it).",
   request: { params: IdParams, ...runBody },
   responses: {
-    200: json(CohTriggeredSchema, "The run"),
+    200: jsonResponse(CohTriggeredSchema, "The run"),
     ...errorResponses(400, 404),
-    409: json(CohDisabledSchema, "The automation is disabled (automation_disabled, with last_error)"),
+    409: jsonResponse(CohDisabledSchema, "The automation is disabled (automation_disabled, with last_error)"),
   },
 });
 

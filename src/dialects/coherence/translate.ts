@@ -1,6 +1,6 @@
-import { AppError } from "../../lib/errors";
 import { AutomationFlowInputSchema, type AutomationFlow, type AutomationFlowInput } from "../../schemas/flow";
-import { stableJson, usesNativeOnly } from "../stable-json";
+import { NATIVE_ONLY_FIELDS, defineLens, nativeOnlyFields, type Reading } from "../lens";
+import { CohAutomationSchema } from "./schemas";
 
 /**
  * Coherence automation ⇄ core flow. Coherence's vocabulary is the engine's own (record.* / field.changed /
@@ -63,7 +63,7 @@ function triggerToCore(t: CohTrigger, token: string | undefined, id = TRIGGER_ID
   }
 }
 
-/** The core flow document of a Coherence automation; `actionIds` keeps stored action ids by position. */
+/** What a write keeps of the stored flow besides the model; `actionIds` keeps stored action ids by position. */
 export interface CoreOptions {
   /** The webhook URL's token. */
   token?: string;
@@ -73,6 +73,7 @@ export interface CoreOptions {
   triggerId?: string;
 }
 
+/** The core flow document of a Coherence automation. */
 export function toCoreInput(m: CohModel, opts: CoreOptions = {}): AutomationFlowInput {
   return {
     flow_name: m.name,
@@ -88,29 +89,6 @@ export function toCoreInput(m: CohModel, opts: CoreOptions = {}): AutomationFlow
     })),
     ...(m.error_handling ? { error_handling: m.error_handling } : {}),
   } as AutomationFlowInput;
-}
-
-/** Validates as a core flow; a 400 names Coherence's fields (`trigger.schedule` for the cron, …). */
-export function toValidCore(m: CohModel, opts: CoreOptions = {}) {
-  const parsed = AutomationFlowInputSchema.safeParse(toCoreInput(m, opts));
-  if (parsed.success) return parsed.data;
-  throw new AppError(
-    400,
-    "VALIDATION_ERROR",
-    "Invalid request body",
-    parsed.error.issues.map((i) => ({
-      path: i.path
-        .map(String)
-        .join(".")
-        .replace(/^flow_name/, "name")
-        .replace(/^triggers\.0\.configuration\.cron/, "trigger.schedule")
-        .replace(/^triggers\.0\.configuration/, "trigger")
-        .replace(/^entity_schema/, "trigger.module"),
-      location: "json",
-      message: i.message,
-      code: i.code,
-    })),
-  );
 }
 
 function triggerFromCore(t: AutomationFlow["triggers"][number]): { trigger: CohTrigger; token?: string } | null {
@@ -136,26 +114,21 @@ function triggerFromCore(t: AutomationFlow["triggers"][number]): { trigger: CohT
   }
 }
 
-/**
- * The Coherence view of a stored flow. `exact` is false when the flow has parts this model cannot hold (more than
- * one trigger, epilot-only features, signed webhooks …): the caller adds `x_native` and refuses writes.
- */
-export function fromCore(flow: AutomationFlow): {
-  model: CohModel;
-  exact: boolean;
-  token?: string;
-  actionIds: string[];
-  triggerId?: string;
-} {
+/** entity_schema is derived from the trigger's module, so it is no native-only feature here. */
+const NATIVE_ONLY = NATIVE_ONLY_FIELDS.filter((k) => k !== "entity_schema");
+
+/** The Coherence view of a stored flow, naming what the model cannot hold (more than one trigger, signed webhooks …). */
+function fromCore(flow: AutomationFlow): Reading<CohModel, CoreOptions> {
   const first = flow.triggers.length === 1 ? triggerFromCore(flow.triggers[0]) : null;
+  const untranslated = first ? [] : [flow.triggers.length === 1 ? "triggers.0" : "triggers"];
+  untranslated.push(...nativeOnlyFields(flow, NATIVE_ONLY));
   const conditions: CohModel["conditions"] = [];
-  let exact = first !== null && !usesNativeOnly({ ...flow, entity_schema: undefined } as unknown as Record<string, unknown>);
-  for (const c of flow.conditions ?? []) {
+  (flow.conditions ?? []).forEach((c, i) => {
     if ("field" in c && "operator" in c) {
       const { id: _id, ...rest } = c;
       conditions.push(rest as CohModel["conditions"][number]);
-    } else exact = false;
-  }
+    } else untranslated.push(`conditions.${i}`);
+  });
   const model: CohModel = {
     name: flow.flow_name,
     description: flow.description ?? null,
@@ -165,15 +138,32 @@ export function fromCore(flow: AutomationFlow): {
     actions: flow.actions.map((a) => ({ type: a.type, config: (a as { config?: Record<string, unknown> }).config })),
     ...(flow.error_handling ? { error_handling: flow.error_handling as Record<string, unknown> } : {}),
   };
-  const actionIds = flow.actions.map((a) => a.id);
-  const triggerId = flow.triggers[0]?.id;
-  // entity_schema is derived from the trigger's module; a flow made natively may lack it.
-  if (flow.entity_schema !== undefined && flow.entity_schema !== model.trigger.module) exact = false;
-  if (exact) {
-    const back = AutomationFlowInputSchema.safeParse(toCoreInput(model, { token: first?.token, actionIds, triggerId }));
-    const pick = (f: Record<string, unknown>) =>
-      stableJson([f.flow_name, f.description ?? null, f.triggers, f.conditions ?? [], f.actions, f.error_handling ?? null]);
-    exact = back.success && pick(back.data as Record<string, unknown>) === pick(flow as unknown as Record<string, unknown>);
-  }
-  return { model, exact, token: first?.token, actionIds, triggerId };
+  // A flow made natively may have an entity_schema its trigger's module does not give.
+  if (flow.entity_schema !== undefined && flow.entity_schema !== model.trigger.module) untranslated.push("entity_schema");
+  const keep = { token: first?.token, actionIds: flow.actions.map((a) => a.id), triggerId: flow.triggers[0]?.id };
+  return { doc: model, keep, untranslated };
 }
+
+/** Core validation paths named as Coherence's fields (`trigger.schedule` for the cron, …). */
+function errorPath(path: string[]): string {
+  return path
+    .join(".")
+    .replace(/^flow_name/, "name")
+    .replace(/^triggers\.0\.configuration\.cron/, "trigger.schedule")
+    .replace(/^triggers\.0\.configuration/, "trigger")
+    .replace(/^entity_schema/, "trigger.module");
+}
+
+/** Coherence automation ⇄ core flow (the dialect contract: src/dialects/lens.ts). */
+export const coherenceLens = defineLens({
+  title: "the Coherence API",
+  noun: "automation",
+  schema: CohAutomationSchema,
+  core: AutomationFlowInputSchema,
+  toCore: toCoreInput,
+  errorPath,
+  fromCore,
+  roundTrip: {
+    keeps: (f) => [f.flow_name, f.description ?? null, f.triggers, f.conditions ?? [], f.actions, f.error_handling ?? null],
+  },
+});

@@ -1,10 +1,11 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../api/context";
-import { createRouter, scopedRoute } from "../../api/router";
+import { createRouter, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import { isoNow } from "../../lib/time";
 import { ExecuteRequest } from "../../schemas/integrations";
 import { unifiedExecute } from "../../services/unified-execute";
 import { PLURA_TAG, PluraEnvelopeSchema, PluraErrorEnvelopeSchema, type PluraEnvelope } from "./schemas";
+import { pluraLens } from "./translate";
 
 /**
  * The Plura dialect (seed 000): `POST /api/automation/execute`, the document's own path, answering its envelope
@@ -15,10 +16,8 @@ import { PLURA_TAG, PluraEnvelopeSchema, PluraErrorEnvelopeSchema, type PluraEnv
 /** Where app.ts mounts pluraRouter (its route is relative to it) and the envelope middleware. */
 export const PLURA_EXECUTE_PATH = "/api/automation/execute";
 
-const refusal = (description: string) => ({
-  description: `${description}; the envelope with \`success: false\``,
-  content: { "application/json": { schema: PluraErrorEnvelopeSchema } },
-});
+const refusal = (description: string) =>
+  jsonResponse(PluraErrorEnvelopeSchema, `${description}; the envelope with \`success: false\``);
 
 const executeRoute = scopedRoute("automations:trigger", {
   method: "post",
@@ -32,12 +31,9 @@ const executeRoute = scopedRoute("automations:trigger", {
     "acts as the token's user; `x-key` is the superuser and may act for any `userId`. Every answer is the envelope: " +
     "a vendor failure is 200 with `success: false`, a refused request its 4xx status with `success: false`, " +
     "`error` (the message) and `metadata.code` / `metadata.details`.",
-  request: { body: { content: { "application/json": { schema: ExecuteRequest } }, required: true } },
+  request: jsonBody(ExecuteRequest),
   responses: {
-    200: {
-      description: "The envelope; `success: false` carries the vendor's error",
-      content: { "application/json": { schema: PluraEnvelopeSchema } },
-    },
+    200: jsonResponse(PluraEnvelopeSchema, "The envelope; `success: false` carries the vendor's error"),
     400: refusal("Malformed JSON or invalid input (each bad field in `metadata.details`)"),
     401: refusal("Missing or invalid credentials"),
     403: refusal("The credentials lack automations:trigger, or a non-superuser named another userId"),
@@ -50,7 +46,8 @@ const executeRoute = scopedRoute("automations:trigger", {
 
 export const pluraRouter = createRouter().openapi(executeRoute, async (c) => {
   const started = Date.now();
-  const envelope = await unifiedExecute(c.env, c.get("principal"), c.req.valid("json"), c.get("requestId"), started);
+  const body = pluraLens.write(c.req.valid("json"));
+  const envelope = await unifiedExecute(c.env, c.get("principal"), body, c.get("requestId"), started);
   return c.json(envelope, 200);
 });
 

@@ -1,14 +1,14 @@
 import type { Env } from "../../env";
-import { AppError } from "../../lib/errors";
 import type { Principal } from "../../lib/principal";
 import type { AutomationFlow } from "../../schemas/flow";
 import { createFlow, requireFlow, updateFlow } from "../../services/flows";
 import { NOUN } from "./schemas";
-import { fromCore, toValidCore, type TpModel } from "./translate";
+import { trustpagerLens, type TpModel } from "./translate";
 
 /** The TrustPager automation document of a stored flow, with the server-set fields (and `x_native` when lossy). */
 export function present(flow: AutomationFlow) {
-  const { model, exact } = fromCore(flow);
+  const view = trustpagerLens.read(flow);
+  const { doc: model, exact } = view;
   return {
     id: flow.id,
     ...model,
@@ -20,31 +20,22 @@ export function present(flow: AutomationFlow) {
     updated_at: flow.updated_at,
     last_run_at: flow.last_run_at,
     run_count: flow.runs,
-    ...(exact ? {} : { x_native: flow as unknown as Record<string, unknown> }),
+    ...trustpagerLens.native(view, flow),
   };
 }
-export type TpAutomationView = ReturnType<typeof present>;
 
 /** The automation as a TrustPager model that can be written back; 409 when the flow says more than the model can. */
 export async function editable(env: Env, p: Principal, id: string): Promise<{ flow: AutomationFlow; model: TpModel }> {
   const flow = await requireFlow(env, p.orgId, id, NOUN);
-  const { model, exact } = fromCore(flow);
-  if (!exact) {
-    throw new AppError(
-      409,
-      "NOT_EXPRESSIBLE",
-      "This automation uses features the TrustPager API cannot express (see x_native); edit it through /v1/automation/flows",
-    );
-  }
-  return { flow, model };
+  return { flow, model: trustpagerLens.editable(flow).doc };
 }
 
 export async function createAutomation(env: Env, p: Principal, model: TpModel) {
-  return present(await createFlow(env, p, toValidCore(model), NOUN));
+  return present(await createFlow(env, p, trustpagerLens.write(model), NOUN));
 }
 
 export async function saveAutomation(env: Env, p: Principal, flow: AutomationFlow, model: TpModel) {
-  return present(await updateFlow(env, p, flow, toValidCore(model), NOUN));
+  return present(await updateFlow(env, p, flow, trustpagerLens.write(model), NOUN));
 }
 
 /** Loads, changes and saves an automation through its TrustPager model. */

@@ -1,12 +1,11 @@
 import { z } from "@hono/zod-openapi";
-import { createRouter, errorResponses, scopedRoute, asResponse } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import { notFound } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
 import { RunsQuery } from "../../schemas/executions";
-import { searchFlows } from "../../store/flows";
 import { executeSingleAction, getRun, listFlowRuns, runFromRow, triggerRun } from "../../services/runs";
-import { removeFlow, requireFlow, setFlowEnabledBy } from "../../services/flows";
+import { listFlows, removeFlow, requireFlow, setFlowEnabledBy } from "../../services/flows";
 import { createAutomation, mutate, present } from "./automations";
 import {
   NOUN,
@@ -34,13 +33,6 @@ import { subResourcesRouter } from "./sub-resources";
 export const TP_BASE = "/api/v1/automations";
 const TAGS = [TRUSTPAGER_TAG];
 const IdParams = z.object({ id: IdParam("id").openapi({ description: "The automation's id (the engine's flow id)" }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T, required = true) => ({
-  body: { content: { "application/json": { schema } }, required },
-});
 
 const list = scopedRoute("automations:read", {
   method: "get",
@@ -50,7 +42,7 @@ const list = scopedRoute("automations:read", {
   summary: "List all automations for the company",
   description: `Newest first; \`limit\` (at most ${LIMITS.MAX_PAGE_SIZE}, default ${LIMITS.DEFAULT_PAGE_SIZE}) and \`offset\` page through them.`,
   request: { query: TpListQuery },
-  responses: { 200: json(TpAutomationListSchema, "Automations and their total"), ...errorResponses(400) },
+  responses: { 200: jsonResponse(TpAutomationListSchema, "Automations and their total"), ...errorResponses(400) },
 });
 
 const get = scopedRoute("automations:read", {
@@ -60,7 +52,7 @@ const get = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Retrieve an automation with its triggers and actions",
   request: { params: IdParams },
-  responses: { 200: json(TpAutomationSchema, "The automation"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(TpAutomationSchema, "The automation"), ...errorResponses(404) },
 });
 
 const create = scopedRoute("automations:write", {
@@ -72,8 +64,8 @@ const create = scopedRoute("automations:write", {
   description:
     "`name` and `trigger_type` are required. For stage_changed, pass `stage_id` on the automation (trigger rows for " +
     'stage_changed are refused). trigger_type "form_submitted" is deprecated and rejected: use "form_completed".',
-  request: body(TpAutomationCreateSchema),
-  responses: { 201: json(TpAutomationSchema, "The created automation"), ...errorResponses(400) },
+  request: jsonBody(TpAutomationCreateSchema),
+  responses: { 201: jsonResponse(TpAutomationSchema, "The created automation"), ...errorResponses(400) },
 });
 
 const patch = scopedRoute("automations:write", {
@@ -82,8 +74,8 @@ const patch = scopedRoute("automations:write", {
   operationId: "trustpagerUpdateAutomation",
   tags: TAGS,
   summary: "Update an automation (partial); conditions: null removes all conditions",
-  request: { params: IdParams, ...body(TpAutomationPatchSchema) },
-  responses: { 200: json(TpAutomationSchema, "The updated automation"), ...errorResponses(400, 404, 409) },
+  request: { params: IdParams, ...jsonBody(TpAutomationPatchSchema) },
+  responses: { 200: jsonResponse(TpAutomationSchema, "The updated automation"), ...errorResponses(400, 404, 409) },
 });
 
 const del = scopedRoute("automations:write", {
@@ -93,7 +85,7 @@ const del = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Delete an automation and all its triggers/actions",
   request: { params: IdParams },
-  responses: { 200: json(TpDeletedSchema, "Deleted"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(TpDeletedSchema, "Deleted"), ...errorResponses(404) },
 });
 
 const toggle = (enable: boolean) =>
@@ -104,7 +96,7 @@ const toggle = (enable: boolean) =>
     tags: TAGS,
     summary: enable ? "Enable an automation" : "Disable an automation",
     request: { params: IdParams },
-    responses: { 200: json(TpAutomationSchema, "The automation"), ...errorResponses(404) },
+    responses: { 200: jsonResponse(TpAutomationSchema, "The automation"), ...errorResponses(404) },
   });
 
 const trigger = scopedRoute("automations:trigger", {
@@ -114,8 +106,8 @@ const trigger = scopedRoute("automations:trigger", {
   tags: TAGS,
   summary: "Manually trigger an automation with optional test data; answers the normalized run with inline action_results[]",
   description: `Answers once the run settles, or after ${LIMITS.MAX_SYNC_WAIT_MS} ms with status running. 409 when the automation is disabled.`,
-  request: { params: IdParams, ...body(TpTriggerBody, false) },
-  responses: { 200: json(TpRunSchema, "The run"), ...errorResponses(400, 404, 409) },
+  request: { params: IdParams, ...jsonBody(TpTriggerBody, false) },
+  responses: { 200: jsonResponse(TpRunSchema, "The run"), ...errorResponses(400, 404, 409) },
 });
 
 const runs = scopedRoute("automations:read", {
@@ -126,7 +118,7 @@ const runs = scopedRoute("automations:read", {
   summary: "List execution runs (status completed, failed, running or skipped), newest first",
   description: '"skipped": the conditions were evaluated but not met; no action ran.',
   request: { params: IdParams, query: RunsQuery },
-  responses: { 200: json(TpRunListSchema, "Runs"), ...errorResponses(400, 404) },
+  responses: { 200: jsonResponse(TpRunListSchema, "Runs"), ...errorResponses(400, 404) },
 });
 
 const run = scopedRoute("automations:read", {
@@ -136,7 +128,7 @@ const run = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "Details of a run: counts, action_results[] (action_type, status, request, response, error, duration_ms), truncated",
   request: { params: z.object({ runId: IdParam("runId") }) },
-  responses: { 200: json(TpRunSchema, "The run"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(TpRunSchema, "The run"), ...errorResponses(404) },
 });
 
 const execute = scopedRoute("automations:write", {
@@ -150,9 +142,9 @@ const execute = scopedRoute("automations:write", {
     `also mentions a trigger scope); automations:write is required. Answers once the run settles, or after ${LIMITS.MAX_SYNC_WAIT_MS} ms.`,
   request: {
     params: z.object({ id: IdParam("id"), actionId: IdParam("actionId") }),
-    ...body(TpTriggerBody, false),
+    ...jsonBody(TpTriggerBody, false),
   },
-  responses: { 200: json(TpRunSchema, "The run"), ...errorResponses(400, 404) },
+  responses: { 200: jsonResponse(TpRunSchema, "The run"), ...errorResponses(400, 404) },
 });
 
 type RunView = Awaited<ReturnType<typeof triggerRun>>;
@@ -161,7 +153,7 @@ const asTpRun = (r: RunView) => asResponse(TpRunSchema, { ...r, automation_id: r
 export const trustpagerRouter = createRouter()
   .openapi(list, async (c) => {
     const q = c.req.valid("query");
-    const page = await searchFlows(c.env.DB, c.get("principal").orgId, {}, q.limit ?? LIMITS.DEFAULT_PAGE_SIZE, q.offset ?? 0);
+    const page = await listFlows(c.env, c.get("principal").orgId, {}, q.limit ?? LIMITS.DEFAULT_PAGE_SIZE, q.offset ?? 0);
     return c.json(asResponse(TpAutomationListSchema, { data: page.results.map(present), total: page.total }), 200);
   })
   .openapi(create, async (c) => {

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
 import { AppError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { isoNow } from "../../lib/time";
@@ -32,11 +32,6 @@ import type { TpModel, TpRow } from "./translate";
 const BASE = "/{id}";
 const TAGS = [TRUSTPAGER_TAG];
 const Id = IdParam("id").openapi({ description: "The automation's id" });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
 const TriggerParams = z.object({ id: Id, triggerId: IdParam("triggerId") });
 const ActionParams = z.object({ id: Id, actionId: IdParam("actionId") });
 
@@ -75,7 +70,7 @@ const listTriggers = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "List triggers for an automation",
   request: { params: z.object({ id: Id }) },
-  responses: { 200: json(TpTriggerListSchema, "Triggers"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(TpTriggerListSchema, "Triggers"), ...errorResponses(404) },
 });
 const addTrigger = scopedRoute("automations:write", {
   method: "post",
@@ -83,8 +78,8 @@ const addTrigger = scopedRoute("automations:write", {
   operationId: "trustpagerAddTrigger",
   tags: TAGS,
   summary: "Add a trigger; source_type defaults to the automation's trigger_type; stage_changed rows are a 400",
-  request: { params: z.object({ id: Id }), ...body(TpTriggerCreateSchema) },
-  responses: { 201: json(TpTriggerSchema, "The trigger"), ...errorResponses(400, 404, 409) },
+  request: { params: z.object({ id: Id }), ...jsonBody(TpTriggerCreateSchema) },
+  responses: { 201: jsonResponse(TpTriggerSchema, "The trigger"), ...errorResponses(400, 404, 409) },
 });
 const patchTrigger = scopedRoute("automations:write", {
   method: "patch",
@@ -92,8 +87,8 @@ const patchTrigger = scopedRoute("automations:write", {
   operationId: "trustpagerUpdateTrigger",
   tags: TAGS,
   summary: "Update a trigger",
-  request: { params: TriggerParams, ...body(TpTriggerPatchSchema) },
-  responses: { 200: json(TpTriggerSchema, "The trigger"), ...errorResponses(400, 404, 409) },
+  request: { params: TriggerParams, ...jsonBody(TpTriggerPatchSchema) },
+  responses: { 200: jsonResponse(TpTriggerSchema, "The trigger"), ...errorResponses(400, 404, 409) },
 });
 const deleteTrigger = scopedRoute("automations:write", {
   method: "delete",
@@ -102,7 +97,7 @@ const deleteTrigger = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Delete a trigger from an automation",
   request: { params: TriggerParams },
-  responses: { 200: json(TpDeletedSchema, "Deleted"), ...errorResponses(404, 409) },
+  responses: { 200: jsonResponse(TpDeletedSchema, "Deleted"), ...errorResponses(404, 409) },
 });
 
 const listActions = scopedRoute("automations:read", {
@@ -112,7 +107,7 @@ const listActions = scopedRoute("automations:read", {
   tags: TAGS,
   summary: "List actions for an automation, ordered by sequence",
   request: { params: z.object({ id: Id }) },
-  responses: { 200: json(TpActionListSchema, "Actions"), ...errorResponses(404) },
+  responses: { 200: jsonResponse(TpActionListSchema, "Actions"), ...errorResponses(404) },
 });
 const addAction = scopedRoute("automations:write", {
   method: "post",
@@ -120,8 +115,8 @@ const addAction = scopedRoute("automations:write", {
   operationId: "trustpagerAddAction",
   tags: TAGS,
   summary: "Add an action; action_type and sequence are required",
-  request: { params: z.object({ id: Id }), ...body(TpActionCreateSchema) },
-  responses: { 201: json(TpActionSchema, "The action"), ...errorResponses(400, 404, 409) },
+  request: { params: z.object({ id: Id }), ...jsonBody(TpActionCreateSchema) },
+  responses: { 201: jsonResponse(TpActionSchema, "The action"), ...errorResponses(400, 404, 409) },
 });
 const reorder = scopedRoute("automations:write", {
   method: "post",
@@ -129,8 +124,8 @@ const reorder = scopedRoute("automations:write", {
   operationId: "trustpagerReorderActions",
   tags: TAGS,
   summary: "Reorder actions: every action id in the new order; sequences become 1, 2, 3 …",
-  request: { params: z.object({ id: Id }), ...body(TpReorderSchema) },
-  responses: { 200: json(TpActionListSchema, "The actions in their new order"), ...errorResponses(400, 404, 409) },
+  request: { params: z.object({ id: Id }), ...jsonBody(TpReorderSchema) },
+  responses: { 200: jsonResponse(TpActionListSchema, "The actions in their new order"), ...errorResponses(400, 404, 409) },
 });
 const patchAction = scopedRoute("automations:write", {
   method: "patch",
@@ -138,8 +133,8 @@ const patchAction = scopedRoute("automations:write", {
   operationId: "trustpagerUpdateAction",
   tags: TAGS,
   summary: "Update an action",
-  request: { params: ActionParams, ...body(TpActionPatchSchema) },
-  responses: { 200: json(TpActionSchema, "The action"), ...errorResponses(400, 404, 409) },
+  request: { params: ActionParams, ...jsonBody(TpActionPatchSchema) },
+  responses: { 200: jsonResponse(TpActionSchema, "The action"), ...errorResponses(400, 404, 409) },
 });
 const deleteAction = scopedRoute("automations:write", {
   method: "delete",
@@ -148,7 +143,7 @@ const deleteAction = scopedRoute("automations:write", {
   tags: TAGS,
   summary: "Delete an action from an automation",
   request: { params: ActionParams },
-  responses: { 200: json(TpDeletedSchema, "Deleted"), ...errorResponses(404, 409) },
+  responses: { 200: jsonResponse(TpDeletedSchema, "Deleted"), ...errorResponses(404, 409) },
 });
 
 type Saved = Awaited<ReturnType<typeof mutate>>;

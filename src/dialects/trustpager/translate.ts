@@ -1,7 +1,7 @@
-import { AppError, type ErrorDetail } from "../../lib/errors";
+import type { ErrorDetail } from "../../lib/errors";
 import { AutomationFlowInputSchema, type AutomationFlow, type AutomationFlowInput } from "../../schemas/flow";
-import { stableJson, usesNativeOnly } from "../stable-json";
-import type { TpTriggerType } from "./schemas";
+import { defineLens, nativeOnlyFields, type Reading } from "../lens";
+import { TpAutomationSchema, type TpTriggerType } from "./schemas";
 
 /**
  * TrustPager automation ⇄ core flow. The automation's own fields map onto the flow (name → flow_name, actions in
@@ -141,38 +141,18 @@ export function toCoreInput(m: TpModel): AutomationFlowInput {
 }
 
 /** Core validation paths (`triggers.3…`, `actions.1…`) named as the TrustPager fields they came from. */
-function tpPath(path: string, m: TpModel, synthetic: number): string {
-  const t = /^triggers\.(\d+)(.*)$/.exec(path);
+function errorPath(path: string[], m: TpModel, input: AutomationFlowInput): string {
+  // The synthetic triggers come first: the rows start after them.
+  const synthetic = (input.triggers as { id?: string }[]).filter((t) => t.id && SYNTHETIC.has(t.id)).length;
+  const joined = path.join(".");
+  const t = /^triggers\.(\d+)(.*)$/.exec(joined);
   if (t) {
     const i = Number(t[1]) - synthetic;
     return i >= 0 ? `triggers.${i}${t[2].replace(/^\.configuration/, ".config")}` : "trigger_type";
   }
-  const c = /^conditions\.(\d+)(.*)$/.exec(path);
+  const c = /^conditions\.(\d+)(.*)$/.exec(joined);
   if (c && Number(c[1]) >= (m.conditions?.length ?? 0)) return "stage_id";
-  return path.replace(/^flow_name/, "name").replace(/^(actions\.\d+)\.type/, "$1.action_type");
-}
-
-/** Validates the automation as a core flow; a 400 names TrustPager's fields. */
-export function toValidCore(m: TpModel) {
-  const problems = modelProblems(m);
-  if (problems.length > 0) throw new AppError(400, "VALIDATION_ERROR", "Invalid request body", problems);
-  const input = toCoreInput(m);
-  const parsed = AutomationFlowInputSchema.safeParse(input);
-  if (!parsed.success) {
-    const synthetic = (input.triggers as { id?: string }[]).filter((t) => t.id && SYNTHETIC.has(t.id)).length;
-    throw new AppError(
-      400,
-      "VALIDATION_ERROR",
-      "Invalid request body",
-      parsed.error.issues.map((i) => ({
-        path: tpPath(i.path.map(String).join("."), m, synthetic),
-        location: "json",
-        message: i.message,
-        code: i.code,
-      })),
-    );
-  }
-  return parsed.data;
+  return joined.replace(/^flow_name/, "name").replace(/^(actions\.\d+)\.type/, "$1.action_type");
 }
 
 function rowFromCore(t: AutomationFlow["triggers"][number], created: string | null): TpRow | null {
@@ -206,29 +186,28 @@ function rowFromCore(t: AutomationFlow["triggers"][number], created: string | nu
   }
 }
 
-/**
- * The TrustPager view of a stored flow, and whether it says everything: `exact` is false when the flow has parts
- * the TrustPager model cannot hold (made or edited through another API); the caller then adds `x_native`.
- */
-export function fromCore(flow: AutomationFlow): { model: TpModel; exact: boolean } {
+/** The TrustPager view of a stored flow, naming the parts the model cannot hold (made or edited through another API). */
+function fromCore(flow: AutomationFlow): Reading<TpModel, undefined> {
   const metaTrigger = flow.triggers.find((t) => t.id === META_ID && t.type === "manual");
   const meta = (metaTrigger?.configuration as { trustpager?: TpMeta } | undefined)?.trustpager;
   const rows: TpRow[] = [];
-  let exact = meta !== undefined && !usesNativeOnly(flow as unknown as Record<string, unknown>) && !flow.error_handling;
-  for (const t of flow.triggers) {
-    if (SYNTHETIC.has(t.id)) continue;
+  const untranslated = meta === undefined ? [`triggers (no ${META_ID} trigger)`] : [];
+  untranslated.push(...nativeOnlyFields(flow));
+  if (flow.error_handling) untranslated.push("error_handling");
+  flow.triggers.forEach((t, i) => {
+    if (SYNTHETIC.has(t.id)) return;
     const row = rowFromCore(t, meta?.rows?.[t.id]?.created_at ?? null);
     if (row) rows.push(row);
-    else exact = false;
-  }
+    else untranslated.push(`triggers.${i}`);
+  });
   const conditions: TpCondition[] = [];
-  for (const c of flow.conditions ?? []) {
-    if (c.id === STAGE_ID) continue;
+  (flow.conditions ?? []).forEach((c, i) => {
+    if (c.id === STAGE_ID) return;
     if ("field" in c && "operator" in c) {
       const { id: _id, ...rest } = c;
       conditions.push(rest as TpCondition);
-    } else exact = false;
-  }
+    } else untranslated.push(`conditions.${i}`);
+  });
   const stage = flow.conditions?.find((c) => c.id === STAGE_ID) as { value?: unknown } | undefined;
   const model: TpModel = {
     name: flow.flow_name,
@@ -247,15 +226,23 @@ export function fromCore(flow: AutomationFlow): { model: TpModel; exact: boolean
       config: (a as { config?: unknown }).config ?? null,
     })),
   };
-  if (exact) exact = sameFlow(model, flow);
-  return { model, exact };
+  return { doc: model, keep: undefined, untranslated };
 }
 
-/** Whether writing the view back would store the same document (nothing lost in translation). */
-function sameFlow(m: TpModel, flow: AutomationFlow): boolean {
-  const back = AutomationFlowInputSchema.safeParse(toCoreInput(m));
-  if (!back.success) return false;
-  const pick = (f: { flow_name: string; description?: string; triggers: unknown; conditions?: unknown[]; actions: unknown }) =>
-    stableJson([f.flow_name, f.description ?? null, f.triggers, f.conditions?.length ? f.conditions : [], f.actions]);
-  return pick(back.data) === pick(flow);
-}
+/**
+ * TrustPager automation ⇄ core flow (the dialect contract: src/dialects/lens.ts). A flow the model cannot hold shows
+ * `x_native` and is refused on writes.
+ */
+export const trustpagerLens = defineLens({
+  title: "the TrustPager API",
+  noun: "automation",
+  schema: TpAutomationSchema,
+  core: AutomationFlowInputSchema,
+  check: modelProblems,
+  toCore: toCoreInput,
+  errorPath,
+  fromCore,
+  roundTrip: {
+    keeps: (f) => [f.flow_name, f.description ?? null, f.triggers, f.conditions?.length ? f.conditions : [], f.actions],
+  },
+});

@@ -7,19 +7,11 @@ import type { ConditionResult, EvaluationContext } from "./types";
  * The condition layer of the pure engine: no bindings, no I/O, no clock. Missing attributes never throw; they are
  * evaluated per operator and reported with `actual_value: null`. Semantics: docs/expressions.md.
  */
-export type {
-  ConditionResult,
-  EntityDiff,
-  EntityOperation,
-  EntityOperationEvent,
-  EvaluationContext,
-  StatementResult,
-  ValidationIssue,
-} from "./types";
+export type { ConditionResult, EntityOperationEvent, EvaluationContext } from "./types";
 export { evaluateActionCondition, evaluateStatement } from "./statements";
 export { evaluateSimpleCondition, evaluateSimpleConditions } from "./simple";
 export { evaluateTriggerCondition, evaluateTriggerConditions } from "./trigger-conditions";
-export { diffView, matchFilterConfig, validateFilterConfig } from "./filter-config";
+export { matchFilterConfig, validateFilterConfig } from "./filter-config";
 export { PathSyntaxError, getPath, lookup, parsePath } from "./paths";
 
 /** A flow's `conditions[]` item: a Coherence simple condition (`field` + `operator`) or an epilot ActionCondition. */

@@ -4,7 +4,7 @@ import { effectiveRetryPolicy, nextAttemptAt } from "./retry";
 import { cappedError, type Effects } from "./effects";
 import { SKIPPED_AFTER_FAILURE, failAction, resetAction, skipAction, succeedAction } from "./transitions";
 import type { ActionState, EngineEvent, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
-import { isFinal } from "./types";
+import { RETRIABLE_STATUSES, isFinal } from "./types";
 
 type SimpleCondition = Parameters<typeof evaluateSimpleConditions>[0][number];
 
@@ -107,9 +107,6 @@ function cancel(state: ExecutionState, now: number, fx: Effects, reason?: string
   state.finished_at = now;
 }
 
-/** Statuses of an action that has not ended well or is stuck: retrying it resumes what its failure skipped. */
-const RETRYABLE: readonly string[] = ["failed", "in_progress", "starting", "paused", "scheduled", "pending"];
-
 /**
  * Why a retrigger is refused, or null when it may proceed. A failed or stuck action can be retried at any
  * time; an action that ended otherwise (success, skipped) can be rerun from once the execution has ended.
@@ -119,7 +116,7 @@ export function retriggerRefusal(state: ExecutionState, actionId: string, strate
   if (!found) return `Action ${actionId} is not part of this execution`;
   if (state.status === "cancelled") return "The execution was cancelled";
   const s = found.action.execution_status;
-  if (!RETRYABLE.includes(s) && !isFinal(state.status)) {
+  if (!RETRIABLE_STATUSES.has(s) && !isFinal(state.status)) {
     return `Action ${actionId} is ${s} and the execution is still ${state.status}: a step that ended can be rerun once the execution has ended`;
   }
   if (strategy === "RETRY_ALL_PARENT_CONDITION_ACTIONS") {
@@ -155,7 +152,7 @@ function retrigger(state: ExecutionState, event: Extract<EngineEvent, { type: "r
   if (reuseRefusal(state, event.reuse_outputs)) return;
   const found = defOf(state, event.action_id)!;
   const reuse = new Set(event.reuse_outputs ?? []);
-  const restart = !RETRYABLE.includes(found.action.execution_status);
+  const restart = !RETRIABLE_STATUSES.has(found.action.execution_status);
   endAttempt(found.action, now, fx, { outcome: "interrupted" });
   const reset = (a: ActionState, strategy: ActionState["retry_strategy"]) => {
     if (!reuse.has(a.id)) resetAction(a, strategy, fx);

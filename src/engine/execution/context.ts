@@ -46,4 +46,3 @@ export function buildContext(state: ExecutionState, now: number, data: Execution
     now,
   };
 }
-export type ExecutionContext = ReturnType<typeof buildContext>;

@@ -19,6 +19,15 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export const FINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(["success", "failed", "cancelled", "skipped", "hot"]);
 export const isFinal = (s: ExecutionStatus): boolean => FINAL_STATUSES.has(s);
+/** Action statuses a retrigger may run again at any time: a failed action, or one stuck before it finished (any other, once the execution ended). */
+export const RETRIABLE_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
+  "failed",
+  "in_progress",
+  "starting",
+  "paused",
+  "scheduled",
+  "pending",
+]);
 
 export const ERROR_CODES = [
   "MAPPING_ERROR",

@@ -81,10 +81,6 @@ export const httpEffect = (method: string, url: string, idempotencyKey: string):
   dedupe: "receiver",
 });
 
-/** What identifies an effect when a preview is compared with what a run did. */
-export const effectIdentity = (e: Pick<SideEffect, "kind" | "target" | "idempotency_key">): string =>
-  `${e.kind} ${e.target} ${e.idempotency_key ?? "-"}`;
-
 /**
  * The effects of an attempt recorded before effects were (storage layout 2): a request with a `url` (or a
  * list of them, a provider call's exchanges) was an HTTP request; nothing else was recorded.

@@ -103,13 +103,4 @@ export function renderValue(
   return { value: walked.value, substitutions };
 }
 
-export {
-  type TemplateFieldIssue,
-  type TemplatedFlowParts,
-  flowTemplateIssues,
-  templateIssueMessage,
-  validateTemplates,
-} from "./validate-templates";
-
-/** Whether a string contains Liquid markup at all. */
-export { isTemplate } from "./render";
+export { flowTemplateIssues, templateIssueMessage, validateTemplates } from "./validate-templates";

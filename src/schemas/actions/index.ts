@@ -2,14 +2,12 @@ import { z } from "@hono/zod-openapi";
 import { ENGINE_ACTIONS } from "./engine";
 import { EPILOT_ACTIONS } from "./epilot";
 
-export { actionFields, HTTP_METHODS } from "./common";
 export * from "./engine";
 export * from "./epilot";
 
 const ACTION_SCHEMAS = [...EPILOT_ACTIONS, ...ENGINE_ACTIONS] as const;
 
 export const ACTION_TYPES = ACTION_SCHEMAS.map((s) => s.shape.type.value);
-export type ActionType = (typeof ACTION_SCHEMAS)[number]["shape"]["type"]["value"];
 
 /** Action types whose config may hold an outbound signing `secret` (stored encrypted, never returned). */
 export const SECRET_ACTION_TYPES: ReadonlySet<string> = new Set(["trigger-webhook", "call_webhook"]);
@@ -25,6 +23,5 @@ export const FlowActionSchema = z
         : undefined,
   })
   .openapi("FlowAction");
-export type FlowActionInput = z.input<typeof FlowActionSchema>;
 /** An action as stored and returned: its id is always set. */
 export type FlowAction = z.output<typeof FlowActionSchema> & { id: string };

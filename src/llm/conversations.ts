@@ -4,11 +4,11 @@ import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import type { Principal } from "../lib/principal";
 import { isoNow } from "../lib/time";
-import { extractWorkflow as extract, listConversationToolCalls, type ExtractInput } from "../llm/extract";
-import { newMessageBase, runTurn, type Emit, type TurnResult } from "../llm/chat";
-import { languageModel } from "../llm/model";
-import { resolveProvider } from "../llm/providers";
-import { chatTools } from "../llm/tools";
+import { extractWorkflow as extract, listConversationToolCalls, type ExtractInput } from "./extract";
+import { newMessageBase, runTurn, type Emit, type TurnResult } from "./chat";
+import { languageModel } from "./model";
+import { resolveProvider } from "./providers";
+import { chatTools } from "./tools";
 import {
   type ConversationRow,
   type MessageRow,
@@ -26,7 +26,7 @@ import {
   setConversationTitle,
   setTitleIfMissing,
 } from "../store/conversations";
-import { callerOf } from "./tools";
+import { callerOf } from "../services/tools";
 
 /**
  * Conversations with an LLM (seed 002 `chat`): threads of user, assistant and tool messages in D1, scoped to the
