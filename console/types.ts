@@ -4,6 +4,7 @@
 import { FINAL_JOB_STATUSES } from "../src/engine/bulk-job";
 import { FINAL_STATUSES, RETRIABLE_STATUSES } from "../src/engine/execution/types";
 export { EXECUTION_STATUSES, RETRY_STRATEGIES } from "../src/engine/execution/types";
+import type { FlowPlan } from "../src/engine/plan/plan";
 
 /** The API sends statuses as plain strings: these ask the engine's sets about any string. */
 const member =
@@ -85,6 +86,8 @@ export interface Flow {
   consecutive_failures: number;
   updated_at: string;
   disable_details?: { disabled_by: string; reason?: string; last_error?: string; disabled_at: string };
+  /** What the flow can cost in the worst case (engine/plan/plan.ts). */
+  plan?: FlowPlan;
 }
 
 export interface FlowList {
