@@ -219,8 +219,9 @@ export const LIMITS = {
   RATE_LIMIT_PERIOD_SECONDS: 60,
   /** Rate limits: client IPs one isolate remembers as blocked for bad credentials (the oldest are forgotten first). */
   MAX_BLOCKED_AUTH_CLIENTS: 10_000,
-  /** Planner: subrequests (outbound fetches) one Workers invocation may make on the Free plan, and on Paid (developers.cloudflare.com/workers/platform/limits). */
+  /** Planner: subrequests (outbound fetches) one Workers invocation may make on the Free plan (developers.cloudflare.com/workers/platform/limits); over it, a warning. */
   WORKERS_FREE_SUBREQUESTS: 50,
+  /** Planner: subrequests one invocation may make on the Paid plan; one action run needing more is refused on save. */
   WORKERS_PAID_SUBREQUESTS: 10_000,
   /** Planner: worst-case action runs of one execution above which a flow is warned about. */
   PLAN_WARN_ACTION_RUNS: 10_000,
