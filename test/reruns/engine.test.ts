@@ -77,7 +77,8 @@ const failB = (cmd: RunActionCommand): ActionOutcome =>
   cmd.action_id === "b"
     ? { kind: "failed", error: { error_code: "TRIGGER_WEBHOOK_ERROR", error_reason: "500" }, retry: "never" }
     : ok(cmd);
-const retrigger = (action_id: string, extra: Partial<Extract<EngineEvent, { type: "retriggered" }>> = {}): EngineEvent => ({
+type Retriggered = Extract<EngineEvent, { type: "retriggered" }>;
+const retrigger = (action_id: string, extra: Partial<Retriggered> = {}): Retriggered => ({
   type: "retriggered",
   action_id,
   strategy: "RETRY_AND_RESUME",
