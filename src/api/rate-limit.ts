@@ -18,6 +18,7 @@ import type { AppEnv } from "./context";
 const TRIGGER_ROUTES = [
   /^\/v1\/automation\/executions$/,
   /^\/v1\/automation\/executions\/bulk-jobs$/,
+  /^\/v1\/automation\/executions\/bulk-reruns$/,
   /^\/v1\/automation\/executions\/[^/]+\/[^/]+\/retrigger$/,
   /^\/v1\/automation\/flows\/[^/]+\/(trigger|test)$/,
   /^\/v1\/automation\/flows\/[^/]+\/actions\/[^/]+\/execute$/,

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
+import { isTriggerRoute } from "../../src/api/rate-limit";
 import { processBulkMessage } from "../../src/queues/bulk";
 import type { BulkMessage } from "../../src/schemas/bulk-jobs";
 import { patchBulkRerun } from "../../src/services/bulk-reruns";
@@ -179,6 +180,11 @@ describe("bulk rerun", () => {
     await deliver(qenv, sent);
     expect((await view(job.job_id)).status).toBe("finished");
     for (const id of ids) expect((await getExecution(id)).execution_status).toBe("failed");
+  });
+
+  it("creating one is limited as a start (it reruns up to MAX_BULK_RERUN_EXECUTIONS executions); a preview is not", () => {
+    expect(isTriggerRoute("POST", PATH)).toBe(true);
+    expect(isTriggerRoute("POST", "/v1/automation/executions/e/a/retrigger:preview")).toBe(false);
   });
 
   it("filters: time range, status, error code and action select nothing → 400 naming the filter; bad input → 400; unknown flow → 404", async () => {
