@@ -12,12 +12,9 @@ export const FlowPlanSchema = z
       .openapi({ description: "Action runs in the worst case: loops at their largest, retries excluded" }),
     max_attempts: z.number().int().openapi({ description: "With every attempt of every retry policy" }),
     max_outbound_requests: z.number().int().openapi({ description: "Outbound requests of one execution in the worst case" }),
-    max_outbound_requests_per_invocation: z
-      .number()
-      .int()
-      .openapi({
-        description: "The most one invocation of the execution's object may send (it runs at most 10 actions in a row)",
-      }),
+    max_outbound_requests_per_invocation: z.number().int().openapi({
+      description: "The most one invocation of the execution's object may send (it runs at most 10 actions in a row)",
+    }),
     subrequest_limits: z.object({ free: z.number().int(), paid: z.number().int() }),
     max_payload_bytes: z
       .number()
