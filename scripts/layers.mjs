@@ -85,16 +85,7 @@ export const LAYERS = {
  * import-graph check let them pass, and test/node/import-graph.test.ts fails once one is gone, so that its
  * entry is deleted with it. `[from, to, the change that removes it]`.
  */
-export const PENDING_EDGES = [
-  // Item 2, typed Durable Object calls: env.ts and the services name the objects' types through src/contracts/.
-  ["src/env.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
-  ["src/env.ts", "src/objects/flow-schedule-object.ts", "issue 23 item 2"],
-  ["src/api/executions.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
-  ["src/services/admission.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
-  ["src/services/executions.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
-  ["src/services/queued-executions.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
-  ["src/services/start-flow.ts", "src/objects/execution-object.ts", "issue 23 item 2"],
-];
+export const PENDING_EDGES = [];
 
 const ENTRY_ONLY =
   "only src/app.ts and src/index.ts mount the HTTP layers (api/, dialects/): move shared code to services/ or lib/";

@@ -1,11 +1,14 @@
-import type { ExecutionObject } from "./objects/execution-object";
-import type { FlowScheduleObject } from "./objects/flow-schedule-object";
+import type { ExecutionObjectRpc } from "./contracts/execution-object";
+import type { FlowScheduleObjectRpc } from "./contracts/flow-schedule-object";
+
+/** A Durable Object namespace typed by the object's RPC contract (src/contracts/), not by its class. */
+type ObjectNamespace<Surface> = DurableObjectNamespace<Surface & Rpc.DurableObjectBranded>;
 
 /** Bindings and vars of the Worker (see wrangler.toml). Secrets are optional so a missing one fails closed. */
 export interface Env {
   DB: D1Database;
-  EXECUTIONS: DurableObjectNamespace<ExecutionObject>;
-  FLOW_SCHEDULES: DurableObjectNamespace<FlowScheduleObject>;
+  EXECUTIONS: ObjectNamespace<ExecutionObjectRpc>;
+  FLOW_SCHEDULES: ObjectNamespace<FlowScheduleObjectRpc>;
   EVENTS_QUEUE: Queue<unknown>;
   BULK_QUEUE: Queue<unknown>;
 

@@ -14,11 +14,11 @@ import {
   RetryReqSchema,
   StartExecutionRequestSchema,
 } from "../schemas/executions";
-import { executionClient, findExecutionRow } from "../services/executions";
+import { findExecutionRow, startExecution, startedBy } from "../services/executions";
+import { executionClient } from "../services/object-clients";
 import { cancelExecution, readExecution } from "../services/queued-executions";
-import { startFlowExecution } from "../services/start-flow";
 import { getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
-import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
+import type { ControlResult, ExecutionSnapshot } from "../contracts/execution-object";
 import { hasScope, type Principal } from "../lib/principal";
 import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, publicRoute, scopedRoute } from "./router";
 
@@ -158,12 +158,14 @@ export const executionsRouter = createRouter()
   .openapi(startRoute, async (c) => {
     const p = c.get("principal");
     const body = c.req.valid("json");
-    const res = await startFlowExecution(c.env, p, {
-      flowId: body.flow_id,
+    const res = await startExecution(c.env, {
+      orgId: p.orgId,
+      flow: body.flow_id,
       entityId: body.entity_id,
       workflowContext: body.workflow_context,
       idempotencyKey: c.req.valid("header")["idempotency-key"],
       triggerEvent: { type: "manual", org_id: p.orgId, entity_id: body.entity_id, caller: { actor: p.actor } },
+      user: startedBy(p),
     });
     // The object answered start() with the execution: no second call to read it back.
     const doc = res.snapshot ? present(res.snapshot, p) : await fullExecution(c.env, res.id, p);

@@ -109,7 +109,7 @@ export const plansRouter = createRouter()
     const principal = c.get("principal");
     const { org_id } = c.req.valid("param");
     // An organization's own credentials only (the superuser names the org with x-org-id, as everywhere):
-    // another organization's usage is as unknown as a missing one.
+    // another organization's usage counts as a missing one.
     if (principal.orgId !== org_id) throw notFound("Organization");
     const org = await getOrganization(c.env.DB, org_id);
     if (org?.status === "deleted") throw notFound("Organization");

@@ -4,7 +4,8 @@ import { LIMITS } from "../lib/limits";
 import { IdParam } from "../schemas/common";
 import { RetryReqSchema } from "../schemas/executions";
 import { EffectsLedgerSchema, EffectsQuery, RerunPreviewSchema } from "../schemas/reruns";
-import { executionClient, findExecutionRow } from "../services/executions";
+import { findExecutionRow } from "../services/executions";
+import { executionClient } from "../services/object-clients";
 import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /** The ledger of an execution's side effects and the preview of a rerun (docs/reruns.md). */

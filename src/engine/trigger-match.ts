@@ -6,7 +6,6 @@ import { withRecordView } from "./record-view";
 /** The parts of a flow the matcher reads. */
 export interface MatchableFlow {
   id: string;
-  enabled?: boolean;
   triggers: { id: string; type: string; configuration?: Record<string, unknown> }[];
   trigger_conditions?: TriggerCondition[];
 }
@@ -156,9 +155,11 @@ export function executionTriggerEvent(event: TriggerEvent): Record<string, unkno
   return { ...event, event_id: event.id };
 }
 
-/** Whether the flow runs for the event: enabled, one trigger fires, and every trigger condition holds. */
+/**
+ * Whether the event concerns the flow: one trigger fires and every trigger condition holds. Whether the
+ * flow may run (enabled, chain depth, limits) is admission's decision (services/admission.ts), made once.
+ */
 export function matchFlow(flow: MatchableFlow, event: TriggerEvent): MatchResult {
-  if (flow.enabled === false) return { matched: false, reason: "flow disabled" };
   const trigger = flow.triggers.find((t) => triggerFires(t, event));
   if (!trigger) return { matched: false, reason: "no trigger matches" };
   if (flow.trigger_conditions?.length) {

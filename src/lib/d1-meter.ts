@@ -12,13 +12,12 @@ const log = (rows: number | undefined) => {
   if (rows) console.log(`d1-meter rows_written=${rows}`);
 };
 
-/** The real statement behind a metered one (batch() accepts only real statements). */
-const REAL = Symbol("real statement");
+/** The real statement behind each metered one (batch() accepts only real statements). */
+const realOf = new WeakMap<D1PreparedStatement, D1PreparedStatement>();
 
 function meterStatement(stmt: D1PreparedStatement): D1PreparedStatement {
-  return new Proxy(stmt, {
+  const metered = new Proxy(stmt, {
     get(target, prop) {
-      if (prop === REAL) return target;
       if (prop === "bind") return (...values: unknown[]) => meterStatement(target.bind(...values));
       if (prop === "run" || prop === "all") {
         return async () => {
@@ -31,6 +30,8 @@ function meterStatement(stmt: D1PreparedStatement): D1PreparedStatement {
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
+  realOf.set(metered, stmt);
+  return metered;
 }
 
 function meter(db: D1Database): D1Database {
@@ -39,9 +40,7 @@ function meter(db: D1Database): D1Database {
       if (prop === "prepare") return (sql: string) => meterStatement(target.prepare(sql));
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
-          const real = statements.map(
-            (s) => ((s as unknown as Record<symbol, D1PreparedStatement>)[REAL] ?? s) as D1PreparedStatement,
-          );
+          const real = statements.map((s) => realOf.get(s) ?? s);
           const results = await target.batch(real);
           log(results.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0));
           return results;

@@ -4,7 +4,7 @@ import { LIMITS } from "../lib/limits";
 import type { Principal } from "../lib/principal";
 import type { AutomationFlow } from "../schemas/flow";
 import type { FlowVariables } from "../schemas/flow-variables";
-import { startFlowExecution } from "../services/start-flow";
+import { startExecution, startedBy } from "../services/executions";
 import { getExecutionRow } from "../store/executions";
 import { searchFlows } from "../store/flows";
 import { checkArguments, variablesJsonSchema, type ArgumentIssue, type JsonSchemaObject } from "./flow-input";
@@ -111,10 +111,13 @@ export async function startFlowTool(
   const checked = checkArguments(tool.variables, args);
   if (!checked.ok) return { ok: false, code: "VALIDATION_ERROR", message: "Invalid arguments", issues: checked.issues };
   try {
-    const started = await startFlowExecution(env, principal, {
-      flowId: tool.flow.id,
+    const started = await startExecution(env, {
+      orgId: principal.orgId,
+      // By id: read again, so a flow disabled or deleted since the listing is refused.
+      flow: tool.flow.id,
       triggerEvent: { type: "manual", org_id: principal.orgId, entity_id: null, caller: { actor: principal.actor }, via: "mcp" },
       variables: checked.variables,
+      user: startedBy(principal),
     });
     const row = started.snapshot ? null : await getExecutionRow(env.DB, principal.orgId, started.id);
     return {

@@ -2,17 +2,35 @@ import { DurableObject } from "cloudflare:workers";
 import { advance } from "../engine/execution/advance";
 import { controlRefusal } from "../engine/execution/apply";
 import { createExecution, type NewExecution } from "../engine/execution/create";
-import type { Command, EngineEvent, ExecutionState, RetryStrategy, RunActionCommand } from "../engine/execution/types";
+import type {
+  Command,
+  EngineEvent,
+  ExecutionState,
+  LoggedEvent,
+  RetryStrategy,
+  RunActionCommand,
+} from "../engine/execution/types";
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
-import { EMPTY_DETAIL, type ExecutionDetail } from "../engine/execution/views";
+import { EMPTY_DETAIL } from "../engine/execution/views";
 import { buildLedger, ledgerEntries, type EffectsLedger } from "../engine/reruns/ledger";
-import { previewRerun, type RerunPreview } from "../engine/reruns/preview";
+import { previewRerun } from "../engine/reruns/preview";
+import type {
+  AlarmCheck,
+  ControlResult,
+  ExecutionObjectRpc,
+  ExecutionSnapshot,
+  ExportedLog,
+  PreviewResult,
+  RerunOptions,
+  ResumeResult,
+  StartOutcome,
+} from "../contracts/execution-object";
 import type { Env } from "../env";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { withD1Meter } from "../lib/d1-meter";
 import { LIMITS } from "../lib/limits";
-import { ExecutionStorage, type LoggedEvent } from "../store/execution-storage";
+import { ExecutionStorage } from "../store/execution-storage";
 import { summaryStatement } from "../store/executions";
 import { finishBatch } from "../store/flow-stats";
 import { invalidateFlow } from "../store/flow-invalidation";
@@ -23,32 +41,7 @@ import { runActionCommand } from "./action-runner";
 import { plannedRun } from "./action-effects";
 import { sendFailureNotification } from "./failure-notification";
 
-export interface ExecutionSnapshot {
-  state: ExecutionState;
-  detail: ExecutionDetail;
-  /** The current pause's resume token; the API shows it only to principals that may resume. */
-  resume_token?: string;
-}
-
-/** What start() says: whether it created the execution, its status, and its snapshot for the caller's answer. */
-export interface StartOutcome {
-  created: boolean;
-  status: string;
-  snapshot: ExecutionSnapshot;
-}
-
-export type ControlResult = { ok: true; snapshot: ExecutionSnapshot } | { ok: false; status: 400 | 404 | 409; message: string };
-export type PreviewResult = { ok: true; preview: RerunPreview } | { ok: false; status: 400 | 404 | 409; message: string };
-
 const NOT_FOUND = { ok: false, status: 404, message: "Execution not found" } as const;
-
-/** What a rerun may say besides its action and strategy (docs/reruns.md). */
-export interface RerunOptions {
-  /** Actions kept as they are: their recorded outputs feed the later steps. */
-  reuse_outputs?: string[];
-  /** A rerun asked for once (a bulk rerun's item): a key the event log already has is not applied again. */
-  rerun_key?: string;
-}
 
 /** The `retriggered` event's fields, optional ones only when given (the event log keeps what was asked). */
 const retriggerFields = (actionId: string, strategy: RetryStrategy, conditionId?: string, options: RerunOptions = {}) => ({
@@ -63,7 +56,7 @@ const retriggerFields = (actionId: string, strategy: RetryStrategy, conditionId?
  * One execution: stores its state machine and drives it with alarms. The decisions come from the pure
  * engine (`advance`); this class stores state, carries out the commands and feeds their results back.
  */
-export class ExecutionObject extends DurableObject<Env> {
+export class ExecutionObject extends DurableObject<Env> implements ExecutionObjectRpc {
   /** The engine's clock (ms). Tests replace it to move time; alarms compare timers against it. */
   clock: () => number = () => Date.now();
   private readonly store: ExecutionStorage;
@@ -151,11 +144,7 @@ export class ExecutionObject extends DurableObject<Env> {
    * The run's whole record for a replay fixture: its event log (from `created`), the state as stored
    * and every action's stored outputs. Replaying the log through advance() must give the same.
    */
-  async exportLog(): Promise<{
-    events: LoggedEvent[];
-    state: ExecutionState;
-    outputs: Record<string, Record<string, unknown>>;
-  } | null> {
+  async exportLog(): Promise<ExportedLog | null> {
     const state = this.load();
     if (!state) return null;
     return { events: this.store.events(), state, outputs: this.store.detail().outputs };
@@ -200,7 +189,7 @@ export class ExecutionObject extends DurableObject<Env> {
   }
 
   /** Resumes a paused execution with its token: single use, this execution only. */
-  async resume(token: string, payload?: Record<string, unknown>): Promise<ControlResult & { resumed_action_id?: string }> {
+  async resume(token: string, payload?: Record<string, unknown>): Promise<ResumeResult> {
     const state = this.load();
     if (!state) return NOT_FOUND;
     const actionId = state.resume?.action_id ?? "";
@@ -237,7 +226,7 @@ export class ExecutionObject extends DurableObject<Env> {
    * Reconciliation: an unfinished execution must always have an alarm. Re-arms a lost one (and flushes
    * a summary stuck in the outbox). Returns what it found; an unknown id is left without storage.
    */
-  async ensureAlarm(): Promise<"missing" | "final" | "ok" | "rearmed"> {
+  async ensureAlarm(): Promise<AlarmCheck> {
     const state = this.load();
     if (!state) return "missing";
     await this.flushOutbox();

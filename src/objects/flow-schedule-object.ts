@@ -10,23 +10,9 @@ import { getFlowScheduleState } from "../store/schedules";
 import { enqueueEvent } from "../services/event-queue";
 import type { AgentScheduleInput, AgentScheduleStatus } from "../engine/agent-schedule";
 import { AgentScheduler, type AgentAlarmOutcome } from "./agent-schedule";
+import type { ExpectedSchedule, FlowScheduleObjectRpc, ScheduleStatus } from "../contracts/flow-schedule-object";
 
 export type ScheduleEvent = Extract<TriggerEvent, { type: "schedule" }>;
-
-export interface ScheduleTriggerStatus extends ScheduleTriggerSpec {
-  /** Next fire on the object's clock (ISO), null when the expression never fires again. */
-  next_fire_at: string | null;
-  last_fired_at: string | null;
-  last_event_id: string | null;
-}
-
-export interface ScheduleStatus {
-  org_id: string | null;
-  flow_id: string | null;
-  triggers: ScheduleTriggerStatus[];
-  /** The armed alarm in real time (ms), or null. */
-  alarm_at: number | null;
-}
 
 /** What one alarm invocation did (kept in memory for tests and logs). */
 export interface AlarmOutcome {
@@ -50,7 +36,7 @@ const iso = (ms: number | null) => (ms === null ? null : isoNow(ms));
  * Storage: store/schedule-storage.ts. A cleared object deletes everything. An object named `agent:<agent_id>`
  * holds an agent's schedule instead (objects/agent-schedule.ts): same alarm, clock and retry policy.
  */
-export class FlowScheduleObject extends DurableObject<Env> {
+export class FlowScheduleObject extends DurableObject<Env> implements FlowScheduleObjectRpc {
   /** The scheduler's clock (ms). Tests replace it to move time; fires are computed against it. */
   clock: () => number = () => Date.now();
   /** The last alarm's outcome (for tests and logs). */
@@ -115,7 +101,7 @@ export class FlowScheduleObject extends DurableObject<Env> {
    * Reconciliation: with `expected` (the flow's triggers in D1), a different stored set is replaced;
    * otherwise a schedule with a next fire but no alarm is re-armed. Returns whether it fixed something.
    */
-  async ensureArmed(expected?: { org_id: string; flow_id: string; triggers: ScheduleTriggerSpec[] }): Promise<boolean> {
+  async ensureArmed(expected?: ExpectedSchedule): Promise<boolean> {
     return this.serial(async () => {
       const rows = this.rows();
       if (expected) {

@@ -96,13 +96,13 @@ export interface Provider<CS extends z.ZodType = z.ZodType> {
 
 export type AnyProvider = Provider<z.ZodType>;
 
-export const defineProvider = <CS extends z.ZodType>(p: Provider<CS>): AnyProvider => p as unknown as AnyProvider;
+export const defineProvider = <CS extends z.ZodType>(p: Provider<CS>): AnyProvider => p;
 
 /** Fixes the config type of a provider's actions so params and results are inferred. */
 export const providerAction =
   <C>() =>
   <P extends z.ZodType, R extends z.ZodType>(a: ProviderAction<C, P, R>): ProviderAction<C> =>
-    a as unknown as ProviderAction<C>;
+    a;
 
 /** Every connection config may send its calls elsewhere: a gateway, a regional endpoint, a local handler in tests. */
 export const BaseUrlField = z

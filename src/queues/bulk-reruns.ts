@@ -4,7 +4,7 @@ import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import { bulkMessage, sendBulk } from "../services/bulk-jobs";
-import { executionClient } from "../services/executions";
+import { executionClient } from "../services/object-clients";
 import { cancelExecution } from "../services/queued-executions";
 import {
   finishBulkRerunIfDone,

@@ -4,7 +4,7 @@ import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import { BulkMessageSchema, type BulkMessage, type EntityRefSchema } from "../schemas/bulk-jobs";
 import { bulkMessage, BULK_QUEUE, selectionWhere, sendBulk, writeBulkReport } from "../services/bulk-jobs";
-import { admissionRefusal } from "../services/admission";
+import { AdmissionRefused } from "../services/admission";
 import { cancelExecution } from "../services/queued-executions";
 import { deterministicId, startExecution } from "../services/executions";
 import { toSnapshot } from "../services/records";
@@ -144,8 +144,7 @@ async function executeStep(env: Env, job: BulkJobRow, page: number, retried: boo
     // Marked before any start: a cancel that comes now knows these may be starting.
     await runBatch(db, moveItems(db, job.org_id, job.id, ids, ["pending"], "starting", null, isoNow()));
     const flow = await getFlow(db, job.org_id, job.flow_id);
-    // Admission's refusal (a flow disabled since the approval) fails the page's items with its message.
-    const problem = !flow ? `Flow ${job.flow_id} was deleted` : (admissionRefusal(flow, 0)?.message ?? null);
+    const problem = !flow ? `Flow ${job.flow_id} was deleted` : null;
     const records = new Map((problem ? [] : await getRecordsByIds(db, job.org_id, ids)).map((r) => [r.id, r]));
     const failed = new Map<string, string[]>();
     const fail = (id: string, error: string) => failed.set(error, [...(failed.get(error) ?? []), id]);
@@ -164,7 +163,7 @@ async function executeStep(env: Env, job: BulkJobRow, page: number, retried: boo
           orgId: job.org_id,
           flow: flow!,
           entityId: rec.id,
-          entity: toSnapshot(rec) as unknown as Record<string, unknown>,
+          entity: toSnapshot(rec),
           triggerEvent: {
             type: "bulk",
             org_id: job.org_id,
@@ -179,7 +178,9 @@ async function executeStep(env: Env, job: BulkJobRow, page: number, retried: boo
         if (res.id !== item.execution_id) throw new Error(`Execution id mismatch for ${rec.id}`);
         started.push(rec.id);
       } catch (err) {
-        errors.push(err);
+        // Admission's refusal (a flow disabled since the approval) fails the item with its message, for good.
+        if (err instanceof AdmissionRefused) fail(item.entity_id, err.message);
+        else errors.push(err);
       }
     });
     const now = isoNow();

@@ -4,7 +4,7 @@ import { StoredEventRefSchema, TriggerEventSchema, type TriggerEvent } from "../
 import { loadInboxEvent, settleInboxEvents } from "../store/event-inbox";
 import type { AutomationFlow } from "../schemas/flow";
 import { EVENTS_DLQ, EVENTS_QUEUE } from "../services/event-queue";
-import { admissionRefusal } from "../services/admission";
+import { AdmissionRefused, admissionRefusal } from "../services/admission";
 import { startExecution } from "../services/executions";
 import { getFlowsByIds } from "../store/flows";
 import { cachedFlow } from "../store/flow-cache";
@@ -41,7 +41,7 @@ async function candidateFlows(env: Env, event: TriggerEvent): Promise<Automation
  */
 export async function processEvent(env: Env, event: TriggerEvent): Promise<EventOutcome> {
   const outcome: EventOutcome = { event_id: event.id, started: [], skipped: [] };
-  // Too deep a chain refuses every flow: no flow is even looked up.
+  // Too deep a chain would be refused for every flow: the event is skipped before any flow is read.
   const tooDeep = admissionRefusal(null, event.depth);
   if (tooDeep) {
     outcome.skipped.push({ flow_id: "*", reason: tooDeep.reason });
@@ -54,28 +54,28 @@ export async function processEvent(env: Env, event: TriggerEvent): Promise<Event
   const entity = event.type === "entity_operation" ? event.entity : undefined;
   await Promise.all(
     flows.map(async (flow) => {
-      const refusal = admissionRefusal(flow, event.depth);
-      if (refusal) {
-        outcome.skipped.push({ flow_id: flow.id, reason: refusal.reason });
-        return;
-      }
       const match = matchFlow(flow, event);
       if (!match.matched) {
         outcome.skipped.push({ flow_id: flow.id, reason: match.reason ?? "no match" });
         return;
       }
       // Over the flow's concurrency_limit the execution is created pending and starts when a slot frees:
-      // it is listed as started, never dropped.
-      const res = await startExecution(env, {
-        orgId: event.org_id,
-        flow,
-        entityId: entityId ?? undefined,
-        entity,
-        triggerEvent: { ...triggerEvent, trigger_id: match.trigger_id },
-        depth: event.depth,
-        dedupeKey: `event:${event.id}`,
-      });
-      outcome.started.push(res.id);
+      // it is listed as started, never dropped. A refusal (a disabled flow) is a skip with its reason.
+      try {
+        const res = await startExecution(env, {
+          orgId: event.org_id,
+          flow,
+          entityId: entityId ?? undefined,
+          entity,
+          triggerEvent: { ...triggerEvent, trigger_id: match.trigger_id },
+          depth: event.depth,
+          dedupeKey: `event:${event.id}`,
+        });
+        outcome.started.push(res.id);
+      } catch (err) {
+        if (!(err instanceof AdmissionRefused)) throw err;
+        outcome.skipped.push({ flow_id: flow.id, reason: err.reason });
+      }
     }),
   );
   return outcome;

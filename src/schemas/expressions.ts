@@ -79,8 +79,7 @@ export function conditionKind(c: unknown): ConditionKind | null {
   return null;
 }
 
-type CustomIssue = { code: "custom"; message: string; path: (string | number)[] };
-type IssueSink = { addIssue: (issue: CustomIssue) => void };
+type IssueSink = Pick<z.RefinementCtx, "addIssue">;
 
 function checkPath(path: string, at: (string | number)[], ctx: IssueSink): void {
   try {
@@ -107,7 +106,7 @@ function validateCondition(value: unknown, ctx: IssueSink): void {
   const parsed = KIND_SCHEMAS[kind].safeParse(value);
   if (!parsed.success) {
     // Re-raised as they are (code and message of the kind's schema), under `condition.`.
-    for (const i of parsed.error.issues) ctx.addIssue({ ...i, path: i.path as (string | number)[] } as unknown as CustomIssue);
+    for (const i of parsed.error.issues) ctx.addIssue({ ...i });
     return;
   }
   const data = parsed.data as Record<string, unknown> & unknown[];

@@ -1,5 +1,6 @@
 import { createExecutionState, type NewExecution } from "../engine/execution/create";
-import { isFinal, type ExecutionState, type FlowSnapshot } from "../engine/execution/types";
+import { isFinal, type ExecutionState } from "../engine/execution/types";
+import type { ExecutionSnapshot } from "../contracts/execution-object";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
@@ -15,14 +16,16 @@ import {
   requestSlotStatement,
   type AdmissionRow,
 } from "../store/admission";
-import type { HotReason } from "./hot-flows";
-import type { ExecutionSnapshot, StartOutcome } from "../objects/execution-object";
+import { hotFlowQuery, type HotReason } from "./hot-flows";
+import { executionClient } from "./object-clients";
 
 /**
- * Admission: whether, and when, a new execution may run. Every start (API, manual and single-action runs,
- * events — webhooks, record changes and cron fires among them —, bulk jobs, trigger-workflow) goes through
- * `admit`, which decides in this order:
- *   1. chain depth and enabled (`admissionRefusal`): refused, each path saying so its own way;
+ * Admission: whether, and how, a new execution may run. Every start (services/executions.ts
+ * `startExecution`, called by the API, manual and single-action runs, events — webhooks, record changes,
+ * cron fires —, bulk jobs, trigger-workflow, agents, MCP and the dialects) asks `decideAdmission` once,
+ * then creates the execution as it says (`createAdmitted`). The rules, in order:
+ *   1. refusals (`admissionRefusal`): a disabled flow, a chain too deep — thrown before anything is read,
+ *      written or claimed; each path says no its own way;
  *   2. the hot-flow limit: created `hot`, final, nothing runs;
  *   3. the flow's `concurrency_limit`, a hard bound: the execution takes a slot (D1 `admission_queue`)
  *      and starts, or waits `pending` in FIFO order until an execution of the flow ends and frees one.
@@ -43,7 +46,11 @@ export class AdmissionRefused extends AppError {
   }
 }
 
-/** Rule 1: why an execution at chain `depth` of `flow` (when known) may not start, or null. */
+/**
+ * Rule 1: why an execution at chain `depth` of `flow` (when known) may not start, or null. Asked by
+ * decideAdmission; also by checks that are not starts: a bulk job's creation (its flow must be
+ * startable), and an event too deep to start anything (skipped before its flows are read).
+ */
 export function admissionRefusal(flow: Pick<AutomationFlow, "id" | "enabled"> | null, depth: number): AdmissionRefused | null {
   if (flow && flow.enabled === false) {
     return new AdmissionRefused("FLOW_DISABLED", `Flow ${flow.id} is disabled; enable it to run it`, "flow disabled");
@@ -58,12 +65,40 @@ export function admissionRefusal(flow: Pick<AutomationFlow, "id" | "enabled"> | 
   return null;
 }
 
-/** The flow snapshot carries the limit it was admitted under: its finish knows, without a D1 read, whether it frees a slot. */
-export type SlotSnapshot = FlowSnapshot & { concurrency_limit?: number };
-const slotLimitOf = (flow: FlowSnapshot): number | undefined => (flow as SlotSnapshot).concurrency_limit;
+/** What admission is asked about: a new execution of `flow` in `orgId`, at chain `depth`, for `triggerEvent`. */
+export interface AdmissionRequest {
+  orgId: string;
+  flow: AutomationFlow;
+  depth: number;
+  triggerEvent: Record<string, unknown>;
+}
 
-export function executionStub(env: Env, executionId: string) {
-  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(executionId));
+/** What admission lets a start do: run now, be created `hot` (final, runs nothing), or queue for a slot. */
+export type Admission = { kind: "run" } | { kind: "hot"; reason: HotReason } | { kind: "queue"; limit: number };
+
+/**
+ * THE admission decision (rules above) for one start. Throws AdmissionRefused before any I/O. The reads
+ * its rules need go in one D1 batch, together with the caller's `alongside` statements (the start path's
+ * record read), whose results come back in `alongside`: a start costs one round trip of reads.
+ *
+ * A new rule (flow control: concurrency per key, throttle, debounce) is one more step here: a refusal
+ * before the batch, a statement in it, and a verdict after it that returns one more Admission kind for
+ * createAdmitted to carry out.
+ */
+export async function decideAdmission(
+  env: Env,
+  req: AdmissionRequest,
+  alongside: D1PreparedStatement[] = [],
+): Promise<{ admission: Admission; alongside: D1Result[] }> {
+  const refusal = admissionRefusal(req.flow, req.depth);
+  if (refusal) throw refusal;
+  const hotQuery = hotFlowQuery(env, req.orgId, req.flow, req.triggerEvent);
+  const statements = hotQuery ? [...alongside, hotQuery.statement] : alongside;
+  const results = statements.length > 0 ? await env.DB.batch(statements) : [];
+  const hot = hotQuery ? hotQuery.verdict(results[alongside.length]) : undefined;
+  const limit = req.flow.concurrency_limit;
+  const admission: Admission = hot ? { kind: "hot", reason: hot } : limit ? { kind: "queue", limit } : { kind: "run" };
+  return { admission, alongside: results.slice(0, alongside.length) };
 }
 
 export interface StartResult {
@@ -75,9 +110,7 @@ export interface StartResult {
 }
 
 async function startObject(env: Env, input: NewExecution): Promise<StartResult> {
-  // Workers RPC types cannot express the execution's `unknown` payloads: re-typed here, once.
-  const res = (await executionStub(env, input.id).start(input)) as unknown as StartOutcome;
-  return { id: input.id, ...res };
+  return { id: input.id, ...(await executionClient(env, input.id).start(input)) };
 }
 
 /** Starts an execution that holds a slot and confirms it (`running`); idempotent, so a repair may call it again. */
@@ -88,23 +121,20 @@ export async function startAdmitted(env: Env, row: AdmissionRow): Promise<StartR
 }
 
 /**
- * THE admission decision (see above) for a new execution of `flow`, then its start: the object is created,
- * or the execution waits for a slot. Throws AdmissionRefused. Idempotent per execution id. `hot` is the
- * hot-flow verdict (services/hot-flows.ts), read by the caller in its batch of start-path reads.
+ * Creates a new execution as admission decided: its object is started (a `hot` one final, running
+ * nothing), or, under a concurrency_limit, it takes a slot and starts or waits for one. Idempotent per
+ * execution id: a repeated start changes nothing and answers what the first one made.
  */
-export async function admit(
-  env: Env,
-  flow: AutomationFlow,
-  input: NewExecution,
-  hot: HotReason | undefined,
-): Promise<StartResult> {
-  const refusal = admissionRefusal(flow, input.depth ?? 0);
-  if (refusal) throw refusal;
-  if (hot) return startObject(env, { ...input, hot });
-  const limit = flow.concurrency_limit;
-  if (!limit) return startObject(env, input);
+export async function createAdmitted(env: Env, input: NewExecution, admission: Admission): Promise<StartResult> {
+  if (admission.kind === "hot") return startObject(env, { ...input, hot: admission.reason });
+  if (admission.kind === "run") return startObject(env, input);
+  return requestSlot(env, input, admission.limit);
+}
 
-  const admitted: NewExecution = { ...input, flow: { ...input.flow, concurrency_limit: limit } as SlotSnapshot };
+/** Under a concurrency_limit: a slot is requested; the execution starts if it got one, else it waits `pending`. */
+async function requestSlot(env: Env, input: NewExecution, limit: number): Promise<StartResult> {
+  // The flow snapshot carries the limit it was admitted under: its finish knows, without a D1 read, that it frees a slot.
+  const admitted: NewExecution = { ...input, flow: { ...input.flow, concurrency_limit: limit } };
   const db = env.DB;
   const now = Date.now();
   // One batch: the slot request, the pending index row (listed while it waits), and what became of the request.
@@ -153,7 +183,7 @@ async function startPromoted(env: Env, rows: AdmissionRow[]): Promise<string[]> 
  * not fill) and never throws: if it fails or the process dies, the reconciliation releases and promotes.
  */
 export async function releaseSlot(env: Env, state: ExecutionState): Promise<void> {
-  const limit = slotLimitOf(state.flow);
+  const limit = state.flow.concurrency_limit;
   if (!limit || !isFinal(state.status)) return;
   try {
     const db = env.DB;

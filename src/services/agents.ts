@@ -17,6 +17,7 @@ import {
 } from "../store/agents";
 import type { StartResult } from "./admission";
 import { startAgentRun } from "./agent-runs";
+import { agentScheduleClient } from "./object-clients";
 import { requireFlow } from "./flows";
 
 /**
@@ -24,9 +25,6 @@ import { requireFlow } from "./flows";
  * run as variables. D1 (`agents`) is the truth; the schedule is a FlowScheduleObject named `agent:<id>`
  * (objects/agent-schedule.ts), whose alarm starts each run through admission (services/agent-runs.ts).
  */
-
-export const agentScheduleStub = (env: Env, agentId: string) =>
-  env.FLOW_SCHEDULES.get(env.FLOW_SCHEDULES.idFromName(`agent:${agentId}`));
 
 export interface NewAgent {
   workflow_id: string;
@@ -57,7 +55,7 @@ export async function requireAgent(env: Env, orgId: string, id: string): Promise
 async function syncSchedule(env: Env, agent: AgentRow): Promise<void> {
   if (!agent.schedule_config) return;
   try {
-    await agentScheduleStub(env, agent.id).syncAgent({
+    await agentScheduleClient(env, agent.id).syncAgent({
       org_id: agent.org_id,
       agent_id: agent.id,
       config: agent.schedule_config,
@@ -69,7 +67,7 @@ async function syncSchedule(env: Env, agent: AgentRow): Promise<void> {
 }
 
 export async function createAgent(env: Env, p: Principal, input: NewAgent): Promise<AgentRow> {
-  // The workflow must be the caller's: another org's flow is as unknown as a missing one.
+  // The workflow must be the caller's: another org's flow counts as a missing one.
   const flow = await requireFlow(env, p.orgId, input.workflow_id, "Workflow");
   const now = Date.now();
   const at = isoNow(now);
@@ -123,7 +121,7 @@ export async function setAgentRunning(env: Env, orgId: string, id: string, statu
 export async function removeAgent(env: Env, orgId: string, id: string): Promise<void> {
   if (!(await deleteAgentRow(env.DB, orgId, id))) throw notFound("Agent");
   try {
-    await agentScheduleStub(env, id).clear();
+    await agentScheduleClient(env, id).clear();
   } catch (err) {
     // The object re-reads D1 before it fires: a deleted agent clears itself at its next alarm.
     console.error(`schedule clear of agent ${id} failed`, err instanceof Error ? err.message : String(err));
@@ -150,5 +148,5 @@ export async function executeAgent(
 /** The schedule object's view (next fire on its clock); null for an agent without a schedule. */
 export async function agentScheduleState(env: Env, agent: AgentRow): Promise<AgentScheduleStatus | null> {
   if (!agent.schedule_config) return null;
-  return (await agentScheduleStub(env, agent.id).agentStatus()) as AgentScheduleStatus;
+  return agentScheduleClient(env, agent.id).agentStatus();
 }

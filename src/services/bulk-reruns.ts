@@ -22,7 +22,7 @@ import {
 } from "../store/bulk-reruns";
 import { getFlow } from "../store/flows";
 import { bulkMessage, sendBulk } from "./bulk-jobs";
-import { executionClient } from "./executions";
+import { executionClient } from "./object-clients";
 
 /**
  * Bulk reruns (docs/reruns.md): the failed executions of a flow (or others that ended), selected by status,

@@ -1,33 +1,45 @@
-import type { FlowActionDef, FlowSnapshot, RetryStrategy } from "../engine/execution/types";
-import type { EffectsLedger } from "../engine/reruns/ledger";
-import type { ControlResult, ExecutionSnapshot, PreviewResult, RerunOptions } from "../objects/execution-object";
+import type { FlowSnapshot } from "../engine/execution/types";
 import { getExecutionRow, summaryRow, type ExecutionRow } from "../store/executions";
 import type { Env } from "../env";
+import { notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { sha256Hex } from "../lib/crypto";
+import { LIMITS } from "../lib/limits";
+import type { Principal } from "../lib/principal";
 import type { AutomationFlow } from "../schemas/flow";
+import { cachedFlow } from "../store/flow-cache";
+import { claimIdempotencyKey, findIdempotentExecution } from "../store/executions";
 import { getRecordStatement, recordFromResult } from "../store/records";
-import { hotFlowQuery } from "./hot-flows";
+import { createAdmitted, decideAdmission, type StartResult } from "./admission";
+import { executionClient } from "./object-clients";
 import { toSnapshot } from "./records";
-import { admissionRefusal, admit, executionStub, type StartResult } from "./admission";
 
+/**
+ * A request to start an execution: the one argument shape of every way a run starts (the API, manual and
+ * single-action runs, events, bulk jobs, schedules, trigger-workflow, agents, MCP, the dialects).
+ */
 export interface StartExecutionRequest {
   orgId: string;
-  flow: AutomationFlow;
+  /** The flow, or its id (read through the per-isolate flow cache; unknown in the org: 404). */
+  flow: AutomationFlow | string;
+  triggerEvent: Record<string, unknown>;
   entityId?: string;
   /** The entity snapshot; when absent and `entityId` is set, it is read from the records store. */
   entity?: Record<string, unknown> | null;
-  triggerEvent: Record<string, unknown>;
   workflowContext?: Record<string, unknown>;
+  /** The chain depth; by default the one `workflowContext._execution_chain` carries, else 0. */
   depth?: number;
   user?: { id?: string; email?: string };
   variables?: Record<string, unknown>;
   /**
-   * Makes the start idempotent: the same key (an event id, a bulk item, a parent action) always maps to
-   * the same execution id, and starting it again changes nothing.
+   * How a repeated start finds the execution the first one made (at most one of the three):
+   * `dedupeKey` (an event id, a bulk item, a parent action, an agent's fire) always maps to the same
+   * derived execution id; `idempotencyKey` (an API caller's `Idempotency-Key`, per `idempotencyScope`)
+   * maps to the execution it started within LIMITS.IDEMPOTENCY_WINDOW_MS; `executionId` is the id itself.
    */
   dedupeKey?: string;
-  /** Use this execution id (already derived by the caller). */
+  idempotencyKey?: string;
+  idempotencyScope?: string;
   executionId?: string;
 }
 
@@ -46,50 +58,66 @@ export function toFlowSnapshot(flow: AutomationFlow): FlowSnapshot {
     id: flow.id,
     flow_name: flow.flow_name,
     version: flow.version ?? 1,
-    actions: flow.actions as unknown as FlowActionDef[],
-    conditions: (flow.conditions ?? []) as Record<string, unknown>[],
-    schedules: (flow.schedules ?? []) as FlowSnapshot["schedules"],
-    loops: (flow.loops ?? []) as FlowSnapshot["loops"],
+    actions: flow.actions,
+    conditions: flow.conditions ?? [],
+    schedules: flow.schedules ?? [],
+    loops: flow.loops ?? [],
     retry_policy: flow.retry_policy,
     error_handling: flow.error_handling,
   };
 }
 
-export { executionStub };
+/** Who starts a run on behalf of an API caller, as the execution records it. */
+export const startedBy = (p: Principal) => ({ id: p.userId, email: p.email });
+
+/** The depth a workflow context's `_execution_chain` carries (trigger-workflow children and API callers set it). */
+function chainDepth(workflowContext: Record<string, unknown> | undefined): number {
+  const chain = workflowContext?._execution_chain;
+  const depth = typeof chain === "object" && chain !== null && "depth" in chain ? chain.depth : undefined;
+  return typeof depth === "number" ? depth : 0;
+}
+
+/** The execution id of a start: given, derived from its dedupe key, the one its Idempotency-Key claimed, or new. */
+async function executionIdOf(env: Env, req: StartExecutionRequest, flowId: string): Promise<string> {
+  if (req.executionId) return req.executionId;
+  if (req.dedupeKey) return deterministicId(req.orgId, flowId, req.dedupeKey);
+  if (!req.idempotencyKey) return newId();
+  const now = Date.now();
+  const scope = req.idempotencyScope ?? "executions";
+  const notBefore = now - LIMITS.IDEMPOTENCY_WINDOW_MS;
+  const existing = await findIdempotentExecution(env.DB, req.orgId, scope, req.idempotencyKey, notBefore);
+  return existing ?? claimIdempotencyKey(env.DB, req.orgId, scope, req.idempotencyKey, newId(), now, notBefore);
+}
 
 /**
- * The one way executions start (API, manual and single-action runs, events, bulk jobs, trigger-workflow):
- * snapshot the flow and hand it to admission (services/admission.ts), which refuses it (AdmissionRefused:
- * chain depth, disabled flow), creates it `hot`, starts its ExecutionObject, or queues it under the flow's
- * concurrency_limit. Returns at once; the object works in its alarm.
+ * THE way an execution starts: the flow is resolved, admission decides once (services/admission.ts:
+ * refused with AdmissionRefused — 409 FLOW_DISABLED or CHAIN_TOO_DEEP, before anything is read or an
+ * Idempotency-Key claimed —, created `hot`, run, or queued under the flow's concurrency_limit), and the
+ * execution is created once, as decided. Returns at once; the object works in its own invocation.
  */
 export async function startExecution(env: Env, req: StartExecutionRequest): Promise<StartResult> {
-  const depth = req.depth ?? 0;
-  // Refused before any read: a chain too deep or a disabled flow costs nothing.
-  const refusal = admissionRefusal(req.flow, depth);
-  if (refusal) throw refusal;
-  const id = req.executionId ?? (req.dedupeKey ? await deterministicId(req.orgId, req.flow.id, req.dedupeKey) : newId());
-  // The start path's reads, the record it names and the hot-flow count, in one D1 round trip.
-  let entity = req.entity;
-  const readRecord = entity === undefined && !!req.entityId;
-  const hotQuery = hotFlowQuery(env, req.orgId, req.flow, req.triggerEvent);
-  const statements = [
-    ...(readRecord ? [getRecordStatement(env.DB, req.orgId, req.entityId!)] : []),
-    ...(hotQuery ? [hotQuery.statement] : []),
-  ];
-  const results = statements.length > 0 ? await env.DB.batch(statements) : [];
-  if (readRecord) {
-    const row = recordFromResult(results[0]);
-    entity = row ? (toSnapshot(row) as unknown as Record<string, unknown>) : null;
-  }
-  const hot = hotQuery ? hotQuery.verdict(results[results.length - 1]) : undefined;
-  return admit(
+  const flow = typeof req.flow === "string" ? await cachedFlow(env, req.orgId, req.flow) : req.flow;
+  if (!flow) throw notFound("Flow");
+  const depth = req.depth ?? chainDepth(req.workflowContext);
+  // The record the start names is read in admission's batch: the start path's reads are one round trip.
+  const readRecord = req.entity === undefined && !!req.entityId;
+  const { admission, alongside } = await decideAdmission(
     env,
-    req.flow,
+    { orgId: req.orgId, flow, depth, triggerEvent: req.triggerEvent },
+    readRecord ? [getRecordStatement(env.DB, req.orgId, req.entityId!)] : [],
+  );
+  let entity = req.entity;
+  if (readRecord) {
+    const row = recordFromResult(alongside[0]);
+    entity = row ? toSnapshot(row) : null;
+  }
+  const id = await executionIdOf(env, req, flow.id);
+  return createAdmitted(
+    env,
     {
       id,
       org_id: req.orgId,
-      flow: toFlowSnapshot(req.flow),
+      flow: toFlowSnapshot(flow),
       entity_id: req.entityId ?? (typeof entity?._id === "string" ? entity._id : ""),
       entity: entity ?? null,
       trigger_event: req.triggerEvent,
@@ -98,30 +126,9 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
       user: req.user,
       variables: req.variables,
     },
-    hot,
+    admission,
   );
 }
-
-/**
- * Typed calls into an ExecutionObject. Workers RPC types cannot express the `unknown` payloads of an
- * execution (outputs, trigger events), so the results are re-typed here, once.
- */
-export const executionClient = (env: Env, executionId: string) => {
-  const stub = executionStub(env, executionId);
-  return {
-    snapshot: async () => (await stub.snapshot()) as unknown as ExecutionSnapshot | null,
-    cancel: async (reason?: string) => (await stub.cancel(reason)) as unknown as ControlResult,
-    retrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string, options?: RerunOptions) =>
-      (await stub.retrigger(actionId, strategy, conditionId, options)) as unknown as ControlResult,
-    previewRetrigger: async (actionId: string, strategy: RetryStrategy, conditionId?: string, options?: RerunOptions) =>
-      (await stub.previewRetrigger(actionId, strategy, conditionId, options)) as unknown as PreviewResult,
-    effects: async (page: { from: number; size: number }) => (await stub.effects(page)) as unknown as EffectsLedger | null,
-    resume: async (token: string, payload?: Record<string, unknown>) =>
-      (await stub.resume(token, payload)) as unknown as ControlResult & { resumed_action_id?: string },
-    cancelSchedule: async (scheduleId: string) => (await stub.cancelSchedule(scheduleId)) as unknown as ControlResult,
-    waitUntilSettled: (timeoutMs: number) => stub.waitUntilSettled(timeoutMs),
-  };
-};
 
 /**
  * The org's index row of an execution, or null (unknown, or another org's). A run started inline defers
@@ -131,6 +138,6 @@ export const executionClient = (env: Env, executionId: string) => {
 export async function findExecutionRow(env: Env, orgId: string, id: string): Promise<ExecutionRow | null> {
   const row = await getExecutionRow(env.DB, orgId, id);
   if (row) return row;
-  const snap = (await executionStub(env, id).snapshot()) as unknown as ExecutionSnapshot | null;
+  const snap = await executionClient(env, id).snapshot();
   return snap && snap.state.org_id === orgId ? summaryRow(snap.state) : null;
 }

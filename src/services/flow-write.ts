@@ -43,21 +43,21 @@ export interface PrepareArgs {
 const userDisabled = (at: string, blame: string): DisableDetails => ({ disabled_at: at, disabled_by: "user", blame });
 
 export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
-  const { enabled: requestedEnabled, ...rest } = structuredClone(a.input);
-  const doc = rest as unknown as FlowDoc;
+  const { enabled: requestedEnabled, ...input } = structuredClone(a.input);
 
   // Ids: keep the client's, assign new ones to items without. A webhook trigger sent without its id keeps
   // the id (and so the stored secret) of the stored webhook trigger with the same path.
   const storedWebhookIds = new Map<string, string>();
   for (const t of a.existing?.triggers ?? []) if (t.type === "webhook") storedWebhookIds.set(t.configuration.path, t.id);
-  const usedTriggerIds = new Set(doc.triggers.map((t) => t.id).filter(Boolean));
-  for (const t of doc.triggers) {
-    if (t.id) continue;
+  const usedTriggerIds = new Set(input.triggers.map((t) => t.id).filter(Boolean));
+  const triggers = input.triggers.map((t) => {
+    if (t.id) return { ...t, id: t.id };
     const reuse = t.type === "webhook" ? storedWebhookIds.get(t.configuration.path) : undefined;
-    t.id = reuse && !usedTriggerIds.has(reuse) ? reuse : newId();
-    usedTriggerIds.add(t.id);
-  }
-  for (const action of doc.actions) action.id ||= newId();
+    const id = reuse && !usedTriggerIds.has(reuse) ? reuse : newId();
+    usedTriggerIds.add(id);
+    return { ...t, id };
+  });
+  const doc: FlowDoc = { ...input, triggers, actions: input.actions.map((action) => ({ ...action, id: action.id || newId() })) };
 
   const slots: SecretSlot[] = [];
   for (const t of doc.triggers) if (t.type === "webhook") slots.push({ owner: t.id, config: t.configuration, overlap: true });

@@ -3,12 +3,13 @@ import { createExecutionState } from "../engine/execution/create";
 import type { ExecutionState } from "../engine/execution/types";
 import { EMPTY_DETAIL } from "../engine/execution/views";
 import type { Env } from "../env";
-import type { ControlResult, ExecutionSnapshot } from "../objects/execution-object";
+import type { ControlResult, ExecutionSnapshot } from "../contracts/execution-object";
 import { cancelWaitingRow, getAdmission, type AdmissionRow } from "../store/admission";
 import { bulkItemStatements } from "../store/bulk-jobs";
 import { finishBatch } from "../store/flow-stats";
-import { executionStub, startAdmitted } from "./admission";
+import { startAdmitted } from "./admission";
 import { onBulkItemFinished } from "./bulk-jobs";
+import { executionClient } from "./object-clients";
 
 /**
  * Executions that have no object yet because they wait for a slot of their flow's concurrency_limit
@@ -28,7 +29,7 @@ const objectless = (state: ExecutionState): ExecutionSnapshot => ({ state, detai
 
 /** The snapshot of an execution from its object or, while it waits for a slot (or was cancelled waiting), from the queue. */
 export async function readExecution(env: Env, orgId: string, executionId: string): Promise<ExecutionSnapshot | null> {
-  const snap = (await executionStub(env, executionId).snapshot()) as unknown as ExecutionSnapshot | null;
+  const snap = await executionClient(env, executionId).snapshot();
   if (snap) return snap;
   const row = await getAdmission(env.DB, orgId, executionId);
   return row ? objectless(queuedState(row)) : null;
@@ -51,13 +52,13 @@ export async function settleCancelled(env: Env, row: AdmissionRow): Promise<Exec
 export async function cancelExecution(env: Env, orgId: string, executionId: string, reason: string): Promise<ControlResult> {
   const waiting = await cancelWaitingRow(env.DB, orgId, executionId, reason, Date.now());
   if (waiting) return { ok: true, snapshot: objectless(await settleCancelled(env, waiting)) };
-  const stub = executionStub(env, executionId);
-  const res = (await stub.cancel(reason)) as unknown as ControlResult;
+  const stub = executionClient(env, executionId);
+  const res = await stub.cancel(reason);
   if (res.ok || res.status !== 404) return res;
   const row = await getAdmission(env.DB, orgId, executionId);
   if (row?.state === "cancelled") return { ok: false, status: 409, message: "The execution already ended (cancelled)" };
   if (row?.state !== "admitted") return res;
   // Admitted, its start not yet made (a starter died, or is starting it right now): start it, then cancel.
   await startAdmitted(env, row);
-  return (await stub.cancel(reason)) as unknown as ControlResult;
+  return stub.cancel(reason);
 }

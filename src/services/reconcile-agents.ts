@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { listScheduledAgents, type ScheduledAgentRow } from "../store/agents";
-import { agentScheduleStub } from "./agents";
+import { agentScheduleClient } from "./object-clients";
 
 /** Agent schedule objects checked at the same time. */
 const PARALLEL = 10;
@@ -35,7 +35,7 @@ export async function reconcileAgentSchedules(env: Env, start: string = crypto.r
 async function checkOne(env: Env, row: ScheduledAgentRow, report: AgentReconcileReport): Promise<void> {
   report.checked++;
   try {
-    const fixed = await agentScheduleStub(env, row.id).ensureAgentArmed({
+    const fixed = await agentScheduleClient(env, row.id).ensureAgentArmed({
       org_id: row.org_id,
       agent_id: row.id,
       config: row.schedule_config,

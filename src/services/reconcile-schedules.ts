@@ -2,7 +2,7 @@ import { scheduleTriggersOf } from "../engine/cron";
 import type { Env } from "../env";
 import { listScheduledFlows, type ScheduledFlowRow } from "../store/schedules";
 import { LIMITS } from "../lib/limits";
-import { scheduleStub } from "./schedules";
+import { scheduleClient } from "./object-clients";
 
 /** Schedule objects checked at the same time. */
 const PARALLEL = 10;
@@ -44,7 +44,7 @@ async function checkOne(env: Env, row: ScheduledFlowRow, report: ScheduleReconci
     return;
   }
   try {
-    const fixed = await scheduleStub(env, row.flow_id).ensureArmed({ org_id: row.org_id, flow_id: row.flow_id, triggers });
+    const fixed = await scheduleClient(env, row.flow_id).ensureArmed({ org_id: row.org_id, flow_id: row.flow_id, triggers });
     if (fixed) report.rearmed.push(row.flow_id);
   } catch (err) {
     console.error(`schedule reconcile of flow ${row.flow_id} failed`, err instanceof Error ? err.message : String(err));

@@ -10,7 +10,7 @@ import {
 } from "../store/executions";
 import { pruneInbox } from "../store/event-inbox";
 import { getReconcileCursor, setReconcileCursor } from "../store/reconcile-cursors";
-import { executionStub } from "./executions";
+import { executionClient } from "./object-clients";
 import { runStep, type ReconcileError } from "./reconcile-step";
 
 /**
@@ -103,7 +103,7 @@ async function sweepExecutions(env: Env, now: number, sweep: Sweep, report: Reco
 /** Asks the execution's object to re-arm a lost alarm; an object that holds nothing fails the index row. */
 async function checkExecution(env: Env, now: number, row: StaleExecutionRow, report: ReconcileReport): Promise<void> {
   report.checked++;
-  const found = await executionStub(env, row.id).ensureAlarm();
+  const found = await executionClient(env, row.id).ensureAlarm();
   if (found === "rearmed") report.rearmed.push(row.id);
   if (found === "missing" && (await markExecutionLost(env.DB, row, isoNow(now)))) report.lost.push(row.id);
 }

@@ -7,10 +7,10 @@ import type { Principal } from "../lib/principal";
 import type { AutomationFlow } from "../schemas/flow";
 import { listExecutions, type ExecutionRow } from "../store/executions";
 import { getRecord } from "../store/records";
-import { executionClient, findExecutionRow, startExecution, toFlowSnapshot } from "./executions";
+import { findExecutionRow, startExecution, startedBy, toFlowSnapshot } from "./executions";
+import { executionClient } from "./object-clients";
 import { readExecution } from "./queued-executions";
 import { getRecordSnapshot } from "./records";
-import { startFlowExecution } from "./start-flow";
 
 /**
  * Normalized runs (TrustPager / Coherence): the summary of an execution read from its D1 row, the full run
@@ -97,7 +97,7 @@ export async function runSubject(env: Env, p: Principal, body: RunSubjectInput) 
   if (body.record_id) {
     const row = await getRecord(env.DB, p.orgId, null, body.record_id);
     if (!row) throw notFound("Record");
-    entity = (await getRecordSnapshot(env.DB, p.orgId, row.schema, row.id)) as unknown as Record<string, unknown>;
+    entity = await getRecordSnapshot(env.DB, p.orgId, row.schema, row.id);
   }
   if (body.test_data) entity = { _id: body.record_id ?? "test", ...(entity ?? {}), ...body.test_data };
   const triggerEvent: Record<string, unknown> = {
@@ -123,13 +123,15 @@ export async function triggerRun(
   idempotency: { key?: string; scope?: string } = {},
 ) {
   const { entity, triggerEvent } = await runSubject(env, p, body);
-  const started = await startFlowExecution(env, p, {
-    flowId,
-    entityId: (triggerEvent.entity_id as string | null) ?? undefined,
+  const started = await startExecution(env, {
+    orgId: p.orgId,
+    flow: flowId,
+    entityId: body.record_id,
     entity,
     idempotencyKey: idempotency.key,
     idempotencyScope: idempotency.scope,
     triggerEvent,
+    user: startedBy(p),
   });
   await executionClient(env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
   return runView(env, started.id, p.orgId);
@@ -153,7 +155,7 @@ export async function executeSingleAction(
     entityId: body.record_id,
     entity,
     triggerEvent: { type: "manual", mode: "single_action", action_id: actionId, org_id: p.orgId, caller: { actor: p.actor } },
-    user: { id: p.userId, email: p.email },
+    user: startedBy(p),
   });
   await executionClient(env, started.id).waitUntilSettled(LIMITS.MAX_SYNC_WAIT_MS);
   return runView(env, started.id, p.orgId);

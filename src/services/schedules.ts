@@ -1,10 +1,7 @@
 import { scheduleTriggersOf } from "../engine/cron";
 import type { Env } from "../env";
 import type { AutomationFlow } from "../schemas/flow";
-
-export function scheduleStub(env: Env, flowId: string) {
-  return env.FLOW_SCHEDULES.get(env.FLOW_SCHEDULES.idFromName(flowId));
-}
+import { scheduleClient } from "./object-clients";
 
 type SchedulableFlow = Pick<AutomationFlow, "id" | "org_id" | "enabled" | "triggers">;
 
@@ -23,7 +20,7 @@ export async function syncFlowSchedule(
   const triggers = scheduleTriggersOf(flow);
   if (triggers.length === 0 && !(before && scheduleTriggersOf(before).length > 0)) return;
   try {
-    await scheduleStub(env, flow.id).sync(flow.org_id, flow.id, triggers, flow.enabled);
+    await scheduleClient(env, flow.id).sync(flow.org_id, flow.id, triggers, flow.enabled);
   } catch (err) {
     console.error(`schedule sync of flow ${flow.id} failed`, err instanceof Error ? err.message : String(err));
   }
@@ -32,7 +29,7 @@ export async function syncFlowSchedule(
 /** Clears a deleted flow's schedule (same failure policy as syncFlowSchedule). */
 export async function clearFlowSchedule(env: Env, flowId: string): Promise<void> {
   try {
-    await scheduleStub(env, flowId).clear();
+    await scheduleClient(env, flowId).clear();
   } catch (err) {
     console.error(`schedule clear of flow ${flowId} failed`, err instanceof Error ? err.message : String(err));
   }

@@ -4,6 +4,7 @@ import type {
   ExecutionData,
   ExecutionState,
   FlowSnapshot,
+  LoggedEvent,
   RunActionCommand,
 } from "../engine/execution/types";
 import type { AttemptView, ExecutionDetail } from "../engine/execution/views";
@@ -36,13 +37,6 @@ export interface Outbox {
 
 /** Request/response detail of one attempt (the engine's view type). */
 export type AttemptDetail = AttemptView;
-
-export interface LoggedEvent {
-  seq: number;
-  at: number;
-  type: string;
-  data: EngineEvent;
-}
 
 /** The parts of the state written once, at creation, and kept out of the per-step state row. */
 const INPUT_KEYS = ["entity", "trigger_event", "workflow_context", "variables", "user"] as const;

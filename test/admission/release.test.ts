@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { ExecutionSnapshot } from "../../src/objects/execution-object";
+import type { ExecutionSnapshot } from "../../src/contracts/execution-object";
 import { releaseSlot } from "../../src/services/admission";
 import { toFlowSnapshot } from "../../src/services/executions";
 import { reconcileExecutions } from "../../src/services/reconcile";

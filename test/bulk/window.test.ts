@@ -6,7 +6,7 @@ import worker from "../../src/index";
 import { LIMITS } from "../../src/lib/limits";
 import { processBulkMessage } from "../../src/queues/bulk";
 import { bulkMessage, patchBulkJob } from "../../src/services/bulk-jobs";
-import { executionClient } from "../../src/services/executions";
+import { executionClient } from "../../src/services/object-clients";
 import { reconcileBulkJobs, STALE_BULK_JOB_MS } from "../../src/services/reconcile-bulk-jobs";
 import { bulkItemStatements } from "../../src/store/bulk-jobs";
 import { SINK, createFlow, sinkRequests, sinkReset } from "../support/engine";

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { dryRun, type ActionPreview, type DryRunResult } from "../../src/engine/dry-run";
 import type { NewExecution } from "../../src/engine/execution/create";
 import type { ExecutionState } from "../../src/engine/execution/types";
-import type { ExecutionSnapshot } from "../../src/objects/execution-object";
+import type { ExecutionSnapshot } from "../../src/contracts/execution-object";
 import type { SinkRequest } from "../support/sink";
 import { SINK, createFlow, createRecord, drive, executionStub, sinkRequests, sinkReset, startExec } from "../support/engine";
 

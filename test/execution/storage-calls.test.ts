@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { ExecutionObject, ExecutionSnapshot } from "../../src/objects/execution-object";
+import type { ExecutionSnapshot } from "../../src/contracts/execution-object";
+import type { ExecutionObject } from "../../src/objects/execution-object";
 import { startExecution } from "../../src/services/executions";
 import { STORAGE_VERSION } from "../../src/store/execution-storage";
 import { getFlow } from "../../src/store/flows";

@@ -167,8 +167,6 @@ describe("layer lint rules", () => {
     ["src/contracts/foo.ts", "../lib/errors"],
     ["src/env.ts", "./contracts/execution"],
     ["src/env.ts", "./lib/limits"],
-    // The pending edges of scripts/layers.mjs pass until the change that removes them lands.
-    ["src/env.ts", "./objects/execution-object"],
     // Only files under src/ are checked.
     ["test/foo.ts", "../src/api/flows"],
   ])("%s may import %s", async (file, spec) => {

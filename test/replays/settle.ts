@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import type { ExecutionState } from "../../src/engine/execution/types";
 import { isFinal } from "../../src/engine/execution/types";
-import type { ExecutionSnapshot } from "../../src/objects/execution-object";
+import type { ExecutionSnapshot } from "../../src/contracts/execution-object";
 import { executionStub, getExecution, setClock } from "../support/engine";
 
 /** The execution's state as its object holds it (times in ms, fields the API view leaves out). */

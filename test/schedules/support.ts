@@ -1,10 +1,13 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import type { AlarmOutcome, FlowScheduleObject, ScheduleEvent, ScheduleStatus } from "../../src/objects/flow-schedule-object";
+import type { ScheduleStatus } from "../../src/contracts/flow-schedule-object";
+import type { AlarmOutcome, FlowScheduleObject, ScheduleEvent } from "../../src/objects/flow-schedule-object";
 import { call } from "../helpers";
 import { recordEvents } from "../support/engine";
 
-export const scheduleStub = (flowId: string) => env.FLOW_SCHEDULES.get(env.FLOW_SCHEDULES.idFromName(flowId));
+/** The flow's schedule object, typed by its class: tests reach into the instance (its clock, its last alarm). */
+export const scheduleStub = (flowId: string) =>
+  env.FLOW_SCHEDULES.get(env.FLOW_SCHEDULES.idFromName(flowId)) as DurableObjectStub<FlowScheduleObject>;
 
 export const at = (iso: string) => Date.parse(iso);
 

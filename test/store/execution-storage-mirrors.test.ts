@@ -1,14 +1,15 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createExecution } from "../../src/engine/execution/create";
 import type { Command, RunActionCommand } from "../../src/engine/execution/types";
 import type { ExecutionObject } from "../../src/objects/execution-object";
 import { ExecutionStorage } from "../../src/store/execution-storage";
+import { executionStub } from "../support/engine";
 
 /** ExecutionStorage keeps its small rows in memory; a transaction that fails must not leave them ahead of SQLite. */
 describe("ExecutionStorage memory mirrors", () => {
   it("a commit that throws mid-transaction rolls back and the mirrors read what SQLite kept", async () => {
-    const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(crypto.randomUUID()));
+    const stub = executionStub(crypto.randomUUID());
     await runInDurableObject(stub, (_o: ExecutionObject, ctx: DurableObjectState) => {
       const store = new ExecutionStorage(ctx.storage, 86_400_000);
       const flow = { id: "f", flow_name: "f", version: 1, actions: [{ id: "a", type: "call_webhook", config: {} }] };
@@ -53,7 +54,7 @@ describe("ExecutionStorage memory mirrors", () => {
   });
 
   it("kv rows written inside a transaction reach SQLite once it ends, in one statement, nested transactions included", async () => {
-    const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(crypto.randomUUID()));
+    const stub = executionStub(crypto.randomUUID());
     await runInDurableObject(stub, (_o: ExecutionObject, ctx: DurableObjectState) => {
       const store = new ExecutionStorage(ctx.storage, 86_400_000);
       store.migrate();

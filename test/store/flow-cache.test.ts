@@ -1,8 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Principal } from "../../src/lib/principal";
 import { receiveWebhook } from "../../src/services/inbound-webhooks";
-import { startFlowExecution } from "../../src/services/start-flow";
+import { startExecution } from "../../src/services/executions";
 import { cachedFlow, cachedWebhookTarget, flowCacheTtl, webhookFlowOrgId } from "../../src/store/flow-cache";
 import { invalidateAllFlows } from "../../src/store/flow-invalidation";
 import { deleteFlow, getFlow, setFlowEnabled } from "../../src/store/flows";
@@ -115,13 +114,11 @@ describe("the flow cache of start paths", () => {
 });
 
 describe("the start path's D1 reads", () => {
-  const principal = { orgId: "org-a", actor: "test", scopes: ["*"] } as unknown as Principal;
-
   it("an API start reads the flow, then the record and the hot-flow count in one round trip; the next start skips the flow", async () => {
     const flow = await createFlow({ flow_name: "reads", actions: [] });
     const { env: e, counter } = cachedEnv();
     const start = (entityId: string) =>
-      startFlowExecution(e, principal, { flowId: flow.id, entityId, triggerEvent: { type: "manual" } });
+      startExecution(e, { orgId: "org-a", flow: flow.id, entityId, triggerEvent: { type: "manual" } });
     const first = counter.batches;
     await start("rec-1");
     const afterFirst = counter.batches;

@@ -1,13 +1,18 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import type { ExecutionObject, ExecutionSnapshot } from "../../src/objects/execution-object";
+import type { ExecutionSnapshot } from "../../src/contracts/execution-object";
+import type { ExecutionObject } from "../../src/objects/execution-object";
 import { call } from "../helpers";
 import type { SinkRequest } from "./sink";
 
 export const SINK = "http://sink.test";
 
-export function executionStub(id: string) {
-  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id));
+/**
+ * The execution's stub typed by its class: tests reach into the instance (runInDurableObject, its clock),
+ * while the Worker's code sees only the RPC contract (src/contracts/execution-object.ts).
+ */
+export function executionStub(id: string): DurableObjectStub<ExecutionObject> {
+  return env.EXECUTIONS.get(env.EXECUTIONS.idFromName(id)) as DurableObjectStub<ExecutionObject>;
 }
 
 /** Creates a flow in `org` (default org-a) through the API and returns it. */

@@ -67,7 +67,7 @@ const use = scopedRoute("automations:write", {
 
 /** A template as the API shows it: the catalog entry, its required connections and its flow document. */
 export function presentTemplate(t: WorkflowTemplate) {
-  return { ...t, required_connections: requiredConnections(t), flow: templateFlow(t) as unknown as Record<string, unknown> };
+  return { ...t, required_connections: requiredConnections(t), flow: templateFlow(t) };
 }
 
 type ListQuery = z.infer<typeof TemplateListQuery>;

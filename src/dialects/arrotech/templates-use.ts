@@ -110,7 +110,7 @@ async function bindConnections(env: Env, orgId: string, required: string[], chos
       continue;
     }
     const conn = owned.find((c) => c.id === id);
-    // Another organization's connection is as unknown as a missing one.
+    // Another organization's connection counts as a missing one.
     if (!conn) throw notFound(`Connection ${id.slice(0, 100)}`);
     if (conn.platform !== platform) {
       problems.push({

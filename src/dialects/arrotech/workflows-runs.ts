@@ -4,10 +4,10 @@ import type { Env } from "../../env";
 import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
-import { executionClient } from "../../services/executions";
+import { startExecution, startedBy } from "../../services/executions";
 import { requireFlow } from "../../services/flows";
+import { executionClient } from "../../services/object-clients";
 import { listRuns, runFromRow, runView } from "../../services/runs";
-import { startFlowExecution } from "../../services/start-flow";
 import { ARROTECH_TAG, ExecuteSchema, ExecutionListQuery, ExecutionListSchema, ExecutionSchema, NOUN } from "./workflows-schemas";
 import { executionDetail, executionSummary } from "./workflows-present";
 import { declaredVariables, workflowStatus } from "./workflows-translate";
@@ -85,8 +85,10 @@ export const workflowRunsRouter = createRouter()
         `Workflow is ${status === "draft" ? "a draft" : "paused"}: set status to active to run it`,
       );
     }
-    const started = await startFlowExecution(c.env, p, {
-      flowId: flow.id,
+    const started = await startExecution(c.env, {
+      orgId: p.orgId,
+      flow,
+      user: startedBy(p),
       triggerEvent: { type: "manual", org_id: p.orgId, entity_id: null, caller: { actor: p.actor }, input_data: input },
       variables: { ...declaredVariables(flow), ...input },
     });

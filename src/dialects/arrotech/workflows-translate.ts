@@ -279,7 +279,7 @@ function comparable(doc: object): Json {
 function flowToWorkflow(flow: AutomationFlow): Reading<WorkflowModel, TriggerIds> {
   const { index: metaIndex, meta, variables, rest } = metaOf(flow);
   const others = flow.triggers.map((t, i) => ({ t, i })).filter(({ i }) => i !== metaIndex);
-  const untranslated: string[] = FLOW_ONLY_FIELDS.filter((k) => meaningful((flow as unknown as Json)[k]));
+  const untranslated: string[] = FLOW_ONLY_FIELDS.filter((k) => meaningful(flow[k]));
   let main: FlowTrigger | undefined;
   if (others.length > 0) {
     main = others[0].t;

@@ -31,7 +31,7 @@ export function present(flow: AutomationFlow, opts: { webhookUrl?: string } = {}
     name: model.name,
     description: model.description,
     enabled: model.enabled,
-    trigger: model.trigger as unknown as Record<string, unknown>,
+    trigger: model.trigger,
     conditions: model.conditions as Record<string, unknown>[],
     actions: model.actions.map((a) => ({ type: a.type, config: publicConfig(a.config) })),
     ...(model.error_handling ? { error_handling: model.error_handling } : {}),

@@ -98,7 +98,7 @@ export const runsRouter = createRouter()
     const data = {
       would_execute: result.would_execute,
       conditions_passed: result.conditions_passed,
-      conditions_evaluated: result.conditions_evaluated as unknown as Record<string, unknown>[],
+      conditions_evaluated: result.conditions_evaluated,
       actions_preview: result.actions_preview.map((a, i) => ({
         type: a.action_type,
         config: a.rendered_config ?? (flow.actions[i] as { config?: unknown }).config ?? {},

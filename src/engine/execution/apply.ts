@@ -5,11 +5,13 @@ import { cappedError, type Effects } from "./effects";
 import { SKIPPED_AFTER_FAILURE, failAction, resetAction, skipAction, succeedAction } from "./transitions";
 import type { ActionState, EngineEvent, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
 import { RETRIABLE_STATUSES, isFinal } from "./types";
+import { COHERENCE_OPERATORS, type SimpleCondition } from "../../schemas/conditions";
 
-type SimpleCondition = Parameters<typeof evaluateSimpleConditions>[0][number];
+const OPERATORS: ReadonlySet<string> = new Set(COHERENCE_OPERATORS);
 
-/** Coherence-style flow conditions (`{field, operator, value}`) gate the whole run. */
-const isSimpleCondition = (c: Record<string, unknown>): boolean => typeof c.field === "string" && typeof c.operator === "string";
+/** Coherence-style flow conditions (`{field, operator, value}`) gate the whole run; epilot's are stored beside them. */
+const isSimpleCondition = (c: Record<string, unknown>): c is SimpleCondition =>
+  typeof c.field === "string" && typeof c.operator === "string" && OPERATORS.has(c.operator);
 
 function defOf(state: ExecutionState, actionId: string): { action: ActionState; def: FlowActionDef; index: number } | null {
   const index = state.actions.findIndex((a) => a.id === actionId);
@@ -32,7 +34,7 @@ function start(state: ExecutionState, now: number, fx: Effects): void {
   if (state.status !== "pending") return;
   state.status = "in_progress";
   state.started_at = now;
-  const simple = (state.flow.conditions ?? []).filter(isSimpleCondition) as unknown as SimpleCondition[];
+  const simple = (state.flow.conditions ?? []).filter(isSimpleCondition);
   if (simple.length === 0) return;
   const result = evaluateSimpleConditions(simple, buildContext(state, now, fx));
   state.conditions_evaluated = { passed: result.passed, statements: result.statements as StatementExplanation[] };

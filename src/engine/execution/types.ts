@@ -240,6 +240,14 @@ export type EngineEvent =
     }
   | { type: "schedule_cancelled"; schedule_id: string };
 
+/** One entry of an execution's append-only event log: the event, its position and when it was applied (ms). */
+export interface LoggedEvent {
+  seq: number;
+  at: number;
+  type: string;
+  data: EngineEvent;
+}
+
 /** What an execution is created from (create.ts); kept as the first event of its log. */
 export interface NewExecutionInput {
   id: string;

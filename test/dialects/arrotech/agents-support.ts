@@ -11,7 +11,8 @@ export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 
 /** The agent's schedule object (a FlowScheduleObject named `agent:<id>`). */
-export const agentStub = (agentId: string) => env.FLOW_SCHEDULES.get(env.FLOW_SCHEDULES.idFromName(`agent:${agentId}`));
+export const agentStub = (agentId: string) =>
+  env.FLOW_SCHEDULES.get(env.FLOW_SCHEDULES.idFromName(`agent:${agentId}`)) as DurableObjectStub<FlowScheduleObject>;
 
 export async function setAgentClock(agentId: string, now: number): Promise<void> {
   await runInDurableObject(agentStub(agentId), (o: FlowScheduleObject) => {
