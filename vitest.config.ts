@@ -58,6 +58,9 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             exclude: ["test/node/**", "test/browser/**", "**/node_modules/**"],
+            // pdf-lib's font package imports its files without extensions (fine for wrangler's bundler, not for
+            // workerd's module loader): Vite transforms it instead.
+            server: { deps: { inline: [/@pdf-lib\//, /@pdfme\/pdf-lib/] } },
           },
         },
         { extends: false, test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 60_000 } },

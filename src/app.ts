@@ -28,6 +28,13 @@ import { mcpRouter } from "./api/mcp";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
 import { adminSecretsRouter } from "./api/admin-secrets";
+import { entityFilesRouter, filesRouter } from "./api/files";
+import { webhookTargetsRouter } from "./api/webhook-targets";
+import { emailTemplatesRouter } from "./api/email-templates";
+import { inboxesRouter } from "./api/inboxes";
+import { documentTemplatesRouter } from "./api/document-templates";
+import { partnersRouter, sharedEntitiesRouter } from "./api/partners";
+import { mappingConfigsRouter } from "./api/mapping-configs";
 import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
@@ -141,6 +148,16 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/organizations", organizationsRouter],
     ["/v1/organizations", plansRouter],
     ["/v1/admin", adminSecretsRouter],
+    // epilot's platform in miniature (docs/platform.md)
+    ["/v1/files", filesRouter],
+    ["/v1/entities", entityFilesRouter],
+    ["/v1/webhook-targets", webhookTargetsRouter],
+    ["/v1/email-templates", emailTemplatesRouter],
+    ["/v1/inboxes", inboxesRouter],
+    ["/v1/document-templates", documentTemplatesRouter],
+    ["/v1/partners", partnersRouter],
+    ["/v1/shared-entities", sharedEntitiesRouter],
+    ["/v1/mapping-configs", mappingConfigsRouter],
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],

@@ -11,6 +11,8 @@ export interface Env {
   FLOW_SCHEDULES: ObjectNamespace<FlowScheduleObjectRpc>;
   EVENTS_QUEUE: Queue<unknown>;
   BULK_QUEUE: Queue<unknown>;
+  /** Files of the platform resources (uploads, generated documents, e-mail attachments): key `<org_id>/<file_id>`. */
+  FILES: R2Bucket;
 
   /** Superuser key (`x-key` or `Authorization: Bearer`). */
   ADMIN_API_KEY?: string;

@@ -10,7 +10,10 @@ import { defineAction, permanentFailure } from "./types";
 const KIND_OF_CATEGORY: Partial<Record<ProviderCategory, SideEffectKind>> = { email: "email", sms: "sms", llm: "model" };
 
 /** The provider tool a prepared call would run: e-mail, SMS and model providers are their own kinds. */
-export function providerEffect(prepared: PreparedCall, ctx: Pick<EffectContext, "idempotencyKey">): SideEffect {
+export function providerEffect(
+  prepared: Pick<PreparedCall, "provider" | "actionName" | "action">,
+  ctx: Pick<EffectContext, "idempotencyKey">,
+): SideEffect {
   const sendsKey = prepared.action.idempotent === true;
   return {
     kind: KIND_OF_CATEGORY[prepared.provider.category] ?? "provider",

@@ -1,14 +1,22 @@
 import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
+import { assignThreadAction } from "./assign-thread";
+import { cartCheckoutAction } from "./cart-checkout";
+import { createDocumentAction } from "./create-document";
+import { epilotSendEmailAction } from "./epilot-send-email";
+import { forwardEmailAction } from "./forward-email";
+import { informErpAction } from "./inform-erp";
+import { moveThreadAction } from "./move-thread";
+import { replyEmailAction } from "./reply-email";
 import { integrationAction } from "./integration";
-import { notConfiguredAction } from "./not-configured";
 import { sendEmailAction } from "./send-email";
 import { sendNotificationAction } from "./send-notification";
 import type { ActionHandler } from "./types";
 import { mapEntityAction } from "./map-entity";
 import { createRecordAction, updateRecordAction } from "./records";
 import { triggerEventAction } from "./trigger-event";
+import { triggerShareEntityAction } from "./trigger-share-entity";
 import { triggerWorkflowAction } from "./trigger-workflow";
 import { webhookAction } from "./webhook";
 
@@ -26,7 +34,15 @@ const HANDLERS: ActionHandler[] = [
   integrationAction,
   sendEmailAction,
   sendNotificationAction,
-  notConfiguredAction,
+  informErpAction,
+  epilotSendEmailAction,
+  replyEmailAction,
+  forwardEmailAction,
+  moveThreadAction,
+  assignThreadAction,
+  createDocumentAction,
+  triggerShareEntityAction,
+  cartCheckoutAction,
 ];
 
 const byType = new Map<string, ActionHandler>();

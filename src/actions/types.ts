@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { ActionOutcome } from "../engine/execution/types";
 import type { SideEffect } from "../engine/reruns/side-effects";
+import type { TemplateContext } from "../engine/templates";
 import type { Env } from "../env";
 
 /** What an action sees when it runs: bindings, who and where it runs for, and its idempotency key. */
@@ -22,6 +23,11 @@ export interface ActionContext {
   triggerEvent: Record<string, unknown>;
   /** Issues the execution's resume token for a pause: the token is returned once, only its hash is kept. */
   issueResumeToken(): Promise<{ token: string; hash: string }>;
+  /**
+   * What this action's config templates saw (trigger, entity, earlier actions' outputs, loop item, variables,
+   * execution): stored templates an action renders itself (e-mail and document templates) use the same.
+   */
+  templateContext(): TemplateContext;
 }
 
 /**
@@ -62,3 +68,7 @@ export const permanentFailure = (
   retry: "never",
   effects: [],
 });
+
+/** Tells a helper's early failure from the value it looks up (`const x = await lookup(ctx); if (isResult(x)) return x;`). */
+export const isResult = (v: unknown): v is ActionResult =>
+  typeof v === "object" && v !== null && "kind" in v && typeof (v as { kind: unknown }).kind === "string";

@@ -4,26 +4,43 @@ import { SecretError } from "../lib/secrets";
 import { actionSecretOwner, readFlowSecret } from "../store/flow-secrets";
 import { httpEffect } from "../engine/reruns/side-effects";
 import { HttpCallConfig, performHttpCall } from "./http-call";
+import { deliverToTarget, plannedTargetEffect } from "./webhook-target";
 import { defineAction, permanentFailure, type ActionContext } from "./types";
 
-/** epilot's `trigger-webhook` and Coherence's `call_webhook`: one HTTP request to the configured URL. */
+/**
+ * epilot's `trigger-webhook` and Coherence's `call_webhook`: one HTTP request to the configured URL, or, with
+ * epilot's `target_webhook_id` (and no `url`), the entity sent to that webhook target (actions/webhook-target.ts).
+ */
 export const webhookAction = defineAction({
   types: ["trigger-webhook", "call_webhook"],
-  config: HttpCallConfig.partial({ url: true }).extend({ target_webhook_id: z.string().optional() }).passthrough(),
+  config: HttpCallConfig.partial({ url: true })
+    .extend({
+      target_webhook_id: z.string().optional(),
+      entity_sources: z.array(z.string()).optional(),
+      sync: z.boolean().optional(),
+    })
+    .passthrough(),
   async run(ctx, cfg) {
     if (!cfg.url) {
-      return permanentFailure(
-        "BAD_CONFIG",
-        cfg.target_webhook_id
-          ? `Webhook ${cfg.target_webhook_id} is an epilot webhook configuration; set config.url to call an endpoint`
-          : "config.url is required",
-      );
+      if (!cfg.target_webhook_id) return permanentFailure("BAD_CONFIG", "config.url or config.target_webhook_id is required");
+      return deliverToTarget(ctx, {
+        targetId: cfg.target_webhook_id,
+        entitySources: cfg.entity_sources,
+        sync: cfg.sync,
+        action: "trigger-webhook",
+        timeoutMs: cfg.timeout_ms,
+      });
     }
     const signing = await signingHeaders(ctx, { ...cfg, url: cfg.url }, cfg.secret_configured === true);
     if ("error" in signing) return permanentFailure("BAD_CONFIG", signing.error);
     return performHttpCall(ctx, { ...cfg, url: cfg.url }, "TRIGGER_WEBHOOK_ERROR", signing.headers);
   },
-  effects: (ctx, cfg) => (cfg.url ? [httpEffect(cfg.method, cfg.url, ctx.idempotencyKey)] : []),
+  effects: (ctx, cfg) =>
+    cfg.url
+      ? [httpEffect(cfg.method, cfg.url, ctx.idempotencyKey)]
+      : cfg.target_webhook_id
+        ? plannedTargetEffect(ctx, cfg.target_webhook_id)
+        : [],
 });
 
 /**

@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { AppError } from "../lib/errors";
+import { InboundEmail } from "../schemas/inboxes";
 import { acceptIntakeEvent, type IntakeInput } from "../services/event-intake";
+import { acceptInboundEmail } from "../services/inbound-email";
 import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
 
 /**
@@ -43,6 +45,11 @@ const IntakeRequest = z
     }),
     variant("received_email", {
       message_type: z.literal("RECEIVED").default("RECEIVED"),
+      email: InboundEmail.optional().openapi({
+        description:
+          "The e-mail itself: stored as a message record in its thread (attachments as files), which becomes the " +
+          "event's entity; a message opening a thread also raises new_email_thread (docs/platform.md)",
+      }),
     }),
     variant("new_email_thread", {
       direction: z
@@ -74,7 +81,7 @@ const intakeRoute = scopedRoute("automations:trigger", {
   },
   responses: {
     202: jsonResponse(Accepted, "Enqueued"),
-    ...errorResponses(400, 401, 403, 413, 415),
+    ...errorResponses(400, 401, 403, 404, 413, 415),
   },
 });
 
@@ -86,6 +93,12 @@ export const eventsIntakeRouter = createRouter().openapi(intakeRoute, async (c) 
       { path: "event_id", location: "json", message: "differs from the Idempotency-Key header" },
     ]);
   }
-  const event = await acceptIntakeEvent(c.env, c.get("principal").orgId, input as IntakeInput, bodyId ?? headerId);
+  const orgId = c.get("principal").orgId;
+  if (input.type === "received_email" && input.email) {
+    const { email, ...rest } = input;
+    const event = await acceptInboundEmail(c.env, orgId, rest, email, bodyId ?? headerId);
+    return c.json({ event_id: event.id, status: "accepted" as const }, 202);
+  }
+  const event = await acceptIntakeEvent(c.env, orgId, input as IntakeInput, bodyId ?? headerId);
   return c.json({ event_id: event.id, status: "accepted" as const }, 202);
 });

@@ -281,4 +281,26 @@ export const LIMITS = {
   MAX_PLAN_CACHE_ENTRIES: 10_000,
   /** Plans: days of request counts the usage endpoint shows. */
   PLAN_USAGE_HISTORY_DAYS: 30,
+  /** Platform files: largest file, in bytes (413 above). An upload is a request body too: with multipart's framing it must also fit MAX_REQUEST_BODY_BYTES. */
+  MAX_FILE_BYTES: 1024 * 1024,
+  /** Platform files: longest file name, in characters. */
+  MAX_FILENAME_LENGTH: 255,
+  /** Platform e-mail: most attachments one sent e-mail carries (send-email, reply-email, forward-email). */
+  MAX_EMAIL_ATTACHMENTS: 20,
+  /** Platform e-mail: largest total size of one sent e-mail's attachments, in bytes (the action fails above). */
+  MAX_EMAIL_ATTACHMENT_BYTES: 10 * 1024 * 1024,
+  /** Platform e-mail: most attachments of one inbound e-mail stored in FILES (the intake refuses more with 400). */
+  MAX_INBOUND_ATTACHMENTS: 20,
+  /** Platform documents: most pages of one generated PDF (the action fails above). */
+  MAX_DOCUMENT_PAGES: 50,
+  /** Platform webhook targets: most extra headers of one target. */
+  MAX_WEBHOOK_TARGET_HEADERS: 20,
+  /** Platform webhook targets: most related records (`entity_sources`) sent with the entity. */
+  MAX_WEBHOOK_RELATIONS: 50,
+  /** Platform mapping: most targets of one mapping config. */
+  MAX_MAPPING_TARGETS: 20,
+  /** Platform cart-checkout: most line items of one cart. */
+  MAX_CART_LINE_ITEMS: 500,
+  /** Platform resources: most of each kind (files excepted) per organization (409 above). */
+  MAX_PLATFORM_RESOURCES_PER_ORG: 1000,
 } as const;

@@ -1,7 +1,9 @@
 import { actionHandler } from "../actions/registry";
 import type { ActionContext, ActionResult } from "../actions/types";
+import { NO_DATA } from "../engine/execution/advance";
+import { buildContext } from "../engine/execution/context";
 import { attemptOutcomeOf } from "../engine/execution/effects";
-import type { ActionOutcome, EngineEvent, ExecutionState, RunActionCommand } from "../engine/execution/types";
+import type { ActionOutcome, EngineEvent, ExecutionData, ExecutionState, RunActionCommand } from "../engine/execution/types";
 import type { Env } from "../env";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import type { AttemptDetail } from "../store/execution-storage";
@@ -34,13 +36,15 @@ const failed = (reason: string, info?: Record<string, unknown>): ActionResult =>
 /**
  * Performs one `run_action` command: validates the rendered config against the action type's schema,
  * runs the handler and classifies what came back. Never throws: a crash of the handler is a failed
- * attempt under the retry policy. `clock` is the object's (test-movable) clock.
+ * attempt under the retry policy. `clock` is the object's (test-movable) clock; `data` reads earlier outputs
+ * for the action's template context.
  */
 export async function runActionCommand(
   env: Env,
   state: ExecutionState,
   cmd: RunActionCommand,
   clock: () => number,
+  data: ExecutionData = NO_DATA,
 ): Promise<ActionRun> {
   const handler = actionHandler(cmd.action_type);
   const started = clock();
@@ -59,7 +63,7 @@ export async function runActionCommand(
       config = parsed.data;
       try {
         result = await handler.run(
-          actionContext(env, state, cmd, started, (t) => Object.assign(issued, t)),
+          actionContext(env, state, cmd, started, data, (t) => Object.assign(issued, t)),
           parsed.data,
         );
       } catch (err) {
@@ -113,6 +117,7 @@ function actionContext(
   state: ExecutionState,
   cmd: RunActionCommand,
   now: number,
+  data: ExecutionData,
   onIssued: (t: { token: string; hash: string }) => void,
 ): ActionContext {
   return {
@@ -135,6 +140,11 @@ function actionContext(
       const issued = { token, hash: await sha256Hex(token) };
       onIssued(issued);
       return issued;
+    },
+    templateContext: () => {
+      const loop =
+        cmd.iteration === undefined ? undefined : { item: data.loopItem(cmd.action_id, cmd.iteration), index: cmd.iteration };
+      return buildContext(state, now, data, loop);
     },
   };
 }

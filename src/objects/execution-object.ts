@@ -428,7 +428,7 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
 
   /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */
   private async runAction(cmd: RunActionCommand): Promise<EngineEvent> {
-    const run = await runActionCommand(this.env, this.load()!, cmd, this.clock);
+    const run = await runActionCommand(this.env, this.load()!, cmd, this.clock, this.store);
     if (run.resumeToken) this.store.setResumeToken(run.resumeToken);
     this.store.recordAttempt(run.attempt, run.outputs);
     return run.event;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS } from "../lib/limits";
 import { BaseUrlField, SecretString, defineProvider, httpFailure, obj, providerAction, str, type VendorResponse } from "./types";
 
 /**
@@ -41,6 +42,20 @@ export const SendEmailParams = z
       .record(z.string(), z.union([z.string(), z.number()]))
       .optional()
       .describe("Template variables"),
+    headers: z
+      .record(z.string().min(1).max(200), z.string().max(2000))
+      .optional()
+      .describe("Extra e-mail headers (Message-ID, In-Reply-To, References)"),
+    attachments: z
+      .array(
+        z.strictObject({
+          filename: z.string().min(1).max(255),
+          content: z.string().describe("The file, base64"),
+          content_type: z.string().max(200).optional(),
+        }),
+      )
+      .max(LIMITS.MAX_EMAIL_ATTACHMENTS)
+      .optional(),
   })
   .refine((p) => p.template_id !== undefined || ((p.html !== undefined || p.text !== undefined) && p.subject !== undefined), {
     message: "needs subject with html or text, or a template_id",
@@ -69,6 +84,8 @@ const sendEmail = action({
         bcc: p.bcc,
         reply_to: p.reply_to ?? ctx.config.reply_to,
         ...(p.template_id ? { template: { id: p.template_id, variables: p.variables ?? {} } } : {}),
+        ...(p.headers ? { headers: p.headers } : {}),
+        ...(p.attachments ? { attachments: p.attachments } : {}),
       },
     });
     if (!res.ok) return resendFailure(res, ctx.now);

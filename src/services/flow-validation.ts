@@ -7,6 +7,7 @@ import { outboundRefusal } from "../lib/ssrf";
 import { isTemplate } from "../schemas/flow-common";
 import type { FlowDoc } from "../store/flows";
 import { planFlow, type PlanInput } from "../engine/plan/plan";
+import { platformReferenceProblems } from "./platform-references";
 
 /**
  * What the zod schema cannot check about a flow document, checked when the flow is written (by the API or a
@@ -124,4 +125,13 @@ export function validateFlowDocument(env: Env, doc: FlowDoc): void {
   if (bytes > LIMITS.MAX_FLOW_BYTES) {
     throw new AppError(413, "FLOW_TOO_LARGE", `The flow document is ${bytes} bytes; the limit is ${LIMITS.MAX_FLOW_BYTES} bytes`);
   }
+}
+
+/**
+ * 400 naming every action field that names a platform resource (webhook target, template, inbox, partner,
+ * mapping config) the organization does not have; async, as it reads D1 (services/platform-references.ts).
+ */
+export async function validateFlowReferences(env: Env, orgId: string, doc: FlowDoc): Promise<void> {
+  const problems = await platformReferenceProblems(env, orgId, doc);
+  if (problems.length > 0) throw new AppError(400, "VALIDATION_ERROR", "Invalid request body", problems);
 }

@@ -12,7 +12,7 @@ import {
 } from "../schemas/flow";
 import { actionSecretOwner, flowSecretAad } from "../store/flow-secrets";
 import type { FlowDoc, FlowSecretRow, FlowWrite, RetiredSecretRow } from "../store/flows";
-import { validateFlowDocument } from "./flow-validation";
+import { validateFlowDocument, validateFlowReferences } from "./flow-validation";
 
 /**
  * Turns a validated flow body into what the store writes: ids assigned, secrets split off (encrypted,
@@ -98,6 +98,7 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
   }
   // Validation sees the secrets resolved above (a webhook trigger must end up with one, or allow unsigned calls).
   validateFlowDocument(a.env, doc);
+  await validateFlowReferences(a.env, a.orgId, doc);
 
   if (fresh.length > 0 && !canEncryptSecrets(a.env)) {
     throw new AppError(

@@ -124,6 +124,13 @@ describe("flows: create and read", () => {
   });
 
   it("accepts every action type of the epilot document and of the engine", async () => {
+    // epilot's actions name platform resources by id (docs/platform.md): they must exist for the flow to save.
+    const made = async (path: string, body: unknown) => (await call("POST", path, { body })).body.id as string;
+    const hook = await made("/v1/webhook-targets", { name: "hook", url: "https://example.com/hook" });
+    const tpl = await made("/v1/email-templates", { name: "tpl", en: { subject: "s", body_html: "b" } });
+    const doc = await made("/v1/document-templates", { name: "doc", content: "# {{ entity.name }}" });
+    const inbox = await made("/v1/inboxes", { name: "inbox 2" });
+    await call("POST", "/v1/partners", { body: { partner_org_id: "p1" } });
     const actions = [
       {
         type: "map-entity",
@@ -137,12 +144,12 @@ describe("flows: create and read", () => {
         },
       },
       { type: "trigger-share-entity", config: { partner_org_ids: ["p1"] } },
-      { type: "trigger-webhook", config: { target_webhook_id: "hook-1", sync: true } },
+      { type: "trigger-webhook", config: { target_webhook_id: hook, sync: true } },
       { type: "trigger-webhook", config: { url: "https://example.com/in", method: "PUT", timeout_ms: 5000 } },
-      { type: "inform-erp", config: { entity_sources: ["contact"], target_webhook_id: "erp" } },
+      { type: "inform-erp", config: { entity_sources: ["contact"], target_webhook_id: hook } },
       { type: "trigger-event", config: { event_name: "deal.won", event_inputs: { a: 1 } } },
-      { type: "create-document", config: { template_id: "tpl", filename: "x.pdf" } },
-      { type: "send-email", config: { email_template_id: "tpl", language_code: "de", wait_for_confirmation: true } },
+      { type: "create-document", config: { template_id: doc, filename: "x.pdf" } },
+      { type: "send-email", config: { email_template_id: tpl, language_code: "de", wait_for_confirmation: true } },
       { type: "cart-checkout", config: { version: "2" } },
       {
         type: "custom-action",
@@ -150,8 +157,8 @@ describe("flows: create and read", () => {
       },
       { type: "cancel-flow-execution", config: { selected_reasons: [{ id: "r1", title: "Done" }], extra_description: "x" } },
       { type: "forward-email", config: { forward_to: [{ email: "ops@example.com" }, { email: "{{ record.owner_email }}" }] } },
-      { type: "reply-email", config: { email_template_id: "tpl", reply_mode: "new_email" } },
-      { type: "move-thread", config: { target_inbox_id: "inbox-2" } },
+      { type: "reply-email", config: { email_template_id: tpl, reply_mode: "new_email" } },
+      { type: "move-thread", config: { target_inbox_id: inbox } },
       { type: "assign-thread", config: { add: ["u1"], remove: ["u2"] } },
       { type: "call_webhook", config: { url: "{{ settings.hook_url }}", method: "GET", headers: { "x-a": "1" } } },
       { type: "delay", config: { duration: 24, unit: "hours" } },

@@ -182,7 +182,8 @@ describe("send_email / send-email", () => {
           {
             id: "mail",
             type: "send-email",
-            config: { email_template_id: "offer", wait_for_confirmation: true, data: { NAME: "x" } },
+            // `template` names a template stored at the e-mail provider (email_template_id names one of ours).
+            config: { template: "offer", wait_for_confirmation: true, data: { NAME: "x" } },
           },
           { id: "note", type: "send_notification", config: { user_id: "owner-1", title: "Confirmed" } },
         ],
@@ -221,7 +222,7 @@ describe("send_email / send-email", () => {
     expect(exec.actions[0].error_output).toMatchObject({ error_code: "BAD_CONFIG", error_info: { code: "NO_CONNECTION" } });
     await connect("resend", CONFIGS.resend, o);
     const noTo = await createFlow(
-      { flow_name: "no-to", actions: [{ id: "m", type: "send-email", config: { email_template_id: "t" } }] },
+      { flow_name: "no-to", actions: [{ id: "m", type: "send-email", config: { template: "t" } }] },
       o,
     );
     exec = await driveIn(await startExec(noTo.id, "none", o), o);

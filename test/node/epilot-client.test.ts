@@ -64,7 +64,8 @@ const flowBody: AutomationFlow = {
   ],
   actions: [
     { name: "Map", type: "map-entity", config: { target_schema: "contact", target_unique: ["email"] } },
-    { name: "Email", type: "send-email", condition_id: "c1", schedule_id: "s1", config: { email_template_id: "tpl-1" } },
+    // The template's id is filled in by the test, once the template exists.
+    { name: "Email", type: "send-email", condition_id: "c1", schedule_id: "s1", config: { email_template_id: "" } },
   ],
 };
 
@@ -73,7 +74,20 @@ describe("@epilot/automation-client against the Worker", () => {
     const org = `org-epilot-${crypto.randomUUID().slice(0, 8)}`;
     const api = client(org);
 
-    const created = await api.createFlow(null, flowBody);
+    // The e-mail template the flow's send-email names must exist in the organization (docs/platform.md).
+    const template = await fetch(`${baseURL}/v1/email-templates`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "x-org-id": org, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Thanks", en: { subject: "Thanks", body_html: "<p>Thanks</p>" } }),
+    });
+    expect(template.status).toBe(201);
+    const templateId = ((await template.json()) as { id: string }).id;
+    const body: AutomationFlow = {
+      ...flowBody,
+      actions: flowBody.actions.map((a) => (a.type === "send-email" ? { ...a, config: { email_template_id: templateId } } : a)),
+    };
+
+    const created = await api.createFlow(null, body);
     expect(created.status).toBe(201);
     const flow = created.data;
     expect(flow.id).toBeTruthy();

@@ -88,18 +88,16 @@ describe("a flow that may exceed the limits", () => {
     expect(plan.errors).toEqual([]);
   });
 
-  it("warns of a templated delay and of an action type that always fails", () => {
+  it("warns of a templated delay (not counted); the platform's actions contribute their requests", () => {
     const plan = planFlow({
       actions: [
         { id: "d", type: "delay", config: { duration: "{{ entity.wait }}", unit: "minutes" } },
-        { id: "erp", type: "inform-erp", config: {} },
+        { id: "erp", type: "inform-erp", config: { target_webhook_id: "t" } },
+        { id: "reply", type: "reply-email", config: { email_template_id: "e" } },
       ],
     });
-    expect(plan.warnings.map((w) => [w.code, w.path])).toEqual([
-      ["DELAY_UNKNOWN", "actions.0.config"],
-      ["ACTION_WARNING", "actions.1"],
-    ]);
-    expect(plan.total_delay_seconds).toBe(0);
+    expect(plan.warnings.map((w) => [w.code, w.path])).toEqual([["DELAY_UNKNOWN", "actions.0.config"]]);
+    expect(plan).toMatchObject({ total_delay_seconds: 0, max_outbound_requests: 2 });
   });
 });
 

@@ -196,6 +196,69 @@ export class Fixtures {
     this.once("conversation", async () =>
       this.track((await adminJson(this.org, "POST", "/v1/conversations", { title: "fixture" })).id as string),
     );
+  // epilot's platform in miniature (docs/platform.md): one of each resource.
+  file = () =>
+    this.once("file", async () => {
+      const res = await SELF.fetch(`${BASE}/v1/files?filename=fixture.txt`, {
+        method: "POST",
+        headers: { ...adminCredential(this.org).headers, "content-type": "text/plain" },
+        body: "fixture file",
+      });
+      if (res.status !== 201) throw new Error(`fixture upload in ${this.org}: ${res.status} ${await res.text()}`);
+      return this.track(((await res.json()) as { id: string }).id);
+    });
+  webhookTarget = () =>
+    this.once("webhookTarget", async () =>
+      this.track((await adminJson(this.org, "POST", "/v1/webhook-targets", webhookTargetBody("fixture"))).id as string),
+    );
+  emailTemplate = () =>
+    this.once("emailTemplate", async () =>
+      this.track((await adminJson(this.org, "POST", "/v1/email-templates", emailTemplateBody("fixture"))).id as string),
+    );
+  documentTemplate = () =>
+    this.once("documentTemplate", async () =>
+      this.track(
+        (await adminJson(this.org, "POST", "/v1/document-templates", { name: "fixture", content: "# {{ entity.name }}" }))
+          .id as string,
+      ),
+    );
+  inbox = () =>
+    this.once("inbox", async () =>
+      this.track((await adminJson(this.org, "POST", "/v1/inboxes", { name: "fixture" })).id as string),
+    );
+  mappingConfig = () =>
+    this.once("mappingConfig", async () =>
+      this.track((await adminJson(this.org, "POST", "/v1/mapping-configs", mappingConfigBody("fixture"))).id as string),
+    );
+  /** An organization this one asked for a partnership (pending: the other side has not asked). */
+  partner = () =>
+    this.once("partner", async () => {
+      const id = `${this.org}-partner`.slice(0, 64);
+      await adminJson(this.org, "POST", "/v1/partners", { partner_org_id: id });
+      return this.track(id);
+    });
+  /** A record a partner organization shared with this one through trigger-share-entity. */
+  sharedEntity = () =>
+    this.once("sharedEntity", async () => {
+      const partner = `${this.org}-sharer`.slice(0, 64);
+      await adminJson(this.org, "POST", "/v1/partners", { partner_org_id: partner });
+      await adminJson(partner, "POST", "/v1/partners", { partner_org_id: this.org });
+      const rec = await adminJson(partner, "POST", "/v1/entities/fixture_shared", { name: "shared" });
+      const flow = await adminJson(partner, "POST", "/v1/automation/flows", {
+        flow_name: "fixture share",
+        triggers: [{ type: "manual" }],
+        actions: [{ id: "s", type: "trigger-share-entity", config: { partner_org_ids: [this.org] } }],
+      });
+      const exec = await adminJson(partner, "POST", "/v1/automation/executions", { flow_id: flow.id, entity_id: rec._id });
+      const stub = env.EXECUTIONS.get(env.EXECUTIONS.idFromName(exec.id as string));
+      for (let i = 0; i < 20; i++) {
+        const view = await adminJson(partner, "GET", `/v1/automation/executions/${exec.id}`);
+        if (view.execution_status === "success") return this.track(rec._id as string);
+        // Fire the execution's alarm on purpose rather than waiting for it.
+        await runDurableObjectAlarm(stub);
+      }
+      throw new Error(`sharing execution ${exec.id} did not finish`);
+    });
   /** A registered organization (superuser operation); its id is this fixture org's id plus a suffix. */
   organization = () =>
     this.once("organization", async () => {
@@ -205,6 +268,13 @@ export class Fixtures {
 }
 
 const connectionBody = (name: string) => ({ platform: "http", name, config: { base_url: "http://sink.test/connection" } });
+const webhookTargetBody = (name: string) => ({ name, url: SINK_URL, auth: { type: "bearer", token: "fixture-token" } });
+const emailTemplateBody = (name: string) => ({ name, en: { subject: "Hello {{ entity.name }}", body_html: "<p>fixture</p>" } });
+const mappingConfigBody = (name: string) => ({
+  name,
+  source_schema: "fixture_thing",
+  targets: [{ id: "t", target_schema: "fixture_target", mapping_attributes: [{ target: "name", operation: { _copy: "name" } }] }],
+});
 
 interface PathFixture {
   /** The operation's path parameters, exactly (order does not matter). */
@@ -279,6 +349,30 @@ export const PATH_FIXTURES: PathFixture[] = [
     consumes: ["conversation"],
     values: async (f) => ({ conversation_id: await f.conversation() }),
   },
+  { params: ["file_id"], consumes: ["file"], values: async (f) => ({ file_id: await f.file() }) },
+  {
+    params: ["webhook_target_id"],
+    consumes: ["webhookTarget"],
+    values: async (f) => ({ webhook_target_id: await f.webhookTarget() }),
+  },
+  {
+    params: ["email_template_id"],
+    consumes: ["emailTemplate"],
+    values: async (f) => ({ email_template_id: await f.emailTemplate() }),
+  },
+  {
+    params: ["document_template_id"],
+    consumes: ["documentTemplate"],
+    values: async (f) => ({ document_template_id: await f.documentTemplate() }),
+  },
+  { params: ["inbox_id"], consumes: ["inbox"], values: async (f) => ({ inbox_id: await f.inbox() }) },
+  {
+    params: ["mapping_config_id"],
+    consumes: ["mappingConfig"],
+    values: async (f) => ({ mapping_config_id: await f.mappingConfig() }),
+  },
+  { params: ["partner_org_id"], consumes: ["partner"], values: async (f) => ({ partner_org_id: await f.partner() }) },
+  { params: ["entity_id"], path: /^\/v1\/shared-entities\//, values: async (f) => ({ entity_id: await f.sharedEntity() }) },
   {
     params: ["org_id"],
     consumes: ["organization"],
@@ -353,6 +447,18 @@ export const BODY_FIXTURES: Record<string, (f: Fixtures) => Promise<unknown>> = 
   arrotechUpdateWorkflow: async () => ({ name: "matrix workflow (renamed)" }),
   arrotechExecuteWorkflow: async () => ({ input_data: { v: 12 } }),
   arrotechUseTemplate: async () => ({}),
+  uploadFile: async () => ({ matrix: "file" }),
+  createWebhookTarget: async () => webhookTargetBody("matrix"),
+  updateWebhookTarget: async () => ({ name: "matrix (renamed)" }),
+  createEmailTemplate: async () => emailTemplateBody("matrix"),
+  updateEmailTemplate: async () => ({ name: "matrix (renamed)" }),
+  createDocumentTemplate: async () => ({ name: "matrix", content: "# matrix" }),
+  updateDocumentTemplate: async () => ({ name: "matrix (renamed)" }),
+  createInbox: async () => ({ name: "matrix" }),
+  updateInbox: async () => ({ name: "matrix (renamed)" }),
+  createMappingConfig: async () => mappingConfigBody("matrix"),
+  updateMappingConfig: async () => ({ name: "matrix (renamed)" }),
+  requestPartnership: async (f) => ({ partner_org_id: `${f.org}-matrix-partner`.slice(0, 64) }),
   // No quota: a plan here would limit the matrix's own organization.
   setOrganizationPlan: async () => ({ plan: null }),
   createOrganization: async (f) => ({ id: `${f.org}-new-${crypto.randomUUID().slice(0, 8)}`.slice(0, 64), name: "matrix" }),

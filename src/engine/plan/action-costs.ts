@@ -76,6 +76,16 @@ export const ACTION_COSTS: Record<string, CostOf> = {
   "trigger-event": small,
   send_notification: small,
   "cancel-flow-execution": small,
+  // The platform's actions (docs/platform.md): a webhook target, e-mails, threads, documents, shares, orders.
+  "inform-erp": () => ({ outbound_requests: 1, max_output_bytes: HTTP_OUTPUT }),
+  "reply-email": provider,
+  "forward-email": provider,
+  "move-thread": small,
+  "assign-thread": small,
+  "trigger-share-entity": small,
+  // Rendering a PDF is the costliest step of any action here.
+  "create-document": () => ({ max_output_bytes: 1024, cpu_ms: 50 }),
+  "cart-checkout": () => ({ max_output_bytes: LIMITS.MAX_RECORD_BYTES }),
   delay: (c) => {
     const parsed = DelayRunConfig.safeParse(c);
     if (!parsed.success) return { delay_seconds: null, max_output_bytes: 256 };
@@ -83,18 +93,6 @@ export const ACTION_COSTS: Record<string, CostOf> = {
     return { delay_seconds: parsed.data.duration * unit, max_output_bytes: 256 };
   },
 };
-
-/** Types that need an integration this engine does not have: they always fail (actions/not-configured.ts). */
-const NOT_CONFIGURED = new Set([
-  "inform-erp",
-  "create-document",
-  "trigger-share-entity",
-  "cart-checkout",
-  "forward-email",
-  "reply-email",
-  "move-thread",
-  "assign-thread",
-]);
 
 /** An action type without an entry: a model-calling step by its `max_total_tokens` / `max_steps`, anything else by its config. */
 export function defaultCost(c: Record<string, unknown>): Partial<ActionCost> {
@@ -120,10 +118,6 @@ export function actionCost(action: PlannedAction): ActionCost {
     cpu_ms: partial.cpu_ms ?? 1 + Math.ceil(bytes(config) / 16_384),
     delay_seconds: partial.delay_seconds === undefined ? 0 : partial.delay_seconds,
     ...(partial.error ? { error: partial.error } : {}),
-    ...(partial.warning
-      ? { warning: partial.warning }
-      : NOT_CONFIGURED.has(action.type)
-        ? { warning: { message: `${action.type} needs an integration that is not configured: it always fails` } }
-        : {}),
+    ...(partial.warning ? { warning: partial.warning } : {}),
   };
 }

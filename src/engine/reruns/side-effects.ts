@@ -15,8 +15,10 @@ export const SIDE_EFFECT_KINDS = [
   "sms",
   /** A call to a language model. */
   "model",
-  /** A record written (created or updated). */
+  /** A record written (created or updated), or a record shared with a partner organization. */
   "record",
+  /** A file stored (a generated document). */
+  "file",
   /** An execution started. */
   "execution",
   /** An event emitted to the events queue. */

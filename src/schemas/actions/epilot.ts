@@ -16,7 +16,7 @@ const MappingConfigRef = z.looseObject({
   version: z.number().optional(),
 });
 
-const RelationAttribute = z.looseObject({
+export const RelationAttribute = z.looseObject({
   target: z.string().min(1).max(500),
   target_tags: Strings.optional(),
   target_tags_include_source: z.boolean().optional(),
@@ -35,7 +35,7 @@ const RelationAttribute = z.looseObject({
 });
 
 /** MappingAttributeV2 (`target` + `operation`) or one of the deprecated mode mappers. */
-const MappingAttribute = z
+export const MappingAttribute = z
   .looseObject({
     target: z.string().max(500).optional(),
     operation: z.unknown().optional(),
