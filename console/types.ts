@@ -135,6 +135,14 @@ export interface ExecutionAction {
   scheduled_for?: string;
   next_attempt_at?: string;
   config?: Record<string, unknown>;
+  /** An ai_agent's write tool call waiting for a person (POST …/{action_id}/approval decides). */
+  waiting_for_approval?: { tool: string; tool_call_id: string; arguments: unknown; requested_at?: string };
+}
+
+export interface LlmUsage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
 }
 
 export interface Execution {
@@ -153,6 +161,8 @@ export interface Execution {
   trigger_event?: Record<string, unknown>;
   error_output?: ErrorOutput;
   cancel_reason?: string;
+  /** Model tokens of the run's AI steps. */
+  llm_usage?: LlmUsage;
 }
 
 export interface ExecutionList {

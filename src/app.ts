@@ -24,6 +24,7 @@ import { notificationsRouter } from "./api/notifications";
 import { toolsRouter } from "./api/tools";
 import { conversationsRouter } from "./api/conversations";
 import { llmRouter } from "./api/llm";
+import { llmUsageRouter } from "./api/llm-usage";
 import { mcpRouter } from "./api/mcp";
 import { authenticate } from "./api/auth";
 import { organizationsRouter } from "./api/organizations";
@@ -46,6 +47,8 @@ import { COHERENCE_BASE, coherenceRouter } from "./dialects/coherence/router";
 import { WORKFLOWS_BASE, workflowsRouter } from "./dialects/arrotech/workflows-router";
 import { TEMPLATES_BASE, templatesRouter } from "./dialects/arrotech/templates-router";
 import { AGENTS_BASE, AGENT_TEMPLATES_BASE, agentTemplatesRouter, agentsRouter } from "./dialects/arrotech/agents-router";
+import { agentEventsRouter } from "./dialects/arrotech/agent-events-router";
+import { chatAgentRouter } from "./dialects/arrotech/chat-agent-router";
 
 /** Roots of the authenticated API: the engine's own, the dialects' (src/dialects/) and the MCP server (src/mcp/). */
 const API_ROOTS = ["/v1/*", "/api/*", "/mcp/*"] as const; // "/*" also matches the path itself
@@ -140,6 +143,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/tools", toolsRouter],
     ["/v1/conversations", conversationsRouter],
     ["/v1/llm", llmRouter],
+    ["/v1/usage", llmUsageRouter],
     ["/mcp", mcpRouter],
     ["/v1/webhooks", webhooksRouter],
     ["/v1/automation/flows", manualRunsRouter],
@@ -161,9 +165,11 @@ export function createApp(): OpenAPIHono<AppEnv> {
     [PLURA_EXECUTE_PATH, pluraRouter],
     [TP_BASE, trustpagerRouter],
     [COHERENCE_BASE, coherenceRouter],
+    [WORKFLOWS_BASE, chatAgentRouter],
     [WORKFLOWS_BASE, workflowsRouter],
     [TEMPLATES_BASE, templatesRouter],
     [AGENTS_BASE, agentsRouter],
+    [AGENTS_BASE, agentEventsRouter],
     [AGENT_TEMPLATES_BASE, agentTemplatesRouter],
   ];
   for (const [prefix, router] of mounts) app.route(prefix, router);

@@ -51,6 +51,7 @@ async function loadRun(id: string): Promise<RunDetail> {
 
 /** What an action is waiting for, if anything: a schedule or delay, a retry backoff, or a resume. */
 export function waitOf(a: ExecutionAction): string | null {
+  if (a.waiting_for_approval) return `Waiting for approval: ${a.waiting_for_approval.tool}`;
   if (a.execution_status === "paused") return "Paused: waiting to be resumed";
   if (a.next_attempt_at && !isFinal(a.execution_status)) return `Retry at ${formatTime(a.next_attempt_at)}`;
   if (a.scheduled_for && (a.execution_status === "scheduled" || a.execution_status === "pending"))
@@ -200,6 +201,30 @@ function LedgerView({ ledger }: { ledger: EffectsLedger | null }) {
   </div>`;
 }
 
+/** An ai_agent's write tool call waiting for a person: the tool, its arguments, Approve or Reject (with a comment). */
+function Approval({ execution, action, reload }: { execution: Execution; action: ExecutionAction; reload: () => void }) {
+  const pending = action.waiting_for_approval!;
+  const [comment, setComment] = useState("");
+  const id = `comment-${action.id}`;
+  const decide = (decision: "approve" | "reject") => () =>
+    api("POST", `/v1/automation/executions/${seg(execution.id)}/${seg(action.id)}/approval`, {
+      decision,
+      ...(comment.trim() ? { comment: comment.trim() } : {}),
+    });
+  return html`<div class="approval" data-testid="approval" role="group" aria-label=${`Approval of ${pending.tool}`}>
+    <p>
+      <strong>The agent asks to run <code data-testid="approval-tool">${pending.tool}</code></strong> with:
+    </p>
+    <${JsonBlock} label="Arguments" value=${pending.arguments} open=${true} testid="approval-arguments" />
+    <label for=${id}>Comment (optional; a rejection tells the model)</label>
+    <input id=${id} value=${comment} onInput=${(e: Event) => setComment((e.target as HTMLInputElement).value)} />
+    <div class="buttons">
+      <${ActionButton} label="Approve" testid="approve-call" run=${decide("approve")} done=${reload} />
+      <${ActionButton} label="Reject" variant="danger" testid="reject-call" run=${decide("reject")} done=${reload} />
+    </div>
+  </div>`;
+}
+
 function ActionEntry({
   execution,
   action,
@@ -243,6 +268,7 @@ function ActionEntry({
       }
     </dl>
     ${wait ? html`<p class="wait" data-testid="action-wait">${wait}</p>` : null}
+    ${action.waiting_for_approval ? html`<${Approval} execution=${execution} action=${action} reload=${reload} />` : null}
     ${action.reason ? html`<p class="hint">${action.reason}</p>` : null}
     ${
       action.error_output
@@ -363,6 +389,16 @@ export function RunPage({ runId }: { runId: string }) {
         <dt>Run id</dt>
         <dd><code>${e.id}</code></dd>
       </div>
+      ${
+        e.llm_usage
+          ? html`<div>
+              <dt>Model tokens</dt>
+              <dd data-testid="llm-usage">
+                ${e.llm_usage.total_tokens} (${e.llm_usage.input_tokens} in, ${e.llm_usage.output_tokens} out)
+              </dd>
+            </div>`
+          : null
+      }
     </dl>
     ${e.error_output ? html`<p class="state error">${e.error_output.error_code}: ${e.error_output.error_reason}</p>` : null}
     ${e.cancel_reason ? html`<p class="hint">${e.cancel_reason}</p>` : null}

@@ -1,3 +1,5 @@
+import { aiAgentAction } from "./ai-agent";
+import { aiGenerateAction } from "./ai-generate";
 import { cancelFlowExecutionAction } from "./cancel-flow-execution";
 import { customAction } from "./custom-action";
 import { delayAction } from "./delay";
@@ -34,6 +36,8 @@ const HANDLERS: ActionHandler[] = [
   integrationAction,
   sendEmailAction,
   sendNotificationAction,
+  aiGenerateAction,
+  aiAgentAction,
   informErpAction,
   epilotSendEmailAction,
   replyEmailAction,

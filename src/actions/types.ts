@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { ActionOutcome } from "../engine/execution/types";
+import type { ActionOutcome, ApprovalState } from "../engine/execution/types";
 import type { SideEffect } from "../engine/reruns/side-effects";
 import type { TemplateContext } from "../engine/templates";
 import type { Env } from "../env";
@@ -28,6 +28,21 @@ export interface ActionContext {
    * execution): stored templates an action renders itself (e-mail and document templates) use the same.
    */
   templateContext(): TemplateContext;
+  /** A multi-step action's progress from its previous step (absent or null on its first step). */
+  progress?: unknown;
+  /** A multi-step action's tool call waiting for, or given, a person's decision. */
+  approval?: ApprovalState;
+  /** The agent whose run this is (its `agent_config`): what AI steps use for the settings they leave unset. */
+  agent?: AgentDefaults;
+}
+
+/** An agent's `agent_config` as its workflow's AI steps read it (docs/ai.md, precedence). */
+export interface AgentDefaults {
+  agent_id: string;
+  instructions?: string;
+  connection_id?: string;
+  model?: string;
+  tools?: string[];
 }
 
 /**

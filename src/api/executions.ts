@@ -6,6 +6,7 @@ import { LIMITS } from "../lib/limits";
 import { IdParam } from "../schemas/common";
 import {
   ActionScheduleRespSchema,
+  ApprovalReqSchema,
   AutomationExecutionSchema,
   GetExecutionsQuery,
   GetExecutionsRespSchema,
@@ -134,6 +135,23 @@ const retriggerRoute = scopedRoute("automations:trigger", {
   responses: { 200: jsonResponse(AutomationExecutionSchema, "Action re-triggered"), ...errorResponses(400, 401, 403, 404, 409) },
 });
 
+const approvalRoute = scopedRoute("automations:trigger", {
+  method: "post",
+  path: "/executions/{execution_id}/{action_id}/approval",
+  operationId: "decideApproval",
+  tags: TAGS,
+  summary:
+    "Approve or reject the tool call an ai_agent action waits for (`waiting_for_approval`): approved, it runs; rejected, the model is told; the loop goes on",
+  request: {
+    params: ExecParams.extend({ action_id: IdParam("action_id") }),
+    ...jsonBody(ApprovalReqSchema),
+  },
+  responses: {
+    200: jsonResponse(AutomationExecutionSchema, "Decided; the execution runs on"),
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
 const resumeRoute = publicRoute({
   method: "post",
   path: "/public/executions:resume",
@@ -205,6 +223,15 @@ export const executionsRouter = createRouter()
       }),
     );
     return c.json(asResponse(AutomationExecutionSchema, present(snap, c.get("principal"))), 200);
+  })
+  .openapi(approvalRoute, async (c) => {
+    const { execution_id, action_id } = c.req.valid("param");
+    const principal = c.get("principal");
+    await requireRow(c.env, principal.orgId, execution_id);
+    const { decision, comment } = c.req.valid("json");
+    const by = principal.email ?? principal.actor;
+    const snap = unwrap(await executionClient(c.env, execution_id).decideApproval(action_id, decision, comment, by));
+    return c.json(asResponse(AutomationExecutionSchema, present(snap, principal)), 200);
   })
   .openapi(resumeRoute, async (c) => {
     const { resume_token } = c.req.valid("json");

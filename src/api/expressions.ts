@@ -9,6 +9,7 @@ import {
   matchFilterConfig,
 } from "../engine/conditions";
 import { recordView, withRecordView } from "../engine/record-view";
+import { CustomFieldError, resolveCustomFields } from "../engine/custom-fields";
 import { TemplateError, renderValue } from "../engine/templates";
 import { AppError } from "../lib/errors";
 import type { ActionCondition, ConditionStatement, FilterConfig, SimpleCondition, TriggerCondition } from "../schemas/conditions";
@@ -146,10 +147,22 @@ export const expressionsRouter = createRouter()
     const body = c.req.valid("json");
     const ctx = body.context;
     const entity = recordView(ctx?.entity !== undefined ? ctx.entity : ctx?.record);
+    // Plura's custom fields first (params naming a callData.fields key take its value), then the templates.
+    let parameters: Record<string, unknown>;
+    try {
+      parameters = resolveCustomFields(body.parameters, ctx?.callData as { fields?: Record<string, unknown> } | undefined);
+    } catch (err) {
+      if (!(err instanceof CustomFieldError)) throw err;
+      throw new AppError(400, err.code, err.message, [
+        { path: `parameters.${err.field}`, location: "json", message: err.message },
+      ]);
+    }
     try {
       const rendered = renderValue(
-        body.parameters,
+        parameters,
         {
+          // Any other key of the context is a root of its own; the engine's keys below keep their meaning.
+          ...ctx,
           record: entity,
           entity,
           previous: ctx?.previous,

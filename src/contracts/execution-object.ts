@@ -1,5 +1,5 @@
 import type { NewExecution } from "../engine/execution/create";
-import type { ExecutionState, LoggedEvent, RetryStrategy } from "../engine/execution/types";
+import type { ApprovalDecision, ExecutionState, LoggedEvent, RetryStrategy } from "../engine/execution/types";
 import type { ExecutionDetail } from "../engine/execution/views";
 import type { EffectsLedger } from "../engine/reruns/ledger";
 import type { RerunPreview } from "../engine/reruns/preview";
@@ -73,6 +73,8 @@ export interface ExecutionObjectRpc {
   /** Resumes a paused execution with its token: single use, this execution only. */
   resume(token: string, payload?: Record<string, unknown>): Promise<ResumeResult>;
   cancelSchedule(scheduleId: string): Promise<ControlResult>;
+  /** A person's decision on the tool call an action (ai_agent) waits for. */
+  decideApproval(actionId: string, decision: ApprovalDecision, comment?: string, by?: string): Promise<ControlResult>;
   /** Waits until the execution is final, paused or waiting for time, or `timeoutMs` passed; returns its status. */
   waitUntilSettled(timeoutMs: number): Promise<string>;
   /** Reconciliation: an unfinished execution must always have an alarm. */

@@ -1,11 +1,11 @@
-import type { AgentScheduleInput, AgentScheduleStatus } from "../engine/agent-schedule";
+import type { AgentScheduleInput, AgentScheduleStatus } from "../engine/schedule";
 import type { ScheduleTriggerSpec } from "../engine/cron";
 
 /**
  * What a FlowScheduleObject answers over RPC: the class (objects/flow-schedule-object.ts) implements this
  * interface, env.ts types the FLOW_SCHEDULES namespace with it, and callers reach it through
  * services/object-clients.ts. Types only. One object per flow with schedule triggers; an object named
- * `agent:<agent_id>` holds an agent's schedule instead (the agent methods).
+ * `agent:<agent_id>` holds an agent's schedule as its one trigger (the agent methods): one scheduler.
  */
 
 export interface ScheduleTriggerStatus extends ScheduleTriggerSpec {

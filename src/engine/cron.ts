@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { LIMITS } from "../lib/limits";
+import { CATCH_UP_POLICIES, type CatchUp } from "../schemas/triggers";
 
 /**
  * Cron arithmetic of the schedule triggers, pure: every function takes `now` (ms) as a parameter. All
@@ -8,22 +9,31 @@ import { LIMITS } from "../lib/limits";
  * repeated hour; an interval job skips gap times and runs on both passes of a repeated hour).
  */
 
-/** One schedule trigger of a flow, as the schedule object stores it. */
+/** One schedule trigger (a flow's, or an agent's schedule), as the schedule object stores it. */
 export interface ScheduleTriggerSpec {
   trigger_id: string;
-  cron: string;
+  /** A cron expression (with `timezone`), or else `interval`. */
+  cron?: string;
   timezone?: string;
+  /** Seconds between fires, on a grid from when the trigger was first stored. */
+  interval?: number;
+  /** Default `none`. */
+  catch_up?: CatchUp;
+  /** A paused trigger fires nothing; resumed, it follows its catch_up policy. */
+  paused?: boolean;
 }
 
 /** Forward steps walked from a missed instant to the most recent one before jumping with croner's previousRuns. */
 export const MAX_CATCHUP_STEPS = LIMITS.MAX_CRON_CATCHUP_STEPS;
 
-function job(spec: Pick<ScheduleTriggerSpec, "cron" | "timezone">): Cron {
+type CronSpec = { cron: string; timezone?: string };
+
+function job(spec: CronSpec): Cron {
   return new Cron(spec.cron, { timezone: spec.timezone, paused: true, mode: "5-or-6-parts" });
 }
 
 /** The first fire strictly after `after` (ms), or null when the expression never fires again or is invalid. */
-export function nextFireAfter(spec: Pick<ScheduleTriggerSpec, "cron" | "timezone">, after: number): number | null {
+export function nextFireAfter(spec: CronSpec, after: number): number | null {
   try {
     return job(spec).nextRun(new Date(after))?.getTime() ?? null;
   } catch {
@@ -45,7 +55,7 @@ export interface DueFire {
  * ahead, else fire ONCE for the most recent due instant (a late alarm does not replay every instant it
  * slept through) and continue with the first instant after it.
  */
-export function dueFire(spec: Pick<ScheduleTriggerSpec, "cron" | "timezone">, next: number, now: number): DueFire | null {
+export function dueFire(spec: CronSpec, next: number, now: number): DueFire | null {
   if (next > now) return null;
   let instant = next;
   let skipped = 0;
@@ -83,21 +93,41 @@ interface TriggerLike {
   configuration?: unknown;
 }
 
+const isCatchUp = (v: unknown): v is CatchUp => (CATCH_UP_POLICIES as readonly unknown[]).includes(v);
+
 /** The schedule triggers of a flow document (other trigger types are left out). */
 export function scheduleTriggersOf(flow: { triggers: readonly TriggerLike[] }): ScheduleTriggerSpec[] {
   const out: ScheduleTriggerSpec[] = [];
   for (const t of flow.triggers) {
     if (t.type !== "schedule") continue;
-    const cfg = (t.configuration ?? {}) as { cron?: unknown; timezone?: unknown };
-    if (typeof cfg.cron !== "string") continue;
-    out.push({ trigger_id: t.id, cron: cfg.cron, ...(typeof cfg.timezone === "string" ? { timezone: cfg.timezone } : {}) });
+    const cfg = (t.configuration ?? {}) as {
+      cron?: unknown;
+      timezone?: unknown;
+      interval?: unknown;
+      catch_up?: unknown;
+      paused?: unknown;
+    };
+    const timing =
+      typeof cfg.cron === "string"
+        ? { cron: cfg.cron, ...(typeof cfg.timezone === "string" ? { timezone: cfg.timezone } : {}) }
+        : typeof cfg.interval === "number"
+          ? { interval: cfg.interval }
+          : null;
+    if (!timing) continue;
+    out.push({
+      trigger_id: t.id,
+      ...timing,
+      ...(isCatchUp(cfg.catch_up) && cfg.catch_up !== "none" ? { catch_up: cfg.catch_up } : {}),
+      ...(cfg.paused === true ? { paused: true } : {}),
+    });
   }
   return out;
 }
 
-const specKey = (s: ScheduleTriggerSpec) => JSON.stringify([s.trigger_id, s.cron, s.timezone ?? null]);
+const specKey = (s: ScheduleTriggerSpec) =>
+  JSON.stringify([s.trigger_id, s.cron ?? null, s.timezone ?? null, s.interval ?? null, s.catch_up ?? "none", s.paused === true]);
 
-/** Whether two trigger sets are the same (ids, crons and time zones; order does not matter). */
+/** Whether two trigger sets are the same (ids, timing, catch-up and pause; order does not matter). */
 export function sameTriggerSet(a: readonly ScheduleTriggerSpec[], b: readonly ScheduleTriggerSpec[]): boolean {
   if (a.length !== b.length) return false;
   const keys = new Set(a.map(specKey));

@@ -6,6 +6,8 @@ import { LIMITS } from "../lib/limits";
  *   standard  Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "id.ts.body">`
  *   stripe    `Stripe-Signature: t=<ts>,v1=<hex HMAC-SHA256 of "ts.body">[,v1=…]`
  *   github    `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>` (GitHub signs no timestamp)
+ *   slack     `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:ts:body">`, `X-Slack-Request-Timestamp: <ts>` (an agent's
+ *             Events API request URL)
  * Every verifier takes several secrets (the current one and those still in a rotation's overlap) and
  * accepts when any of them produced any of the signatures sent.
  */
@@ -24,6 +26,7 @@ export interface HeaderSource {
 /** Request headers carrying signatures: verified, never shown to templates. */
 export const SIGNATURE_HEADERS: readonly string[] = [
   "webhook-signature",
+  "x-slack-signature",
   "stripe-signature",
   "x-hub-signature",
   "x-hub-signature-256",
@@ -194,6 +197,29 @@ export async function verifyGithubSignature(
   if (!header) return fail("missing_header", "X-Hub-Signature-256 is required");
   const expected = await Promise.all(secrets.map((s) => signGithub(s, body)));
   const i = firstMatch(expected, [header.trim()]);
+  return i >= 0 ? { ok: true, secret_index: i } : noMatch();
+}
+
+/** The `X-Slack-Signature` value Slack sends for a payload (its signing secret, the request timestamp in seconds). */
+export async function signSlack(secret: string, timestamp: number, body: string | Uint8Array): Promise<string> {
+  return `v0=${hex(await hmacSha256(encoder.encode(secret), concat(`v0:${timestamp}:`, toBytes(body))))}`;
+}
+
+/** Slack's request signing: the timestamp within the tolerance of `now` (ms), then the `v0` signature of any secret. */
+export async function verifySlackSignature(
+  secrets: readonly string[],
+  headers: HeaderSource,
+  body: Uint8Array,
+  now: number,
+  toleranceSeconds: number = LIMITS.WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS,
+): Promise<VerifyResult> {
+  const sent = headers.get("x-slack-signature");
+  const ts = headers.get("x-slack-request-timestamp");
+  if (!sent || !ts) return fail("missing_header", "X-Slack-Signature and X-Slack-Request-Timestamp are required");
+  const bad = checkTimestamp(ts, now, toleranceSeconds);
+  if (bad) return bad;
+  const expected = await Promise.all(secrets.map((s) => signSlack(s, Number(ts.trim()), body)));
+  const i = firstMatch(expected, [sent.trim()]);
   return i >= 0 ? { ok: true, secret_index: i } : noMatch();
 }
 

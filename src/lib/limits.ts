@@ -281,6 +281,34 @@ export const LIMITS = {
   MAX_PLAN_CACHE_ENTRIES: 10_000,
   /** Plans: days of request counts the usage endpoint shows. */
   PLAN_USAGE_HISTORY_DAYS: 30,
+  /** AI steps: model tokens (input + output) per UTC day of an organization on the free plan; over it AI steps fail BUDGET_EXCEEDED. */
+  FREE_PLAN_DAILY_LLM_TOKENS: 50_000,
+  /** AI steps: model tokens per UTC day of an organization on the pro plan. */
+  PRO_PLAN_DAILY_LLM_TOKENS: 2_000_000,
+  /** AI steps: `max_output_tokens` of one model call, at most (and the default when a step sets none). */
+  AI_MAX_OUTPUT_TOKENS: 16_384,
+  /** AI steps: `max_total_tokens` of one action, at most. */
+  AI_MAX_TOTAL_TOKENS: 10_000_000,
+  /** ai_agent: model calls one action may make (`max_steps` at most; its default is AI_AGENT_DEFAULT_STEPS). */
+  AI_AGENT_MAX_STEPS: 50,
+  /** ai_agent: model calls when the step sets no `max_steps`. */
+  AI_AGENT_DEFAULT_STEPS: 10,
+  /** ai_agent: tools one step may name. */
+  AI_AGENT_MAX_TOOLS: 64,
+  /** ai_agent: size of the transcript carried between steps (serialized bytes); a loop that outgrows it fails. */
+  AI_AGENT_MAX_PROGRESS_BYTES: 512 * 1024,
+  /** ai_agent: longest tool result or model text kept in an action's `steps` output, in characters. */
+  AI_AGENT_STEP_TEXT_CHARS: 2_000,
+  /** AI steps: longest `output_schema`, serialized, in bytes. */
+  AI_MAX_OUTPUT_SCHEMA_BYTES: 32 * 1024,
+  /** MCP tools: timeout of one request to a remote MCP server when its connection sets none, in ms. */
+  MCP_DEFAULT_TIMEOUT_MS: 30_000,
+  /** MCP tools: how long an isolate keeps a server's tool list (GET /v1/tools, agent steps) before listing again. */
+  MCP_TOOLS_CACHE_TTL_MS: 60_000,
+  /** MCP tools: most tools taken from one server (the rest are left out of the catalog). */
+  MAX_MCP_TOOLS_PER_SERVER: 100,
+  /** `GET /v1/usage/llm`: most days it reports. */
+  LLM_USAGE_MAX_DAYS: 90,
   /** Platform files: largest file, in bytes (413 above). An upload is a request body too: with multipart's framing it must also fit MAX_REQUEST_BODY_BYTES. */
   MAX_FILE_BYTES: 1024 * 1024,
   /** Platform files: longest file name, in characters. */

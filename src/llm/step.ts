@@ -11,6 +11,16 @@ export interface StepOutcome {
   toolCalls: ModelToolCall[];
   finishReason: string;
   tokens: number | null;
+  /** Tokens as the provider counted them (0 where it said nothing). */
+  usage: { input_tokens: number; output_tokens: number; total_tokens: number };
+}
+
+/** Generation settings of one call (AI steps set them; chat leaves the provider's defaults). */
+export interface StepSettings {
+  maxOutputTokens?: number;
+  temperature?: number;
+  /** Extra request headers (an AI step's idempotency key). */
+  headers?: Record<string, string>;
 }
 
 export interface StepInput {
@@ -20,7 +30,15 @@ export interface StepInput {
   tools?: ToolSet;
   /** Receives text as it streams; without it the call is not streamed. */
   onText?: (delta: string) => Promise<void>;
+  settings?: StepSettings;
 }
+
+type SdkUsage = { inputTokens?: number; outputTokens?: number; totalTokens?: number };
+const usageOf = (u: SdkUsage | undefined): StepOutcome["usage"] => {
+  const input = u?.inputTokens ?? 0;
+  const output = u?.outputTokens ?? 0;
+  return { input_tokens: input, output_tokens: output, total_tokens: u?.totalTokens ?? input + output };
+};
 
 // No automatic retry: the SDK's backoff would sleep inside the request, and a failed answer is stored and returned.
 const MAX_RETRIES = 0;
@@ -32,6 +50,9 @@ export async function modelStep(input: StepInput): Promise<StepOutcome> {
     messages: input.messages,
     ...(input.tools && Object.keys(input.tools).length > 0 ? { tools: input.tools } : {}),
     maxRetries: MAX_RETRIES,
+    ...(input.settings?.maxOutputTokens !== undefined ? { maxOutputTokens: input.settings.maxOutputTokens } : {}),
+    ...(input.settings?.temperature !== undefined ? { temperature: input.settings.temperature } : {}),
+    ...(input.settings?.headers ? { headers: input.settings.headers } : {}),
   };
   if (!input.onText) {
     const r = await generateText(common);
@@ -40,6 +61,7 @@ export async function modelStep(input: StepInput): Promise<StepOutcome> {
       toolCalls: r.toolCalls as ModelToolCall[],
       finishReason: r.finishReason,
       tokens: r.usage.totalTokens ?? null,
+      usage: usageOf(r.usage),
     };
   }
   // Errors arrive as `error` parts and are thrown below; the SDK would also log them.
@@ -48,6 +70,7 @@ export async function modelStep(input: StepInput): Promise<StepOutcome> {
   const toolCalls: ModelToolCall[] = [];
   let finishReason = "unknown";
   let tokens: number | null = null;
+  let usage = usageOf(undefined);
   for await (const part of r.fullStream) {
     if (part.type === "text-delta") {
       text += part.text;
@@ -57,9 +80,10 @@ export async function modelStep(input: StepInput): Promise<StepOutcome> {
     } else if (part.type === "finish") {
       finishReason = part.finishReason;
       tokens = part.totalUsage.totalTokens ?? null;
+      usage = usageOf(part.totalUsage);
     } else if (part.type === "error") {
       throw part.error;
     }
   }
-  return { text, toolCalls, finishReason, tokens };
+  return { text, toolCalls, finishReason, tokens, usage };
 }

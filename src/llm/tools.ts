@@ -58,9 +58,18 @@ const capped = (value: unknown): string => {
 
 const failed = (error: string): ToolRun => ({ success: false, data: null, error, content: capped({ error }) });
 
-/** Runs one model-requested call; never throws for a bad call (the model is told what was wrong and may retry). */
-export async function runModelToolCall(env: Env, who: Caller, call: ModelToolCall, requestId: string): Promise<ToolRun> {
-  const req = { name: call.toolName, arguments: {}, requestId, via: "conversations.chat" as const, argPath: "arguments" };
+/**
+ * Runs one model-requested call; never throws for a bad call (the model is told what was wrong and may retry).
+ * `requestId` is the call's id in the audit and, for a vendor that honours it, its idempotency key (`tool:<id>`).
+ */
+export async function runModelToolCall(
+  env: Env,
+  who: Caller,
+  call: ModelToolCall,
+  requestId: string,
+  via: "conversations.chat" | "ai_agent" = "conversations.chat",
+): Promise<ToolRun> {
+  const req = { name: call.toolName, arguments: {}, requestId, via, argPath: "arguments" };
   if (call.invalid || !isObject(call.input)) {
     // Malformed arguments never reach the catalog, but the attempt is audited like any refused call.
     const error = call.invalid

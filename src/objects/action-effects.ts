@@ -68,8 +68,9 @@ export async function fallbackEffects(
   config: unknown,
   failed: boolean,
   request: unknown,
+  response: unknown,
 ): Promise<SideEffect[]> {
-  if (!handler?.effects) return effectsFromRequest(request);
+  if (!handler?.effects) return effectsFromRequest(request, response);
   const planned = await handlerEffects(handler, ctx, config).catch(() => ({ effects: [] as SideEffect[] }));
   return planned.effects.map((e) => ({ ...e, outcome: failed ? "unknown" : "ok" }));
 }

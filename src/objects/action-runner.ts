@@ -1,5 +1,5 @@
 import { actionHandler } from "../actions/registry";
-import type { ActionContext, ActionResult } from "../actions/types";
+import type { ActionContext, ActionResult, AgentDefaults } from "../actions/types";
 import { NO_DATA } from "../engine/execution/advance";
 import { buildContext } from "../engine/execution/context";
 import { attemptOutcomeOf } from "../engine/execution/effects";
@@ -45,6 +45,7 @@ export async function runActionCommand(
   cmd: RunActionCommand,
   clock: () => number,
   data: ExecutionData = NO_DATA,
+  progress: unknown = null,
 ): Promise<ActionRun> {
   const handler = actionHandler(cmd.action_type);
   const started = clock();
@@ -63,7 +64,7 @@ export async function runActionCommand(
       config = parsed.data;
       try {
         result = await handler.run(
-          actionContext(env, state, cmd, started, data, (t) => Object.assign(issued, t)),
+          actionContext(env, state, cmd, started, data, progress, (t) => Object.assign(issued, t)),
           parsed.data,
         );
       } catch (err) {
@@ -76,7 +77,14 @@ export async function runActionCommand(
     }
   }
   let { request, response, effects, ...outcome } = result;
-  effects ??= await fallbackEffects(handler, effectContext(env, state, cmd), config, outcome.kind === "failed", request);
+  effects ??= await fallbackEffects(
+    handler,
+    effectContext(env, state, cmd),
+    config,
+    outcome.kind === "failed",
+    request,
+    response,
+  );
   const token = issued.token;
   if (token && issued.hash) {
     // Only the hash is kept anywhere but the object's private resume_token row.
@@ -101,7 +109,7 @@ export async function runActionCommand(
       attempt: cmd.number ?? cmd.attempt,
       started_at: started,
       ended_at: clock(),
-      outcome: attemptOutcomeOf(outcome.kind),
+      outcome: attemptOutcomeOf(outcome as ActionOutcome),
       request,
       response,
       error: outcome.kind === "failed" ? outcome.error : undefined,
@@ -118,8 +126,11 @@ function actionContext(
   cmd: RunActionCommand,
   now: number,
   data: ExecutionData,
+  progress: unknown,
   onIssued: (t: { token: string; hash: string }) => void,
 ): ActionContext {
+  const approval = state.actions.find((a) => a.id === cmd.action_id)?.approval;
+  const agent = agentOf(state.workflow_context);
   return {
     env,
     orgId: state.org_id,
@@ -146,5 +157,25 @@ function actionContext(
         cmd.iteration === undefined ? undefined : { item: data.loopItem(cmd.action_id, cmd.iteration), index: cmd.iteration };
       return buildContext(state, now, data, loop);
     },
+    progress,
+    ...(approval ? { approval } : {}),
+    ...(agent ? { agent } : {}),
+  };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+
+/** The agent an agent run carries in its workflow context (services/agent-runs.ts), as its AI steps read it. */
+function agentOf(context: Record<string, unknown> | undefined): AgentDefaults | undefined {
+  const agent = context?.agent as { id?: unknown; config?: Record<string, unknown> } | undefined;
+  if (!agent || typeof agent.id !== "string") return undefined;
+  const config = agent.config ?? {};
+  const tools = Array.isArray(config.tools) ? config.tools.filter((t): t is string => typeof t === "string") : undefined;
+  return {
+    agent_id: agent.id,
+    instructions: str(config.instructions),
+    connection_id: str(config.connection_id),
+    model: str(config.model),
+    ...(tools ? { tools } : {}),
   };
 }

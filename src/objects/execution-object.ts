@@ -3,6 +3,7 @@ import { advance } from "../engine/execution/advance";
 import { controlRefusal } from "../engine/execution/apply";
 import { createExecution, type NewExecution } from "../engine/execution/create";
 import type {
+  ApprovalDecision,
   Command,
   EngineEvent,
   ExecutionState,
@@ -200,6 +201,11 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
       return { ok: false, status: 400, message: "Invalid resume token" };
     const res = await this.control(event);
     return res.ok ? { ...res, resumed_action_id: actionId } : res;
+  }
+
+  /** A person's decision on the tool call an action waits for (ai_agent approvals). */
+  async decideApproval(actionId: string, decision: ApprovalDecision, comment?: string, by?: string): Promise<ControlResult> {
+    return this.control({ type: "approval_decided", action_id: actionId, decision, comment, by });
   }
 
   async cancelSchedule(scheduleId: string): Promise<ControlResult> {
@@ -428,7 +434,11 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
 
   /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */
   private async runAction(cmd: RunActionCommand): Promise<EngineEvent> {
-    const run = await runActionCommand(this.env, this.load()!, cmd, this.clock, this.store);
+    const state = this.load()!;
+    // Only a multi-step action past its first step has progress: other runs read nothing more.
+    const stepped = state.actions.find((a) => a.id === cmd.action_id)?.step !== undefined;
+    const progress = stepped ? this.store.progress(cmd.action_id) : null;
+    const run = await runActionCommand(this.env, state, cmd, this.clock, this.store, progress);
     if (run.resumeToken) this.store.setResumeToken(run.resumeToken);
     this.store.recordAttempt(run.attempt, run.outputs);
     return run.event;

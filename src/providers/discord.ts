@@ -42,6 +42,7 @@ const action = providerAction<DiscordConfig>();
 
 const postMessage = action({
   title: "Post a Discord message",
+  effect: "write",
   description: "Posts a message through the channel's incoming webhook.",
   params: z
     .strictObject({

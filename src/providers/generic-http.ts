@@ -53,6 +53,7 @@ const action = providerAction<HttpConfig>();
 
 const request = action({
   title: "Call an HTTP API",
+  effect: "write",
   description: "Sends one request to a path of the connection's API with its credentials.",
   idempotent: true,
   params: z.strictObject({

@@ -34,6 +34,7 @@ const action = providerAction<GoogleCalendarConfig>();
 
 const appointment = action({
   title: "Create a Google Calendar event",
+  effect: "write",
   description: "Creates an event (POST /calendars/{calendarId}/events).",
   params: z
     .strictObject({

@@ -42,7 +42,8 @@ export function scrub<T>(value: T, secrets: string[]): T {
 }
 
 function buildUrl(root: string, req: VendorRequest): string {
-  const url = new URL(root.replace(/\/+$/, "") + (req.path.startsWith("/") ? req.path : `/${req.path}`));
+  // An empty path is the root itself (an MCP endpoint URL is called as it was entered).
+  const url = new URL(req.path === "" ? root : root.replace(/\/+$/, "") + (req.path.startsWith("/") ? req.path : `/${req.path}`));
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
   return url.toString();
 }

@@ -11,7 +11,7 @@ import {
   type VendorResponse,
 } from "./types";
 
-/** HubSpot CRM v3 with a private-app access token: create and update contacts. */
+/** HubSpot CRM v3 with a private-app access token: look up, create and update contacts. */
 
 const HubSpotConfig = z.strictObject({
   access_token: SecretString("Private app access token (pat-…)"),
@@ -54,6 +54,7 @@ const action = providerAction<HubSpotConfig>();
 
 const createContact = action({
   title: "Create a HubSpot contact",
+  effect: "write",
   description: "Creates a contact (POST /crm/v3/objects/contacts).",
   params: z.strictObject({
     email: z.string().email().max(320),
@@ -78,6 +79,7 @@ const createContact = action({
 
 const updateContact = action({
   title: "Update a HubSpot contact",
+  effect: "write",
   description: "Updates a contact by id, or by email with id_property=email (PATCH /crm/v3/objects/contacts/{id}).",
   params: z.strictObject({
     contact_id: z.string().min(1).max(320).describe("The contact's id (or its email when id_property is email)"),
@@ -97,16 +99,40 @@ const updateContact = action({
   },
 });
 
+const getContact = action({
+  title: "Look up a HubSpot contact",
+  effect: "read",
+  description: "Reads a contact by id, or by email with id_property=email (GET /crm/v3/objects/contacts/{id}).",
+  params: z.strictObject({
+    contact_id: z.string().min(1).max(320).describe("The contact's id (or its email when id_property is email)"),
+    id_property: z.enum(["hs_object_id", "email"]).optional(),
+    properties: z.array(z.string().min(1).max(200)).max(50).optional().describe("Properties to return (default: HubSpot's)"),
+  }),
+  result: ContactResult,
+  async run(ctx, p) {
+    const res = await ctx.request({
+      method: "GET",
+      path: `/crm/v3/objects/contacts/${encodeURIComponent(p.contact_id)}`,
+      query: {
+        idProperty: p.id_property === "email" ? "email" : undefined,
+        properties: p.properties?.length ? p.properties.join(",") : undefined,
+      },
+      headers: auth(ctx.config),
+    });
+    return hubspotResult(res, ctx.now);
+  },
+});
+
 export const hubspotProvider = defineProvider({
   platform: "hubspot",
   title: "HubSpot",
-  description: "Create and update HubSpot CRM contacts.",
+  description: "Look up, create and update HubSpot CRM contacts.",
   category: "crm",
   docs_url: "https://developers.hubspot.com/docs/api/crm/contacts",
   config: HubSpotConfig,
   secretFields: ["access_token"],
   apiRoot: () => "https://api.hubapi.com",
-  actions: { create_contact: createContact, update_contact: updateContact },
+  actions: { get_contact: getContact, create_contact: createContact, update_contact: updateContact },
   async authCheck(ctx) {
     const res = await ctx.request({ method: "GET", path: "/account-info/v3/details", headers: auth(ctx.config) });
     if (res.ok) {

@@ -4,6 +4,7 @@ import { discordProvider } from "./discord";
 import { httpProvider } from "./generic-http";
 import { googleCalendarProvider } from "./google-calendar";
 import { hubspotProvider } from "./hubspot";
+import { mcpProvider } from "./mcp";
 import { ollamaProvider } from "./ollama";
 import { openaiProvider } from "./openai";
 import { resendProvider } from "./resend";
@@ -22,6 +23,8 @@ const PROVIDERS: AnyProvider[] = [
   discordProvider,
   teamsProvider,
   httpProvider,
+  // Remote MCP servers: their tools are listed at run time (services/mcp-client.ts).
+  mcpProvider,
   // LLM providers (src/llm/): connections only, no tool actions.
   openaiProvider,
   anthropicProvider,
@@ -56,6 +59,7 @@ export function platformDescriptors() {
       name,
       title: a.title,
       description: a.description,
+      effect: a.effect,
       params_schema: jsonSchemaOf(a.params),
       result_schema: z.toJSONSchema(a.result, { io: "output", unrepresentable: "any" }) as Record<string, unknown>,
     })),

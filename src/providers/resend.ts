@@ -64,6 +64,7 @@ export const SendEmailParams = z
 
 const sendEmail = action({
   title: "Send an e-mail",
+  effect: "write",
   description: "Sends one e-mail through Resend, idempotently per action attempt key.",
   idempotent: true,
   params: SendEmailParams,

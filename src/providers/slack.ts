@@ -16,6 +16,9 @@ import {
 const SlackConfig = z.strictObject({
   bot_token: SecretString("Bot User OAuth Token (xoxb-…)"),
   default_channel: z.string().min(1).max(200).optional().describe("Channel used when post_message names none"),
+  signing_secret: SecretString(
+    "The Slack app's signing secret: inbound Events API requests to an agent are checked with it",
+  ).optional(),
   base_url: BaseUrlField,
 });
 type SlackConfig = z.output<typeof SlackConfig>;
@@ -44,6 +47,7 @@ const action = providerAction<SlackConfig>();
 
 const postMessage = action({
   title: "Post a Slack message",
+  effect: "write",
   description: "Posts a message to a channel (or a thread) with chat.postMessage.",
   params: z.strictObject({
     channel: z.string().min(1).max(200).optional().describe("Channel id or #name; defaults to the connection's default_channel"),
@@ -75,7 +79,7 @@ export const slackProvider = defineProvider({
   category: "chat",
   docs_url: "https://api.slack.com/methods/chat.postMessage",
   config: SlackConfig,
-  secretFields: ["bot_token"],
+  secretFields: ["bot_token", "signing_secret"],
   apiRoot: () => "https://slack.com/api",
   actions: { post_message: postMessage },
   async authCheck(ctx) {

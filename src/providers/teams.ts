@@ -61,6 +61,7 @@ function teamsResult(res: VendorResponse, now: number) {
 
 const postMessage = action({
   title: "Post a Teams message",
+  effect: "write",
   description: "Posts a card with a title and text through the channel's incoming webhook.",
   params: z.strictObject({
     text: z.string().min(1).max(20_000).describe("Message text (Markdown subset)"),

@@ -39,6 +39,7 @@ const action = providerAction<TwilioConfig>();
 
 const sendSms = action({
   title: "Send an SMS",
+  effect: "write",
   description: "Sends a text message (POST /2010-04-01/Accounts/{AccountSid}/Messages.json).",
   params: z.strictObject({
     to: E164,

@@ -64,8 +64,16 @@ export interface ProviderContext<C> {
   now: number;
 }
 
+/**
+ * What a tool does to the world: `read` only looks (safe to run on a model's word), `write` sends, creates, updates or
+ * deletes something (a model may only propose it: a person approves, see llm/chat.ts).
+ */
+export type ToolEffect = "read" | "write";
+
 export interface ProviderAction<C = unknown, P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   title: string;
+  /** What running it does: every vendor call that sends or changes something is `write`. */
+  effect: ToolEffect;
   description: string;
   /** Its requests carry the engine's idempotency key (`idempotent` requests): the vendor may drop a repeat. */
   idempotent?: boolean;
@@ -74,7 +82,7 @@ export interface ProviderAction<C = unknown, P extends z.ZodType = z.ZodType, R 
   run(ctx: ProviderContext<C>, params: z.output<P>): Promise<ProviderResult<z.output<R>>>;
 }
 
-export type ProviderCategory = "chat" | "crm" | "calendar" | "email" | "sms" | "http" | "llm";
+export type ProviderCategory = "chat" | "crm" | "calendar" | "email" | "sms" | "http" | "llm" | "mcp";
 
 export interface Provider<CS extends z.ZodType = z.ZodType> {
   platform: string;

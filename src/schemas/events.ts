@@ -47,8 +47,10 @@ export const ScheduleEventSchema = z.object({
   flow_id: z.string(),
   trigger_id: z.string(),
   scheduled_at: z.string(),
-  cron: z.string(),
+  /** The trigger's cron (with its zone), or its interval in seconds. */
+  cron: z.string().optional(),
   timezone: z.string().optional(),
+  interval: z.number().optional(),
 });
 
 export const NamedEventSchema = z.object({

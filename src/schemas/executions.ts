@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ERROR_CODES, EXECUTION_STATUSES, RETRY_STRATEGIES } from "../engine/execution/types";
+import { APPROVAL_DECISIONS, ERROR_CODES, EXECUTION_STATUSES, RETRY_STRATEGIES } from "../engine/execution/types";
 import { LIMITS } from "../lib/limits";
 
 export const ExecutionStatusSchema = z.enum(EXECUTION_STATUSES).openapi("ExecutionStatus");
@@ -58,9 +58,20 @@ export const ExecutionActionSchema = z
     iterations: z.array(z.record(z.string(), z.unknown())).optional(),
     loop_state: z.object({ current_index: z.number(), total: z.number() }).optional(),
     attempts: z.array(z.record(z.string(), z.unknown())).optional(),
+    waiting_for_approval: z
+      .object({ tool: z.string(), tool_call_id: z.string(), arguments: z.unknown(), requested_at: z.string().optional() })
+      .optional()
+      .openapi({
+        description:
+          "An ai_agent's write tool call waiting for a person: POST /v1/automation/executions/{execution_id}/{action_id}/approval decides",
+      }),
   })
   .passthrough()
   .openapi("ExecutionAction");
+
+const LlmUsageSchema = z
+  .object({ input_tokens: z.number(), output_tokens: z.number(), total_tokens: z.number() })
+  .openapi("LlmUsage");
 
 export const AutomationExecutionSchema = z
   .object({
@@ -83,6 +94,7 @@ export const AutomationExecutionSchema = z
     trigger_event: z.record(z.string(), z.unknown()).optional(),
     workflow_context: z.record(z.string(), z.unknown()).optional(),
     version: z.number().optional(),
+    llm_usage: LlmUsageSchema.optional().openapi({ description: "Model tokens of the execution's AI steps, totalled" }),
   })
   .passthrough()
   .openapi("AutomationExecution");
@@ -109,6 +121,16 @@ export const RetryReqSchema = z
     }),
   })
   .openapi("RetryReq");
+
+export const ApprovalReqSchema = z
+  .object({
+    decision: z
+      .enum(APPROVAL_DECISIONS)
+      .openapi({ description: "`approve` runs the tool call; `reject` tells the model it was refused" }),
+    comment: z.string().max(2000).optional().openapi({ description: "Shown to the model with a rejection, kept in the step" }),
+  })
+  .strict()
+  .openapi("ApprovalReq");
 
 export const ResumeReqSchema = z
   .object({ resume_token: z.string().min(1).max(500) })

@@ -198,10 +198,24 @@ export const ConditionTestResponse = z
   })
   .openapi("ConditionTestResponse");
 
+/**
+ * The context of templates:render: the seed's `object (Context)`, so any key is a root of the templates
+ * (`{{ callData.fields.first_name }}`, `{{ transcript }}`); the engine's own keys keep their shapes.
+ */
+export const RenderContextSchema = z
+  .object(contextFields)
+  .catchall(z.unknown())
+  .openapi("RenderContext", {
+    description:
+      "The data the templates read: the engine's keys (trigger, entity, record, previous, diff, actions, loop, variables, " +
+      "user, now) and any other key as a root of its own. `callData.fields` resolves `parameters.customFields` as " +
+      "/api/automation/execute does.",
+  });
+
 export const TemplateRenderRequest = z
   .strictObject({
     parameters: JsonObject.openapi({ description: "Any JSON object; every string in it is a Liquid template" }),
-    context: ExpressionContextSchema.optional(),
+    context: RenderContextSchema.optional(),
     strict: z.boolean().optional().openapi({ description: "Report variables that do not exist instead of rendering them empty" }),
   })
   .openapi("TemplateRenderRequest");

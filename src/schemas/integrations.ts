@@ -78,6 +78,12 @@ export const ConnectionListQuery = z.object({
   from: z.coerce.number().int().min(0).max(100_000).optional(),
 });
 
+export const ToolEffectSchema = z.enum(["read", "write"]).openapi({
+  description:
+    "`read`: only looks; `write`: sends, creates, updates or deletes. In a conversation a write tool the model calls waits " +
+    "for a person's approval (pending_tool_calls) unless the conversation auto-approves it",
+});
+
 export const PlatformSchema = z
   .object({
     platform: z.string(),
@@ -88,7 +94,14 @@ export const PlatformSchema = z
     secret_fields: z.array(z.string()),
     config_schema: Json.openapi({ description: "JSON Schema (2020-12) of the connection config" }),
     actions: z.array(
-      z.object({ name: z.string(), title: z.string(), description: z.string(), params_schema: Json, result_schema: Json }),
+      z.object({
+        name: z.string(),
+        title: z.string(),
+        description: z.string(),
+        effect: ToolEffectSchema,
+        params_schema: Json,
+        result_schema: Json,
+      }),
     ),
   })
   .openapi("Platform");
@@ -131,7 +144,10 @@ export const ToolSchema = z
     name: z.string(),
     title: z.string(),
     description: z.string(),
-    kind: z.enum(["provider", "core"]),
+    effect: ToolEffectSchema,
+    kind: z.enum(["provider", "core", "mcp"]).openapi({
+      description: "`provider`: a platform's action; `core`: the engine's own; `mcp`: a tool of a connected MCP server",
+    }),
     platform: z.string().nullable(),
     action: z.string(),
     inputSchema: Json.openapi({ description: "JSON Schema (2020-12) of the tool's arguments" }),

@@ -3,6 +3,7 @@ import { Cron } from "croner";
 import { FilterConfigSchema } from "./conditions";
 import { ItemIdSchema, SecretConfigured, ShortText, WriteOnlySecret } from "./flow-common";
 import { FlowVariablesSchema } from "./flow-variables";
+import { LIMITS } from "../lib/limits";
 
 /**
  * Flow triggers, all in the epilot document's `{id, type, configuration}` shape: the nine epilot trigger
@@ -84,19 +85,55 @@ export function cronProblems(cron: string, timezone: string | undefined): { path
   return [];
 }
 
+/** What a schedule does with instants missed while paused (or while its alarm was late); engine/schedule.ts runs it. */
+export const CATCH_UP_POLICIES = ["none", "one", "all"] as const;
+export type CatchUp = (typeof CATCH_UP_POLICIES)[number];
+
 const ScheduleTrigger = trigger(
   "schedule",
   z
     .strictObject({
-      cron: z.string().min(1).max(200).openapi({ example: "0 9 * * 1-5" }),
+      cron: z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .openapi({ example: "0 9 * * 1-5", description: "A cron expression (or `interval`)" }),
       timezone: z
         .string()
         .min(1)
         .max(100)
         .optional()
-        .openapi({ example: "Europe/Berlin", description: "IANA zone; UTC when absent" }),
+        .openapi({ example: "Europe/Berlin", description: "IANA zone of `cron`; UTC when absent" }),
+      interval: z
+        .number()
+        .int()
+        .min(LIMITS.MIN_AGENT_INTERVAL_SECONDS)
+        .max(LIMITS.MAX_AGENT_INTERVAL_SECONDS)
+        .optional()
+        .openapi({
+          description: `Fire every N seconds (at least ${LIMITS.MIN_AGENT_INTERVAL_SECONDS}; instead of \`cron\`), on a grid from when it was set`,
+        }),
+      catch_up: z
+        .enum(CATCH_UP_POLICIES)
+        .optional()
+        .openapi({
+          description:
+            "Instants missed while paused (or while the alarm was late): `none` (default) runs none on resume (a late alarm runs " +
+            `the latest once), \`one\` runs the most recent once, \`all\` runs each (at most ${LIMITS.MAX_AGENT_CATCHUP_RUNS})`,
+        }),
+      paused: z.boolean().optional().openapi({ description: "A paused schedule fires nothing; unpaused, catch_up applies" }),
     })
     .superRefine((cfg, ctx) => {
+      if ((cfg.cron === undefined) === (cfg.interval === undefined))
+        ctx.addIssue({
+          code: "custom",
+          path: [cfg.cron === undefined ? "cron" : "interval"],
+          message: "Give exactly one of `cron` or `interval` (seconds)",
+        });
+      if (cfg.timezone !== undefined && cfg.cron === undefined)
+        ctx.addIssue({ code: "custom", path: ["timezone"], message: "`timezone` applies to `cron` only" });
+      if (cfg.cron === undefined) return;
       for (const p of cronProblems(cfg.cron, cfg.timezone)) ctx.addIssue({ code: "custom", path: [p.path], message: p.message });
     }),
 );

@@ -13,14 +13,22 @@ import { startExecution } from "./executions";
  */
 
 export interface AgentRunRequest {
-  source: "schedule" | "manual";
+  source: "schedule" | "manual" | "event";
   /** The schedule instant (ms) a scheduled run is for: it makes the start idempotent. */
   scheduledAt?: number;
   /** When the run is started (ms): the scheduler's clock for scheduled runs. */
   runAt: number;
   input?: Record<string, unknown>;
   user?: { id?: string; email?: string };
+  /** An event run: what happened (`{{ trigger.event.* }}`), where from, and its id (a redelivery starts nothing new). */
+  event?: { payload: Record<string, unknown>; from: string; id?: string };
 }
+
+/** What an agent run's AI steps take from its agent_config when they leave a setting unset (docs/ai.md). */
+const AI_DEFAULT_KEYS = ["instructions", "connection_id", "model", "tools"] as const;
+
+const aiDefaults = (config: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(AI_DEFAULT_KEYS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
 
 /** The agent's flow is gone: the run cannot start (a 409 for a manual run, a recorded error for a fire). */
 const workflowMissing = (agent: AgentRow) =>
@@ -40,11 +48,15 @@ export async function startAgentRun(env: Env, agent: AgentRow, req: AgentRunRequ
       source: req.source,
       at: isoNow(req.runAt),
       ...(scheduledAt ? { scheduled_at: scheduledAt } : {}),
+      ...(req.event ? { event: req.event.payload, event_source: req.event.from } : {}),
+      ...(req.event?.id ? { event_id: req.event.id } : {}),
     },
     variables: { ...agent.agent_config, ...req.input },
+    workflowContext: { agent: { id: agent.id, config: aiDefaults(agent.agent_config) } },
     user: req.user,
-    // A fire repeated by an alarm retry maps to the same execution, so it starts nothing twice.
+    // A fire repeated by an alarm retry (or an event delivered again) maps to the same execution: nothing starts twice.
     ...(scheduledAt ? { dedupeKey: `agent:${agent.id}:${scheduledAt}` } : {}),
+    ...(req.event?.id ? { dedupeKey: `agent:${agent.id}:event:${req.event.from}:${req.event.id}` } : {}),
   });
   await insertAgentRun(env.DB, {
     org_id: agent.org_id,

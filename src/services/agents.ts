@@ -1,4 +1,4 @@
-import type { AgentScheduleConfig, AgentScheduleStatus } from "../engine/agent-schedule";
+import type { AgentScheduleStatus, ScheduleConfig as AgentScheduleConfig } from "../engine/schedule";
 import type { Env } from "../env";
 import { AppError, notFound } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -143,6 +143,25 @@ export async function executeAgent(
     user: { id: p.userId, email: p.email },
   });
   return { ...res, agent };
+}
+
+export interface AgentEventInput {
+  payload: Record<string, unknown>;
+  /** Where it comes from (`api`, `slack`, a caller's name): part of the dedupe key and `{{ trigger.event_source }}`. */
+  from: string;
+  /** The event's id: a delivery repeated with it starts nothing new. */
+  id?: string;
+}
+
+/** An event for an agent (`POST /v1/agents/{id}/events`, Slack): one run; 409 when paused or its workflow cannot run. */
+export async function agentEvent(
+  env: Env,
+  agent: AgentRow,
+  event: AgentEventInput,
+  user?: { id?: string; email?: string },
+): Promise<StartResult> {
+  if (agent.status === "paused") throw new AppError(409, "AGENT_PAUSED", `Agent ${agent.id} is paused: it takes no events`);
+  return startAgentRun(env, agent, { source: "event", runAt: Date.now(), event, user });
 }
 
 /** The schedule object's view (next fire on its clock); null for an agent without a schedule. */

@@ -13,6 +13,11 @@ export const PLAN_QUOTAS = {
   pro: LIMITS.PRO_PLAN_DAILY_REQUESTS,
 } as const;
 export type Plan = keyof typeof PLAN_QUOTAS;
+/** Model tokens an organization's AI steps may spend per UTC day, by plan (services/llm-usage.ts); no plan: unlimited. */
+export const PLAN_LLM_TOKEN_BUDGETS: Record<Plan, number> = {
+  free: LIMITS.FREE_PLAN_DAILY_LLM_TOKENS,
+  pro: LIMITS.PRO_PLAN_DAILY_LLM_TOKENS,
+};
 export const PLANS = Object.keys(PLAN_QUOTAS) as Plan[];
 
 const isPlan = (v: string | null): v is Plan => v !== null && Object.prototype.hasOwnProperty.call(PLAN_QUOTAS, v);

@@ -6,6 +6,7 @@ import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import { jsonSchemaOf, listProviders } from "../providers/registry";
+import type { ToolEffect } from "../providers/types";
 import type { ConnectionStatus } from "../schemas/integrations";
 import { connectionSummaries } from "../store/connections";
 import { insertToolAudit, type ToolAuditRow } from "../store/tool-audit";
@@ -14,6 +15,7 @@ import { createRecord } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
 import { NotificationInput, writeNotification } from "./notifications";
+import { callMcpTool, checkMcpArguments, listMcpTools, type McpTool } from "./mcp-client";
 
 /**
  * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>` and the core
@@ -25,6 +27,8 @@ export interface CoreTool {
   name: string;
   title: string;
   description: string;
+  /** `write` when running it changes or sends something: a conversation's model may only propose it. */
+  effect: ToolEffect;
   input: z.ZodType;
   output: z.ZodType;
   run(env: Env, who: Caller, args: unknown, requestId: string): Promise<unknown>;
@@ -44,6 +48,7 @@ const CreateRecordInput = z.strictObject({
 export const CORE_TOOLS: CoreTool[] = [
   {
     name: "send_notification",
+    effect: "write",
     title: "Send an in-app notification",
     description: "Writes an in-app notification for a user (read with GET /v1/notifications).",
     input: NotificationInput.strict(),
@@ -59,6 +64,7 @@ export const CORE_TOOLS: CoreTool[] = [
   },
   {
     name: "create_record",
+    effect: "write",
     title: "Create a record",
     description: "Creates a record through the records service (record triggers fire as for any write).",
     input: CreateRecordInput,
@@ -86,7 +92,7 @@ export interface ToolDescriptor {
   name: string;
   title: string;
   description: string;
-  kind: "provider" | "core";
+  kind: "provider" | "core" | "mcp";
   platform: string | null;
   action: string;
   inputSchema: Record<string, unknown>;
@@ -94,9 +100,31 @@ export interface ToolDescriptor {
   requires_connection: boolean;
   available: boolean;
   connections: { id: string; name: string; status: ConnectionStatus }[];
+  effect: ToolEffect;
 }
 
-/** The catalog; without `includeAll`, provider tools whose platform has no connection are left out. */
+const MCP_TOOL_PREFIX = "mcp_";
+
+const mcpDescriptor = (t: McpTool): ToolDescriptor => ({
+  name: t.name,
+  title: t.title,
+  description: t.description,
+  kind: "mcp",
+  platform: "mcp",
+  action: t.tool,
+  inputSchema: t.inputSchema,
+  outputSchema: t.outputSchema,
+  requires_connection: true,
+  available: true,
+  connections: [t.connection],
+  // A server's readOnlyHint is the only promise that a tool writes nothing.
+  effect: t.readOnly ? "read" : "write",
+});
+
+/**
+ * The catalog; without `includeAll`, provider tools whose platform has no connection are left out. The tools of
+ * the organization's MCP servers (services/mcp-client.ts) come last.
+ */
 export async function listTools(env: Env, orgId: string, includeAll: boolean): Promise<ToolDescriptor[]> {
   const connections = await connectionSummaries(env.DB, orgId);
   const tools: ToolDescriptor[] = [];
@@ -116,6 +144,7 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
         requires_connection: true,
         available: own.length > 0,
         connections: own,
+        effect: a.effect,
       });
     }
   }
@@ -132,8 +161,10 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       requires_connection: false,
       available: true,
       connections: [],
+      effect: t.effect,
     });
   }
+  if (connections.some((c) => c.platform === "mcp")) tools.push(...(await listMcpTools(env, orgId)).map(mcpDescriptor));
   return tools;
 }
 
@@ -220,7 +251,11 @@ export async function prepareTool(
       },
     };
   }
-  const split = splitProviderName(name);
+  const split = name.startsWith(MCP_TOOL_PREFIX) ? null : splitProviderName(name);
+  if (name.startsWith(MCP_TOOL_PREFIX)) {
+    const tool = (await listMcpTools(env, who.orgId)).find((t) => t.name === name);
+    if (tool) return prepareMcpTool(env, who, tool, args, requestId, argPath);
+  }
   if (!split)
     throw new AppError(404, "UNKNOWN_TOOL", `No tool named "${name.slice(0, 100)}" (GET /v1/tools?include_all=true lists them)`);
   const provider = requireProvider(split.platform);
@@ -242,6 +277,53 @@ export async function prepareTool(
   return {
     name,
     run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: `tool:${requestId}` })),
+  };
+}
+
+/** An MCP tool call: arguments checked against the server's schema; a server that fails is a failed result. */
+function prepareMcpTool(
+  env: Env,
+  who: Caller,
+  tool: McpTool,
+  args: Record<string, unknown>,
+  requestId: string,
+  argPath: string,
+): PreparedTool {
+  checkMcpArguments(tool, args, argPath);
+  return {
+    name: tool.name,
+    async run() {
+      const started = Date.now();
+      const base = {
+        request_id: requestId,
+        name: tool.name,
+        http_status: null,
+        retry_after_ms: null,
+        connection_id: tool.connection.id,
+      };
+      try {
+        const r = await callMcpTool(env, who.orgId, tool, args, `tool:${requestId}`);
+        return {
+          ...base,
+          success: r.success,
+          data: r.data,
+          error: r.error,
+          error_kind: r.success ? null : "vendor",
+          duration_ms: r.duration_ms,
+        };
+      } catch (err) {
+        if (err instanceof AppError && err.status < 500) throw err;
+        const message = err instanceof Error ? err.message : String(err);
+        return {
+          ...base,
+          success: false,
+          data: null,
+          error: `The MCP server failed: ${message.slice(0, 500)}`,
+          error_kind: "unavailable",
+          duration_ms: Date.now() - started,
+        };
+      }
+    },
   };
 }
 

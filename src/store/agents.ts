@@ -3,7 +3,7 @@
  * status and analytics). Every query is scoped to one organization.
  */
 
-import type { AgentScheduleConfig } from "../engine/agent-schedule";
+import type { ScheduleConfig as AgentScheduleConfig } from "../engine/schedule";
 
 export type AgentStatus = "active" | "paused";
 
@@ -67,6 +67,12 @@ export async function insertAgent(db: D1Database, a: AgentRow, maxPerOrg: number
 
 export async function getAgent(db: D1Database, orgId: string, id: string): Promise<AgentRow | null> {
   const row = await db.prepare(`SELECT ${COLUMNS} FROM agents WHERE org_id = ? AND id = ?`).bind(orgId, id).first<RawAgent>();
+  return row ? fromRaw(row) : null;
+}
+
+/** An agent by id in any organization (an inbound URL names only the agent; the org comes from the row). */
+export async function getAgentAnyOrg(db: D1Database, id: string): Promise<AgentRow | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM agents WHERE id = ?`).bind(id).first<RawAgent>();
   return row ? fromRaw(row) : null;
 }
 
@@ -145,7 +151,7 @@ export interface AgentRunRow {
   org_id: string;
   agent_id: string;
   execution_id: string;
-  source: "schedule" | "manual";
+  source: "schedule" | "manual" | "event";
   scheduled_at: string | null;
   run_at: string;
 }

@@ -69,9 +69,11 @@ export function readLedgerRows(sql: SqlStorage): LedgerRow[] {
       outcome: string;
       effects: string | null;
       request: string | null;
+      response: string | null;
     }>(
       `SELECT action_id, iteration, attempt, started_at, ended_at, outcome, effects,
-              CASE WHEN effects IS NULL THEN request END AS request
+              CASE WHEN effects IS NULL THEN request END AS request,
+              CASE WHEN effects IS NULL THEN response END AS response
          FROM attempts`,
     )
     .toArray()
@@ -80,6 +82,7 @@ export function readLedgerRows(sql: SqlStorage): LedgerRow[] {
       iteration: r.iteration < 0 ? null : r.iteration,
       effects: r.effects === null ? null : (JSON.parse(r.effects) as SideEffect[]),
       request: r.request === null ? undefined : (JSON.parse(r.request) as unknown),
+      response: r.response === null ? undefined : (JSON.parse(r.response) as unknown),
     }));
 }
 

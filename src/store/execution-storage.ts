@@ -19,7 +19,8 @@ import { migrateStorage, storageVersion } from "./object-schema";
  * - `schema_version`: one row, the storage layout's version; MIGRATIONS bring older storage up to date.
  * - `kv`: `flow` (the snapshot) and `input` (entity, trigger event, context, variables, user), both
  *   written once; `state` (the machine's mutable state); `pending` (the run_action command about to be
- *   performed, with `dispatched_at` once it started); `outbox` (the D1 write still due); `resume_token`.
+ *   performed, with `dispatched_at` once it started); `outbox` (the D1 write still due); `resume_token`;
+ *   `progress:<action_id>` (what a multi-step action, ai_agent, carries from one step to the next).
  * - `events`: the append-only event log; its first entry (`created`) carries the creation input.
  * - `attempts`: request/response detail of each attempt.
  * - `outputs`, `iterations`, `loop_items`: what the engine emits as `store_*` commands, a row each.
@@ -46,6 +47,8 @@ export const STORAGE_VERSION = MIGRATIONS.length;
 
 /** Small kv rows read on every step: mirrored in memory, since the object is their only writer. */
 const MIRRORED_KEYS = new Set(["pending", "outbox", "resume_token"]);
+
+const progressKey = (actionId: string) => `progress:${actionId}`;
 
 export class ExecutionStorage implements ExecutionData {
   /** The flow snapshot and input never change after creation: read once per instance. */
@@ -331,6 +334,10 @@ export class ExecutionStorage implements ExecutionData {
         // A finish not yet written to D1 is void: the execution runs again and will finish again.
         this.put("outbox", { finished: false } satisfies Outbox);
         return;
+      case "store_progress":
+        if (c.progress === null) this.delete(progressKey(c.action_id));
+        else this.put(progressKey(c.action_id), c.progress);
+        return;
       case "run_action":
         return;
     }
@@ -395,6 +402,11 @@ export class ExecutionStorage implements ExecutionData {
   /** Written just before the side effect starts: after a crash, a dispatched run is known to have been in flight. */
   markDispatched(pending: PendingRun, now: number): void {
     this.put("pending", { ...pending, dispatched_at: now });
+  }
+
+  /** A multi-step action's progress (null before its first step and after it ended). */
+  progress(actionId: string): unknown {
+    return this.get<unknown>(progressKey(actionId));
   }
 
   /** The token of the current pause, kept only here so getExecution can show it to who may resume. */

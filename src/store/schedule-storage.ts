@@ -1,25 +1,14 @@
 /**
- * The SQLite storage of one FlowScheduleObject: `schedule_flow` (one row: org_id, flow_id) and
- * `schedule_triggers` (trigger_id, cron, timezone, next_fire_at ms, last_fired_at ms, last_event_id); an agent's
- * object has `schedule_agent` instead (one row: the agent's schedule, pause flag and next fire).
- * Tables are created on first write, so a cleared object keeps nothing, not even empty tables.
+ * The SQLite storage of one FlowScheduleObject: `schedule_target` (one row: org_id, and the flow its triggers start,
+ * or the agent whose schedule it is) and `schedule_triggers` (trigger_id; a `cron` with its `timezone`, or an
+ * `interval_ms` on the grid from `anchor_ms`; `catch_up`, `paused`; next_fire_at ms, last_fired_at ms,
+ * last_event_id). Tables are created on first write, so a cleared object keeps nothing, not even empty tables.
  */
 
 import { migrateStorage, storageVersion, type ObjectMigrations } from "./object-schema";
 
 export interface ScheduleTriggerRow extends Record<string, SqlStorageValue> {
   trigger_id: string;
-  cron: string;
-  timezone: string | null;
-  next_fire_at: number | null;
-  last_fired_at: number | null;
-  last_event_id: string | null;
-}
-
-export interface AgentScheduleRow extends Record<string, SqlStorageValue> {
-  org_id: string;
-  agent_id: string;
-  /** A cron schedule (with `timezone`), or an interval one (`interval_ms` on the grid from `anchor_ms`). */
   cron: string | null;
   timezone: string | null;
   interval_ms: number | null;
@@ -28,6 +17,14 @@ export interface AgentScheduleRow extends Record<string, SqlStorageValue> {
   paused: number;
   next_fire_at: number | null;
   last_fired_at: number | null;
+  last_event_id: string | null;
+}
+
+/** What the object's triggers start: a flow's executions, or an agent's runs (an agent is a flow plus its config). */
+export interface ScheduleTarget {
+  org_id: string;
+  flow_id: string | null;
+  agent_id: string | null;
 }
 
 /** Ordered migrations of a schedule object's storage (see object-schema.ts). */
@@ -44,6 +41,25 @@ const MIGRATIONS: ObjectMigrations = [
     `CREATE TABLE IF NOT EXISTS schedule_agent (id INTEGER PRIMARY KEY CHECK (id = 1), org_id TEXT NOT NULL,
        agent_id TEXT NOT NULL, cron TEXT, timezone TEXT, interval_ms INTEGER, anchor_ms INTEGER,
        catch_up TEXT NOT NULL, paused INTEGER NOT NULL, next_fire_at INTEGER, last_fired_at INTEGER)`,
+  ],
+  // 3: one scheduler: every trigger has a cron or an interval, a catch-up policy and a pause flag; an agent's schedule
+  // is its object's one trigger (`agent`), and the object's target names the flow or the agent.
+  [
+    `CREATE TABLE schedule_triggers_3 (
+       trigger_id TEXT PRIMARY KEY, cron TEXT, timezone TEXT, interval_ms INTEGER, anchor_ms INTEGER,
+       catch_up TEXT NOT NULL DEFAULT 'none', paused INTEGER NOT NULL DEFAULT 0,
+       next_fire_at INTEGER, last_fired_at INTEGER, last_event_id TEXT)`,
+    `INSERT INTO schedule_triggers_3 (trigger_id, cron, timezone, next_fire_at, last_fired_at, last_event_id)
+       SELECT trigger_id, cron, timezone, next_fire_at, last_fired_at, last_event_id FROM schedule_triggers`,
+    `INSERT INTO schedule_triggers_3 (trigger_id, cron, timezone, interval_ms, anchor_ms, catch_up, paused, next_fire_at, last_fired_at)
+       SELECT 'agent', cron, timezone, interval_ms, anchor_ms, catch_up, paused, next_fire_at, last_fired_at FROM schedule_agent`,
+    `DROP TABLE schedule_triggers`,
+    `ALTER TABLE schedule_triggers_3 RENAME TO schedule_triggers`,
+    `CREATE TABLE schedule_target (id INTEGER PRIMARY KEY CHECK (id = 1), org_id TEXT NOT NULL, flow_id TEXT, agent_id TEXT)`,
+    `INSERT INTO schedule_target (id, org_id, flow_id) SELECT 1, org_id, flow_id FROM schedule_flow`,
+    `INSERT OR REPLACE INTO schedule_target (id, org_id, agent_id) SELECT 1, org_id, agent_id FROM schedule_agent`,
+    `DROP TABLE schedule_flow`,
+    `DROP TABLE schedule_agent`,
   ],
 ];
 /** Storage from before schema versions: version 1 if it has the first layout's tables. */
@@ -73,10 +89,13 @@ export class ScheduleStorage {
     return this.migrated;
   }
 
-  meta(): { org_id: string; flow_id: string } | null {
+  target(): ScheduleTarget | null {
     if (!this.hasTables()) return null;
-    const rows = this.sql().exec<{ org_id: string; flow_id: string }>("SELECT org_id, flow_id FROM schedule_flow").toArray();
-    return rows[0] ?? null;
+    return (
+      this.sql()
+        .exec<ScheduleTarget & Record<string, SqlStorageValue>>("SELECT org_id, flow_id, agent_id FROM schedule_target")
+        .toArray()[0] ?? null
+    );
   }
 
   triggers(): ScheduleTriggerRow[] {
@@ -84,18 +103,28 @@ export class ScheduleStorage {
     return this.sql().exec<ScheduleTriggerRow>("SELECT * FROM schedule_triggers ORDER BY trigger_id").toArray();
   }
 
-  /** Replaces the flow and its whole trigger set (one synchronous storage transaction). */
-  replace(orgId: string, flowId: string, rows: ScheduleTriggerRow[]): void {
+  /** Replaces the target and its whole trigger set (one synchronous storage transaction). */
+  replace(target: ScheduleTarget, rows: ScheduleTriggerRow[]): void {
     const sql = this.sql();
     this.storage.transactionSync(() => {
       sql.exec("DELETE FROM schedule_triggers");
-      sql.exec("INSERT OR REPLACE INTO schedule_flow (id, org_id, flow_id) VALUES (1, ?, ?)", orgId, flowId);
+      sql.exec(
+        "INSERT OR REPLACE INTO schedule_target (id, org_id, flow_id, agent_id) VALUES (1, ?, ?, ?)",
+        target.org_id,
+        target.flow_id,
+        target.agent_id,
+      );
       for (const r of rows) {
         sql.exec(
-          "INSERT INTO schedule_triggers (trigger_id, cron, timezone, next_fire_at, last_fired_at, last_event_id) VALUES (?, ?, ?, ?, ?, ?)",
+          `INSERT INTO schedule_triggers (trigger_id, cron, timezone, interval_ms, anchor_ms, catch_up, paused, next_fire_at,
+             last_fired_at, last_event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           r.trigger_id,
           r.cron,
           r.timezone,
+          r.interval_ms,
+          r.anchor_ms,
+          r.catch_up,
+          r.paused,
           r.next_fire_at,
           r.last_fired_at,
           r.last_event_id,
@@ -104,10 +133,10 @@ export class ScheduleStorage {
     });
   }
 
-  /** Records a fire: the trigger's next instant, the instant fired and its event id. */
-  markFired(triggerId: string, next: number | null, instant: number, eventId: string): void {
+  /** Records a fire: the trigger's next instant, the last instant fired and its event id (null for an agent's runs). */
+  markFired(triggerId: string, next: number | null, instant: number, eventId: string | null): void {
     this.sql().exec(
-      "UPDATE schedule_triggers SET next_fire_at = ?, last_fired_at = ?, last_event_id = ? WHERE trigger_id = ?",
+      "UPDATE schedule_triggers SET next_fire_at = ?, last_fired_at = ?, last_event_id = COALESCE(?, last_event_id) WHERE trigger_id = ?",
       next,
       instant,
       eventId,
@@ -115,26 +144,13 @@ export class ScheduleStorage {
     );
   }
 
-  /** The agent schedule of an agent's object, or null (a flow's object, or an empty one). */
-  agent(): AgentScheduleRow | null {
-    if (!this.hasTables()) return null;
-    return this.sql().exec<AgentScheduleRow>("SELECT * FROM schedule_agent").toArray()[0] ?? null;
-  }
-
-  putAgent(r: AgentScheduleRow): void {
+  /** Pauses (or resumes with `next` as its next fire) one trigger. */
+  setPaused(triggerId: string, paused: boolean, next: number | null): void {
     this.sql().exec(
-      `INSERT OR REPLACE INTO schedule_agent (id, org_id, agent_id, cron, timezone, interval_ms, anchor_ms, catch_up, paused,
-         next_fire_at, last_fired_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      r.org_id,
-      r.agent_id,
-      r.cron,
-      r.timezone,
-      r.interval_ms,
-      r.anchor_ms,
-      r.catch_up,
-      r.paused,
-      r.next_fire_at,
-      r.last_fired_at,
+      "UPDATE schedule_triggers SET paused = ?, next_fire_at = ? WHERE trigger_id = ?",
+      paused ? 1 : 0,
+      next,
+      triggerId,
     );
   }
 

@@ -5,7 +5,7 @@ export interface ToolAuditRow {
   org_id: string;
   actor: string;
   user_id: string;
-  via: "tools.call" | "tools.stream" | "automation.execute" | "mcp.call" | "conversations.chat";
+  via: "tools.call" | "tools.stream" | "automation.execute" | "mcp.call" | "conversations.chat" | "ai_agent";
   tool: string;
   connection_id: string | null;
   request_id: string | null;

@@ -306,6 +306,43 @@ describe("POST /v1/automation/templates:render", () => {
     expect(res.body.substituted_parameters).toEqual({ a: "", b: "", c: "", d: "" });
   });
 
+  it("takes any key in context as a root, and resolves custom fields from context.callData.fields (seed 002)", async () => {
+    const res = await call("POST", RENDER, {
+      body: {
+        parameters: {
+          greeting: "Hi {{ callData.fields.first_name }}, about {{ transcript | truncate: 12 }}",
+          phone: "phone_field",
+          customFields: [{ field: "phone", customFieldEnabled: true }],
+          tier: "{{ account.tier | upcase }}",
+        },
+        context: {
+          callData: { fields: { first_name: "Ada", phone_field: "+4930123" } },
+          transcript: "The caller wants a refund",
+          account: { tier: "gold" },
+          variables: { x: 1 },
+        },
+      },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.substituted_parameters).toEqual({
+      greeting: "Hi Ada, about The calle...",
+      phone: "+4930123",
+      tier: "GOLD",
+    });
+  });
+
+  it("a custom field naming a missing callData key is a 400 naming the param", async () => {
+    const res = await call("POST", RENDER, {
+      body: {
+        parameters: { phone: "nope", customFields: [{ field: "phone", customFieldEnabled: true }] },
+        context: { callData: { fields: {} } },
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("CUSTOM_FIELD_ERROR");
+    expect(detailPaths(res.body)).toContain("parameters.phone");
+  });
+
   it.each<[string, unknown, string]>([
     ["parameters not an object", { parameters: ["x"] }, "parameters"],
     ["missing parameters", { context }, "parameters"],

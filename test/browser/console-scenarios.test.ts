@@ -224,6 +224,52 @@ describe("the console", () => {
     await page.close();
   });
 
+  it("6. shows an agent's pending tool call with its arguments, and Approve runs it", async () => {
+    const connection = async (platform: string, config: Record<string, unknown>) =>
+      (await created<{ id: string }>("POST", "/v1/connections", { platform, name: platform, config })).id;
+    const model = await connection("openai", {
+      base_url: `${engine.sink.url}/ai/openai/support-agent/console`,
+      model: "scripted",
+    });
+    await connection("hubspot", { access_token: "pat-console", base_url: `${engine.sink.url}/hubspot` });
+    await connection("slack", { bot_token: "xoxb-console", base_url: `${engine.sink.url}/slack` });
+    const agentFlow = await created<{ id: string }>("POST", "/v1/automation/flows", {
+      flow_name: "Support agent",
+      triggers: [{ type: "manual" }],
+      actions: [
+        {
+          id: "reply",
+          name: "Draft and post a reply",
+          type: "ai_agent",
+          config: {
+            connection_id: model,
+            input: "Customer ada@example.com was charged twice.",
+            tools: ["hubspot_get_contact", "slack_post_message"],
+          },
+        },
+      ],
+    });
+    const run = await startRun(agentFlow.id);
+    const page = await newPage(browser);
+    await signIn(page);
+    await page.goto(`${engine.baseUrl}/console#/runs/${run}`);
+    const approval = page.getByTestId("approval");
+    await approval.waitFor({ timeout: WAIT_MS });
+    expect(await page.getByTestId("approval-tool").textContent()).toBe("slack_post_message");
+    expect(await page.getByTestId("approval-arguments").textContent()).toContain("#support");
+    expect(engine.sink.requests().filter((r) => r.path.startsWith("/slack/chat.postMessage"))).toHaveLength(0);
+    await record(page, "console-run-approval");
+
+    await page.getByLabel(/Comment/).fill("Looks right");
+    await page.getByTestId("approve-call").click();
+    await page.locator('[data-testid=run-status][data-status="success"]').waitFor({ timeout: WAIT_MS });
+    expect(await page.getByTestId("approval").count()).toBe(0);
+    expect(await page.getByTestId("llm-usage").textContent()).toMatch(/\d+ \(\d+ in, \d+ out\)/);
+    expect(engine.sink.requests().filter((r) => r.path.startsWith("/slack/chat.postMessage"))).toHaveLength(1);
+    await record(page, "console-run-approved");
+    await page.close();
+  });
+
   it("works at phone width (375 px): no sideways scrolling, and the pages stay accessible", async () => {
     const page = await newPage(browser, { viewport: PHONE });
     await signIn(page);

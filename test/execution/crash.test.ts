@@ -1,17 +1,8 @@
 import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { SINK, createFlow, drive, executionStub, sinkRequests, sinkReset, startExec } from "../support/engine";
+import { SINK, createFlow, drive, executionStub, sinkRequests, sinkReset, startExec, untilSinkSaw } from "../support/engine";
 
 beforeEach(sinkReset);
-
-/** Resolves once the sink has seen a request under `path` (the action's side effect has started). */
-async function untilSinkSaw(path: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if ((await sinkRequests(path)).length > 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`the sink never saw ${path}`);
-}
 
 describe("a crash mid-action", () => {
   it("resumes after the object is evicted while the request is in flight: the attempt is recorded as interrupted and retried with the same key", async () => {

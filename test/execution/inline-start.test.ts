@@ -6,7 +6,7 @@ import { startExecution } from "../../src/services/executions";
 import { getExecutionRow } from "../../src/store/executions";
 import { getFlow } from "../../src/store/flows";
 import { countingDb } from "../support/d1-count";
-import { SINK, createFlow, drive, executionStub, sinkRequests, sinkReset } from "../support/engine";
+import { SINK, createFlow, drive, executionStub, sinkRequests, sinkReset, untilSinkSaw } from "../support/engine";
 import { call } from "../helpers";
 
 /**
@@ -53,14 +53,6 @@ const twoCalls = (prefix: string, first = `${SINK}/${prefix}/one`) => ({
 
 async function alarmAt(id: string): Promise<number | null> {
   return runInDurableObject(executionStub(id), (_o: ExecutionObject, state: DurableObjectState) => state.storage.getAlarm());
-}
-
-async function untilSinkSaw(path: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if ((await sinkRequests(path)).length > 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`the sink never saw ${path}`);
 }
 
 describe("inline first step", () => {

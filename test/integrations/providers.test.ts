@@ -358,7 +358,8 @@ describe("registry", () => {
     const res = await call("GET", "/v1/connections/platforms");
     expect(res.status).toBe(200);
     const ids = res.body.platforms.map((p: any) => p.platform);
-    // The LLM providers (docs/llm.md) come last: connections only, no actions.
+    // Remote MCP servers (their tools are listed at run time) and the LLM providers (docs/llm.md) come last:
+    // connections only, no static actions.
     expect(ids).toEqual([
       "slack",
       "hubspot",
@@ -368,6 +369,7 @@ describe("registry", () => {
       "discord",
       "teams",
       "http",
+      "mcp",
       "openai",
       "anthropic",
       "ollama",
@@ -375,7 +377,7 @@ describe("registry", () => {
     const slack = res.body.platforms[0];
     expect(slack.config_schema).toMatchObject({ type: "object", required: ["bot_token"], additionalProperties: false });
     expect(slack.config_schema.properties.base_url).toMatchObject({ type: "string", format: "uri" });
-    expect(slack.secret_fields).toEqual(["bot_token"]);
+    expect(slack.secret_fields).toEqual(["bot_token", "signing_secret"]);
     expect(slack.actions[0]).toMatchObject({ name: "post_message", params_schema: { type: "object", required: ["text"] } });
   });
 });

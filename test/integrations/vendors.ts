@@ -1,5 +1,5 @@
 /**
- * Vendor-like answers of the test sink (Node side), for paths /slack, /hubspot, /gcal, /resend, /twilio, /discord,
+ * Vendor-like answers of the test sink (a Worker of its own), for paths /slack, /hubspot, /gcal, /resend, /twilio, /discord,
  * /teams, /httpapi (generic HTTP). Credentials containing "bad" are refused, "expired" ones have expired; particular
  * inputs (channel "#missing", email "exists@example.com", ...) produce each vendor's real error shape.
  */
@@ -58,6 +58,17 @@ function hubspot(req: Request, rest: string[], body: string): Response {
       createdAt: "2025-01-20T10:00:00.000Z",
       updatedAt: "2025-01-20T10:00:00.000Z",
       archived: false,
+    });
+  }
+  if (rest.slice(0, 4).join("/") === "crm/v3/objects/contacts" && req.method === "GET" && rest[4]) {
+    const id = decodeURIComponent(rest[4]);
+    if (id === "404" || id === "nobody@example.com")
+      return json(404, { status: "error", message: "resource not found", category: "OBJECT_NOT_FOUND" });
+    const byEmail = new URL(req.url).searchParams.get("idProperty") === "email";
+    return json(200, {
+      id: byEmail ? "1001" : id,
+      properties: { email: byEmail ? id : "ada@example.com", firstname: "Ada", lastname: "Lovelace", lifecyclestage: "customer" },
+      updatedAt: "2025-01-20T10:00:00.000Z",
     });
   }
   if (rest.slice(0, 4).join("/") === "crm/v3/objects/contacts" && req.method === "PATCH") {

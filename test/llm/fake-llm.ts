@@ -1,5 +1,5 @@
 /**
- * A fake LLM server for the tests (Node side, answered through the test sink: Miniflare's outbound service, see
+ * A fake LLM server for the tests (answered by the test sink, Miniflare's outbound service: a Worker of its own, see
  * test/support/sink.ts). No state: every answer follows from the URL's scenario and the request itself (how many
  * tool results follow the last user message, whether a repair was asked for), so tests running side by side cannot
  * disturb each other. Paths:

@@ -11,6 +11,7 @@ import {
   sinkRequests,
   sinkReset,
   startExec,
+  untilSinkSaw,
 } from "../support/engine";
 import { recordReplay } from "../support/replays";
 import { settle, stateOf } from "./settle";
@@ -27,15 +28,6 @@ beforeEach(sinkReset);
 const MIN = 60_000;
 const DAY = 86_400_000;
 const statuses = (exec: { actions: { execution_status: string }[] }) => exec.actions.map((a) => a.execution_status);
-
-/** Resolves once the sink has seen a request under `path` (the action's side effect has started). */
-async function untilSinkSaw(path: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if ((await sinkRequests(path)).length > 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`the sink never saw ${path}`);
-}
 
 async function retrigger(id: string, actionId: string, body: Record<string, unknown>): Promise<void> {
   const res = await call("POST", `/v1/automation/executions/${id}/${actionId}/retrigger`, { body });

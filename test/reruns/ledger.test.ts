@@ -4,6 +4,7 @@ import type { ExecutionObject } from "../../src/objects/execution-object";
 import { call } from "../helpers";
 import { CONFIGS, connect, driveIn } from "../integrations/support";
 import { SINK, createFlow, createRecord, executionStub, sinkRequests, sinkReset, startExec } from "../support/engine";
+import { modelConnection, runOne } from "../ai/support";
 import { ledger } from "./support";
 
 /** The ledger of side effects: GET /v1/automation/executions/{id}/effects, built from the attempt rows. */
@@ -183,6 +184,24 @@ describe("the ledger", () => {
     ]);
     expect(l.effects[1]).toMatchObject({ method: "POST", idempotency_key: `${id}:h`, outcome: "ok" });
     expect(l.totals.model_tokens).toBe(150);
+  });
+
+  it("an AI step's model call is in the ledger with its provider, model, key and tokens (from the attempt it records)", async () => {
+    const conn = await modelConnection("ledger");
+    const exec = await runOne({ type: "ai_generate", config: { connection_id: conn.id, prompt: "Say hi" } });
+    expect(exec.execution_status).toBe("success");
+    const usage = exec.actions[0].outputs.usage;
+    const l = await ledger(exec.id);
+    expect(l.effects).toHaveLength(1);
+    expect(l.effects[0]).toMatchObject({
+      kind: "model",
+      target: expect.stringMatching(/\/scripted$/),
+      idempotency_key: `${exec.id}:ai`,
+      dedupe: "receiver",
+      outcome: "ok",
+      tokens: { input: usage.input_tokens, output: usage.output_tokens, total: usage.total_tokens },
+    });
+    expect(l.totals.model_tokens).toBe(usage.total_tokens);
   });
 
   it("is 404 for an unknown execution and for another org's", async () => {

@@ -41,6 +41,7 @@ const PUBLIC_BY_DESIGN: Record<string, string> = {
   arrotechListTemplates: "nothing: the workflow template catalog is static and the same for everyone",
   arrotechListTemplateCategories: "nothing: the workflow template catalog is static and the same for everyone",
   arrotechGetTemplate: "nothing: the workflow template catalog is static and the same for everyone",
+  arrotechAgentSlackEvents: "Slack's request signature (the org's Slack signing secret) and a fresh timestamp",
 };
 
 /** `it`, or `it.fails` for a check listed in KNOWN_DEFECTS (reported to the file's owner). */

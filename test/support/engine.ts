@@ -80,6 +80,15 @@ export async function sinkRequests(pathPrefix = "/"): Promise<SinkRequest[]> {
   return all.filter((r) => r.path.startsWith(pathPrefix));
 }
 
+/**
+ * Resolves once the sink has seen a request under `path` (an action's side effect has started): the sink
+ * answers when it arrives, no polling. Fails when none came within `capMs`.
+ */
+export async function untilSinkSaw(path: string, capMs = 10_000): Promise<void> {
+  const res = await env.SINK.fetch(`http://sink/__wait?path=${encodeURIComponent(path)}&timeout_ms=${capMs}`);
+  if (res.status !== 200) throw new Error(`the sink never saw ${path} within ${capMs} ms`);
+}
+
 export async function sinkReset(): Promise<void> {
   await env.SINK.fetch("http://sink/__reset", { method: "POST" });
 }

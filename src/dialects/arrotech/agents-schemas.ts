@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CATCH_UP_POLICIES } from "../../engine/agent-schedule";
+import { CATCH_UP_POLICIES } from "../../schemas/triggers";
 import { LIMITS } from "../../lib/limits";
 import { cronProblems } from "../../schemas/triggers";
 
@@ -17,12 +17,42 @@ const boundedObject = (what: string) =>
     .record(z.string().max(200), z.unknown())
     .refine((v) => bytes(v) <= LIMITS.MAX_AGENT_CONFIG_BYTES, `${what} may be at most ${LIMITS.MAX_AGENT_CONFIG_BYTES} bytes`);
 
-export const AgentConfigSchema = boundedObject("agent_config").openapi({
-  description:
-    "Instructions and parameters of the agent, passed to every run as variables (`{{ variables.instructions }}`); " +
-    `at most ${LIMITS.MAX_AGENT_CONFIG_BYTES} bytes`,
-  example: { instructions: "Summarize yesterday's new leads", channel: "#sales" },
-});
+/** Keys of agent_config the engine reads itself (docs/ai.md), with the type each must have. */
+const TYPED_KEYS: Record<string, "string" | "strings"> = {
+  instructions: "string",
+  connection_id: "string",
+  model: "string",
+  tools: "strings",
+  slack_connection_id: "string",
+  slack_channels: "strings",
+};
+
+export const AgentConfigSchema = boundedObject("agent_config")
+  .superRefine((cfg, ctx) => {
+    for (const [key, kind] of Object.entries(TYPED_KEYS)) {
+      const v = cfg[key];
+      if (v === undefined) continue;
+      const ok =
+        kind === "string"
+          ? typeof v === "string" && v.length > 0
+          : Array.isArray(v) && v.length <= LIMITS.AI_AGENT_MAX_TOOLS && v.every((x) => typeof x === "string" && x.length > 0);
+      if (!ok)
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message:
+            kind === "string" ? "must be a non-empty string" : `must be a list of at most ${LIMITS.AI_AGENT_MAX_TOOLS} names`,
+        });
+    }
+  })
+  .openapi({
+    description:
+      "Instructions and parameters of the agent, passed to every run as variables (`{{ variables.instructions }}`). " +
+      "`instructions`, `connection_id`, `model` and `tools` are also what the workflow's AI steps use when they leave them " +
+      "unset; `slack_connection_id` and `slack_channels` shape its Slack request URL. " +
+      `At most ${LIMITS.MAX_AGENT_CONFIG_BYTES} bytes`,
+    example: { instructions: "Summarize yesterday's new leads", channel: "#sales", tools: ["hubspot_get_contact"] },
+  });
 
 export const ScheduleConfigSchema = z
   .strictObject({

@@ -1,4 +1,4 @@
-import type { AgentScheduleConfig } from "../../engine/agent-schedule";
+import type { ScheduleConfig as AgentScheduleConfig } from "../../engine/schedule";
 
 /**
  * The agent template catalog: a schedule and an agent_config ready for a kind of workflow. Creating an agent

@@ -1,4 +1,4 @@
-import type { AgentScheduleConfig } from "../../engine/agent-schedule";
+import type { ScheduleConfig as AgentScheduleConfig } from "../../engine/schedule";
 import type { AgentHealth } from "../../services/agent-analytics";
 import type { AgentRow, NewAgent } from "../../services/agents";
 import { defineLens } from "../lens";

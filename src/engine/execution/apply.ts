@@ -3,7 +3,7 @@ import { buildContext } from "./context";
 import { effectiveRetryPolicy, nextAttemptAt } from "./retry";
 import { cappedError, type Effects } from "./effects";
 import { SKIPPED_AFTER_FAILURE, failAction, resetAction, skipAction, succeedAction } from "./transitions";
-import type { ActionState, EngineEvent, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
+import type { ActionOutcome, ActionState, EngineEvent, ExecutionState, FlowActionDef, StatementExplanation } from "./types";
 import { RETRIABLE_STATUSES, isFinal } from "./types";
 import { COHERENCE_OPERATORS, type SimpleCondition } from "../../schemas/conditions";
 
@@ -58,8 +58,11 @@ function applyResult(
   const { outcome } = event;
   const iteration = event.iteration;
   endAttempt(action, now, fx);
+  // A multi-step action's approval decision is taken by the step that ran after it.
+  if (outcome.kind !== "step") action.approval = undefined;
   switch (outcome.kind) {
     case "success":
+      endProgress(action, fx);
       succeedAction(action, now, outcome.outputs, fx, iteration);
       return;
     case "failed": {
@@ -70,9 +73,13 @@ function applyResult(
         action.updated_at = now;
         return;
       }
+      endProgress(action, fx);
       failAction(state, action, def, now, outcome.error, fx, iteration);
       return;
     }
+    case "step":
+      applyStep(state, action, outcome, now, fx, iteration);
+      return;
     case "paused":
       action.execution_status = "paused";
       action.paused_iteration = iteration;
@@ -92,11 +99,72 @@ function applyResult(
   }
 }
 
+/** A multi-step action ended (or starts over): its progress row goes. */
+function endProgress(action: ActionState, fx: Effects): void {
+  if (action.step === undefined) return;
+  fx.storeProgress(action.id, null);
+}
+
+/**
+ * One step of a multi-step action is done: its progress is kept and the action runs again with a fresh retry
+ * budget (plan() sees `step` and does not gate it again); a step that asks for approval pauses the execution.
+ */
+function applyStep(
+  state: ExecutionState,
+  action: ActionState,
+  outcome: Extract<ActionOutcome, { kind: "step" }>,
+  now: number,
+  fx: Effects,
+  iteration: number | undefined,
+): void {
+  fx.storeProgress(action.id, outcome.progress);
+  if (outcome.outputs) fx.storeOutput(action, outcome.outputs);
+  action.step = (action.step ?? 0) + 1;
+  action.attempts = 0;
+  action.error_output = undefined;
+  action.updated_at = now;
+  action.approval = outcome.approval ? { ...outcome.approval, requested_at: now } : undefined;
+  if (outcome.approval) {
+    action.execution_status = "paused";
+    action.paused_iteration = iteration;
+    state.status = "paused";
+  }
+}
+
+/** A decision on the tool call an action waits for: the action runs again and its next step takes the decision. */
+function decideApproval(state: ExecutionState, event: Extract<EngineEvent, { type: "approval_decided" }>, now: number): void {
+  if (approvalRefusal(state, event.action_id)) return;
+  const action = defOf(state, event.action_id)!.action;
+  action.approval = {
+    ...action.approval!,
+    decision: event.decision,
+    ...(event.comment ? { comment: event.comment } : {}),
+    ...(event.by ? { decided_by: event.by } : {}),
+    decided_at: now,
+  };
+  action.execution_status = "in_progress";
+  action.paused_iteration = undefined;
+  action.updated_at = now;
+  state.status = "in_progress";
+}
+
+/** Why an approval decision cannot be applied, or null. */
+function approvalRefusal(state: ExecutionState, actionId: string): ControlRefusal | null {
+  const found = defOf(state, actionId);
+  if (!found) return { status: 404, message: `Action ${actionId} not found` };
+  const a = found.action;
+  if (state.status !== "paused" || a.execution_status !== "paused" || !a.approval || a.approval.decision)
+    return { status: 409, message: `Action ${actionId} is not waiting for approval (it is ${a.execution_status})` };
+  return null;
+}
+
 function cancel(state: ExecutionState, now: number, fx: Effects, reason?: string): void {
   if (isFinal(state.status)) return;
   for (const a of state.actions) {
     endAttempt(a, now, fx, { outcome: "cancelled" });
     if (!isFinal(a.execution_status)) {
+      endProgress(a, fx);
+      a.approval = undefined;
       a.execution_status = "cancelled";
       a.updated_at = now;
       a.next_attempt_at = undefined;
@@ -266,6 +334,9 @@ export function applyEvent(state: ExecutionState, event: EngineEvent, now: numbe
     case "schedule_cancelled":
       cancelSchedule(state, event.schedule_id, now);
       return;
+    case "approval_decided":
+      decideApproval(state, event, now);
+      return;
   }
 }
 
@@ -289,6 +360,8 @@ export function controlRefusal(state: ExecutionState, event: EngineEvent): Contr
       const refusal = retriggerRefusal(state, event.action_id, event.strategy, event.condition_id);
       return refusal ? { status: 409, message: refusal } : reuseRefusal(state, event.reuse_outputs);
     }
+    case "approval_decided":
+      return approvalRefusal(state, event.action_id);
     case "resumed":
       if (state.status !== "paused" || !state.resume)
         return { status: 400, message: `The execution is ${state.status}, not waiting to be resumed (a token is single use)` };

@@ -1,6 +1,6 @@
 import { LIMITS } from "../../lib/limits";
 import { capOutput } from "./data";
-import type { ActionState, AttemptOutcome, Command, ErrorOutput, ExecutionData, IterationRecord } from "./types";
+import type { ActionOutcome, ActionState, AttemptOutcome, Command, ErrorOutput, ExecutionData, IterationRecord } from "./types";
 
 /**
  * The commands one advance() emits, and the execution data as those commands leave it: a decision
@@ -90,6 +90,11 @@ export class Effects implements ExecutionData {
     }
   }
 
+  /** Stores (null: deletes) a multi-step action's progress. */
+  storeProgress(actionId: string, progress: unknown): void {
+    this.emit({ type: "store_progress", action_id: actionId, progress });
+  }
+
   closeAttempt(
     action: ActionState,
     inFlight: NonNullable<ActionState["in_flight"]>,
@@ -117,7 +122,16 @@ export function cappedError(error: ErrorOutput): ErrorOutput {
   return capped.truncated ? { ...error, error_info: capped.outputs } : error;
 }
 
-/** The attempt outcome recorded for an action's result kind. */
-export function attemptOutcomeOf(kind: "success" | "failed" | "paused" | "wait" | "cancel_execution"): AttemptOutcome {
-  return kind === "wait" ? "waiting" : kind === "cancel_execution" ? "success" : kind;
+/** The attempt outcome recorded for an action's result (a step that asks for approval pauses). */
+export function attemptOutcomeOf(outcome: Pick<ActionOutcome, "kind"> & { approval?: unknown }): AttemptOutcome {
+  switch (outcome.kind) {
+    case "wait":
+      return "waiting";
+    case "cancel_execution":
+      return "success";
+    case "step":
+      return outcome.approval ? "paused" : "success";
+    default:
+      return outcome.kind;
+  }
 }

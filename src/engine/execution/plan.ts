@@ -87,8 +87,8 @@ export function plan(state: ExecutionState, now: number, fx: Effects): Command[]
       action.updated_at = now;
       action.wait_until = undefined;
       continue;
-    } else if (action.attempts === 0 && !action.loop_state) {
-      // First visit: conditions and schedules gate the action.
+    } else if (action.attempts === 0 && !action.loop_state && action.step === undefined) {
+      // First visit: conditions and schedules gate the action (a multi-step action's next step is not a first visit).
       const cond = conditionOf(state, def);
       if (def.condition_id && !cond) {
         failAction(

@@ -114,6 +114,8 @@ export function resetAction(action: ActionState, strategy: ActionState["retry_st
   fx.clearActionData(action, looped);
   // A loop's iterations number their attempts from 1: a rerun numbers on after every attempt made so far.
   if (looped && action.attempts_total > 0) action.attempt_base = action.attempts_total;
+  // A multi-step action starts over: its progress goes with its outputs.
+  if (action.step !== undefined) fx.storeProgress(action.id, null);
   Object.assign(action, {
     execution_status: "pending" as ExecutionStatus,
     error_output: undefined,
@@ -125,6 +127,8 @@ export function resetAction(action: ActionState, strategy: ActionState["retry_st
     reason: undefined,
     condition_result: undefined,
     paused_iteration: undefined,
+    step: undefined,
+    approval: undefined,
     schedule_done: scheduleDone || undefined,
     retry_strategy: strategy,
   });

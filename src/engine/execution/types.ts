@@ -49,6 +49,12 @@ export const ERROR_CODES = [
   "CANCEL_FLOW_EXECUTION_ERROR",
   "METER_READING_NOT_FOUND",
   "ENTITY_NOT_FOUND",
+  /** An AI step's answer did not match its output_schema after the bounded repairs. */
+  "INVALID_OUTPUT",
+  /** An AI step's token budget (its own max_total_tokens, or the organization's daily budget) is spent. */
+  "BUDGET_EXCEEDED",
+  /** A model call failed (provider error, timeout, refused endpoint). */
+  "LLM_ERROR",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -168,6 +174,27 @@ export interface ActionState {
    * from here, so a rerun never overwrites an earlier attempt's record (the ledger keeps every one).
    */
   attempt_base?: number;
+  /**
+   * A multi-step action (ai_agent): the steps it has finished. Each step is one run (one attempt row); what the
+   * action carries from step to step is its progress, a row of its own (command `store_progress`).
+   */
+  step?: number;
+  /** A tool call waiting for a person's decision (ai_agent approvals), then the decision until the next step takes it. */
+  approval?: ApprovalState;
+}
+
+export const APPROVAL_DECISIONS = ["approve", "reject"] as const;
+export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
+
+/** A tool call of a multi-step action that a person must approve before it runs. */
+export interface ApprovalState {
+  tool: string;
+  tool_call_id: string;
+  requested_at: number;
+  decision?: ApprovalDecision;
+  comment?: string;
+  decided_by?: string;
+  decided_at?: number;
 }
 
 /** Version of the ExecutionState layout; storage written in an older layout is upcast on load (upcast.ts). */
@@ -216,7 +243,17 @@ export type ActionOutcome =
   | { kind: "failed"; error: ErrorOutput; retry: "never" | "policy" | { after_ms: number } }
   | { kind: "paused"; token_hash: string; outputs?: Record<string, unknown> }
   | { kind: "wait"; until: number }
-  | { kind: "cancel_execution"; reason: string };
+  | { kind: "cancel_execution"; reason: string }
+  /**
+   * One step of a multi-step action is done: `progress` is stored and the action runs again (a fresh retry budget
+   * per step). With `approval`, the action first pauses until a person decides on that tool call.
+   */
+  | {
+      kind: "step";
+      progress: unknown;
+      outputs?: Record<string, unknown>;
+      approval?: { tool: string; tool_call_id: string };
+    };
 
 export type EngineEvent =
   /** The execution was created (first entry of the log: the creation input, so a log replays from nothing). */
@@ -238,7 +275,9 @@ export type EngineEvent =
       /** Names a rerun asked for once (a bulk rerun's item): the object applies a key it already logged only once. */
       rerun_key?: string;
     }
-  | { type: "schedule_cancelled"; schedule_id: string };
+  | { type: "schedule_cancelled"; schedule_id: string }
+  /** A person decided on the tool call an action waits for (POST …/executions/{id}/{action_id}/approval). */
+  | { type: "approval_decided"; action_id: string; decision: ApprovalDecision; comment?: string; by?: string };
 
 /** One entry of an execution's append-only event log: the event, its position and when it was applied (ms). */
 export interface LoggedEvent {
@@ -301,6 +340,8 @@ export type Command =
       outputs?: Record<string, unknown> | null;
       truncated?: boolean;
     }
+  /** Store (replace) a multi-step action's progress; null deletes it (the action ended, or a retrigger). */
+  | { type: "store_progress"; action_id: string; progress: unknown }
   /** Delete every iteration row of an action (a retrigger starts the loop again). */
   | { type: "clear_iterations"; action_id: string }
   /** Close an attempt the engine ended without a result (cancel, interruption, retrigger). */

@@ -86,7 +86,40 @@ function actionView(state: ExecutionState, a: ActionState, detail: ExecutionDeta
     ...(a.scheduled_for !== undefined ? { scheduled_for: iso(a.scheduled_for) } : {}),
     ...(a.next_attempt_at !== undefined ? { next_attempt_at: iso(a.next_attempt_at) } : {}),
     ...(a.condition_result ? { condition_result: a.condition_result } : {}),
+    ...(a.approval && !a.approval.decision
+      ? {
+          waiting_for_approval: {
+            tool: a.approval.tool,
+            tool_call_id: a.approval.tool_call_id,
+            arguments: (detail.outputs[a.id]?.pending_approval as { arguments?: unknown } | undefined)?.arguments ?? null,
+            requested_at: iso(a.approval.requested_at),
+          },
+        }
+      : {}),
   };
+}
+
+interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+}
+
+const isUsage = (u: unknown): u is Usage =>
+  !!u && typeof u === "object" && typeof (u as Usage).total_tokens === "number" && typeof (u as Usage).input_tokens === "number";
+
+/** Model tokens of the execution: the sum of its AI steps' `usage` outputs (null when it has none). */
+export function executionLlmUsage(state: ExecutionState, detail: ExecutionDetail): Usage | null {
+  let total: Usage | null = null;
+  for (const a of state.actions) {
+    const u = detail.outputs[a.id]?.usage;
+    if (!isUsage(u)) continue;
+    total ??= { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+    total.input_tokens += u.input_tokens;
+    total.output_tokens += u.output_tokens ?? 0;
+    total.total_tokens += u.total_tokens;
+  }
+  return total;
 }
 
 /** The epilot AutomationExecution document (`status` and `execution_status` both, equal: the document requires `status`). */
@@ -118,8 +151,11 @@ export function toAutomationExecution(state: ExecutionState, detail: ExecutionDe
     ...(state.conditions_evaluated ? { conditions_evaluated: state.conditions_evaluated } : {}),
     ...(state.last_error ? { error_output: state.last_error } : {}),
     ...(state.cancel_reason ? { cancel_reason: state.cancel_reason } : {}),
+    ...withUsage(executionLlmUsage(state, detail)),
   };
 }
+
+const withUsage = (u: Usage | null) => (u ? { llm_usage: u } : {});
 
 /** TrustPager/Coherence normalized run status. */
 export function runStatus(status: ExecutionStatus | string): "completed" | "failed" | "running" | "skipped" {

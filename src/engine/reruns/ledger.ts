@@ -15,9 +15,10 @@ export interface LedgerRow {
   ended_at: number;
   /** The attempt's outcome (success, failed, interrupted, paused, waiting, cancelled). */
   outcome: string;
-  /** Null for rows written before effects were recorded: they are derived from the request. */
+  /** Null for rows written before effects were recorded: they are derived from the request and response. */
   effects: SideEffect[] | null;
   request?: unknown;
+  response?: unknown;
 }
 
 export interface LedgerEntry extends Omit<SideEffect, "outcome"> {
@@ -81,7 +82,7 @@ export function ledgerEntries(
   const entries: LedgerEntry[] = [];
   for (const row of sortLedgerRows(rows, actions)) {
     const def = defs.get(row.action_id);
-    for (const effect of row.effects ?? effectsFromRequest(row.request)) {
+    for (const effect of row.effects ?? effectsFromRequest(row.request, row.response)) {
       const key = effect.idempotency_key;
       entries.push({
         seq: entries.length,

@@ -83,11 +83,51 @@ export const httpEffect = (method: string, url: string, idempotencyKey: string):
   dedupe: "receiver",
 });
 
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+/** `{input_tokens, output_tokens, total_tokens}` as recorded by the AI steps (services/llm-usage.ts). */
+function tokensOf(usage: unknown): TokenUsage | undefined {
+  const u = obj(usage);
+  if (!u) return undefined;
+  const n = (k: string) => (typeof u[k] === "number" ? (u[k] as number) : undefined);
+  return { input: n("input_tokens"), output: n("output_tokens"), total: n("total_tokens") };
+}
+
 /**
- * The effects of an attempt recorded before effects were (storage layout 2): a request with a `url` (or a
- * list of them, a provider call's exchanges) was an HTTP request; nothing else was recorded.
+ * The effects an attempt's recorded request and response show, for an attempt whose action did not list them
+ * (rows from before effects were recorded, or an action type that says nothing): a model call of an AI step
+ * (`request.kind: "model_call"`, one effect per call in `response.calls`, with its tokens), a tool call of an
+ * agent step (`request.kind: "tool_call"`), or a request with a `url` (a list of them: a provider call's exchanges).
  */
-export function effectsFromRequest(request: unknown): SideEffect[] {
+export function effectsFromRequest(request: unknown, response?: unknown): SideEffect[] {
+  const req = obj(request);
+  const res = obj(response);
+  if (req?.kind === "model_call") {
+    const target = `${str(req.provider) ?? "model"}/${str(req.model) ?? "default"}`;
+    const calls = Array.isArray(res?.calls) ? (res.calls as unknown[]).map(obj).filter((c) => c !== undefined) : null;
+    const one = (key: string | undefined, usage: unknown): SideEffect => ({
+      kind: "model",
+      target,
+      idempotency_key: key ?? null,
+      // The key goes to the provider with the call (a provider that deduplicates drops a repeat).
+      dedupe: key ? "receiver" : "none",
+      ...(tokensOf(usage) ? { tokens: tokensOf(usage) } : {}),
+    });
+    return calls ? calls.map((c) => one(str(c.idempotency_key), c.usage)) : [one(str(req.idempotency_key), res?.usage)];
+  }
+  if (req?.kind === "tool_call") {
+    return [
+      {
+        kind: "provider",
+        target: `tool/${str(req.tool) ?? "unknown"}`,
+        idempotency_key: str(req.idempotency_key) ?? null,
+        dedupe: "none",
+        ...(res && typeof res.success === "boolean" ? { outcome: res.success ? ("ok" as const) : ("failed" as const) } : {}),
+      },
+    ];
+  }
   const list = Array.isArray(request) ? request : request ? [request] : [];
   const out: SideEffect[] = [];
   for (const r of list) {

@@ -1,11 +1,13 @@
 import { z } from "@hono/zod-openapi";
+import { AI_ACTIONS } from "./ai";
 import { ENGINE_ACTIONS } from "./engine";
 import { EPILOT_ACTIONS } from "./epilot";
 
+export * from "./ai";
 export * from "./engine";
 export * from "./epilot";
 
-const ACTION_SCHEMAS = [...EPILOT_ACTIONS, ...ENGINE_ACTIONS] as const;
+const ACTION_SCHEMAS = [...EPILOT_ACTIONS, ...ENGINE_ACTIONS, ...AI_ACTIONS] as const;
 
 export const ACTION_TYPES = ACTION_SCHEMAS.map((s) => s.shape.type.value);
 

@@ -109,7 +109,8 @@ async function waitGroupGone(pgid: number, ms: number): Promise<boolean> {
 export async function startEngine(): Promise<Engine> {
   const sink = await startSink();
   const persistDir = await mkdtemp(join(tmpdir(), "engine-browser-"));
-  const [port, inspectorPort] = [await freePort(), await freePort()];
+  // ENGINE_BROWSER_PORT pins the engine's port (a machine shared with other dev servers hands each its own).
+  const [port, inspectorPort] = [Number(process.env.ENGINE_BROWSER_PORT) || (await freePort()), await freePort()];
   const args = [
     "run",
     "dev",

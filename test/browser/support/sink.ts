@@ -3,10 +3,13 @@
  * point at `sink.url`, tests read what arrived and make the next calls fail on purpose. It listens on a free
  * loopback port, which the engine is allowed to reach (startEngine passes ALLOWED_OUTBOUND_HOSTS).
  *
- * Answers: the next `failNext` statuses first; `/status/<code>` that status; anything else 200 echoing the
- * request as JSON.
+ * Answers: the next `failNext` statuses first; `/status/<code>` that status; `/ai/…` the scripted model of the AI
+ * steps' tests (test/ai/scripted-model.ts); `/hubspot/…`, `/slack/…` the vendor fakes (test/integrations/vendors.ts);
+ * anything else 200 echoing the request as JSON.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { scriptedModelAnswer } from "../../ai/scripted-model.ts";
+import { vendorAnswer } from "../../integrations/vendors.ts";
 
 export interface SinkRequest {
   method: string;
@@ -46,13 +49,39 @@ function flatHeaders(headers: IncomingMessage["headers"]): Record<string, string
   return flat;
 }
 
+/** The scripted model's or a vendor fake's answer (web Request/Response, as the Workers tests' sink has them), or null. */
+async function fakeAnswer(req: IncomingMessage, path: string, body: string): Promise<Response | null> {
+  const url = new URL(path, "http://127.0.0.1");
+  const request = new Request(url, {
+    method: req.method,
+    headers: flatHeaders(req.headers),
+    body: req.method === "GET" || req.method === "HEAD" ? undefined : body,
+  });
+  const parts = url.pathname.split("/").filter(Boolean);
+  if (parts[0] === "ai") return scriptedModelAnswer(request, parts, body);
+  if (parts[0] === "hubspot" || parts[0] === "slack") return vendorAnswer(request, url, body);
+  return null;
+}
+
+async function send(res: ServerResponse, answer: Response): Promise<number> {
+  res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
+  res.end(await answer.text());
+  return answer.status;
+}
+
 export async function startSink(): Promise<Sink> {
   let recorded: SinkRequest[] = [];
   let failures: number[] = [];
 
   const server = createServer((req, res) => {
-    void readBody(req).then((body) => {
+    void readBody(req).then(async (body) => {
       const path = req.url ?? "/";
+      const fake = failures.length === 0 ? await fakeAnswer(req, path, body) : null;
+      if (fake) {
+        const status = await send(res, fake);
+        recorded.push({ method: req.method ?? "GET", path, headers: flatHeaders(req.headers), body, status, at: Date.now() });
+        return;
+      }
       const forced = /^\/status\/(\d{3})(?:[/?]|$)/.exec(path);
       const status = failures.shift() ?? (forced ? Number(forced[1]) : 200);
       recorded.push({ method: req.method ?? "GET", path, headers: flatHeaders(req.headers), body, status, at: Date.now() });

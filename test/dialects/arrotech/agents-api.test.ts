@@ -172,10 +172,12 @@ describe("agents: create, get, list", () => {
       "GET /v1/agents/{agent_id}/status automations:read arrotech",
       "POST /v1/agent-templates/{template_id}/agents automations:write arrotech",
       "POST /v1/agents automations:write arrotech",
+      "POST /v1/agents/{agent_id}/events automations:trigger arrotech",
       "POST /v1/agents/{agent_id}/execute automations:trigger arrotech",
       "POST /v1/agents/{agent_id}/pause automations:write arrotech",
       "POST /v1/agents/{agent_id}/resume automations:write arrotech",
       "POST /v1/agents/{agent_id}/schedule automations:write arrotech",
+      "POST /v1/agents/{agent_id}/slack/events undefined arrotech",
     ]);
   });
 });

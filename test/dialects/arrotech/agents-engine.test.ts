@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { agentDueFires, agentScheduleSpec, nextAgentFireAfter, resumedNextFire } from "../../../src/engine/agent-schedule";
+import {
+  dueFires as agentDueFires,
+  nextScheduledFire as nextAgentFireAfter,
+  resumedNextFire,
+  scheduleSpec as agentScheduleSpec,
+} from "../../../src/engine/schedule";
 import { LIMITS } from "../../../src/lib/limits";
 
-/** The pure schedule arithmetic of agents (engine/agent-schedule.ts). */
+/** The pure schedule arithmetic of agents, now every schedule trigger's (engine/schedule.ts). */
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,8 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import type { AgentScheduleStatus } from "../../../src/engine/agent-schedule";
-import type { AgentAlarmOutcome } from "../../../src/objects/agent-schedule";
-import type { FlowScheduleObject } from "../../../src/objects/flow-schedule-object";
+import type { AgentScheduleStatus } from "../../../src/engine/schedule";
+import type { AgentAlarmOutcome, FlowScheduleObject } from "../../../src/objects/flow-schedule-object";
 import { call } from "../../helpers";
 import { SINK, createFlow } from "../../support/engine";
 

@@ -314,11 +314,14 @@ describe("bounds", () => {
   });
 
   it("stops output over the size limit, captures included", () => {
+    // A kilobyte per iteration: the size limit is reached in a few hundred iterations, long before the render's
+    // time limit (wall clock, MAX_TEMPLATE_RENDER_MS), however busy the machine.
+    const kb = "x".repeat(1024);
     expect(
-      templateError(() => render("{% for i in (1..1000) %}{% for j in (1..1000) %}xxxxxxxx{% endfor %}{% endfor %}")).message,
+      templateError(() => render(`{% for i in (1..1000) %}{% for j in (1..1000) %}${kb}{% endfor %}{% endfor %}`)).message,
     ).toMatch(/rendered output exceeds/);
     expect(
-      templateError(() => render("{% capture c %}{% for i in (1..50000) %}xxxxxxxxxx{% endfor %}{% endcapture %}{{ c | size }}"))
+      templateError(() => render(`{% capture c %}{% for i in (1..50000) %}${kb}{% endfor %}{% endcapture %}{{ c | size }}`))
         .message,
     ).toMatch(/rendered output exceeds/);
   });

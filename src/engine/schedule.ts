@@ -1,18 +1,16 @@
 import { Cron } from "croner";
 import { LIMITS } from "../lib/limits";
+import type { CatchUp } from "../schemas/triggers";
 import { nextFireAfter } from "./cron";
 
 /**
- * Schedule arithmetic of agents, pure: an agent fires on a cron (croner, with time zone) or every `interval`
- * on a fixed grid (`anchor + n × interval`, n ≥ 1), so a pause or a late alarm never shifts its later runs.
+ * Schedule arithmetic of schedule triggers (a flow's, or an agent's), pure: a trigger fires on a cron (croner, with
+ * time zone) or every `interval` on a fixed grid (`anchor + n × interval`, n ≥ 1), so a pause or a late alarm never
+ * shifts its later runs. What a late alarm or a resume runs is the trigger's `catch_up` policy.
  */
 
-/** What happens to instants missed while paused (or while an alarm was late). */
-export const CATCH_UP_POLICIES = ["none", "one", "all"] as const;
-export type CatchUp = (typeof CATCH_UP_POLICIES)[number];
-
-/** An agent's `schedule_config` as stored: `interval` (seconds) or `cron` (+ `timezone`), and the catch-up policy. */
-export interface AgentScheduleConfig {
+/** A schedule as stored: `interval` (seconds) or `cron` (+ `timezone`), and the catch-up policy (an agent's `schedule_config`). */
+export interface ScheduleConfig {
   interval?: number;
   cron?: string;
   timezone?: string;
@@ -23,7 +21,7 @@ export interface AgentScheduleConfig {
 export interface AgentScheduleInput {
   org_id: string;
   agent_id: string;
-  config: AgentScheduleConfig;
+  config: ScheduleConfig;
   paused: boolean;
 }
 
@@ -36,23 +34,23 @@ export interface AgentScheduleStatus {
   alarm_at: number | null;
 }
 
-export type AgentScheduleSpec =
+export type ScheduleSpec =
   { kind: "cron"; cron: string; timezone?: string } | { kind: "interval"; interval_ms: number; anchor: number };
 
 /** The spec the scheduler runs for a config; an interval's grid starts at `anchor` (ms: when the object first stored it). */
-export function agentScheduleSpec(config: AgentScheduleConfig, anchor: number): AgentScheduleSpec {
+export function scheduleSpec(config: Omit<ScheduleConfig, "catch_up"> & Partial<ScheduleConfig>, anchor: number): ScheduleSpec {
   if (config.interval !== undefined) return { kind: "interval", interval_ms: config.interval * 1000, anchor };
   return { kind: "cron", cron: config.cron ?? "", ...(config.timezone ? { timezone: config.timezone } : {}) };
 }
 
 /** The first instant strictly after `after` (ms), or null when the schedule never fires again. */
-export function nextAgentFireAfter(spec: AgentScheduleSpec, after: number): number | null {
+export function nextScheduledFire(spec: ScheduleSpec, after: number): number | null {
   if (spec.kind === "cron") return nextFireAfter(spec, after);
   const n = Math.max(1, Math.floor((after - spec.anchor) / spec.interval_ms) + 1);
   return spec.anchor + n * spec.interval_ms;
 }
 
-export interface AgentDue {
+export interface DueFires {
   /** The instants to run now, oldest first. */
   instants: number[];
   /** Due instants not run (a lower bound when a very late cron was jumped over). */
@@ -62,7 +60,7 @@ export interface AgentDue {
 }
 
 /** Due instants from `next` to `now` (inclusive): the most recent `keep` of them (oldest first) and how many there were. */
-function dueInstants(spec: AgentScheduleSpec, next: number, now: number, keep: number): { latest: number[]; count: number } {
+function dueInstants(spec: ScheduleSpec, next: number, now: number, keep: number): { latest: number[]; count: number } {
   if (spec.kind === "interval") {
     const count = Math.floor((now - next) / spec.interval_ms) + 1;
     const take = Math.min(keep, count);
@@ -93,17 +91,11 @@ function dueInstants(spec: AgentScheduleSpec, next: number, now: number, keep: n
  * `maxRuns` (the most recent ones). Whether instants missed while paused are still due is decided on
  * resume (see resumedNextFire): `none` drops them, `one` and `all` keep them for this function.
  */
-export function agentDueFires(
-  spec: AgentScheduleSpec,
-  next: number,
-  now: number,
-  catchUp: CatchUp,
-  maxRuns: number,
-): AgentDue | null {
+export function dueFires(spec: ScheduleSpec, next: number, now: number, catchUp: CatchUp, maxRuns: number): DueFires | null {
   if (next > now) return null;
   const { latest, count } = dueInstants(spec, next, now, catchUp === "all" ? Math.max(1, maxRuns) : 1);
   const last = latest[latest.length - 1] ?? next;
-  return { instants: latest, skipped: Math.max(0, count - latest.length), next: nextAgentFireAfter(spec, last) };
+  return { instants: latest, skipped: Math.max(0, count - latest.length), next: nextScheduledFire(spec, last) };
 }
 
 /**
@@ -111,12 +103,7 @@ export function agentDueFires(
  * missed while paused) is kept for the alarm to catch up when the policy asks for it, and otherwise
  * replaced by the first instant after now, so a resumed agent does not burst.
  */
-export function resumedNextFire(
-  spec: AgentScheduleSpec,
-  storedNext: number | null,
-  now: number,
-  catchUp: CatchUp,
-): number | null {
+export function resumedNextFire(spec: ScheduleSpec, storedNext: number | null, now: number, catchUp: CatchUp): number | null {
   if (storedNext !== null && (storedNext > now || catchUp !== "none")) return storedNext;
-  return nextAgentFireAfter(spec, now);
+  return nextScheduledFire(spec, now);
 }
