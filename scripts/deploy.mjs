@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// `npm run deploy -- [wrangler deploy args]`: deploys with the compatibility flags of wrangler.toml plus
-// `global_fetch_strictly_public`, the platform's own refusal of private and loopback targets behind the
-// engine's SSRF checks (src/lib/ssrf.ts). It is left out of wrangler.toml because `wrangler dev`, the
-// tests and the benchmarks call sinks on 127.0.0.1. (`--compatibility-flags` replaces the file's list,
-// so the file's flags are passed along.)
+// `npm run deploy -- [wrangler deploy args]`: deploys with the compatibility flags of wrangler.toml, making sure
+// they include `global_fetch_strictly_public`, the platform's own refusal of private and loopback targets behind
+// the engine's SSRF checks (src/lib/ssrf.ts). wrangler.toml sets it too (local workerd accepts it and still
+// reaches the sinks on 127.0.0.1); this keeps a deploy safe if someone drops it from the file.
+// (`--compatibility-flags` replaces the file's list, so the file's flags are passed along.)
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 

@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { AppError, errorBody } from "./lib/errors";
 import { LIMITS } from "./lib/limits";
+import { redactPath } from "./lib/redact";
 import { apiKeysRouter } from "./api/api-keys";
 import { expressionsRouter } from "./api/expressions";
 import { bulkJobsRouter } from "./api/bulk-jobs";
@@ -40,7 +41,7 @@ import { apiRateLimit } from "./api/rate-limit";
 import { planQuota, plansRouter } from "./api/plans";
 import type { AppEnv } from "./api/context";
 import { createRouter } from "./api/router";
-import { acceptsNonJsonBody, isPublicRoute, routeLookup } from "./api/route-meta";
+import { acceptsNonJsonBody, countsAsTrigger, isPublicRoute, routeLookup } from "./api/route-meta";
 import { PLURA_EXECUTE_PATH, pluraEnvelope, pluraRouter } from "./dialects/plura/router";
 import { TP_BASE, trustpagerRouter } from "./dialects/trustpager/router";
 import { COHERENCE_BASE, coherenceRouter } from "./dialects/coherence/router";
@@ -52,6 +53,9 @@ import { chatAgentRouter } from "./dialects/arrotech/chat-agent-router";
 
 /** Roots of the authenticated API: the engine's own, the dialects' (src/dialects/) and the MCP server (src/mcp/). */
 const API_ROOTS = ["/v1/*", "/api/*", "/mcp/*"] as const; // "/*" also matches the path itself
+
+/** An `x-request-id` the engine keeps: at most 128 characters of letters, digits and `._:-`. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
@@ -75,7 +79,8 @@ function renderError(c: Context<AppEnv>, err: unknown): Response {
             : "HTTP_ERROR";
     return c.json(errorBody(code, err.message || "Request rejected"), status);
   }
-  console.error("unhandled error", c.req.method, c.req.path, err instanceof Error ? err.stack : String(err));
+  // The path may end in a webhook URL token: logged redacted.
+  console.error("unhandled error", c.req.method, redactPath(c.req.path), err instanceof Error ? err.stack : String(err));
   return c.json(errorBody("INTERNAL_ERROR", "Internal error"), 500);
 }
 
@@ -86,7 +91,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
   const routeOf = routeLookup(app);
 
   app.use("*", async (c, next) => {
-    c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
+    // A client's id is echoed only when it is a plain one; it names the request in logs and audits, nothing more.
+    const given = c.req.header("x-request-id");
+    c.set("requestId", given !== undefined && REQUEST_ID.test(given) ? given : crypto.randomUUID());
     await next();
     c.header("x-request-id", c.get("requestId"));
   });
@@ -120,7 +127,10 @@ export function createApp(): OpenAPIHono<AppEnv> {
     );
 
     app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : authenticate(c, next)));
-    app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : apiRateLimit(c, next)));
+    app.use(root, async (c, next) => {
+      const route = routeOf(c);
+      return isPublicRoute(route) ? next() : apiRateLimit(c, next, countsAsTrigger(route));
+    });
     app.use(root, async (c, next) => (isPublicRoute(routeOf(c)) ? next() : planQuota(c, next)));
   }
 

@@ -1,7 +1,11 @@
+import type { Scope } from "../lib/principal";
 import { LIMITS } from "../lib/limits";
 import { agentStep, type AgentStepFailure } from "../llm/agent-loop";
 import { AiAgentConfig } from "../schemas/actions/ai";
 import { defineAction, permanentFailure, type ActionResult } from "./types";
+
+/** The scopes of an ai_agent step's tool calls: those of the flow's own actions (start work, write records). */
+const FLOW_STEP_SCOPES: ReadonlySet<Scope> = new Set<Scope>(["automations:trigger", "automations:write"]);
 
 /**
  * `ai_agent`: a tool loop run one step at a time (llm/agent-loop.ts): each model call and each tool call is one run
@@ -22,6 +26,8 @@ export const aiAgentAction = defineAction({
         orgId: ctx.orgId,
         actor: `execution:${ctx.executionId}`,
         userId: agent ? `agent:${agent.agent_id}` : `flow:${ctx.flowId}`,
+        // What the flow's own actions may do (start work, write records); writes still follow the step's approval.
+        scopes: FLOW_STEP_SCOPES,
       },
       config: {
         ...cfg,

@@ -9,7 +9,7 @@ import {
 } from "../schemas/bulk-jobs";
 import { createBulkJob, patchBulkJob, requireBulkJob } from "../services/bulk-jobs";
 import { itemStatusCounts, itemsPage, type BulkJobRow } from "../store/bulk-jobs";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute, jsonBody, jsonResponse } from "./router";
 
 const TAGS = ["bulk"];
 
@@ -71,7 +71,7 @@ async function jobView(env: Env, job: BulkJobRow, page: SummaryPage = {}, taskTo
   };
 }
 
-const createJob = scopedRoute("automations:trigger", {
+const createJob = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "bulkTriggerExecutions",

@@ -4,7 +4,7 @@ import { BulkJobParams, PatchBulkJobRequestSchema } from "../schemas/bulk-jobs";
 import { BulkRerunJobSchema, BulkRerunQuery, BulkRerunRequestSchema } from "../schemas/reruns";
 import { createBulkRerun, patchBulkRerun, requireBulkRerun } from "../services/bulk-reruns";
 import { rerunItemCounts, rerunItemsPage, type BulkRerunRow } from "../store/bulk-reruns";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute, triggerRoute } from "./router";
 
 /** Bulk reruns: rerun the failed executions of a flow as a job with approval (docs/reruns.md). */
 
@@ -49,7 +49,7 @@ async function jobView(env: Env, job: BulkRerunRow, page: { from?: number; size?
   };
 }
 
-const createJob = scopedRoute("automations:trigger", {
+const createJob = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "createBulkRerun",

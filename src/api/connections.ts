@@ -24,7 +24,7 @@ import {
   updateConnection,
 } from "../services/connections";
 import { listConnectionRows } from "../store/connections";
-import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { createRouter, errorResponses, scopedRoute, triggerRoute, jsonBody, jsonResponse } from "./router";
 
 const TAGS = ["Connections"];
 const Params = z.object({ connection_id: IdParam("connection_id") });
@@ -61,7 +61,7 @@ const createRoute_ = scopedRoute("automations:write", {
   },
 });
 
-const testConfigRoute = scopedRoute("automations:write", {
+const testConfigRoute = triggerRoute("automations:write", {
   method: "post",
   path: "/test",
   operationId: "testConnectionConfig",
@@ -113,7 +113,7 @@ const deleteRoute = scopedRoute("automations:write", {
   },
 });
 
-const testRoute = scopedRoute("automations:write", {
+const testRoute = triggerRoute("automations:write", {
   method: "post",
   path: "/{connection_id}/test",
   operationId: "testConnection",

@@ -24,11 +24,13 @@ import {
   conversationToolCalls,
   extractWorkflow,
   listConversations,
+  decideToolCall,
   listMessages,
+  messageView,
   prepareTurn,
   renameConversation,
 } from "../llm/conversations";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute, triggerRoute } from "./router";
 
 /**
  * Conversations with an LLM (seed 002, Arrotech Hub `chat`), mounted at /v1/conversations. Sending a message runs
@@ -99,7 +101,7 @@ const messagesRoute = scopedRoute("automations:read", {
   responses: { 200: jsonResponse(MessageListSchema, "Messages"), ...errorResponses(404) },
 });
 
-const sendRoute = scopedRoute("automations:trigger", {
+const sendRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{conversation_id}/messages",
   operationId: "sendConversationMessage",
@@ -116,7 +118,7 @@ const sendRoute = scopedRoute("automations:trigger", {
   },
 });
 
-const streamRoute = scopedRoute("automations:trigger", {
+const streamRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{conversation_id}/messages:stream",
   operationId: "streamConversationMessage",
@@ -130,6 +132,41 @@ const streamRoute = scopedRoute("automations:trigger", {
     ...errorResponses(404, 409),
   },
 });
+
+const ToolCallParams = Params.extend({
+  tool_call_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({
+      param: { name: "tool_call_id", in: "path" },
+      description: "The id the model gave the call (pending_tool_calls[].id)",
+    }),
+});
+
+const decideRoute = (decision: "approve" | "reject") =>
+  triggerRoute("automations:trigger", {
+    method: "post",
+    path: `/{conversation_id}/tool-calls/{tool_call_id}/${decision}`,
+    operationId: decision === "approve" ? "approveConversationToolCall" : "rejectConversationToolCall",
+    tags: TAGS,
+    summary:
+      decision === "approve"
+        ? "Run a tool call the model proposed (a write tool waiting in pending_tool_calls) and, once every pending call of " +
+          "the message is decided, continue the turn"
+        : "Refuse a tool call the model proposed: the model is told it was refused and, once every pending call of the " +
+          "message is decided, answers",
+    request: { params: ToolCallParams },
+    responses: {
+      200: jsonResponse(
+        SendMessageResultSchema,
+        "The last assistant message (maybe waiting for more decisions) and every message stored",
+      ),
+      ...errorResponses(404, 409),
+      502: jsonResponse(z.object({ error: z.unknown() }), "The model provider failed"),
+      504: jsonResponse(z.object({ error: z.unknown() }), "The model did not answer in time"),
+    },
+  });
 
 const toolCallsRoute = scopedRoute("automations:read", {
   method: "get",
@@ -153,29 +190,29 @@ const extractRoute = scopedRoute("automations:write", {
 
 export const conversationsRouter = createRouter()
   .openapi(listRoute, async (c) => {
-    const res = await listConversations(c.env, c.get("principal").orgId, page(c.req.valid("query")));
+    const res = await listConversations(c.env, c.get("principal"), page(c.req.valid("query")));
     return c.json({ total: res.total, results: res.results.map(conversationView) }, 200);
   })
   .openapi(createRoute, async (c) => {
-    const row = await createConversation(c.env, c.get("principal"), c.req.valid("json").title);
+    const row = await createConversation(c.env, c.get("principal"), c.req.valid("json"));
     return c.json(conversationView(row), 201);
   })
   .openapi(getRoute, async (c) => {
-    const detail = await conversationDetail(c.env, c.get("principal").orgId, c.req.valid("param").conversation_id);
+    const detail = await conversationDetail(c.env, c.get("principal"), c.req.valid("param").conversation_id);
     return c.json(asResponse(ConversationDetailSchema, detail), 200);
   })
   .openapi(updateRoute, async (c) => {
     const { conversation_id } = c.req.valid("param");
-    const row = await renameConversation(c.env, c.get("principal").orgId, conversation_id, c.req.valid("json").title);
+    const row = await renameConversation(c.env, c.get("principal"), conversation_id, c.req.valid("json").title);
     return c.json(conversationView(row), 200);
   })
   .openapi(deleteRoute, async (c) => {
-    await deleteConversation(c.env, c.get("principal").orgId, c.req.valid("param").conversation_id);
+    await deleteConversation(c.env, c.get("principal"), c.req.valid("param").conversation_id);
     return c.body(null, 204);
   })
   .openapi(messagesRoute, async (c) => {
     const { conversation_id } = c.req.valid("param");
-    const res = await listMessages(c.env, c.get("principal").orgId, conversation_id, page(c.req.valid("query")));
+    const res = await listMessages(c.env, c.get("principal"), conversation_id, page(c.req.valid("query")));
     return c.json(asResponse(MessageListSchema, res), 200);
   })
   .openapi(sendRoute, async (c) => {
@@ -183,8 +220,7 @@ export const conversationsRouter = createRouter()
     const turn = await prepareTurn(c.env, c.get("principal"), conversation_id, c.req.valid("json"), c.get("requestId"));
     const result = await turn.run();
     if (result.failure) throw result.failure;
-    const final = result.views[result.views.length - 1];
-    return c.json(asResponse(SendMessageResultSchema, { ...final, new_messages: result.views }), 200);
+    return c.json(asResponse(SendMessageResultSchema, { ...messageView(result.final), new_messages: result.views }), 200);
   })
   .openapi(streamRoute, async (c) => {
     const { conversation_id } = c.req.valid("param");
@@ -197,7 +233,7 @@ export const conversationsRouter = createRouter()
       try {
         const result = await turn.run(send);
         if (result.failure) await send("error", { code: result.failure.code, message: result.failure.message });
-        await send("done", { message: result.views[result.views.length - 1] });
+        await send("done", { message: messageView(result.final) });
       } catch (err) {
         const e = err instanceof AppError ? err : new AppError(500, "INTERNAL_ERROR", "Internal error");
         if (!(err instanceof AppError))
@@ -207,9 +243,23 @@ export const conversationsRouter = createRouter()
       }
     });
   })
+  .openapi(decideRoute("approve"), async (c) => {
+    const { conversation_id, tool_call_id } = c.req.valid("param");
+    const p = c.get("principal");
+    const result = await decideToolCall(c.env, p, conversation_id, tool_call_id, "approve", c.get("requestId"));
+    if (result.failure) throw result.failure;
+    return c.json(asResponse(SendMessageResultSchema, { ...messageView(result.final), new_messages: result.views }), 200);
+  })
+  .openapi(decideRoute("reject"), async (c) => {
+    const { conversation_id, tool_call_id } = c.req.valid("param");
+    const p = c.get("principal");
+    const result = await decideToolCall(c.env, p, conversation_id, tool_call_id, "reject", c.get("requestId"));
+    if (result.failure) throw result.failure;
+    return c.json(asResponse(SendMessageResultSchema, { ...messageView(result.final), new_messages: result.views }), 200);
+  })
   .openapi(toolCallsRoute, async (c) => {
     const { conversation_id } = c.req.valid("param");
-    const calls = await conversationToolCalls(c.env, c.get("principal").orgId, conversation_id);
+    const calls = await conversationToolCalls(c.env, c.get("principal"), conversation_id);
     return c.json(asResponse(ToolCallListSchema, calls), 200);
   })
   .openapi(extractRoute, async (c) => {

@@ -3,7 +3,7 @@ import { AppError } from "../lib/errors";
 import { InboundEmail } from "../schemas/inboxes";
 import { acceptIntakeEvent, type IntakeInput } from "../services/event-intake";
 import { acceptInboundEmail } from "../services/inbound-email";
-import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { createRouter, errorResponses, jsonBody, jsonResponse, triggerRoute } from "./router";
 
 /**
  * `POST /v1/automation/events`: the event source of the epilot triggers that nothing inside the engine
@@ -65,7 +65,7 @@ const IntakeRequest = z
 
 const Accepted = z.object({ event_id: z.string(), status: z.literal("accepted") }).openapi("AutomationEventAccepted");
 
-const intakeRoute = scopedRoute("automations:trigger", {
+const intakeRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "submitAutomationEvent",

@@ -1,6 +1,6 @@
 import { ExecuteRequest, ExecuteResponseSchema } from "../schemas/integrations";
 import { unifiedExecute } from "../services/unified-execute";
-import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { createRouter, errorResponses, triggerRoute, jsonBody, jsonResponse } from "./router";
 
 /**
  * Plura's unified execute (seed 000) in the engine's own namespace: the work is services/unified-execute.ts (shared
@@ -8,7 +8,7 @@ import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } fro
  * bad input answers 4xx with the common error body.
  */
 
-const executeRoute = scopedRoute("automations:trigger", {
+const executeRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "executeAutomation",

@@ -21,7 +21,16 @@ import { cancelExecution, readExecution } from "../services/queued-executions";
 import { getExecutionRowAnyOrg, listExecutions, type ExecutionRow } from "../store/executions";
 import type { ControlResult, ExecutionSnapshot } from "../contracts/execution-object";
 import { hasScope, type Principal } from "../lib/principal";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, publicRoute, scopedRoute } from "./router";
+import {
+  createRouter,
+  errorResponses,
+  publicRoute,
+  scopedRoute,
+  asResponse,
+  triggerRoute,
+  jsonBody,
+  jsonResponse,
+} from "./router";
 
 const TAGS = ["executions"];
 const ExecParams = z.object({ execution_id: IdParam("execution_id") });
@@ -77,7 +86,7 @@ function fromRow(r: ExecutionRow) {
   };
 }
 
-const startRoute = scopedRoute("automations:trigger", {
+const startRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/executions",
   operationId: "startExecution",
@@ -121,7 +130,7 @@ const cancelRoute = scopedRoute("automations:trigger", {
   responses: { 200: jsonResponse(AutomationExecutionSchema, "The cancelled execution"), ...errorResponses(401, 403, 404, 409) },
 });
 
-const retriggerRoute = scopedRoute("automations:trigger", {
+const retriggerRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/executions/{execution_id}/{action_id}/retrigger",
   operationId: "retriggerAction",
@@ -217,12 +226,13 @@ export const executionsRouter = createRouter()
     await requireRow(c.env, c.get("principal").orgId, execution_id);
     const body = c.req.valid("json") ?? {};
     const strategy = body.retry_strategy ?? "RETRY_AND_RESUME";
+    const p = c.get("principal");
     const snap = unwrap(
-      await executionClient(c.env, execution_id).retrigger(action_id, strategy, body.condition_id, {
+      await executionClient(c.env, execution_id).retrigger(p.orgId, action_id, strategy, body.condition_id, {
         reuse_outputs: body.reuse_outputs,
       }),
     );
-    return c.json(asResponse(AutomationExecutionSchema, present(snap, c.get("principal"))), 200);
+    return c.json(asResponse(AutomationExecutionSchema, present(snap, p)), 200);
   })
   .openapi(approvalRoute, async (c) => {
     const { execution_id, action_id } = c.req.valid("param");
@@ -230,7 +240,9 @@ export const executionsRouter = createRouter()
     await requireRow(c.env, principal.orgId, execution_id);
     const { decision, comment } = c.req.valid("json");
     const by = principal.email ?? principal.actor;
-    const snap = unwrap(await executionClient(c.env, execution_id).decideApproval(action_id, decision, comment, by));
+    const snap = unwrap(
+      await executionClient(c.env, execution_id).decideApproval(principal.orgId, action_id, decision, comment, by),
+    );
     return c.json(asResponse(AutomationExecutionSchema, present(snap, principal)), 200);
   })
   .openapi(resumeRoute, async (c) => {
@@ -238,16 +250,30 @@ export const executionsRouter = createRouter()
     const executionId = resume_token.split(".", 1)[0];
     const row = await getExecutionRowAnyOrg(c.env.DB, executionId);
     if (!row || !resume_token.includes(".")) throw notFound("Resume token");
-    const res = await executionClient(c.env, executionId).resume(resume_token);
-    const snap = unwrap(res);
-    const execution = present(snap, null);
-    const resumedAction = execution.actions.find((a) => a.id === res.resumed_action_id)!;
-    return c.json(asResponse(ResumeRespSchema, { execution, resumedAction }), 200);
+    // The token names the execution; its index row names the organization the object then checks.
+    const res = await executionClient(c.env, executionId).resume(row.org_id, resume_token);
+    const doc = toAutomationExecution(unwrap(res).state);
+    const action = (a: (typeof doc.actions)[number]) => ({
+      id: a.id,
+      type: a.type,
+      ...(a.name !== undefined ? { name: a.name } : {}),
+      execution_status: a.execution_status,
+    });
+    const execution = {
+      id: doc.id,
+      status: doc.status,
+      entity_id: doc.entity_id,
+      org_id: doc.org_id,
+      flow_id: doc.flow_id,
+      actions: doc.actions.map(action),
+    };
+    const resumed = doc.actions.find((a) => a.id === res.resumed_action_id)!;
+    return c.json(asResponse(ResumeRespSchema, { execution, resumedAction: action(resumed) }), 200);
   })
   .openapi(cancelScheduleRoute, async (c) => {
     const { execution_id, schedule_id } = c.req.valid("param");
     await requireRow(c.env, c.get("principal").orgId, execution_id);
-    const snap = unwrap(await executionClient(c.env, execution_id).cancelSchedule(schedule_id));
+    const snap = unwrap(await executionClient(c.env, execution_id).cancelSchedule(c.get("principal").orgId, schedule_id));
     const schedule = snap.state.flow.schedules?.find((s) => s.id === schedule_id);
     return c.json(asResponse(ActionScheduleRespSchema, { ...schedule, cancelled: true }), 200);
   });

@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { forbidden } from "../lib/errors";
+import { hasScope } from "../lib/principal";
 import { directResponse, explainIntent, explainTools, validateToolCall } from "../llm/explain";
 import { generateWorkflow } from "../llm/generate";
 import { ollamaDiagnostic, ollamaStatus } from "../llm/ollama";
@@ -17,7 +19,7 @@ import {
   ToolValidationSchema,
 } from "../schemas/llm";
 import { callerOf, listTools } from "../services/tools";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute, jsonBody, jsonResponse } from "./router";
 
 /**
  * LLM operations of seed 002 (Arrotech Hub) other than conversations, mounted at /v1/llm: workflow generation,
@@ -38,7 +40,8 @@ const OllamaQuery = z.object({
     .openapi({ description: "The ollama connection (default: the org's first)" }),
 });
 
-const generateRoute = scopedRoute("automations:trigger", {
+// It saves a flow: the scope of a flow write (and it calls a model: a trigger for the rate limits).
+const generateRoute = triggerRoute("automations:write", {
   method: "post",
   path: "/workflows:generate",
   operationId: "generateWorkflow",
@@ -56,7 +59,7 @@ const generateRoute = scopedRoute("automations:trigger", {
   },
 });
 
-const respondRoute = scopedRoute("automations:trigger", {
+const respondRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/respond",
   operationId: "llmDirectResponse",
@@ -66,7 +69,7 @@ const respondRoute = scopedRoute("automations:trigger", {
   responses: { 200: jsonResponse(DirectResponseSchema, "The answer"), ...errorResponses(409), ...llmErrors },
 });
 
-const intentRoute = scopedRoute("automations:trigger", {
+const intentRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/explain-intent",
   operationId: "explainIntent",
@@ -76,7 +79,7 @@ const intentRoute = scopedRoute("automations:trigger", {
   responses: { 200: jsonResponse(IntentSchema, "The intent"), ...errorResponses(409), ...llmErrors },
 });
 
-const toolsExplainRoute = scopedRoute("automations:trigger", {
+const toolsExplainRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/explain-tools",
   operationId: "explainRelevantTools",
@@ -125,12 +128,14 @@ const ollamaStatusRoute = scopedRoute("automations:read", {
   responses: { 200: jsonResponse(OllamaStatusSchema, "Status"), ...errorResponses(404) },
 });
 
-const ollamaDiagnosticRoute = scopedRoute("automations:read", {
+const ollamaDiagnosticRoute = triggerRoute("automations:read", {
   method: "get",
   path: "/ollama/diagnostic",
   operationId: "ollamaDiagnostic",
   tags: TAGS,
   summary: "Every check of the configured Ollama endpoint: connection, outbound policy, version, models, model, generation",
+  description: "`generate=true` asks the model for an answer: that needs automations:trigger as well.",
+  "x-scope-when": [{ query: "generate=true", scope: "automations:trigger" }],
   request: {
     query: OllamaQuery.extend({
       generate: z.enum(["true", "false"]).optional().openapi({ description: "Also ask the model for a one-word answer" }),
@@ -165,6 +170,10 @@ export const llmRouter = createRouter()
   })
   .openapi(ollamaDiagnosticRoute, async (c) => {
     const q = c.req.valid("query");
+    // A model call is a trigger's effect, whatever route asks for it.
+    if (q.generate === "true" && !hasScope(c.get("principal"), "automations:trigger")) {
+      throw forbidden("Asking the model (generate=true) needs the scope automations:trigger");
+    }
     const result = await ollamaDiagnostic(c.env, c.get("principal").orgId, {
       connectionId: q.connection_id,
       generate: q.generate === "true",

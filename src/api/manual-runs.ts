@@ -4,7 +4,7 @@ import { IdParam } from "../schemas/common";
 import { RunSchema } from "../schemas/executions";
 import { requireFlow } from "../services/flows";
 import { dryRunFlow, triggerRun } from "../services/runs";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, triggerRoute, jsonBody, jsonResponse } from "./router";
 
 const TAGS = ["runs"];
 
@@ -46,7 +46,7 @@ export const DryRunSchema = z
 
 const params = z.object({ flow_id: IdParam("flow_id") });
 
-const triggerRoute = scopedRoute("automations:trigger", {
+const triggerFlowRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{flow_id}/trigger",
   operationId: "triggerFlow",
@@ -65,7 +65,7 @@ const triggerRoute = scopedRoute("automations:trigger", {
   },
 });
 
-const testRoute = scopedRoute("automations:trigger", {
+const testRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{flow_id}/test",
   operationId: "testFlow",
@@ -81,7 +81,7 @@ const testRoute = scopedRoute("automations:trigger", {
 });
 
 export const manualRunsRouter = createRouter()
-  .openapi(triggerRoute, async (c) => {
+  .openapi(triggerFlowRoute, async (c) => {
     const { flow_id } = c.req.valid("param");
     const run = await triggerRun(c.env, c.get("principal"), flow_id, c.req.valid("json") ?? {}, {
       key: c.req.valid("header")["idempotency-key"],

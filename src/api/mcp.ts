@@ -25,6 +25,7 @@ const postRoute = scopedRoute("automations:read", {
     "Needs `automations:read`; `tools/call` also needs `automations:trigger` (else JSON-RPC error -32003). " +
     "Bad arguments and vendor failures are tool results with `isError: true`; an unknown tool is JSON-RPC error -32602, " +
     "another organization's or an unknown run -32002. Every tools/call is written to the tool audit (via `mcp.call`). See docs/mcp.md.",
+  "x-scope-when": [{ body: "tools/call", scope: "automations:trigger" }],
   request: jsonBody(McpMessageSchema),
   responses: {
     200: jsonResponse(McpResponseSchema, "The JSON-RPC response"),

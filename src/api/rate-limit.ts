@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { errorBody } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
 import { webhookFlowOrgId } from "../store/flow-cache";
@@ -13,28 +13,6 @@ import type { AppEnv } from "./context";
  * A refusal is 429 with `Retry-After` and the common error body. The superuser key (the operator's own) is
  * not limited per key or org; bad credentials are limited for everyone. A missing binding means no limit.
  */
-
-/** POST routes that start or re-run executions (or run a tool): limited as triggers on top of the API limits. */
-const TRIGGER_ROUTES = [
-  /^\/v1\/automation\/executions$/,
-  /^\/v1\/automation\/executions\/bulk-jobs$/,
-  /^\/v1\/automation\/executions\/bulk-reruns$/,
-  /^\/v1\/automation\/executions\/[^/]+\/[^/]+\/retrigger$/,
-  /^\/v1\/automation\/flows\/[^/]+\/(trigger|test)$/,
-  /^\/v1\/automation\/flows\/[^/]+\/actions\/[^/]+\/execute$/,
-  /^\/v1\/tools\/call(:stream)?$/,
-  // The dialects' (src/dialects/) runs and Plura's execute.
-  /^\/api\/automation\/execute$/,
-  /^\/api\/v1\/automations\/[^/]+\/(trigger|actions\/[^/]+\/execute)$/,
-  /^\/v1\/automations\/[^/]+\/(trigger|test)$/,
-  // Arrotech: workflow and agent runs, and the LLM turns that may call tools or save a generated flow.
-  /^\/v1\/workflows\/[^/]+\/execute$/,
-  /^\/v1\/agents\/[^/]+\/execute$/,
-  /^\/v1\/conversations\/[^/]+\/messages(:stream)?$/,
-  /^\/v1\/llm\/workflows:generate$/,
-];
-export const isTriggerRoute = (method: string, path: string): boolean =>
-  method === "POST" && TRIGGER_ROUTES.some((re) => re.test(path));
 
 /**
  * Clients whose bad credentials hit the limit, with the time (ms) their block ends. Kept in the isolate so a
@@ -97,8 +75,11 @@ async function firstRefusal(checks: Check[]): Promise<Check | null> {
   return i < 0 ? null : active[i];
 }
 
-/** After authentication: per-credential and per-org limits on API calls, and on triggers in addition. */
-export const apiRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
+/**
+ * After authentication: per-credential and per-org limits on API calls, and on triggers in addition when the
+ * matched route's definition counts it as one (`trigger`, from api/route-meta.ts countsAsTrigger).
+ */
+export async function apiRateLimit(c: Context<AppEnv>, next: Next, trigger: boolean): Promise<Response | void> {
   const principal = c.get("principal");
   if (!principal || principal.kind === "superuser") return next();
   const env = c.env;
@@ -109,7 +90,7 @@ export const apiRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
     { limiter: env.RL_API_KEY, key: credential, what: `API calls of ${who}` },
     { limiter: env.RL_API_ORG, key: org, what: "API calls of this organization" },
   ];
-  if (isTriggerRoute(c.req.method, c.req.path)) {
+  if (trigger) {
     checks.push(
       { limiter: env.RL_TRIGGER_KEY, key: credential, what: `executions started by ${who}` },
       { limiter: env.RL_TRIGGER_ORG, key: org, what: "executions started in this organization" },
@@ -118,7 +99,7 @@ export const apiRateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
   const refused = await firstRefusal(checks);
   if (refused) return tooMany(c, "RATE_LIMITED", `Rate limit exceeded: ${refused.what}`, LIMITS.RATE_LIMIT_PERIOD_SECONDS);
   return next();
-};
+}
 
 /**
  * The trigger limits alone, for a route whose body decides whether it starts work (an MCP `tools/call` on POST

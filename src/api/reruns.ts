@@ -49,8 +49,9 @@ export const rerunsRouter = createRouter()
   .openapi(effectsRoute, async (c) => {
     const { execution_id } = c.req.valid("param");
     const q = c.req.valid("query");
-    await requireExecution(c.env, c.get("principal").orgId, execution_id);
-    const ledger = await executionClient(c.env, execution_id).effects({
+    const orgId = c.get("principal").orgId;
+    await requireExecution(c.env, orgId, execution_id);
+    const ledger = await executionClient(c.env, execution_id).effects(orgId, {
       from: q.from ?? 0,
       size: q.size ?? LIMITS.MAX_LEDGER_PAGE,
     });
@@ -68,9 +69,11 @@ export const rerunsRouter = createRouter()
   })
   .openapi(previewRoute, async (c) => {
     const { execution_id, action_id } = c.req.valid("param");
-    await requireExecution(c.env, c.get("principal").orgId, execution_id);
+    const orgId = c.get("principal").orgId;
+    await requireExecution(c.env, orgId, execution_id);
     const body = c.req.valid("json") ?? {};
     const res = await executionClient(c.env, execution_id).previewRetrigger(
+      orgId,
       action_id,
       body.retry_strategy ?? "RETRY_AND_RESUME",
       body.condition_id,

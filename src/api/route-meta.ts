@@ -48,6 +48,10 @@ function build(app: OpenAPIHono<AppEnv>) {
 export const isPublicRoute = (route: RouteConfig | undefined): boolean =>
   Array.isArray(route?.security) && route.security.length === 0;
 
+/** The route counts against the trigger rate limits: its definition says `x-rate-limit: trigger` (triggerRoute). */
+export const countsAsTrigger = (route: RouteConfig | undefined): boolean =>
+  (route as { "x-rate-limit"?: unknown } | undefined)?.["x-rate-limit"] === "trigger";
+
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json$/i;
 
 /** The route documents a request body in some non-JSON media type (the webhook receiver takes form and text). */

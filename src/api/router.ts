@@ -78,6 +78,16 @@ export function scopedRoute<const R extends RouteInput>(scope: Scope, route: R) 
   return createRoute(config as R & { middleware: MiddlewareHandler<AppEnv> });
 }
 
+/**
+ * A route that starts work (an execution, a tool, a model or vendor call) and so counts against the trigger rate
+ * limits on top of the API limits. The mark is `x-rate-limit: trigger` in the definition (and the document); the
+ * rate-limit middleware reads it from the matched route (api/route-meta.ts `countsAsTrigger`), as auth reads
+ * `security: []`, so no path list can drift from the routes.
+ */
+export function triggerRoute<const R extends RouteInput>(scope: Scope, route: R) {
+  return scopedRoute(scope, { ...route, "x-rate-limit": "trigger" });
+}
+
 /** Route middleware: 403 unless the caller is the superuser (the operator's own key). */
 const requireSuperuser: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.get("principal").kind !== "superuser") throw forbidden("Only the superuser key may call this operation");

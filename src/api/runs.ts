@@ -4,7 +4,7 @@ import { IdParam } from "../schemas/common";
 import { RunListSchema, RunSchema, RunsQuery } from "../schemas/executions";
 import { requireFlow } from "../services/flows";
 import { executeSingleAction, getRun, listFlowRuns, runFromRow } from "../services/runs";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute, jsonBody, jsonResponse } from "./router";
 
 const TAGS = ["runs"];
 
@@ -35,7 +35,7 @@ const ExecuteActionBody = z
   })
   .openapi("ExecuteActionRequest");
 
-const executeAction = scopedRoute("automations:trigger", {
+const executeAction = triggerRoute("automations:trigger", {
   method: "post",
   path: "/flows/{flow_id}/actions/{action_id}/execute",
   operationId: "executeFlowAction",

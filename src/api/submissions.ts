@@ -3,7 +3,7 @@ import type { ApiSubmissionEventSchema } from "../schemas/events";
 import { newId } from "../lib/ids";
 import { isoNow } from "../lib/time";
 import { enqueueEvent } from "../services/event-queue";
-import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { createRouter, errorResponses, triggerRoute, jsonBody, jsonResponse } from "./router";
 
 const SubmissionRequest = z
   .object({
@@ -24,7 +24,7 @@ const SubmissionRequest = z
 
 const Accepted = z.object({ event_id: z.string(), status: z.literal("accepted") }).openapi("EventAccepted");
 
-const submitRoute = scopedRoute("automations:trigger", {
+const submitRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "submitApiEvent",

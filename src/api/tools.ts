@@ -11,7 +11,7 @@ import {
 } from "../schemas/integrations";
 import { callTool, callerOf, listTools, prepareToolAudited, runToolAudited } from "../services/tools";
 import { listToolAudit } from "../store/tool-audit";
-import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { createRouter, errorResponses, scopedRoute, triggerRoute, jsonBody, jsonResponse } from "./router";
 
 /** The tool catalog (seed 002): list tools with their argument schemas, call one, or stream a call as SSE. */
 
@@ -27,7 +27,7 @@ const listRoute = scopedRoute("automations:read", {
   responses: { 200: jsonResponse(ToolListSchema, "Tools"), ...errorResponses(400, 401, 403) },
 });
 
-const callRoute = scopedRoute("automations:trigger", {
+const callRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/call",
   operationId: "callTool",
@@ -37,7 +37,7 @@ const callRoute = scopedRoute("automations:trigger", {
   responses: { 200: jsonResponse(ToolCallResultSchema, "The tool's result"), ...errorResponses(400, 401, 403, 404, 413, 415) },
 });
 
-const streamRoute = scopedRoute("automations:trigger", {
+const streamRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/call:stream",
   operationId: "callToolStream",

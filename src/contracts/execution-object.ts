@@ -54,27 +54,45 @@ export type AlarmCheck = "missing" | "final" | "ok" | "rearmed";
 export interface ExecutionObjectRpc {
   /** Creates the execution (idempotent per id) and starts running it. */
   start(input: NewExecution): Promise<StartOutcome>;
-  /** The execution, or null for an id that never started (asking creates nothing). */
-  snapshot(): Promise<ExecutionSnapshot | null>;
+  /**
+   * The execution, or null for an id that never started (asking creates nothing) or, with `orgId`, for another
+   * organization's execution: the object checks the org itself, on top of its caller. Without an org only for the
+   * engine's own bookkeeping and tests, which act for no organization.
+   */
+  snapshot(orgId?: string): Promise<ExecutionSnapshot | null>;
   eventLog(): Promise<LoggedEvent[]>;
   exportLog(): Promise<ExportedLog | null>;
-  cancel(reason?: string): Promise<ControlResult>;
+  /** Control calls name the organization they act for: another organization's execution is not found (404). */
+  cancel(orgId: string, reason?: string): Promise<ControlResult>;
   /** A rerun from the action (docs/reruns.md). */
-  retrigger(actionId: string, strategy: RetryStrategy, conditionId?: string, options?: RerunOptions): Promise<ControlResult>;
+  retrigger(
+    orgId: string,
+    actionId: string,
+    strategy: RetryStrategy,
+    conditionId?: string,
+    options?: RerunOptions,
+  ): Promise<ControlResult>;
   /** What the same retrigger would do, sending nothing. */
   previewRetrigger(
+    orgId: string,
     actionId: string,
     strategy: RetryStrategy,
     conditionId?: string,
     options?: RerunOptions,
   ): Promise<PreviewResult>;
-  /** The ledger of side effects, one page of it; null for an unknown execution. */
-  effects(page: { from: number; size: number }): Promise<EffectsLedger | null>;
+  /** The ledger of side effects, one page of it; null for an unknown execution or another organization's. */
+  effects(orgId: string, page: { from: number; size: number }): Promise<EffectsLedger | null>;
   /** Resumes a paused execution with its token: single use, this execution only. */
-  resume(token: string, payload?: Record<string, unknown>): Promise<ResumeResult>;
-  cancelSchedule(scheduleId: string): Promise<ControlResult>;
+  resume(orgId: string, token: string, payload?: Record<string, unknown>): Promise<ResumeResult>;
+  cancelSchedule(orgId: string, scheduleId: string): Promise<ControlResult>;
   /** A person's decision on the tool call an action (ai_agent) waits for. */
-  decideApproval(actionId: string, decision: ApprovalDecision, comment?: string, by?: string): Promise<ControlResult>;
+  decideApproval(
+    orgId: string,
+    actionId: string,
+    decision: ApprovalDecision,
+    comment?: string,
+    by?: string,
+  ): Promise<ControlResult>;
   /** Waits until the execution is final, paused or waiting for time, or `timeoutMs` passed; returns its status. */
   waitUntilSettled(timeoutMs: number): Promise<string>;
   /** Reconciliation: an unfinished execution must always have an alarm. */

@@ -158,14 +158,15 @@ export function defineLens<Core, Write, Doc extends Write, Keep = undefined, In 
 
 /**
  * JSON with object keys sorted, so two documents built in a different key order compare equal. The engine's
- * `secret_configured: false` marker (added on store, meaning "no secret") is left out: it says nothing.
+ * `secret_configured: false` marker (added on store, meaning "no secret") is left out: it says nothing; so is
+ * `token_configured`, which the store sets from the hashed URL token a write leaves behind (never part of the input).
  */
 export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     v && typeof v === "object" && !Array.isArray(v)
       ? Object.fromEntries(
           Object.entries(v as Record<string, unknown>)
-            .filter(([k, x]) => !(k === "secret_configured" && x === false))
+            .filter(([k, x]) => !(k === "secret_configured" && x === false) && k !== "token_configured")
             .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
         )
       : v,

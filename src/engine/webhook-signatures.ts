@@ -200,6 +200,14 @@ export async function verifyGithubSignature(
   return i >= 0 ? { ok: true, secret_index: i } : noMatch();
 }
 
+/**
+ * The header holding the signature of a scheme that signs no timestamp (so a captured call verifies again later),
+ * or null when the scheme binds each call to a time and an id (Standard Webhooks, Stripe).
+ */
+export function replayableSignatureHeader(provider: WebhookProvider): string | null {
+  return provider === "github" ? "x-hub-signature-256" : null;
+}
+
 /** The `X-Slack-Signature` value Slack sends for a payload (its signing secret, the request timestamp in seconds). */
 export async function signSlack(secret: string, timestamp: number, body: string | Uint8Array): Promise<string> {
   return `v0=${hex(await hmacSha256(encoder.encode(secret), concat(`v0:${timestamp}:`, toBytes(body))))}`;

@@ -17,6 +17,18 @@ export async function sha256Hex(text: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
 }
 
+/** SHA-256 of several byte strings joined (a signature header and a raw body), as hex. */
+export async function sha256HexOf(...parts: (string | Uint8Array)[]): Promise<string> {
+  const bytes = parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p));
+  const all = new Uint8Array(bytes.reduce((n, b) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of bytes) {
+    all.set(b, at);
+    at += b.byteLength;
+  }
+  return toHex(await crypto.subtle.digest("SHA-256", all));
+}
+
 /** An unguessable token: `bytes` random bytes, base64url. */
 export function randomToken(bytes = 32): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));

@@ -97,6 +97,8 @@ export const LIMITS = {
   MAX_WEBHOOK_BODY_BYTES: 96 * 1024,
   /** Largest webhook event (body, query and headers as JSON) sent to the events queue, in bytes (413 above). */
   MAX_WEBHOOK_EVENT_BYTES: 120_000,
+  /** How long a GitHub-signed delivery (no signed timestamp) is remembered against replays, in ms (24 hours). */
+  WEBHOOK_REPLAY_WINDOW_MS: 24 * 60 * 60 * 1000,
   /** How far a signed webhook's timestamp may be from the server's clock, either way, in seconds. */
   WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS: 300,
   /** How long a replaced webhook signing secret keeps verifying after a rotation, in ms (24 hours). */
@@ -169,6 +171,10 @@ export const LIMITS = {
   PROVIDER_TIMEOUT_MS: 15_000,
   /** Largest `data` of a provider result kept in an action's outputs or returned by execute/tools, in bytes. */
   MAX_PROVIDER_RESULT_BYTES: 64 * 1024,
+  /** Most execution objects one request reads at once (Coherence's logs page): the rest wait for a free slot. */
+  MAX_PARALLEL_EXECUTION_READS: 10,
+  /** Most tools one conversation may auto-approve (auto_approve_tools). */
+  MAX_AUTO_APPROVE_TOOLS: 100,
   /** Longest tool name, notification title and notification message. */
   MAX_TOOL_NAME_LENGTH: 200,
   MAX_NOTIFICATION_TITLE_LENGTH: 500,

@@ -20,6 +20,8 @@ export interface OutboundOptions {
   /** Upper bound of `timeoutMs` (default MAX_WEBHOOK_TIMEOUT_MS); LLM calls take longer than webhooks. */
   maxTimeoutMs?: number;
   selfHost?: string;
+  /** Secret values (a connection's credentials): a header carrying one is not sent to another origin. */
+  secrets?: readonly string[];
 }
 
 export interface CapturedResponse {
@@ -73,8 +75,26 @@ export async function captureResponse(res: Response): Promise<CapturedResponse> 
 }
 
 /**
+ * Headers that may follow a redirect to another origin: they describe the request, none can authenticate it. Any
+ * other header (Authorization, Cookie, Proxy-Authorization, API-key and signature headers, a vendor's custom
+ * credential header) stays with the origin the caller chose.
+ */
+const CROSS_ORIGIN_HEADERS = new Set(["accept", "accept-language", "content-language", "content-type", "user-agent"]);
+
+/** The headers sent on after a redirect to another origin: the safe ones that carry no secret value. */
+export function crossOriginHeaders(headers: HeadersInit | undefined, secrets: readonly string[] = []): Headers {
+  const kept = new Headers();
+  const values = secrets.filter((s) => s.length >= 4);
+  for (const [name, value] of new Headers(headers)) {
+    if (CROSS_ORIGIN_HEADERS.has(name) && !values.some((s) => value.includes(s))) kept.set(name, value);
+  }
+  return kept;
+}
+
+/**
  * fetch() under the outbound policy: the URL and every redirect target are checked, redirects are
- * followed by hand (303 turns into GET), and the whole exchange is bounded by a timeout.
+ * followed by hand (303 turns into GET; a hop to another origin drops every credential header), and the
+ * whole exchange is bounded by a timeout.
  */
 export async function safeFetch(rawUrl: string, init: RequestInit, opts: OutboundOptions): Promise<Response> {
   const allowed = parseAllowedHosts(opts.allowedHosts);
@@ -99,7 +119,9 @@ export async function safeFetch(rawUrl: string, init: RequestInit, opts: Outboun
     if (res.status >= 300 && res.status < 400 && location) {
       if (hop >= LIMITS.OUTBOUND_MAX_REDIRECTS) throw new OutboundRefused(`More than ${LIMITS.OUTBOUND_MAX_REDIRECTS} redirects`);
       await res.body?.cancel();
-      url = new URL(location, check.url).toString();
+      const next = new URL(location, check.url);
+      if (next.origin !== check.url.origin) reqInit = { ...reqInit, headers: crossOriginHeaders(reqInit.headers, opts.secrets) };
+      url = next.toString();
       if (res.status === 303) reqInit = { ...reqInit, method: "GET", body: undefined };
       continue;
     }

@@ -122,6 +122,7 @@ function initial(config: AgentLoopConfig): AgentProgress {
   };
 }
 
+// The progress is only ever written by this module (layout v1), stored by the object as it was given.
 const readProgress = (raw: unknown, config: AgentLoopConfig): AgentProgress =>
   isObject(raw) && raw.v === 1 ? (structuredClone(raw) as unknown as AgentProgress) : initial(config);
 
@@ -240,7 +241,8 @@ async function runTool(
     idempotency_key: key,
   });
   const modelCall: ModelToolCall = { toolCallId: call.id, toolName: call.name, input: call.input };
-  const run = await runModelToolCall(input.env, input.who, modelCall, key, "ai_agent");
+  // The step's own key reaches the vendor, so a retried attempt of the step is the same call to it.
+  const run = await runModelToolCall(input.env, input.who, modelCall, key, "ai_agent", `tool:${key}`);
   Object.assign(response, { success: run.success, ...(run.success ? { data: trimValue(run.data) } : { error: run.error }) });
   p.steps.push({
     type: "tool",

@@ -83,6 +83,7 @@ export async function createChatAgent(env: Env, p: Principal, input: ChatAgentIn
     if (!res.ok) throw new AppError(res.failure.code === "BUDGET_EXCEEDED" ? 429 : 502, res.failure.code, res.failure.reason);
     usage = addUsage(usage, res.out.usage);
     const check = checkStructured(res.out.text, DESIGN_SCHEMA);
+    // checkStructured validated the value against DESIGN_SCHEMA, the JSON Schema of Design.
     if (check.ok) design = check.value as unknown as Design;
     else {
       errors = check.errors;

@@ -5,18 +5,23 @@ import { newId } from "../lib/ids";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import type { Caller } from "../services/tools";
-import type { MessageRow, NewMessage } from "../store/conversations";
+import type { MessageRow, NewMessage, ToolCalled } from "../store/conversations";
 import { llmFailure } from "./errors";
 import { toModelMessages } from "./history";
 import { CHAT_INSTRUCTIONS } from "./prompts";
 import type { ResolvedProvider } from "./providers";
 import { modelStep } from "./step";
-import { runModelToolCall, type ModelToolCall, type ToolRun } from "./tools";
+import { asToolData, checkModelToolCall, type ModelToolCall, type ToolRun } from "./tools";
 
 /**
  * One turn of a conversation: the model answers, may call catalog tools, sees their results and answers again, for
  * at most LLM_MAX_TOOL_STEPS rounds. Every message (assistant, tool) is stored as soon as it exists, so a turn cut
  * short keeps what it did; tool calls run one after another in the order the model gave them.
+ *
+ * The model proposes, a person decides: a call of a `write` tool (one that sends, creates, updates or deletes) that
+ * the conversation does not auto-approve is checked but not run. The assistant message then carries it in
+ * `pending_tool_calls` (status `awaiting_approval`) and the turn stops; the conversation's approve/reject decide it
+ * (services/conversations.ts) and the turn goes on with runTurn again. Read tools run at once.
  */
 
 export type Emit = (event: string, data: unknown) => Promise<void>;
@@ -27,7 +32,9 @@ export interface TurnInput {
   provider: ResolvedProvider;
   model: LanguageModel;
   tools: ToolSet;
-  /** The conversation so far, ending with the user's new message. */
+  /** Whether a call of this tool must wait for a person (a write tool the conversation does not auto-approve). */
+  needsApproval(toolName: string): boolean;
+  /** The conversation so far, ending with the user's new message (or with the results of decided tool calls). */
   history: MessageRow[];
   requestId: string;
   /** Stores one message and returns it as stored. */
@@ -39,13 +46,13 @@ export interface TurnInput {
 export interface TurnResult {
   /** The messages this turn stored, in order. */
   messages: MessageRow[];
-  /** The last assistant message (its status says how the turn ended). */
+  /** The last assistant message (its status says how the turn ended: `awaiting_approval` when calls wait). */
   final: MessageRow;
   /** Set when the model call failed: the turn's error, also stored on `final`. */
   failure: AppError | null;
 }
 
-const blank = {
+export const blankMessage = {
   tokens_used: null,
   tools_called: null,
   tool_call_id: null,
@@ -53,7 +60,21 @@ const blank = {
   tool_arguments: null,
   tool_success: null,
   error_message: null,
+  pending_tool_calls: null,
 } as const;
+
+/** A tool message answering `call` with `run`'s outcome. */
+export const toolMessage = (call: { id: string; name: string; arguments: unknown }, run: ToolRun) => ({
+  ...blankMessage,
+  role: "tool" as const,
+  content: run.content,
+  status: run.success ? ("completed" as const) : ("error" as const),
+  tool_call_id: call.id,
+  tool_name: call.name,
+  tool_arguments: call.arguments,
+  tool_success: run.success,
+  error_message: run.error,
+});
 
 export async function runTurn(t: TurnInput): Promise<TurnResult> {
   const messages: ModelMessage[] = toModelMessages(t.history);
@@ -72,18 +93,38 @@ export async function runTurn(t: TurnInput): Promise<TurnResult> {
       out = await modelStep({ model: t.model, instructions: CHAT_INSTRUCTIONS, messages, tools: t.tools, onText });
     } catch (err) {
       const failure = llmFailure(err, t.provider.provider);
-      const final = await keep({ ...blank, role: "assistant", content: "", status: "error", error_message: failure.message });
+      const final = await keep({
+        ...blankMessage,
+        role: "assistant",
+        content: "",
+        status: "error",
+        error_message: failure.message,
+      });
       return { messages: stored, final, failure };
     }
     const calls = out.toolCalls;
     const atLimit = calls.length > 0 && round >= LIMITS.LLM_MAX_TOOL_STEPS;
+    const called: ToolCalled[] = calls.map((c) => ({ id: c.toolCallId, name: c.toolName, arguments: c.input }));
+
+    // Check every call first (a bad one is answered at once, never asked about); hold back valid writes.
+    const checked: Checked[] = [];
+    if (!atLimit) for (const [i, c] of calls.entries()) checked.push(await checkCall(t, c, round, i));
+    const pending = called.filter((_, i) => checked[i]?.kind === "pending");
     const assistant = await keep({
-      ...blank,
+      ...blankMessage,
       role: "assistant",
       content: out.text,
-      status: out.finishReason === "content-filter" ? "refused" : atLimit ? "incomplete" : "completed",
+      status:
+        out.finishReason === "content-filter"
+          ? "refused"
+          : atLimit
+            ? "incomplete"
+            : pending.length > 0
+              ? "awaiting_approval"
+              : "completed",
       tokens_used: out.tokens,
-      tools_called: calls.length > 0 ? calls.map((c) => ({ id: c.toolCallId, name: c.toolName, arguments: c.input })) : null,
+      tools_called: called.length > 0 ? called : null,
+      pending_tool_calls: pending.length > 0 ? pending : null,
       error_message: atLimit
         ? `Stopped after ${LIMITS.LLM_MAX_TOOL_STEPS} rounds of tool calls (LLM_MAX_TOOL_STEPS); the last calls were not run`
         : null,
@@ -91,27 +132,27 @@ export async function runTurn(t: TurnInput): Promise<TurnResult> {
     if (calls.length === 0 || atLimit) return { messages: stored, final: assistant, failure: null };
 
     const results: ToolRun[] = [];
-    for (const [i, call] of calls.entries()) {
-      await t.emit?.("tool-call", { id: call.toolCallId, name: call.toolName, arguments: call.input });
-      const run =
-        i < LIMITS.LLM_MAX_TOOL_CALLS_PER_STEP
-          ? await runModelToolCall(t.env, t.who, call, `${t.requestId}:${round}:${i}`)
-          : tooMany();
+    for (const [i, call] of called.entries()) {
+      const c = checked[i];
+      if (c.kind === "pending") continue;
+      await t.emit?.("tool-call", call);
+      const run = c.kind === "ready" ? await c.run() : c.result;
       results.push(run);
-      await keep({
-        ...blank,
-        role: "tool",
-        content: run.content,
-        status: run.success ? "completed" : "error",
-        tool_call_id: call.toolCallId,
-        tool_name: call.toolName,
-        tool_arguments: call.input,
-        tool_success: run.success,
-        error_message: run.error,
-      });
+      await keep(toolMessage(call, run));
     }
-    messages.push(assistantMessage(out.text, calls), toolMessage(calls, results));
+    // Writes wait for a person: the turn ends here and goes on once every pending call is decided.
+    if (pending.length > 0) return { messages: stored, final: assistant, failure: null };
+    messages.push(assistantMessage(out.text, calls), toolResults(calls, results));
   }
+}
+
+type Checked = { kind: "ready"; run(): Promise<ToolRun> } | { kind: "answered"; result: ToolRun } | { kind: "pending" };
+
+async function checkCall(t: TurnInput, call: ModelToolCall, round: number, i: number): Promise<Checked> {
+  if (i >= LIMITS.LLM_MAX_TOOL_CALLS_PER_STEP) return { kind: "answered", result: tooMany() };
+  const checked = await checkModelToolCall(t.env, t.who, call, `${t.requestId}:${round}:${i}`);
+  if (!checked.ok) return { kind: "answered", result: checked.result };
+  return t.needsApproval(call.toolName) ? { kind: "pending" } : { kind: "ready", run: checked.run };
 }
 
 const tooMany = (): ToolRun => {
@@ -136,7 +177,7 @@ function assistantMessage(text: string, calls: ModelToolCall[]): ModelMessage {
   };
 }
 
-function toolMessage(calls: ModelToolCall[], results: ToolRun[]): ModelMessage {
+function toolResults(calls: ModelToolCall[], results: ToolRun[]): ModelMessage {
   return {
     role: "tool",
     content: calls.map((c, i) => ({
@@ -144,8 +185,8 @@ function toolMessage(calls: ModelToolCall[], results: ToolRun[]): ModelMessage {
       toolCallId: c.toolCallId,
       toolName: c.toolName,
       output: results[i].success
-        ? { type: "text" as const, value: results[i].content }
-        : { type: "error-text" as const, value: results[i].content },
+        ? { type: "text" as const, value: asToolData(results[i].content) }
+        : { type: "error-text" as const, value: asToolData(results[i].content) },
     })),
   };
 }

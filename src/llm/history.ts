@@ -1,6 +1,7 @@
 import type { AssistantContent, ModelMessage, ToolContent } from "ai";
 import { LIMITS } from "../lib/limits";
 import type { MessageRow } from "../store/conversations";
+import { asToolData } from "./tools";
 
 /**
  * Stored messages as the model's context. Providers refuse a tool result without its call and (Anthropic) a call
@@ -40,8 +41,8 @@ export function toModelMessages(rows: MessageRow[]): ModelMessage[] {
         toolCallId: row.tool_call_id,
         toolName: row.tool_name ?? "unknown",
         output: row.tool_success
-          ? { type: "text", value: capped(row.content) }
-          : { type: "error-text", value: capped(row.content) },
+          ? { type: "text", value: asToolData(capped(row.content)) }
+          : { type: "error-text", value: asToolData(capped(row.content)) },
       };
       // Results of one round travel in one tool message.
       const last = out[out.length - 1];

@@ -39,7 +39,9 @@ export async function listMcpTools(ctx: McpContext): Promise<Tool[]> {
       title: t.title,
       description: t.description,
       inputSchema: t.inputSchema as Tool["inputSchema"],
-      _meta: { kind: t.kind, platform: t.platform },
+      // MCP's hint of the same thing as the catalog's `effect`: clients may ask before running a write.
+      annotations: { readOnlyHint: t.effect === "read" },
+      _meta: { kind: t.kind, platform: t.platform, effect: t.effect },
     })),
     ...flows.map((t) => ({
       name: t.name,

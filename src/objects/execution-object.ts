@@ -126,15 +126,19 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     return { created: true, status: state.status, snapshot };
   }
 
-  async snapshot(): Promise<ExecutionSnapshot | null> {
+  /**
+   * The execution as `orgId` may see it: null when it belongs to another organization (checked here as well as by the
+   * caller). Without an org only for the engine's own bookkeeping and tests, which act for no organization.
+   */
+  async snapshot(orgId?: string): Promise<ExecutionSnapshot | null> {
     const state = this.load();
-    return state ? this.snapshotOf(state) : null;
+    return state && (orgId === undefined || state.org_id === orgId) ? this.snapshotOf(state) : null;
   }
 
   /** The ledger of side effects (engine/reruns/ledger.ts), one page of it; null for an unknown execution. */
-  async effects(page: { from: number; size: number }): Promise<EffectsLedger | null> {
+  async effects(orgId: string, page: { from: number; size: number }): Promise<EffectsLedger | null> {
     const state = this.load();
-    return state ? buildLedger(state.id, this.store.ledgerRows(), state.flow.actions, page) : null;
+    return state && state.org_id === orgId ? buildLedger(state.id, this.store.ledgerRows(), state.flow.actions, page) : null;
   }
 
   async eventLog(): Promise<LoggedEvent[]> {
@@ -151,19 +155,22 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     return { events: this.store.events(), state, outputs: this.store.detail().outputs };
   }
 
-  async cancel(reason?: string): Promise<ControlResult> {
-    return this.control({ type: "cancelled", reason: reason ?? "Cancelled by request" });
+  /** Control calls name the organization they act for: another organization's execution is not found. */
+  async cancel(orgId: string, reason?: string): Promise<ControlResult> {
+    return this.control(orgId, { type: "cancelled", reason: reason ?? "Cancelled by request" });
   }
 
   async retrigger(
+    orgId: string,
     actionId: string,
     strategy: RetryStrategy,
     conditionId?: string,
     options?: RerunOptions,
   ): Promise<ControlResult> {
-    if (options?.rerun_key && this.load() && this.store.hasRerun(options.rerun_key))
-      return { ok: true, snapshot: this.snapshotOf(this.load()!) };
-    return this.control({ type: "retriggered", ...retriggerFields(actionId, strategy, conditionId, options) });
+    const state = this.load();
+    if (options?.rerun_key && state?.org_id === orgId && this.store.hasRerun(options.rerun_key))
+      return { ok: true, snapshot: this.snapshotOf(state) };
+    return this.control(orgId, { type: "retriggered", ...retriggerFields(actionId, strategy, conditionId, options) });
   }
 
   /**
@@ -172,13 +179,14 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
    * exactly as the retrigger would be.
    */
   async previewRetrigger(
+    orgId: string,
     actionId: string,
     strategy: RetryStrategy,
     conditionId?: string,
     options?: RerunOptions,
   ): Promise<PreviewResult> {
     const state = this.load();
-    if (!state) return NOT_FOUND;
+    if (!state || state.org_id !== orgId) return NOT_FOUND;
     const event = { type: "retriggered" as const, ...retriggerFields(actionId, strategy, conditionId, options) };
     const refusal = controlRefusal(state, event);
     if (refusal) return { ok: false, ...refusal };
@@ -190,26 +198,32 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
   }
 
   /** Resumes a paused execution with its token: single use, this execution only. */
-  async resume(token: string, payload?: Record<string, unknown>): Promise<ResumeResult> {
+  async resume(orgId: string, token: string, payload?: Record<string, unknown>): Promise<ResumeResult> {
     const state = this.load();
-    if (!state) return NOT_FOUND;
+    if (!state || state.org_id !== orgId) return NOT_FOUND;
     const actionId = state.resume?.action_id ?? "";
     const event: EngineEvent = { type: "resumed", action_id: actionId, payload };
     const refusal = controlRefusal(state, event);
     if (refusal) return { ok: false, ...refusal };
     if (!timingSafeEqual(await sha256Hex(token), state.resume!.token_hash))
       return { ok: false, status: 400, message: "Invalid resume token" };
-    const res = await this.control(event);
+    const res = await this.control(orgId, event);
     return res.ok ? { ...res, resumed_action_id: actionId } : res;
   }
 
   /** A person's decision on the tool call an action waits for (ai_agent approvals). */
-  async decideApproval(actionId: string, decision: ApprovalDecision, comment?: string, by?: string): Promise<ControlResult> {
-    return this.control({ type: "approval_decided", action_id: actionId, decision, comment, by });
+  async decideApproval(
+    orgId: string,
+    actionId: string,
+    decision: ApprovalDecision,
+    comment?: string,
+    by?: string,
+  ): Promise<ControlResult> {
+    return this.control(orgId, { type: "approval_decided", action_id: actionId, decision, comment, by });
   }
 
-  async cancelSchedule(scheduleId: string): Promise<ControlResult> {
-    return this.control({ type: "schedule_cancelled", schedule_id: scheduleId });
+  async cancelSchedule(orgId: string, scheduleId: string): Promise<ControlResult> {
+    return this.control(orgId, { type: "schedule_cancelled", schedule_id: scheduleId });
   }
 
   /** Waits until the execution is final, paused or waiting for time, or `timeoutMs` passed; returns its status. */
@@ -398,9 +412,9 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
   }
 
   /** A control call: the engine says whether it applies; if so it is applied and the execution woken. */
-  private async control(event: EngineEvent): Promise<ControlResult> {
+  private async control(orgId: string, event: EngineEvent): Promise<ControlResult> {
     const state = this.load();
-    if (!state) return NOT_FOUND;
+    if (!state || state.org_id !== orgId) return NOT_FOUND;
     const refusal = controlRefusal(state, event);
     if (refusal) return { ok: false, ...refusal };
     const commands = await this.apply(event);

@@ -93,7 +93,7 @@ export function createRequester(opts: RequesterOptions) {
       res = await safeFetch(
         url,
         { method: req.method, headers, body },
-        { allowedHosts: opts.allowedHosts, timeoutMs: opts.timeoutMs ?? LIMITS.PROVIDER_TIMEOUT_MS },
+        { allowedHosts: opts.allowedHosts, timeoutMs: opts.timeoutMs ?? LIMITS.PROVIDER_TIMEOUT_MS, secrets: opts.secrets },
       );
     } catch (err) {
       if (err instanceof OutboundRefused) throw new TransportFailure("refused", scrub(err.message, opts.secrets));

@@ -41,6 +41,28 @@ export function getProviderAction(provider: AnyProvider, action: string): Provid
   return Object.prototype.hasOwnProperty.call(provider.actions, action) ? provider.actions[action] : undefined;
 }
 
+/**
+ * Dotted paths of every config field that holds a URL: the `format: uri` strings of the config schema (nested ones
+ * and union members included) and the provider's declared `urlFields`. Changing one moves where the credentials go.
+ */
+export function connectionUrlFields(provider: AnyProvider): string[] {
+  const cached = urlFieldCache.get(provider);
+  if (cached) return cached;
+  const out = new Set<string>(provider.urlFields ?? []);
+  const walk = (s: unknown, at: string): void => {
+    if (!s || typeof s !== "object") return;
+    const node = s as Record<string, unknown>;
+    if (node.type === "string" && node.format === "uri" && at) out.add(at);
+    for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, unknown>)) walk(v, at ? `${at}.${k}` : k);
+    for (const key of ["anyOf", "oneOf", "allOf"]) for (const v of (node[key] ?? []) as unknown[]) walk(v, at);
+  };
+  walk(jsonSchemaOf(provider.config), "");
+  const fields = [...out];
+  urlFieldCache.set(provider, fields);
+  return fields;
+}
+const urlFieldCache = new WeakMap<AnyProvider, string[]>();
+
 /** JSON Schema (draft 2020-12) of a zod schema, as a client sends it (defaults optional). */
 export const jsonSchemaOf = (schema: z.ZodType): Record<string, unknown> =>
   z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
@@ -54,6 +76,7 @@ export function platformDescriptors() {
     category: p.category,
     docs_url: p.docs_url,
     secret_fields: [...p.secretFields],
+    url_fields: connectionUrlFields(p),
     config_schema: jsonSchemaOf(p.config),
     actions: Object.entries(p.actions).map(([name, a]) => ({
       name,

@@ -60,6 +60,7 @@ async function rerunPage(env: Env, job: BulkRerunRow, page: number, retried: boo
     await mapLimit(items, LIMITS.BULK_START_CONCURRENCY, async (item) => {
       try {
         const res = await executionClient(env, item.execution_id).retrigger(
+          job.org_id,
           item.action_id,
           job.retry_strategy as RetryStrategy,
           undefined,

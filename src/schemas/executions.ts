@@ -137,8 +137,28 @@ export const ResumeReqSchema = z
   .strict()
   .openapi("ResumeReq");
 
+/** An action as the public resume answer shows it: what it is and where it stands, nothing of its config or outputs. */
+export const ResumedActionSchema = z
+  .object({ id: z.string(), type: z.string(), name: z.string().optional(), execution_status: ExecutionStatusSchema })
+  .openapi("ResumedAction");
+
+/**
+ * The execution as the public resume answer shows it: only the fields epilot's `AutomationExecution` requires. The
+ * caller holds a resume token, often a third party; configs, outputs, the record and the trigger event are not theirs.
+ */
+export const ResumedExecutionSchema = z
+  .object({
+    id: z.string(),
+    status: ExecutionStatusSchema,
+    entity_id: z.string(),
+    org_id: z.string(),
+    flow_id: z.string(),
+    actions: z.array(ResumedActionSchema),
+  })
+  .openapi("ResumedExecution");
+
 export const ResumeRespSchema = z
-  .object({ execution: AutomationExecutionSchema, resumedAction: ExecutionActionSchema })
+  .object({ execution: ResumedExecutionSchema, resumedAction: ResumedActionSchema })
   .openapi("ResumeResp");
 
 export const ActionScheduleRespSchema = z.record(z.string(), z.unknown()).openapi("ActionScheduleResp");

@@ -92,6 +92,9 @@ export const PlatformSchema = z
     category: z.string(),
     docs_url: z.string(),
     secret_fields: z.array(z.string()),
+    url_fields: z.array(z.string()).openapi({
+      description: "Config fields holding URLs: changing one needs every secret field in the same request (SECRETS_REQUIRED)",
+    }),
     config_schema: Json.openapi({ description: "JSON Schema (2020-12) of the connection config" }),
     actions: z.array(
       z.object({
@@ -145,6 +148,9 @@ export const ToolSchema = z
     title: z.string(),
     description: z.string(),
     effect: ToolEffectSchema,
+    required_scope: z.string().nullable().openapi({
+      description: "A scope the caller needs beyond automations:trigger (create_record: automations:write), or null",
+    }),
     kind: z.enum(["provider", "core", "mcp"]).openapi({
       description: "`provider`: a platform's action; `core`: the engine's own; `mcp`: a tool of a connected MCP server",
     }),

@@ -41,6 +41,16 @@ export const CreateConversationInput = z
       .nullable()
       .optional()
       .openapi({ description: "Generated from the first message when omitted", example: "HubSpot Integration Project" }),
+    auto_approve_tools: z
+      .array(z.string().min(1).max(LIMITS.MAX_TOOL_NAME_LENGTH))
+      .max(LIMITS.MAX_AUTO_APPROVE_TOOLS)
+      .optional()
+      .openapi({
+        description:
+          "Tools the model may run without asking. Otherwise a write tool the model calls waits in the assistant message's " +
+          "pending_tool_calls until a person approves or rejects it; read tools always run",
+        example: ["slack_post_message"],
+      }),
   })
   .openapi("CreateConversationInput");
 
@@ -55,6 +65,7 @@ export const ConversationSchema = z
     created_by: z.string(),
     provider: z.string().nullable().openapi({ description: "The provider of the last answer" }),
     message_count: z.number().int(),
+    auto_approve_tools: z.array(z.string()).openapi({ description: "Tools the model runs without asking" }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -67,10 +78,11 @@ export const MessageSchema = z
     seq: z.number().int().openapi({ description: "Order within the conversation, from 1" }),
     role: z.enum(["user", "assistant", "tool", "system"]),
     content: z.string().openapi({ description: "The text; a tool message holds its result as JSON" }),
-    status: z.enum(["completed", "error", "refused", "incomplete"]).openapi({
+    status: z.enum(["completed", "error", "refused", "incomplete", "awaiting_approval"]).openapi({
       description:
-        "`error`: the model call or the tool failed (`error_message`); `refused`: the model declined (content filter); " +
-        "`incomplete`: the turn stopped at LLM_MAX_TOOL_STEPS rounds of tool calls",
+        "`error`: the model call or the tool failed (`error_message`); `refused`: the model declined (content filter), or a " +
+        "person refused the tool call; `incomplete`: the turn stopped at LLM_MAX_TOOL_STEPS rounds of tool calls; " +
+        "`awaiting_approval`: write tool calls wait in `pending_tool_calls`",
     }),
     provider: z.string().nullable(),
     model: z.string().nullable(),
@@ -84,6 +96,14 @@ export const MessageSchema = z
     tool_arguments: z.unknown().openapi({ description: "A tool message: the arguments it ran with (raw text when malformed)" }),
     tool_success: z.boolean().nullable(),
     error_message: z.string().nullable(),
+    pending_tool_calls: z
+      .array(z.object({ id: z.string(), name: z.string(), arguments: z.unknown() }))
+      .nullable()
+      .openapi({
+        description:
+          "An assistant message: the write tool calls the model proposed that wait for a person " +
+          "(POST …/tool-calls/{id}/approve or …/reject); null when none",
+      }),
     created_at: z.string(),
   })
   .openapi("ConversationMessage");

@@ -1,3 +1,4 @@
+import { WEBHOOK_TOKEN_PATTERN } from "../lib/webhook-tokens";
 import { z } from "@hono/zod-openapi";
 import { Cron } from "croner";
 import { FilterConfigSchema } from "./conditions";
@@ -170,6 +171,21 @@ const WebhookTrigger = trigger(
       .enum(["standard", "stripe", "github"])
       .default("standard")
       .openapi({ description: "Signature scheme the inbound calls use" }),
+    token: z
+      .string()
+      .regex(WEBHOOK_TOKEN_PATTERN, "must be 32-64 letters, digits, '_' or '-'")
+      .nullable()
+      .optional()
+      .openapi({
+        writeOnly: true,
+        description:
+          "A URL token: calls must go to POST /v1/webhooks/{flow_id}/{path}.{token} (the path alone is 404). Stored only " +
+          "as its SHA-256 and never returned; omit it on a PUT to keep the stored one, null removes it.",
+      }),
+    token_configured: z
+      .boolean()
+      .optional()
+      .openapi({ readOnly: true, description: "Whether the URL needs a token (the token itself is never returned)" }),
   }),
 );
 

@@ -105,7 +105,13 @@ export async function createBulkRerun(
   const items: NewRerunItem[] = new Array(targets.length);
   const previews: Parameters<typeof addPreview>[1][] = new Array(targets.length);
   await mapLimit(targets, LIMITS.BULK_RERUN_PREVIEW_CONCURRENCY, async (t, i) => {
-    const res = await executionClient(env, t.execution_id).previewRetrigger(t.action_id, strategy, req.condition_id, options);
+    const res = await executionClient(env, t.execution_id).previewRetrigger(
+      principal.orgId,
+      t.action_id,
+      strategy,
+      req.condition_id,
+      options,
+    );
     previews[i] = res.ok ? res.preview.totals : null;
     items[i] = res.ok
       ? { ...t, status: "pending", effects: res.preview.totals.effects, error: null }

@@ -6,7 +6,7 @@ import { SecretError, blobKeyId, decryptSecret, encryptSecret, keyIdOf, keyMater
 import { checkOutboundUrl, parseAllowedHosts } from "../lib/ssrf";
 import { isoNow } from "../lib/time";
 import { TransportFailure, createRequester, scrub } from "../providers/http";
-import { getProvider, platformIds } from "../providers/registry";
+import { connectionUrlFields, getProvider, platformIds } from "../providers/registry";
 import type { AnyProvider, ProviderResult } from "../providers/types";
 import type { ConnectionStatus } from "../schemas/integrations";
 import {
@@ -222,8 +222,37 @@ export function mergeConfig(stored: Record<string, unknown>, patch: Record<strin
 }
 
 /**
+ * A change of any URL field moves where the stored credentials are sent: refused (400 SECRETS_REQUIRED, naming each
+ * missing field) unless the patch carries every secret of the resulting config again, in plain text. Whoever can
+ * send the secrets could have created the connection; whoever cannot must not be able to redirect them.
+ */
+export function requireSecretsForUrlChange(
+  provider: AnyProvider,
+  stored: Record<string, unknown>,
+  next: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): void {
+  const changed = connectionUrlFields(provider).filter((f) => getAt(stored, f) !== getAt(next, f));
+  if (changed.length === 0) return;
+  const missing = provider.secretFields.filter((f) => {
+    if (typeof getAt(next, f) !== "string") return false;
+    const sent = getAt(patch, f);
+    return typeof sent !== "string" || sent === MASK;
+  });
+  if (missing.length === 0) return;
+  throw new AppError(
+    400,
+    "SECRETS_REQUIRED",
+    `Changing ${changed.map((f) => `config.${f}`).join(", ")} sends this connection's credentials elsewhere: ` +
+      `send ${missing.map((f) => `config.${f}`).join(", ")} again in the same request`,
+    missing.map((f) => ({ path: `config.${f}`, location: "json", message: "required when a URL field changes" })),
+  );
+}
+
+/**
  * PATCH: `config` is merged over the stored one key by key (a masked value or an omitted key keeps the stored
  * secret, `null` removes an optional key) and validated whole. New credentials reset the status to `active`.
+ * A changed URL field needs every secret in the same request (requireSecretsForUrlChange).
  */
 export async function updateConnection(
   env: Env,
@@ -236,7 +265,9 @@ export async function updateConnection(
   const changes: Parameters<typeof updateConnectionRow>[3] = { updated_at: isoNow(), name: patch.name, status: patch.status };
   if (patch.status === "active") changes.error_message = null;
   if (patch.config) {
-    const config = validateConfig(env, provider, mergeConfig(await openConnection(env, row), patch.config));
+    const stored = await openConnection(env, row);
+    const config = validateConfig(env, provider, mergeConfig(stored, patch.config));
+    requireSecretsForUrlChange(provider, stored, config, patch.config);
     Object.assign(changes, { public_config: maskConfig(provider, config), ...(await seal(env, orgId, id, config)) });
     changes.status = patch.status ?? "active";
     if (changes.status === "active") changes.error_message = null;

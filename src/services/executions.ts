@@ -138,6 +138,6 @@ export async function startExecution(env: Env, req: StartExecutionRequest): Prom
 export async function findExecutionRow(env: Env, orgId: string, id: string): Promise<ExecutionRow | null> {
   const row = await getExecutionRow(env.DB, orgId, id);
   if (row) return row;
-  const snap = await executionClient(env, id).snapshot();
+  const snap = await executionClient(env, id).snapshot(orgId);
   return snap && snap.state.org_id === orgId ? summaryRow(snap.state) : null;
 }

@@ -10,7 +10,9 @@ import {
   type DisableDetails,
   type ParsedFlowInput,
 } from "../schemas/flow";
+import { sha256Hex } from "../lib/crypto";
 import { actionSecretOwner, flowSecretAad } from "../store/flow-secrets";
+import type { WebhookTokenRow } from "../store/webhook-tokens";
 import type { FlowDoc, FlowSecretRow, FlowWrite, RetiredSecretRow } from "../store/flows";
 import { validateFlowDocument, validateFlowReferences } from "./flow-validation";
 
@@ -35,6 +37,8 @@ export interface PrepareArgs {
   /** The stored flow on a PUT, null on create. */
   existing: AutomationFlow | null;
   existingSecrets: FlowSecretRow[];
+  /** The stored URL tokens (hashed) on a PUT. */
+  existingTokens?: WebhookTokenRow[];
   at: string;
   actor: string;
   blame: string;
@@ -96,6 +100,7 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
     else if (secret === undefined && stored.has(slot.owner)) kept.push(stored.get(slot.owner)!);
     slot.config.secret_configured = typeof secret === "string" || (secret === undefined && stored.has(slot.owner));
   }
+  const tokens = await webhookTokens(doc, a.existingTokens ?? [], a.at);
   // Validation sees the secrets resolved above (a webhook trigger must end up with one, or allow unsigned calls).
   validateFlowDocument(a.env, doc);
   await validateFlowReferences(a.env, a.orgId, doc);
@@ -128,6 +133,27 @@ export async function prepareFlowWrite(a: PrepareArgs): Promise<FlowWrite> {
     actor: a.actor,
     triggers: doc.triggers.map((t) => ({ trigger_id: t.id, trigger_type: t.type, source_key: triggerSourceKey(t) })),
     secrets,
+    tokens,
     retired_secrets: retired,
   };
+}
+
+/**
+ * The webhook triggers' URL tokens: a `token` sent is hashed (the plaintext leaves the document here), an omitted one
+ * keeps the stored hash of the same trigger id, null removes it. `token_configured: true` marks a trigger with one.
+ */
+async function webhookTokens(doc: FlowDoc, stored: WebhookTokenRow[], at: string): Promise<WebhookTokenRow[]> {
+  const byOwner = new Map(stored.map((t) => [t.owner, t]));
+  const out: WebhookTokenRow[] = [];
+  for (const t of doc.triggers) {
+    if (t.type !== "webhook") continue;
+    const cfg = t.configuration as { token?: string | null; token_configured?: boolean };
+    const token = cfg.token;
+    delete cfg.token;
+    delete cfg.token_configured;
+    if (typeof token === "string") out.push({ owner: t.id, token_hash: await sha256Hex(token), created_at: at });
+    else if (token === undefined && byOwner.has(t.id)) out.push(byOwner.get(t.id)!);
+    if (out.some((x) => x.owner === t.id)) cfg.token_configured = true;
+  }
+  return out;
 }

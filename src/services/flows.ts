@@ -5,6 +5,7 @@ import type { Principal } from "../lib/principal";
 import { isoNow } from "../lib/time";
 import type { AutomationFlow, ParsedFlowInput } from "../schemas/flow";
 import { listFlowSecrets } from "../store/flow-secrets";
+import { listWebhookTokens } from "../store/webhook-tokens";
 import {
   deleteFlow,
   getFlow,
@@ -91,6 +92,7 @@ export async function updateFlow(
     input,
     existing,
     existingSecrets: await listFlowSecrets(env.DB, p.orgId, existing.id),
+    existingTokens: await listWebhookTokens(env.DB, p.orgId, existing.id),
     at: isoNow(),
     actor: p.actor,
     blame: blameOf(p),

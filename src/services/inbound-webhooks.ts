@@ -1,13 +1,16 @@
 import type { z } from "@hono/zod-openapi";
-import { SIGNATURE_HEADERS, type WebhookProvider } from "../engine/webhook-signatures";
+import { SIGNATURE_HEADERS, replayableSignatureHeader, type WebhookProvider } from "../engine/webhook-signatures";
 import type { Env } from "../env";
-import { sha256Hex } from "../lib/crypto";
+import { sha256Hex, sha256HexOf, timingSafeEqual } from "../lib/crypto";
+import { splitTokenPath } from "../lib/webhook-tokens";
 import { AppError } from "../lib/errors";
 import { LIMITS } from "../lib/limits";
 import { isoNow } from "../lib/time";
 import type { WebhookEventSchema } from "../schemas/events";
-import { WEBHOOK_PATH_PATTERN, type FlowTrigger } from "../schemas/triggers";
+import type { FlowTrigger } from "../schemas/triggers";
+import type { WebhookTarget } from "../store/flows";
 import { cachedWebhookTarget } from "../store/flow-cache";
+import { claimDelivery } from "../store/webhook-deliveries";
 import { enqueueEvent } from "./event-queue";
 import { verifyWebhookCall } from "./webhook-secrets";
 
@@ -77,6 +80,29 @@ function firstValues(params: URLSearchParams): Record<string, string> {
   return out;
 }
 
+/** The URL's last segment: a trigger's path, or a path and its URL token (at most 100 + 1 + 64 characters). */
+const URL_PATH_PATTERN = /^[A-Za-z0-9._-]{1,165}$/;
+
+/**
+ * The webhook trigger a URL path names: one whose path is the whole segment and that needs no token, or one whose
+ * path is the part before the last dot and whose stored token hash matches what follows it (compared in constant
+ * time). Null otherwise: a token trigger called without its token, or with another, is not found.
+ */
+async function triggerOfPath(target: WebhookTarget, path: string): Promise<WebhookTrigger | null> {
+  const webhooks = target.flow.triggers.filter((t): t is WebhookTrigger => t.type === "webhook");
+  const plain = webhooks.find((t) => t.configuration.path === path && !t.configuration.token_configured);
+  if (plain) return plain;
+  const split = splitTokenPath(path);
+  if (!split) return null;
+  const hash = await sha256Hex(split.token);
+  for (const t of webhooks) {
+    if (t.configuration.path !== split.path || !t.configuration.token_configured) continue;
+    const stored = target.tokens.find((row) => row.owner === t.id);
+    if (stored && timingSafeEqual(hash, stored.token_hash)) return t;
+  }
+  return null;
+}
+
 /**
  * Checks the call (404 unknown URL, 410 disabled flow, 401 signature, 400 malformed JSON, 413 event too large)
  * and queues its event. Returns the event id.
@@ -84,15 +110,15 @@ function firstValues(params: URLSearchParams): Record<string, string> {
 export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<string> {
   const { flowId, path, headers, now } = call;
   const target =
-    WEBHOOK_PATH_PATTERN.test(path) && flowId.length <= 100 ? await cachedWebhookTarget(env, flowId, isoNow(now), now) : null;
+    URL_PATH_PATTERN.test(path) && flowId.length <= 100 ? await cachedWebhookTarget(env, flowId, isoNow(now), now) : null;
   const flow = target?.flow;
-  const trigger = flow?.triggers.find((t): t is WebhookTrigger => t.type === "webhook" && t.configuration.path === path);
+  const trigger = target ? await triggerOfPath(target, path) : null;
   if (!target || !flow || !trigger) throw new AppError(404, "NOT_FOUND", "No webhook at this URL");
   // Gone rather than not found, so a sender that honours 410 (as Standard Webhooks senders do) stops.
   if (!flow.enabled) throw new AppError(410, "FLOW_DISABLED", "The flow of this webhook is disabled");
 
   const raw = await call.readBody();
-  await verifyWebhookCall(env, target, trigger, headers, raw, now);
+  const { signed } = await verifyWebhookCall(env, target, trigger, headers, raw, now);
 
   const contentType = (headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   const body = parseBody(contentType, raw);
@@ -106,7 +132,8 @@ export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<st
     type: "webhook",
     flow_id: flow.id,
     trigger_id: trigger.id,
-    path,
+    // The trigger's path, never the URL's: a URL token is a credential and the event is stored and shown.
+    path: trigger.configuration.path,
     body,
     query: firstValues(call.query),
     headers: shown,
@@ -119,6 +146,21 @@ export async function receiveWebhook(env: Env, call: InboundWebhook): Promise<st
       "PAYLOAD_TOO_LARGE",
       `The webhook event (body, query and headers) is ${size} bytes; the limit is ${LIMITS.MAX_WEBHOOK_EVENT_BYTES}`,
     );
+  }
+  // A scheme that signs no timestamp: the same signature and body under a new delivery id is a replay.
+  const signatureHeader = signed ? replayableSignatureHeader(trigger.configuration.provider) : null;
+  if (signatureHeader) {
+    const digest = await sha256HexOf(`${headers.get(signatureHeader) ?? ""}\n`, raw);
+    const owner = await claimDelivery(env.DB, {
+      flowId: flow.id,
+      orgId: flow.org_id,
+      digest,
+      eventId: event.id,
+      at: now,
+      notBefore: now - LIMITS.WEBHOOK_REPLAY_WINDOW_MS,
+    });
+    // Answered like the first call (same event id), so a sender retrying learns nothing; nothing is queued.
+    if (owner !== event.id) return owner;
   }
   await enqueueEvent(env, event);
   return event.id;

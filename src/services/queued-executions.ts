@@ -29,7 +29,7 @@ const objectless = (state: ExecutionState): ExecutionSnapshot => ({ state, detai
 
 /** The snapshot of an execution from its object or, while it waits for a slot (or was cancelled waiting), from the queue. */
 export async function readExecution(env: Env, orgId: string, executionId: string): Promise<ExecutionSnapshot | null> {
-  const snap = await executionClient(env, executionId).snapshot();
+  const snap = await executionClient(env, executionId).snapshot(orgId);
   if (snap) return snap;
   const row = await getAdmission(env.DB, orgId, executionId);
   return row ? objectless(queuedState(row)) : null;
@@ -53,12 +53,12 @@ export async function cancelExecution(env: Env, orgId: string, executionId: stri
   const waiting = await cancelWaitingRow(env.DB, orgId, executionId, reason, Date.now());
   if (waiting) return { ok: true, snapshot: objectless(await settleCancelled(env, waiting)) };
   const stub = executionClient(env, executionId);
-  const res = await stub.cancel(reason);
+  const res = await stub.cancel(orgId, reason);
   if (res.ok || res.status !== 404) return res;
   const row = await getAdmission(env.DB, orgId, executionId);
   if (row?.state === "cancelled") return { ok: false, status: 409, message: "The execution already ended (cancelled)" };
   if (row?.state !== "admitted") return res;
   // Admitted, its start not yet made (a starter died, or is starting it right now): start it, then cancel.
   await startAdmitted(env, row);
-  return stub.cancel(reason);
+  return stub.cancel(orgId, reason);
 }

@@ -29,7 +29,15 @@ export async function reconcileAll(env: Env, now: number): Promise<Reconciliatio
   const report: ReconciliationReport = { errors: [] };
   await runStep(report.errors, "executions", async () => {
     const r = (report.executions = await reconcileExecutions(env, now));
-    if (r.rearmed.length || r.lost.length || r.pruned || r.pruned_keys || r.pruned_events || r.errors.length)
+    if (
+      r.rearmed.length ||
+      r.lost.length ||
+      r.pruned ||
+      r.pruned_keys ||
+      r.pruned_events ||
+      r.pruned_deliveries ||
+      r.errors.length
+    )
       console.log("reconcile", JSON.stringify(r));
   });
   await runStep(report.errors, "admissions", async () => {

@@ -9,6 +9,7 @@ import {
   type StaleExecutionRow,
 } from "../store/executions";
 import { pruneInbox } from "../store/event-inbox";
+import { pruneWebhookDeliveries } from "../store/webhook-deliveries";
 import { getReconcileCursor, setReconcileCursor } from "../store/reconcile-cursors";
 import { executionClient } from "./object-clients";
 import { runStep, type ReconcileError } from "./reconcile-step";
@@ -49,6 +50,8 @@ export interface ReconcileReport {
   /** Idempotency keys past their 24 hours and settled events past INBOX_RETENTION_MS. */
   pruned_keys: number;
   pruned_events: number;
+  /** Webhook deliveries past the replay window (store/webhook-deliveries.ts). */
+  pruned_deliveries: number;
   /** Steps (or single executions) that failed; the others ran all the same. */
   errors: ReconcileError[];
 }
@@ -60,7 +63,16 @@ export interface ReconcileReport {
  * execution's check, is isolated: a failure is reported and the rest still runs.
  */
 export async function reconcileExecutions(env: Env, now: number): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, rearmed: [], lost: [], pruned: 0, pruned_keys: 0, pruned_events: 0, errors: [] };
+  const report: ReconcileReport = {
+    checked: 0,
+    rearmed: [],
+    lost: [],
+    pruned: 0,
+    pruned_keys: 0,
+    pruned_events: 0,
+    pruned_deliveries: 0,
+    errors: [],
+  };
   const step = (name: string, fn: () => Promise<void>) => runStep(report.errors, name, fn);
   for (const sweep of EXECUTION_SWEEPS) await step(sweep.name, () => sweepExecutions(env, now, sweep, report));
   const days = Number(env.EXECUTION_RETENTION_DAYS) || LIMITS.EXECUTION_RETENTION_DAYS_DEFAULT;
@@ -73,6 +85,10 @@ export async function reconcileExecutions(env: Env, now: number): Promise<Reconc
   // Settled events are only needed while a late copy of their message may still be delivered.
   await step("prune.events", async () => {
     report.pruned_events = await pruneAll((n) => pruneInbox(env.DB, isoNow(now - LIMITS.INBOX_RETENTION_MS), n));
+  });
+  // Replay protection of GitHub-signed deliveries: needed for the replay window only.
+  await step("prune.webhook_deliveries", async () => {
+    report.pruned_deliveries = await pruneAll((n) => pruneWebhookDeliveries(env.DB, now - LIMITS.WEBHOOK_REPLAY_WINDOW_MS, n));
   });
   return report;
 }

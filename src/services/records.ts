@@ -289,10 +289,11 @@ export async function setRecordTrashed(
   throw new AppError(409, "CONFLICT", "The record was changed concurrently too often; retry the request");
 }
 
+/** A record by id (within `schema` when given, any schema when null). */
 export async function getRecordSnapshot(
   db: D1Database,
   orgId: string,
-  schema: string,
+  schema: string | null,
   id: string,
 ): Promise<EntitySnapshot | null> {
   const row = await getRecord(db, orgId, schema, id);

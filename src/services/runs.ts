@@ -168,6 +168,23 @@ export async function runDetail(env: Env, orgId: string, executionId: string) {
   return { run: toRun(snap.state, snap.detail), state: snap.state };
 }
 
+/**
+ * The run details of several executions, in order, with at most MAX_PARALLEL_EXECUTION_READS object reads in flight:
+ * a page of logs asks many Durable Objects, and one request must not fan out to a hundred at once.
+ */
+export async function runDetails(env: Env, orgId: string, executionIds: string[]) {
+  const out: Awaited<ReturnType<typeof runDetail>>[] = new Array(executionIds.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < executionIds.length) {
+      const i = next++;
+      out[i] = await runDetail(env, orgId, executionIds[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LIMITS.MAX_PARALLEL_EXECUTION_READS, executionIds.length) }, worker));
+  return out;
+}
+
 /** Dry run of a flow against a record or test data: nothing runs, nothing changes (engine/dry-run.ts). */
 export async function dryRunFlow(
   env: Env,

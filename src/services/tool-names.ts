@@ -27,3 +27,8 @@ export function splitToolName(name: string): ProviderToolName | null {
 
 /** The catalog name of a provider action. */
 export const toolNameOf = (platform: string, action: string): string => `${platform}_${action}`;
+
+/** Every provider tool name (a conversation's `auto_approve_tools` may name any of them). */
+export function providerToolNames(): string[] {
+  return listProviders().flatMap((p) => Object.keys(p.actions).map((a) => toolNameOf(p.platform, a)));
+}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Principal } from "../lib/principal";
+import type { Principal, Scope } from "../lib/principal";
 import type { Env } from "../env";
 import { AppError } from "../lib/errors";
 import { newId } from "../lib/ids";
@@ -11,7 +11,7 @@ import type { ConnectionStatus } from "../schemas/integrations";
 import { connectionSummaries } from "../store/connections";
 import { insertToolAudit, type ToolAuditRow } from "../store/tool-audit";
 import { recordChangeEvents, sendRecordEvent } from "./record-events";
-import { createRecord } from "./records";
+import { createRecord, getRecordSnapshot } from "./records";
 import { parseParams, performCall, prepareCall, requireAction, type CallOutcome } from "./integrations";
 import { requireProvider } from "./connections";
 import { NotificationInput, writeNotification } from "./notifications";
@@ -29,16 +29,32 @@ export interface CoreTool {
   description: string;
   /** `write` when running it changes or sends something: a conversation's model may only propose it. */
   effect: ToolEffect;
+  /**
+   * The scope a caller needs beyond automations:trigger (which every way to a tool requires): a tool that writes the
+   * organization's data needs what the API's own write needs.
+   */
+  scope?: Scope;
   input: z.ZodType;
   output: z.ZodType;
-  run(env: Env, who: Caller, args: unknown, requestId: string): Promise<unknown>;
+  /** `idempotencyKey`: what a retried call of the same step must reuse (a notification is written once per key). */
+  run(env: Env, who: Caller, args: unknown, idempotencyKey: string): Promise<unknown>;
 }
 
 export interface Caller {
   orgId: string;
   actor: string;
   userId: string;
+  /** The caller's scopes: a tool needing more (CoreTool.scope) is refused with 403. */
+  scopes: ReadonlySet<Scope>;
 }
+
+/** `admin` implies every scope, as for principals (lib/principal.ts hasScope). */
+const callerHas = (who: Caller, scope: Scope): boolean => who.scopes.has("admin") || who.scopes.has(scope);
+
+const GetRecordInput = z.strictObject({
+  id: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).describe("The record's id"),
+  schema: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).optional().describe("Its schema, when known"),
+});
 
 const CreateRecordInput = z.strictObject({
   schema: z.string().min(1).max(LIMITS.MAX_NAME_LENGTH).describe("The record's schema (module), e.g. contact"),
@@ -53,9 +69,9 @@ export const CORE_TOOLS: CoreTool[] = [
     description: "Writes an in-app notification for a user (read with GET /v1/notifications).",
     input: NotificationInput.strict(),
     output: z.object({ notification_id: z.string() }),
-    async run(env, who, args, requestId) {
+    async run(env, who, args, idempotencyKey) {
       const input = NotificationInput.parse(args);
-      const { notification_id } = await writeNotification(env.DB, who.orgId, `tool:${requestId}`, input, {
+      const { notification_id } = await writeNotification(env.DB, who.orgId, idempotencyKey, input, {
         tool: "send_notification",
         actor: who.actor,
       });
@@ -67,6 +83,8 @@ export const CORE_TOOLS: CoreTool[] = [
     effect: "write",
     title: "Create a record",
     description: "Creates a record through the records service (record triggers fire as for any write).",
+    // POST /v1/entities/{schema} needs automations:write; the same write through a tool needs it too.
+    scope: "automations:write",
     input: CreateRecordInput,
     output: z.object({ record_id: z.string() }),
     async run(env, who, args) {
@@ -74,6 +92,20 @@ export const CORE_TOOLS: CoreTool[] = [
       const result = await createRecord(env.DB, who.orgId, who.actor, input.schema, input.data, recordChangeEvents(env));
       await sendRecordEvent(result);
       return { record_id: result.record!._id, record: result.record };
+    },
+  },
+  {
+    name: "get_record",
+    effect: "read",
+    title: "Read a record",
+    description: "Reads one record of the organization by its id (its attributes, schema, title and tags).",
+    input: GetRecordInput,
+    output: z.object({ record: z.record(z.string(), z.unknown()) }),
+    async run(env, who, args) {
+      const input = GetRecordInput.parse(args);
+      const record = await getRecordSnapshot(env.DB, who.orgId, input.schema ?? null, input.id);
+      if (!record) throw new AppError(404, "NOT_FOUND", `Record ${input.id.slice(0, 100)} does not exist`);
+      return { record };
     },
   },
 ];
@@ -92,6 +124,9 @@ export interface ToolDescriptor {
   name: string;
   title: string;
   description: string;
+  effect: ToolEffect;
+  /** A scope needed beyond automations:trigger. */
+  required_scope: Scope | null;
   kind: "provider" | "core" | "mcp";
   platform: string | null;
   action: string;
@@ -100,7 +135,6 @@ export interface ToolDescriptor {
   requires_connection: boolean;
   available: boolean;
   connections: { id: string; name: string; status: ConnectionStatus }[];
-  effect: ToolEffect;
 }
 
 const MCP_TOOL_PREFIX = "mcp_";
@@ -109,6 +143,7 @@ const mcpDescriptor = (t: McpTool): ToolDescriptor => ({
   name: t.name,
   title: t.title,
   description: t.description,
+  required_scope: null,
   kind: "mcp",
   platform: "mcp",
   action: t.tool,
@@ -136,6 +171,8 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
         name: `${p.platform}_${action}`,
         title: a.title,
         description: `${p.title}: ${a.description}`,
+        effect: a.effect,
+        required_scope: null,
         kind: "provider" as const,
         platform: p.platform,
         action,
@@ -144,7 +181,6 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
         requires_connection: true,
         available: own.length > 0,
         connections: own,
-        effect: a.effect,
       });
     }
   }
@@ -153,6 +189,8 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       name: t.name,
       title: t.title,
       description: t.description,
+      effect: t.effect,
+      required_scope: t.scope ?? null,
       kind: "core" as const,
       platform: null,
       action: t.name,
@@ -161,7 +199,6 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
       requires_connection: false,
       available: true,
       connections: [],
-      effect: t.effect,
     });
   }
   if (connections.some((c) => c.platform === "mcp")) tools.push(...(await listMcpTools(env, orgId)).map(mcpDescriptor));
@@ -215,9 +252,16 @@ export async function prepareTool(
   args: Record<string, unknown>,
   requestId: string,
   argPath = "arguments",
+  idempotencyKey?: string,
 ): Promise<PreparedTool> {
+  // A key of its own unless the caller owns a stable one (an ai_agent step): the request id may come from the client
+  // (x-request-id), and a vendor would take a key a caller chose as licence to drop (or answer with) another call.
+  const key = idempotencyKey ?? `tool:${newId()}`;
   const core = coreByName.get(name);
   if (core) {
+    if (core.scope && !callerHas(who, core.scope)) {
+      throw new AppError(403, "FORBIDDEN", `The tool ${name} needs the scope ${core.scope}`);
+    }
     const parsed = core.input.safeParse(args);
     if (!parsed.success) {
       throw new AppError(
@@ -235,7 +279,7 @@ export async function prepareTool(
       name,
       async run() {
         const started = Date.now();
-        const data = await core.run(env, who, parsed.data, requestId);
+        const data = await core.run(env, who, parsed.data, key);
         return {
           request_id: requestId,
           name,
@@ -254,7 +298,7 @@ export async function prepareTool(
   const split = name.startsWith(MCP_TOOL_PREFIX) ? null : splitProviderName(name);
   if (name.startsWith(MCP_TOOL_PREFIX)) {
     const tool = (await listMcpTools(env, who.orgId)).find((t) => t.name === name);
-    if (tool) return prepareMcpTool(env, who, tool, args, requestId, argPath);
+    if (tool) return prepareMcpTool(env, who, tool, args, requestId, argPath, key);
   }
   if (!split)
     throw new AppError(404, "UNKNOWN_TOOL", `No tool named "${name.slice(0, 100)}" (GET /v1/tools?include_all=true lists them)`);
@@ -276,7 +320,7 @@ export async function prepareTool(
   });
   return {
     name,
-    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: `tool:${requestId}` })),
+    run: async () => fromOutcome(requestId, name, await performCall(env, prepared, { idempotencyKey: key })),
   };
 }
 
@@ -288,6 +332,7 @@ function prepareMcpTool(
   args: Record<string, unknown>,
   requestId: string,
   argPath: string,
+  idempotencyKey: string,
 ): PreparedTool {
   checkMcpArguments(tool, args, argPath);
   return {
@@ -302,7 +347,7 @@ function prepareMcpTool(
         connection_id: tool.connection.id,
       };
       try {
-        const r = await callMcpTool(env, who.orgId, tool, args, `tool:${requestId}`);
+        const r = await callMcpTool(env, who.orgId, tool, args, idempotencyKey);
         return {
           ...base,
           success: r.success,
@@ -354,6 +399,8 @@ export interface ToolCallRequest {
   via: ToolAuditRow["via"];
   /** Where the arguments sit in the request, for error details. */
   argPath?: string;
+  /** A stable key the caller owns (an ai_agent step's); without one each call gets a fresh key, never the request id. */
+  idempotencyKey?: string;
 }
 
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -366,7 +413,10 @@ export async function prepareToolAudited(
 ): Promise<PreparedTool & { startedMs: number }> {
   const startedMs = Date.now();
   try {
-    return { ...(await prepareTool(env, who, req.name, req.arguments, req.requestId, req.argPath)), startedMs };
+    return {
+      ...(await prepareTool(env, who, req.name, req.arguments, req.requestId, req.argPath, req.idempotencyKey)),
+      startedMs,
+    };
   } catch (err) {
     await auditToolCall(env, who, {
       via: req.via,
@@ -420,4 +470,5 @@ export const callerOf = (p: Principal, userId?: string): Caller => ({
   orgId: p.orgId,
   actor: p.actor,
   userId: userId ?? p.userId,
+  scopes: p.scopes,
 });

@@ -39,7 +39,7 @@ export async function webhookSigningSecrets(env: Env, target: WebhookTarget, tri
 
 /**
  * 401 unless the call is signed with one of the trigger's secrets, or the trigger has none and accepts unsigned
- * calls (`allow_unsigned`).
+ * calls (`allow_unsigned`). Returns whether a signature was verified.
  */
 export async function verifyWebhookCall(
   env: Env,
@@ -48,13 +48,16 @@ export async function verifyWebhookCall(
   headers: Headers,
   raw: Uint8Array,
   now: number,
-): Promise<void> {
+): Promise<{ signed: boolean }> {
   const secrets = await webhookSigningSecrets(env, target, trigger.id);
   if (secrets.length > 0) {
     const verdict = await verifyWebhookSignature(trigger.configuration.provider, secrets, headers, raw, now);
     if (!verdict.ok)
       throw new AppError(401, "INVALID_SIGNATURE", verdict.message, [{ message: verdict.message, code: verdict.reason }]);
-  } else if (!trigger.configuration.allow_unsigned) {
+    return { signed: true };
+  }
+  if (!trigger.configuration.allow_unsigned) {
     throw new AppError(401, "INVALID_SIGNATURE", "This webhook has no signing secret and does not accept unsigned calls");
   }
+  return { signed: false };
 }

@@ -108,6 +108,26 @@ export async function createWebhookTarget(
   return toWebhookTargetView(await createResource(env, WEBHOOK_TARGETS, row, NOUN));
 }
 
+/**
+ * A new `url` sends the stored secret somewhere else: refused (400 SECRETS_REQUIRED) unless the same request carries
+ * the secret of the resulting auth again, as for a connection's URL fields (services/connections.ts). An auth without
+ * a secret (`none`) has nothing to send.
+ */
+function requireSecretForUrlChange(stored: WebhookTargetRow, input: { url?: string; auth?: WebhookAuthPatch }): void {
+  if (input.url === undefined || input.url === stored.url) return;
+  const type = input.auth?.type ?? (stored.auth_type as WebhookAuthType);
+  const field = SECRET_FIELD[type];
+  if (field === null) return;
+  const keepsStored = stored.ciphertext !== null && (input.auth === undefined || input.auth.type === stored.auth_type);
+  if (!keepsStored || (input.auth && splitAuth(input.auth).secret !== undefined)) return;
+  throw new AppError(
+    400,
+    "SECRETS_REQUIRED",
+    `Changing url sends this target's ${field} elsewhere: send auth.${field} again in the same request`,
+    [{ path: `auth.${field}`, location: "json", message: "required when the url changes" }],
+  );
+}
+
 export async function updateWebhookTarget(
   env: Env,
   p: Principal,
@@ -116,6 +136,7 @@ export async function updateWebhookTarget(
 ): Promise<WebhookTargetView> {
   const stored = await requireResource(env, WEBHOOK_TARGETS, p.orgId, id, NOUN);
   if (input.url !== undefined) checkUrl(env, input.url);
+  requireSecretForUrlChange(stored, input);
   const patch: Partial<WebhookTargetRow> = { updated_at: isoNow() };
   if (input.name !== undefined) patch.name = input.name;
   if (input.url !== undefined) patch.url = input.url;

@@ -68,7 +68,8 @@ export function summaryRow(s: ExecutionState): ExecutionRow {
 /**
  * The D1 summary of an execution's state: one upsert, ignored if a newer state was already written.
  * `counted`: the finish is counted in the flow's statistics by the statements before it in the same
- * batch (store/flow-stats.ts), so the row records that (`stats_seq`) and a replay counts nothing twice.
+ * batch (store/flow-stats.ts), so the row records that (`stats_seq`, and the status it was counted as,
+ * `counted_status`) and a replay counts nothing twice; a retriggered execution's next finish replaces it.
  */
 export function summaryStatement(db: D1Database, s: ExecutionState, counted = false): D1PreparedStatement {
   const r = summaryRow(s);
@@ -76,14 +77,15 @@ export function summaryStatement(db: D1Database, s: ExecutionState, counted = fa
     .prepare(
       `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, current_action_id, trigger_type,
          actions_total, actions_executed, actions_failed, actions_skipped, actions_summary, last_error, parent_execution_id,
-         depth, bulk_job_id, seq, created_at, updated_at, started_at, finished_at, stats_seq)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         depth, bulk_job_id, seq, created_at, updated_at, started_at, finished_at, stats_seq, counted_status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, current_action_id = excluded.current_action_id,
          actions_executed = excluded.actions_executed, actions_failed = excluded.actions_failed,
          actions_skipped = excluded.actions_skipped, actions_summary = excluded.actions_summary,
          last_error = excluded.last_error, seq = excluded.seq, updated_at = excluded.updated_at,
          started_at = excluded.started_at, finished_at = excluded.finished_at,
-         stats_seq = MAX(executions.stats_seq, excluded.stats_seq)
+         stats_seq = MAX(executions.stats_seq, excluded.stats_seq),
+         counted_status = COALESCE(excluded.counted_status, executions.counted_status)
        WHERE excluded.seq >= executions.seq`,
     )
     .bind(
@@ -111,6 +113,7 @@ export function summaryStatement(db: D1Database, s: ExecutionState, counted = fa
       r.started_at,
       r.finished_at,
       counted ? s.seq : -1,
+      counted ? s.status : null,
     );
 }
 

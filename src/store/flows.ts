@@ -1,6 +1,8 @@
 import { LIMITS } from "../lib/limits";
 import type { AutomationFlow, DisableDetails } from "../schemas/flow";
+import { isoNow } from "../lib/time";
 import { invalidateFlow } from "./flow-invalidation";
+import { tokenStatements, upgradeLegacyTokens, type WebhookTokenRow } from "./webhook-tokens";
 
 /**
  * D1 access for flows and the two tables kept in step with them: `flow_triggers` (the trigger
@@ -59,6 +61,8 @@ export interface FlowWrite {
   actor: string;
   triggers: FlowTriggerIndexRow[];
   secrets: FlowSecretRow[];
+  /** The webhook triggers' URL tokens, hashed (webhook_tokens). */
+  tokens: WebhookTokenRow[];
   /**
    * Secret rotation overlap (`flow_secrets_retired`): `add` are the secrets this write replaced; earlier
    * retired rows survive only for owners in `keep`, until they expire. Absent: the table is left alone.
@@ -111,6 +115,12 @@ function toFlow(row: FlowRow): AutomationFlow {
   };
 }
 
+/** Flows from their rows; a row in the earlier webhook-token layout is upgraded first (store/webhook-tokens.ts). */
+async function toFlows(db: D1Database, rows: FlowRow[]): Promise<AutomationFlow[]> {
+  const now = isoNow();
+  return Promise.all(rows.map(async (r) => toFlow((await upgradeLegacyTokens(db, r, now)).row)));
+}
+
 /** Statements that replace the flow's index and secrets, run only while `guard` (SQL + binds) holds. */
 function sideTableStatements(db: D1Database, w: FlowWrite, guard: { sql: string; binds: unknown[] }): D1PreparedStatement[] {
   const out: D1PreparedStatement[] = [
@@ -139,6 +149,7 @@ function sideTableStatements(db: D1Database, w: FlowWrite, guard: { sql: string;
         .bind(w.org_id, w.id, s.owner, s.key_id, s.ciphertext, s.created_at, ...guard.binds),
     );
   }
+  out.push(...tokenStatements(db, w, guard));
   if (w.retired_secrets) out.push(...retiredSecretStatements(db, w, w.retired_secrets, guard));
   return out;
 }
@@ -248,6 +259,8 @@ export interface WebhookTarget {
   secrets: FlowSecretRow[];
   /** Retired trigger secrets still within their overlap, newest first. */
   retired: RetiredSecretRow[];
+  /** The webhook triggers' URL tokens, hashed. */
+  tokens: WebhookTokenRow[];
 }
 
 /**
@@ -257,7 +270,7 @@ export interface WebhookTarget {
  */
 export async function getWebhookTarget(db: D1Database, flowId: string, at: string): Promise<WebhookTarget | null> {
   const org = "(SELECT org_id FROM flows WHERE id = ?)";
-  const [flow, secrets, retired] = await db.batch([
+  const [flow, secrets, retired, tokens] = await db.batch([
     db.prepare(`SELECT ${COLUMNS} FROM flows f WHERE f.id = ?`).bind(flowId),
     db
       .prepare(
@@ -271,15 +284,24 @@ export async function getWebhookTarget(db: D1Database, flowId: string, at: strin
          WHERE org_id = ${org} AND flow_id = ? AND expires_at > ? ORDER BY retired_at DESC`,
       )
       .bind(flowId, flowId, at),
+    db
+      .prepare(`SELECT trigger_id AS owner, token_hash, created_at FROM webhook_tokens WHERE org_id = ${org} AND flow_id = ?`)
+      .bind(flowId, flowId),
   ]);
-  const row = flow.results[0] as FlowRow | undefined;
-  if (!row) return null;
-  return { flow: toFlow(row), secrets: secrets.results as FlowSecretRow[], retired: retired.results as RetiredSecretRow[] };
+  const read = flow.results[0] as FlowRow | undefined;
+  if (!read) return null;
+  const up = await upgradeLegacyTokens(db, read, at);
+  return {
+    flow: toFlow(up.row),
+    secrets: secrets.results as FlowSecretRow[],
+    retired: retired.results as RetiredSecretRow[],
+    tokens: [...(tokens.results as WebhookTokenRow[]), ...up.tokens],
+  };
 }
 
 export async function getFlow(db: D1Database, orgId: string, id: string): Promise<AutomationFlow | null> {
   const row = await db.prepare(`SELECT ${COLUMNS} FROM flows f WHERE f.org_id = ? AND f.id = ?`).bind(orgId, id).first<FlowRow>();
-  return row ? toFlow(row) : null;
+  return row ? (await toFlows(db, [row]))[0] : null;
 }
 
 /** The org's flows among `ids`, in the order of `ids` (unknown and foreign ids are left out). */
@@ -289,7 +311,7 @@ export async function getFlowsByIds(db: D1Database, orgId: string, ids: string[]
     .prepare(`SELECT ${COLUMNS} FROM flows f WHERE f.org_id = ? AND f.id IN (SELECT value FROM json_each(?))`)
     .bind(orgId, JSON.stringify(ids))
     .all<FlowRow>();
-  const byId = new Map(results.map((r) => [r.id, toFlow(r)]));
+  const byId = new Map((await toFlows(db, results)).map((f) => [f.id, f]));
   return [...new Set(ids)].flatMap((id) => byId.get(id) ?? []);
 }
 
@@ -351,7 +373,7 @@ export async function searchFlows(
       .bind(...binds, limit, offset),
   ]);
   const total = (count.results[0] as { n: number } | undefined)?.n ?? 0;
-  return { total, results: (rows.results as FlowRow[]).map(toFlow) };
+  return { total, results: await toFlows(db, rows.results as FlowRow[]) };
 }
 
 /** Deletes a flow with its index and secrets; false if the org has no such flow. */
@@ -361,6 +383,7 @@ export async function deleteFlow(db: D1Database, orgId: string, id: string): Pro
     db.prepare(`DELETE FROM flow_triggers WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
     db.prepare(`DELETE FROM flow_secrets WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
     db.prepare(`DELETE FROM flow_secrets_retired WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
+    db.prepare(`DELETE FROM webhook_tokens WHERE org_id = ? AND flow_id = ?`).bind(orgId, id),
   ]);
   invalidateFlow(id);
   return res.meta.changes > 0;

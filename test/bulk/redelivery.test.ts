@@ -176,7 +176,7 @@ describe("bulk jobs under redelivery: exactly one execution per record", () => {
     expect(before.items_finished).toBe(5);
 
     const [first] = await executionRows(jobId);
-    const snap = (await executionClient(env as unknown as Env, first.id).snapshot())!;
+    const snap = (await executionClient(env as unknown as Env, first.id).snapshot("org-a"))!;
     await env.DB.batch(bulkItemStatements(env.DB, snap.state));
     await env.DB.batch(bulkItemStatements(env.DB, { ...snap.state, status: "failed" }));
     const after = await jobRow(jobId);

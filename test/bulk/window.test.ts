@@ -142,7 +142,7 @@ describe("bulk jobs start their executions through a window", () => {
     await settleExecutions(jobId);
     expect(await jobRow(jobId)).toMatchObject({ items_waiting: 3, items_dispatched: 3 });
     const [first] = await executionRows(jobId);
-    const { state } = (await executionClient(env as unknown as Env, first.id).snapshot())!;
+    const { state } = (await executionClient(env as unknown as Env, first.id).snapshot("org-a"))!;
     const item = async () =>
       (await env.DB.prepare(`SELECT execution_status FROM bulk_job_items WHERE job_id = ? AND execution_id = ?`)
         .bind(jobId, first.id)

@@ -1,8 +1,32 @@
 import { describe, expect, it } from "vitest";
-import { isTriggerRoute } from "../../src/api/rate-limit";
+import { createApp } from "../../src/app";
 
-/** The dialects' routes that start runs are limited as triggers, like the engine's own. */
+type OpenApiDocument = { paths: Record<string, Record<string, { "x-rate-limit"?: string }>> };
+
+/**
+ * The dialects' routes that start runs are limited as triggers, like the engine's own: their definitions say
+ * `x-rate-limit: trigger` (api/router.ts triggerRoute), which the rate-limit middleware reads
+ * (test/security/trigger-routes.test.ts walks every operation through the middleware).
+ */
+const TRIGGER = "trigger";
+
+/** The `x-rate-limit` of the operation serving `method concrete` (a path with ids filled in). */
+function markOf(doc: OpenApiDocument, method: string, concrete: string): string | undefined {
+  const m = method.toLowerCase();
+  const matches = (template: string) =>
+    new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+")}$`).test(concrete);
+  const path = Object.keys(doc.paths).find((p) => doc.paths[p][m] !== undefined && matches(p));
+  expect(path, `${method} ${concrete} is an operation`).toBeDefined();
+  return doc.paths[path!][m]["x-rate-limit"];
+}
+
 describe("dialect trigger routes", () => {
+  // The document the Worker serves at /openapi.json, built from the same route definitions without a request.
+  const doc = createApp().getOpenAPIDocument({
+    openapi: "3.0.3",
+    info: { title: "t", version: "1" },
+  }) as unknown as OpenApiDocument;
+
   it("Plura's execute, TrustPager's trigger and single-action execute, Coherence's trigger and test count as triggers", () => {
     for (const path of [
       "/api/automation/execute",
@@ -16,22 +40,23 @@ describe("dialect trigger routes", () => {
       "/v1/conversations/c1/messages:stream",
       "/v1/llm/workflows:generate",
     ]) {
-      expect(isTriggerRoute("POST", path), path).toBe(true);
+      expect(markOf(doc, "POST", path), path).toBe(TRIGGER);
     }
   });
 
   it("reads and other writes do not", () => {
-    expect(isTriggerRoute("GET", "/api/v1/automations/a1/trigger")).toBe(false);
-    for (const path of [
-      "/api/v1/automations",
-      "/api/v1/automations/a1/actions",
-      "/v1/automations/a1/enable",
-      "/v1/automations",
-      "/v1/workflows",
-      "/v1/agents/ag1/pause",
-      "/v1/conversations",
+    expect(markOf(doc, "GET", "/api/v1/automations/a1")).toBeUndefined();
+    for (const [method, path] of [
+      ["GET", "/api/v1/automations"],
+      ["POST", "/api/v1/automations"],
+      ["GET", "/api/v1/automations/a1/actions"],
+      ["POST", "/v1/automations/a1/enable"],
+      ["POST", "/v1/automations"],
+      ["POST", "/v1/workflows"],
+      ["POST", "/v1/agents/ag1/pause"],
+      ["POST", "/v1/conversations"],
     ]) {
-      expect(isTriggerRoute("POST", path), path).toBe(false);
+      expect(markOf(doc, method, path), `${method} ${path}`).toBeUndefined();
     }
   });
 });

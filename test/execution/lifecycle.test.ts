@@ -118,7 +118,8 @@ describe("leaving a final status clears retention", () => {
     expect(((await executionStub(id).eventLog()) as unknown[]).length).toBe(before);
     const types = ((await executionStub(id).eventLog()) as { type: string }[]).map((e) => e.type);
     expect(types.filter((t) => t === "wake").length).toBe(2); // the first start, and the wake after the retrigger
-    expect(await flowStats(flow.id)).toMatchObject({ runs: 2 });
+    // Counted once, as its latest outcome (test/security/defence-in-depth.test.ts).
+    expect(await flowStats(flow.id)).toMatchObject({ runs: 1, consecutive_failures: 0, success_rate: 1 });
   });
 });
 
@@ -126,10 +127,10 @@ describe("an id that never started leaves no storage", () => {
   it("control calls and the reconciliation's check answer 'not found' and create nothing", async () => {
     const id = crypto.randomUUID();
     const stub = executionStub(id);
-    expect(await stub.cancel("x")).toMatchObject({ ok: false, status: 404 });
-    expect(await stub.retrigger("a", "RETRY_AND_RESUME")).toMatchObject({ ok: false, status: 404 });
-    expect(await stub.resume(`${id}.x`)).toMatchObject({ ok: false, status: 404 });
-    expect(await stub.cancelSchedule("s")).toMatchObject({ ok: false, status: 404 });
+    expect(await stub.cancel("org-a", "x")).toMatchObject({ ok: false, status: 404 });
+    expect(await stub.retrigger("org-a", "a", "RETRY_AND_RESUME")).toMatchObject({ ok: false, status: 404 });
+    expect(await stub.resume("org-a", `${id}.x`)).toMatchObject({ ok: false, status: 404 });
+    expect(await stub.cancelSchedule("org-a", "s")).toMatchObject({ ok: false, status: 404 });
     expect(await stub.ensureAlarm()).toBe("missing");
     expect(await stub.snapshot()).toBeNull();
     expect(await stub.eventLog()).toEqual([]);

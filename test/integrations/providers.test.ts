@@ -175,7 +175,9 @@ describe("resend (e-mail)", () => {
     const req = await onlyRequest("/resend/");
     expect(req.url).toBe(`${SINK}/resend/emails`);
     expect(req.headers.authorization).toBe("Bearer re_good_resend_key_3456");
-    expect(req.headers["idempotency-key"]).toBe(`tool:${res.headers.get("x-request-id")}`);
+    // A key of its own, never the request id a client may choose (test/security/defence-in-depth.test.ts).
+    expect(req.headers["idempotency-key"]).toMatch(/^tool:[0-9a-f-]{36}$/);
+    expect(req.headers["idempotency-key"]).not.toBe(`tool:${res.headers.get("x-request-id")}`);
     expect(req.json).toEqual({
       from: "Acme <noreply@acme.test>",
       to: "ada@example.com",

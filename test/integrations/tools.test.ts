@@ -49,7 +49,12 @@ describe("tool catalog", () => {
     const conn = await connect("slack", CONFIGS.slack, o);
     const some = await call("GET", "/v1/tools", { org: o });
     expect(some.status).toBe(200);
-    expect(some.body.tools.map((t: any) => t.name)).toEqual(["slack_post_message", "send_notification", "create_record"]);
+    expect(some.body.tools.map((t: any) => t.name)).toEqual([
+      "slack_post_message",
+      "send_notification",
+      "create_record",
+      "get_record",
+    ]);
     expect(some.body.tools[0]).toMatchObject({
       kind: "provider",
       platform: "slack",

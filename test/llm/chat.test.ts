@@ -11,6 +11,8 @@ beforeEach(async () => {
   );
 });
 
+const AUTO_APPROVE = ["send_notification", "create_record"];
+
 const send = (id: string, body: Record<string, unknown>, org = "org-a") =>
   call("POST", `/v1/conversations/${id}/messages`, { org, body });
 
@@ -51,7 +53,8 @@ describe("sending a message", () => {
 
   it("runs the tools the model calls, round after round, audited, and stores tool messages", async () => {
     const conn = await llmConnection("tools");
-    const id = await newConversation();
+    // Write tools run on the model's word only when the conversation auto-approves them (test/security/tool-approval).
+    const id = await newConversation("org-a", undefined, AUTO_APPROVE);
     const res = await send(id, { content: "summarise my deals and make a task" });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const roles = res.body.new_messages.map((m: any) => `${m.role}:${m.tool_name ?? ""}`);
@@ -93,7 +96,7 @@ describe("sending a message", () => {
 
   it("streams text deltas, tool calls, tool results and each stored message as SSE", async () => {
     await llmConnection("tools");
-    const id = await newConversation();
+    const id = await newConversation("org-a", undefined, AUTO_APPROVE);
     const { status, events } = await streamMessage(id, { content: "go" });
     expect(status).toBe(200);
     const names = events.map((e) => e.event);
@@ -149,7 +152,7 @@ describe("sending a message", () => {
 
   it("stops a model that keeps calling tools after LLM_MAX_TOOL_STEPS rounds", async () => {
     const conn = await llmConnection("loop");
-    const id = await newConversation();
+    const id = await newConversation("org-a", undefined, AUTO_APPROVE);
     const res = await send(id, { content: "loop forever" });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ role: "assistant", status: "incomplete" });
@@ -233,9 +236,11 @@ describe("sending a message", () => {
 
   it("tool calls need the sender's automations:trigger scope, which sending already requires", async () => {
     await llmConnection("tools");
-    const id = await newConversation();
-    const trigger = await keyWith(["automations:trigger"]);
-    const res = await call("POST", `/v1/conversations/${id}/messages`, { token: trigger, body: { content: "go" } });
+    // The conversation is the key's own (conversations belong to whoever started them).
+    const key = await keyWith(["automations:write", "automations:trigger"]);
+    const created = await call("POST", "/v1/conversations", { token: key, body: { auto_approve_tools: AUTO_APPROVE } });
+    const id = created.body.id;
+    const res = await call("POST", `/v1/conversations/${id}/messages`, { token: key, body: { content: "go" } });
     expect(res.status).toBe(200);
     expect((await chatAudit()).every((a) => a.actor.startsWith("api_key:"))).toBe(true);
   });

@@ -113,11 +113,14 @@ describe("conversations", () => {
   });
 
   it("needs automations:read to read, automations:write to change and automations:trigger to send", async () => {
-    const id = await newConversation();
+    // The keys' own conversation (conversations belong to whoever started them); a missing scope is refused first.
     const read = await keyWith(["automations:read"]);
     const write = await keyWith(["automations:write"]);
+    const readWrite = await keyWith(["automations:read", "automations:write"]);
+    const own = await call("POST", "/v1/conversations", { token: readWrite, body: {} });
+    const id = own.body.id;
     expect((await call("GET", "/v1/conversations", { token: read })).status).toBe(200);
-    expect((await call("GET", `/v1/conversations/${id}/messages`, { token: read })).status).toBe(200);
+    expect((await call("GET", `/v1/conversations/${id}/messages`, { token: readWrite })).status).toBe(200);
     expect((await call("GET", "/v1/conversations", { token: write })).status).toBe(403);
     expect((await call("POST", "/v1/conversations", { token: read, body: {} })).status).toBe(403);
     expect((await call("PATCH", `/v1/conversations/${id}`, { token: read, body: { title: "x" } })).status).toBe(403);

@@ -12,7 +12,7 @@ beforeEach(async () => {
 /** A conversation where the model called send_notification, then create_record (both succeeded). */
 async function conversationWithTools(org = "org-a"): Promise<string> {
   await llmConnection("tools", { org });
-  const id = await newConversation(org);
+  const id = await newConversation(org, undefined, ["send_notification", "create_record"]);
   const res = await call("POST", `/v1/conversations/${id}/messages`, { org, body: { content: "go" } });
   expect(res.status).toBe(200);
   return id;
@@ -110,12 +110,18 @@ describe("tool calls and workflow extraction", () => {
     const write = await keyWith(["automations:write"]);
     const read = await keyWith(["automations:read"]);
     expect((await call("GET", `/v1/conversations/${id}/tool-calls`, { token: write })).status).toBe(403);
-    expect((await call("GET", `/v1/conversations/${id}/tool-calls`, { token: read })).status).toBe(200);
+    // The conversation is the superuser's: a key of another principal sees it only with the admin scope.
+    expect((await call("GET", `/v1/conversations/${id}/tool-calls`, { token: read })).status).toBe(404);
     expect(
       (await call("POST", `/v1/conversations/${id}/extract-workflow`, { token: read, body: { workflow_name: "x" } })).status,
     ).toBe(403);
     expect(
       (await call("POST", `/v1/conversations/${id}/extract-workflow`, { token: write, body: { workflow_name: "x" } })).status,
+    ).toBe(404);
+    const admin = await keyWith(["admin"]);
+    expect((await call("GET", `/v1/conversations/${id}/tool-calls`, { token: admin })).status).toBe(200);
+    expect(
+      (await call("POST", `/v1/conversations/${id}/extract-workflow`, { token: admin, body: { workflow_name: "x" } })).status,
     ).toBe(201);
   });
 });

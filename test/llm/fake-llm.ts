@@ -69,6 +69,21 @@ function script(scenario: string, messages: Json[]): Turn {
       if (results.length === 1)
         return { calls: [{ id: "call_r", name: "create_record", args: '{"schema":"task","data":{"title":"Follow up"}}' }] };
       return { text: `Done: ${results.join(" | ")}` };
+    case "read-tool":
+      // A read tool (its arguments from the user's message: a record id), then an answer quoting the result.
+      if (results.length === 0)
+        return { calls: [{ id: "call_get", name: "get_record", args: JSON.stringify({ id: lastUser }) }] };
+      return { text: `Read: ${results.join(" | ")}` };
+    case "mixed":
+      // A read and a write in one round.
+      if (results.length === 0)
+        return {
+          calls: [
+            { id: "call_get", name: "get_record", args: JSON.stringify({ id: lastUser }) },
+            { id: "call_n", name: "send_notification", args: '{"user_id":"u-1","title":"After reading"}' },
+          ],
+        };
+      return { text: `Done: ${results.join(" | ")}` };
     case "malformed":
       if (results.length === 0) return { calls: [{ id: "call_bad", name: "send_notification", args: "{not json" }] };
       return { text: `Recovered after: ${results[0]}` };

@@ -72,7 +72,7 @@ describe("workflow generation", () => {
     expect(await flowCount()).toBe(0);
   });
 
-  it("refuses bad input, other orgs' providers and callers without automations:trigger", async () => {
+  it("refuses bad input, other orgs' providers and callers without automations:write (it saves a flow)", async () => {
     await llmConnection("gen-valid");
     for (const body of [
       {},
@@ -87,8 +87,8 @@ describe("workflow generation", () => {
     const other = await generate({ description: "x", provider: theirs.id });
     expect(other.status).toBe(400);
     expect(other.body.error.code).toBe("UNKNOWN_PROVIDER");
-    const write = await keyWith(["automations:write", "automations:read"]);
-    expect((await call("POST", "/v1/llm/workflows:generate", { token: write, body: { description: "x" } })).status).toBe(403);
+    const trigger = await keyWith(["automations:trigger", "automations:read"]);
+    expect((await call("POST", "/v1/llm/workflows:generate", { token: trigger, body: { description: "x" } })).status).toBe(403);
     expect(await flowCount()).toBe(0);
     expect(await sinkRequests(theirs.path)).toHaveLength(0);
   });

@@ -18,7 +18,7 @@ beforeEach(async () => {
 describe("anthropic", () => {
   it("speaks the Messages API: x-api-key, tools, tool_use then tool_result, final text", async () => {
     const conn = await llmConnection("tools", { platform: "anthropic" });
-    const id = await newConversation();
+    const id = await newConversation("org-a", undefined, ["send_notification", "create_record"]);
     const res = await call("POST", `/v1/conversations/${id}/messages`, { body: { content: "go" } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body).toMatchObject({ provider: "anthropic", model: "claude-fake", status: "completed" });
@@ -50,7 +50,7 @@ describe("anthropic", () => {
 
   it("streams Messages API events into text deltas and tool calls", async () => {
     await llmConnection("tools", { platform: "anthropic" });
-    const id = await newConversation();
+    const id = await newConversation("org-a", undefined, ["send_notification", "create_record"]);
     const { events } = await streamMessage(id, { content: "go" });
     expect(events.filter((e) => e.event === "tool-call").map((e) => [e.json.name, e.json.arguments])).toEqual([
       ["send_notification", { user_id: "u-1", title: "Deal summary" }],

@@ -35,8 +35,10 @@ export async function llmConnection(
   return { id: res.body.id, path, body: res.body };
 }
 
-export async function newConversation(org = "org-a", title?: string): Promise<string> {
-  const res = await call("POST", "/v1/conversations", { org, body: title === undefined ? {} : { title } });
+/** A conversation in `org`; `autoApprove` names the tools the model may run without asking (all writes need a decision otherwise). */
+export async function newConversation(org = "org-a", title?: string, autoApprove?: string[]): Promise<string> {
+  const body = { ...(title === undefined ? {} : { title }), ...(autoApprove ? { auto_approve_tools: autoApprove } : {}) };
+  const res = await call("POST", "/v1/conversations", { org, body });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id;
 }

@@ -1,7 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import { isTriggerRoute } from "../../src/api/rate-limit";
 import { processBulkMessage } from "../../src/queues/bulk";
 import type { BulkMessage } from "../../src/schemas/bulk-jobs";
 import { patchBulkRerun } from "../../src/services/bulk-reruns";
@@ -182,9 +181,12 @@ describe("bulk rerun", () => {
     for (const id of ids) expect((await getExecution(id)).execution_status).toBe("failed");
   });
 
-  it("creating one is limited as a start (it reruns up to MAX_BULK_RERUN_EXECUTIONS executions); a preview is not", () => {
-    expect(isTriggerRoute("POST", PATH)).toBe(true);
-    expect(isTriggerRoute("POST", "/v1/automation/executions/e/a/retrigger:preview")).toBe(false);
+  it("creating one is limited as a start (it reruns up to MAX_BULK_RERUN_EXECUTIONS executions); a preview is not", async () => {
+    const doc = (await call("GET", "/openapi.json", { token: null })).body;
+    expect(doc.paths["/v1/automation/executions/bulk-reruns"].post["x-rate-limit"]).toBe("trigger");
+    expect(
+      doc.paths["/v1/automation/executions/{execution_id}/{action_id}/retrigger:preview"].post["x-rate-limit"],
+    ).toBeUndefined();
   });
 
   it("filters: time range, status, error code and action select nothing → 400 naming the filter; bad input → 400; unknown flow → 404", async () => {

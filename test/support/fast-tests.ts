@@ -17,7 +17,6 @@ export const FAST_TESTS = [
   "test/api/route-meta.test.ts",
   "test/console/graph-model.test.ts",
   "test/dialects/arrotech/agents-engine.test.ts",
-  "test/dialects/rate-limit.test.ts",
   "test/lib/secrets.test.ts",
   "test/mcp/flow-input.test.ts",
   "test/schedules/cron.test.ts",

@@ -349,6 +349,11 @@ export const PATH_FIXTURES: PathFixture[] = [
     consumes: ["conversation"],
     values: async (f) => ({ conversation_id: await f.conversation() }),
   },
+  // No call waits in the fixture conversation (it has no model to propose one): a decision on it is a 404.
+  {
+    params: ["conversation_id", "tool_call_id"],
+    values: async (f) => ({ conversation_id: await f.conversation(), tool_call_id: "call_fixture" }),
+  },
   { params: ["file_id"], consumes: ["file"], values: async (f) => ({ file_id: await f.file() }) },
   {
     params: ["webhook_target_id"],

@@ -1,4 +1,4 @@
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute, triggerRoute } from "../../api/router";
 import { badRequest, notFound } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { agentAnalytics, agentHealth } from "../../services/agent-analytics";
@@ -121,7 +121,7 @@ const resume = scopedRoute("automations:write", {
   responses: { 200: jsonResponse(AgentSchema, "The resumed agent"), ...errorResponses(404) },
 });
 
-const execute = scopedRoute("automations:trigger", {
+const execute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{agent_id}/execute",
   operationId: "arrotechExecuteAgent",

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute, triggerRoute } from "../../api/router";
 import type { Env } from "../../env";
 import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
@@ -40,7 +40,7 @@ const listOne = scopedRoute("automations:read", {
   responses: { 200: jsonResponse(ExecutionListSchema, "Executions"), ...errorResponses(404) },
 });
 
-const execute = scopedRoute("automations:trigger", {
+const execute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{workflow_id}/execute",
   operationId: "arrotechExecuteWorkflow",

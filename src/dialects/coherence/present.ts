@@ -5,11 +5,13 @@ import { coherenceLens } from "./translate";
 
 /** Coherence's response shapes of a stored flow and of a run (execution log entry). */
 
-/** The webhook URL of an automation, when its trigger is a webhook this dialect made. */
-export function webhookUrl(origin: string, flow: AutomationFlow): string | undefined {
+/**
+ * The webhook URL of an automation with the token a write just made (the only moment it exists in plain text: the
+ * engine keeps its hash), when its trigger is a webhook this dialect made.
+ */
+export function webhookUrl(origin: string, flow: AutomationFlow, token: string | undefined): string | undefined {
   const { doc: model, keep } = coherenceLens.read(flow);
-  const token = keep.token;
-  return model.trigger.type === "webhook" && token
+  return model.trigger.type === "webhook" && keep.hasToken && token
     ? `${origin}/v1/webhooks/${flow.id}/${model.trigger.webhook_path}.${token}`
     : undefined;
 }

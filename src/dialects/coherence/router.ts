@@ -15,10 +15,13 @@ import {
   CohListQuery,
   CohListSchema,
   CohPatchSchema,
+  CohRotatedSchema,
   CohToggledSchema,
   NOUN,
 } from "./schemas";
-import { coherenceLens, newWebhookToken, type CohModel } from "./translate";
+import { AppError } from "../../lib/errors";
+import { newWebhookToken } from "../../lib/webhook-tokens";
+import { coherenceLens, type CohModel } from "./translate";
 import { runsRouter } from "./runs";
 
 /**
@@ -90,6 +93,19 @@ const toggle = (enable: boolean) =>
     responses: { 200: jsonResponse(CohToggledSchema, "The new state"), ...errorResponses(404) },
   });
 
+const rotate = scopedRoute("automations:write", {
+  method: "post",
+  path: "/{id}/rotate-webhook-token",
+  operationId: "coherenceRotateWebhookToken",
+  tags: TAGS,
+  summary: "Give a webhook automation a new URL token: the answer's webhook_url is the only time it is shown",
+  description:
+    "The previous URL stops working at once. The engine keeps only the token's SHA-256, so a lost URL cannot be " +
+    "shown again: rotate to get a new one. 409 when the automation's trigger is not a webhook.",
+  request: { params: IdParams },
+  responses: { 200: jsonResponse(CohRotatedSchema, "The new webhook URL"), ...errorResponses(404, 409) },
+});
+
 const originOf = (c: Context<AppEnv>) => new URL(c.req.url).origin;
 
 const toggled = (flow: AutomationFlow) => ({ data: { id: flow.id, enabled: flow.enabled } });
@@ -126,14 +142,14 @@ export const coherenceRouter = createRouter()
     };
     const token = b.trigger.type === "webhook" ? newWebhookToken() : undefined;
     const flow = await createFlow(c.env, c.get("principal"), coherenceLens.write(model, { token }), NOUN);
-    return c.json(asResponse(CohDataSchema, { data: present(flow, { webhookUrl: webhookUrl(originOf(c), flow) }) }), 201);
+    return c.json(asResponse(CohDataSchema, { data: present(flow, { webhookUrl: webhookUrl(originOf(c), flow, token) }) }), 201);
   })
   .openapi(patch, async (c) => {
     const p = c.get("principal");
     const b = c.req.valid("json");
     const flow = await requireFlow(c.env, p.orgId, c.req.valid("param").id, NOUN);
     const { doc: model, keep } = coherenceLens.editable(flow);
-    const { token, actionIds, triggerId } = keep;
+    const { hasToken, actionIds, triggerId } = keep;
     const trigger = b.trigger ?? model.trigger;
     const next: CohModel = {
       name: b.name ?? model.name,
@@ -151,17 +167,32 @@ export const coherenceRouter = createRouter()
             ? { error_handling: model.error_handling }
             : {}),
     };
-    // A webhook keeps its token (its URL stays valid when only the path's name changes); a new webhook gets one.
-    const nextToken = trigger.type === "webhook" ? (token ?? newWebhookToken()) : undefined;
+    // A webhook keeps its token (stored with the trigger's id, so the id is kept; the URL stays valid when only the
+    // path's name changes, and is not shown again). A trigger that becomes a webhook gets a token, shown once here.
+    const keepsToken = trigger.type === "webhook" && model.trigger.type === "webhook" && hasToken === true;
+    const nextToken = trigger.type === "webhook" && !keepsToken ? newWebhookToken() : undefined;
     const saved = await updateFlow(
       c.env,
       p,
       flow,
-      coherenceLens.write(next, { token: nextToken, actionIds, triggerId: b.trigger ? undefined : triggerId }),
+      coherenceLens.write(next, { token: nextToken, actionIds, triggerId: b.trigger && !keepsToken ? undefined : triggerId }),
       NOUN,
     );
-    const showUrl = b.trigger !== undefined ? webhookUrl(originOf(c), saved) : undefined;
+    const showUrl = webhookUrl(originOf(c), saved, nextToken);
     return c.json(asResponse(CohDataSchema, { data: present(saved, { webhookUrl: showUrl }) }), 200);
+  })
+  .openapi(rotate, async (c) => {
+    const p = c.get("principal");
+    const flow = await requireFlow(c.env, p.orgId, c.req.valid("param").id, NOUN);
+    const { doc: model, keep } = coherenceLens.editable(flow);
+    if (model.trigger.type !== "webhook") {
+      throw new AppError(409, "NOT_A_WEBHOOK", "This automation's trigger is not a webhook: it has no URL token");
+    }
+    const token = newWebhookToken();
+    // The same trigger id takes the new token's hash in place of the old one; nothing else changes (enabled included).
+    const write = coherenceLens.write(model, { token, actionIds: keep.actionIds, triggerId: keep.triggerId });
+    const saved = await updateFlow(c.env, p, flow, write, NOUN);
+    return c.json({ data: { id: saved.id, webhook_url: webhookUrl(originOf(c), saved, token)! } }, 200);
   })
   .openapi(del, async (c) => {
     const { id } = c.req.valid("param");

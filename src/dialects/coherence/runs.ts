@@ -1,10 +1,18 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
+import { asResponse, createRouter, errorResponses, scopedRoute, triggerRoute, jsonBody, jsonResponse } from "../../api/router";
 import { AppError } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
 import { requireFlow } from "../../services/flows";
-import { dryRunFlow, listFlowRuns, runDetail, triggerRun, type RunStatus, type RunSubjectInput } from "../../services/runs";
+import {
+  dryRunFlow,
+  listFlowRuns,
+  runDetail,
+  runDetails,
+  triggerRun,
+  type RunStatus,
+  type RunSubjectInput,
+} from "../../services/runs";
 import { toLog } from "./present";
 import { COHERENCE_TAG, CohLogListSchema, CohLogsQuery, CohRunBody, CohTestSchema, CohTriggeredSchema, NOUN } from "./schemas";
 
@@ -34,7 +42,7 @@ const logs = scopedRoute("automations:read", {
   request: { params: IdParams, query: CohLogsQuery },
   responses: { 200: jsonResponse(CohLogListSchema, "Log entries"), ...errorResponses(400, 404) },
 });
-const test = scopedRoute("automations:trigger", {
+const test = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{id}/test",
   operationId: "coherenceTestAutomation",
@@ -43,7 +51,7 @@ const test = scopedRoute("automations:trigger", {
   request: { params: IdParams, ...runBody },
   responses: { 200: jsonResponse(CohTestSchema, "What the automation would do"), ...errorResponses(400, 404) },
 });
-const trigger = scopedRoute("automations:trigger", {
+const trigger = triggerRoute("automations:trigger", {
   method: "post",
   path: "/{id}/trigger",
   operationId: "coherenceTriggerAutomation",
@@ -86,7 +94,11 @@ export const runsRouter = createRouter()
       limit,
       offset: (page - 1) * limit,
     });
-    const details = await Promise.all(rows.results.map((r) => runDetail(c.env, orgId, r.id)));
+    const details = await runDetails(
+      c.env,
+      orgId,
+      rows.results.map((r) => r.id),
+    );
     const data = details.flatMap((d) => (d ? [toLog(id, d)] : []));
     return c.json(asResponse(CohLogListSchema, { data, meta: { total: rows.total, page, per_page: limit } }), 200);
   })

@@ -21,7 +21,7 @@ export const COH_TRIGGER_TYPES = [
   "manual",
 ] as const;
 
-/** The longest webhook_path: the stored path adds "." and the 43-character token within the engine's 100. */
+/** The longest webhook_path: the URL adds "." and the 43-character token (kept short enough for any URL limit). */
 export const MAX_WEBHOOK_PATH = 56;
 
 export const CohTriggerSchema = z
@@ -231,3 +231,12 @@ export const CohTestSchema = z
 export const CohTriggeredSchema = z
   .object({ data: CohLogSchema.extend({ run_id: z.string() }) })
   .openapi("CoherenceTriggered", { description: "The run, in the log entry's shape" });
+
+export const CohRotatedSchema = z
+  .object({
+    data: z.object({
+      id: z.string(),
+      webhook_url: z.string().openapi({ description: "The webhook URL with its new token: shown once, keep it" }),
+    }),
+  })
+  .openapi("CoherenceRotatedWebhookToken");

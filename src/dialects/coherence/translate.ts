@@ -6,12 +6,12 @@ import { CohAutomationSchema } from "./schemas";
  * Coherence automation ⇄ core flow. Coherence's vocabulary is the engine's own (record.* / field.changed /
  * schedule / webhook / manual triggers, simple conditions, its action types), so the translation is mostly
  * renaming: name → flow_name, the one `trigger` → `triggers[0]` (`schedule` → `cron`), `trigger.module` also
- * → `entity_schema` (what the `module` filter searches). A webhook trigger's path is `<webhook_path>.<token>`
- * with an unguessable token: Coherence documents no signature, so knowing the URL is the credential.
+ * → `entity_schema` (what the `module` filter searches). A webhook trigger is called at `<webhook_path>.<token>`
+ * with an unguessable URL token (lib/webhook-tokens.ts): Coherence documents no signature, so knowing the URL is
+ * the credential. The engine keeps only the token's hash; the dialect shows the URL when it makes a token.
  */
 
 export const TRIGGER_ID = "coh_trigger";
-const TOKEN_PATTERN = /^(.+)\.([A-Za-z0-9_-]{43})$/;
 
 export interface CohTrigger {
   type: string;
@@ -30,21 +30,6 @@ export interface CohModel {
   error_handling?: Record<string, unknown>;
 }
 
-/** 32 random bytes, base64url: the secret part of a webhook URL. */
-export function newWebhookToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-/** The stored webhook path's parts, when it is one this dialect made. */
-export function splitWebhookPath(path: string): { webhook_path: string; token: string } | null {
-  const m = TOKEN_PATTERN.exec(path);
-  return m ? { webhook_path: m[1], token: m[2] } : null;
-}
-
 function triggerToCore(t: CohTrigger, token: string | undefined, id = TRIGGER_ID): Record<string, unknown> {
   const base = { id, type: t.type };
   switch (t.type) {
@@ -57,7 +42,7 @@ function triggerToCore(t: CohTrigger, token: string | undefined, id = TRIGGER_ID
     case "schedule":
       return { ...base, configuration: { cron: t.schedule } };
     case "webhook":
-      return { ...base, configuration: { path: `${t.webhook_path}.${token}`, allow_unsigned: true } };
+      return { ...base, configuration: { path: t.webhook_path, allow_unsigned: true, ...(token ? { token } : {}) } };
     default:
       return { ...base, configuration: t.module ? { module: t.module } : {} };
   }
@@ -65,8 +50,10 @@ function triggerToCore(t: CohTrigger, token: string | undefined, id = TRIGGER_ID
 
 /** What a write keeps of the stored flow besides the model; `actionIds` keeps stored action ids by position. */
 export interface CoreOptions {
-  /** The webhook URL's token. */
+  /** A new webhook URL token (hashed when stored); without it the stored trigger keeps its own. */
   token?: string;
+  /** Read only: the stored trigger is a webhook with its URL token (the token itself is never read back). */
+  hasToken?: boolean;
   /** Stored action ids, kept by position. */
   actionIds?: string[];
   /** The stored trigger's id (a flow made natively has its own). */
@@ -91,7 +78,7 @@ export function toCoreInput(m: CohModel, opts: CoreOptions = {}): AutomationFlow
   } as AutomationFlowInput;
 }
 
-function triggerFromCore(t: AutomationFlow["triggers"][number]): { trigger: CohTrigger; token?: string } | null {
+function triggerFromCore(t: AutomationFlow["triggers"][number]): { trigger: CohTrigger; hasToken?: boolean } | null {
   const cfg = (t.configuration ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   switch (t.type) {
@@ -103,10 +90,11 @@ function triggerFromCore(t: AutomationFlow["triggers"][number]): { trigger: CohT
       return { trigger: { type: t.type, module: str(cfg.module), field: str(cfg.field) } };
     case "schedule":
       return { trigger: { type: t.type, schedule: str(cfg.cron) } };
-    case "webhook": {
-      const parts = splitWebhookPath(String(cfg.path ?? ""));
-      return parts ? { trigger: { type: "webhook", webhook_path: parts.webhook_path }, token: parts.token } : null;
-    }
+    case "webhook":
+      // Coherence's webhooks are unsigned and gated by their URL token; any other webhook is the engine's own.
+      return cfg.token_configured === true && cfg.allow_unsigned === true && cfg.secret_configured !== true
+        ? { trigger: { type: "webhook", webhook_path: str(cfg.path) }, hasToken: true }
+        : null;
     case "manual":
       return { trigger: { type: "manual", ...(str(cfg.module) ? { module: str(cfg.module) } : {}) } };
     default:
@@ -140,7 +128,7 @@ function fromCore(flow: AutomationFlow): Reading<CohModel, CoreOptions> {
   };
   // A flow made natively may have an entity_schema its trigger's module does not give.
   if (flow.entity_schema !== undefined && flow.entity_schema !== model.trigger.module) untranslated.push("entity_schema");
-  const keep = { token: first?.token, actionIds: flow.actions.map((a) => a.id), triggerId: flow.triggers[0]?.id };
+  const keep = { hasToken: first?.hasToken === true, actionIds: flow.actions.map((a) => a.id), triggerId: flow.triggers[0]?.id };
   return { doc: model, keep, untranslated };
 }
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../../api/context";
-import { createRouter, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
+import { createRouter, triggerRoute, jsonBody, jsonResponse } from "../../api/router";
 import { isoNow } from "../../lib/time";
 import { ExecuteRequest } from "../../schemas/integrations";
 import { unifiedExecute } from "../../services/unified-execute";
@@ -19,7 +19,7 @@ export const PLURA_EXECUTE_PATH = "/api/automation/execute";
 const refusal = (description: string) =>
   jsonResponse(PluraErrorEnvelopeSchema, `${description}; the envelope with \`success: false\``);
 
-const executeRoute = scopedRoute("automations:trigger", {
+const executeRoute = triggerRoute("automations:trigger", {
   method: "post",
   path: "/",
   operationId: "pluraExecute",

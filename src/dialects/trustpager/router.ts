@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "../../api/router";
+import { createRouter, errorResponses, scopedRoute, asResponse, triggerRoute, jsonBody, jsonResponse } from "../../api/router";
 import { notFound } from "../../lib/errors";
 import { LIMITS } from "../../lib/limits";
 import { IdParam } from "../../schemas/common";
@@ -99,7 +99,7 @@ const toggle = (enable: boolean) =>
     responses: { 200: jsonResponse(TpAutomationSchema, "The automation"), ...errorResponses(404) },
   });
 
-const trigger = scopedRoute("automations:trigger", {
+const trigger = triggerRoute("automations:trigger", {
   method: "post",
   path: `/{id}/trigger`,
   operationId: "trustpagerTriggerAutomation",
@@ -131,7 +131,7 @@ const run = scopedRoute("automations:read", {
   responses: { 200: jsonResponse(TpRunSchema, "The run"), ...errorResponses(404) },
 });
 
-const execute = scopedRoute("automations:write", {
+const execute = triggerRoute("automations:write", {
   method: "post",
   path: `/{id}/actions/{actionId}/execute`,
   operationId: "trustpagerExecuteAction",
