@@ -4,6 +4,7 @@
 import { FINAL_JOB_STATUSES } from "../src/engine/bulk-job";
 import { FINAL_STATUSES, RETRIABLE_STATUSES } from "../src/engine/execution/types";
 export { EXECUTION_STATUSES, RETRY_STRATEGIES } from "../src/engine/execution/types";
+import type { FlowPlan } from "../src/engine/plan/plan";
 
 /** The API sends statuses as plain strings: these ask the engine's sets about any string. */
 const member =
@@ -88,6 +89,8 @@ export interface Flow {
   concurrency_limit?: number;
   flow_control?: Record<string, unknown>;
   correlation_key?: string;
+  /** What the flow can cost in the worst case (engine/plan/plan.ts). */
+  plan?: FlowPlan;
 }
 
 /** GET /flows/{flow_id}/queue (docs/flow-control.md). */

@@ -60,9 +60,16 @@ export const LAYERS = {
     why: "the bindings' types: it names the objects through contracts/, never their classes",
   },
   schemas: {
-    // The four engine modules schemas/ use in refinements and enums (template syntax, paths, filter configs,
-    // statuses): the engine owns them, and none of them imports schemas/ back (scripts/import-graph.mjs).
-    may: ["engine/templates", "engine/conditions", "engine/execution/types", "engine/bulk-job", "lib"],
+    // The engine modules schemas/ use in refinements and enums (template syntax, paths, filter configs,
+    // statuses, side-effect kinds): the engine owns them, and none of them imports schemas/ back (scripts/import-graph.mjs).
+    may: [
+      "engine/templates",
+      "engine/conditions",
+      "engine/execution/types",
+      "engine/bulk-job",
+      "engine/reruns/side-effects",
+      "lib",
+    ],
     why: "zod schemas sit below services/ and store/, and take from engine/ only its validators and enums",
   },
   engine: {

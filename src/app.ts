@@ -9,6 +9,9 @@ import { apiKeysRouter } from "./api/api-keys";
 import { expressionsRouter } from "./api/expressions";
 import { bulkJobsRouter } from "./api/bulk-jobs";
 import { executionsRouter } from "./api/executions";
+import { rerunsRouter } from "./api/reruns";
+import { bulkRerunsRouter } from "./api/bulk-reruns";
+import { flowPlansRouter } from "./api/flow-plans";
 import { runsRouter } from "./api/runs";
 import { manualRunsRouter } from "./api/manual-runs";
 import { submissionsRouter } from "./api/submissions";
@@ -139,9 +142,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
     ["/v1/automation", expressionsRouter],
     ["/v1/automation", flowsRouter],
     ["/v1/automation", flowQueueRouter],
+    ["/v1/automation", flowPlansRouter],
     ["/v1/entities", recordsRouter],
     ["/v1/automation/executions/bulk-jobs", bulkJobsRouter],
+    ["/v1/automation/executions/bulk-reruns", bulkRerunsRouter],
     ["/v1/automation", executionsRouter],
+    ["/v1/automation", rerunsRouter],
     ["/v1/automation", runsRouter],
     ["/v1/connections", connectionsRouter],
     ["/v1/notifications", notificationsRouter],

@@ -8,6 +8,7 @@ import { html } from "../html";
 import { href } from "../router";
 import type { DryRun, Flow, Run } from "../types";
 import { QueuePanel, hasFlowControl } from "./flow-queue";
+import { planFacts, type FlowPlan } from "../reruns";
 import { RunsTable, listRuns, pollInterval } from "./runs";
 
 /** Parses the test-data editor: empty is no data, anything else must be a JSON object. */
@@ -119,6 +120,46 @@ function DryRunResult({ dry }: { dry: DryRun }) {
   </div>`;
 }
 
+/** The limits planner's figures for the flow, with what may exceed a limit and what cannot fit. */
+function PlanView({ plan }: { plan: FlowPlan }) {
+  const issues = (list: FlowPlan["warnings"], kind: "warning" | "error") =>
+    list.map(
+      (w) =>
+        html`<li data-testid=${`plan-${kind}`} class=${kind === "error" ? "bad" : ""}>
+          ${w.message}${w.path ? html` <code>${w.path}</code>` : null}
+        </li>`,
+    );
+  return html`<section aria-labelledby="plan-title" data-testid="flow-plan">
+    <h2 id="plan-title">Plan: worst case of one run</h2>
+    <dl class="facts">
+      ${planFacts(plan).map(
+        (f) =>
+          html`<div>
+            <dt>${f.label}</dt>
+            <dd data-testid=${f.testid}>${f.value}</dd>
+          </div>`,
+      )}
+    </dl>
+    ${
+      plan.errors.length
+        ? html`<p class="state error">This flow can never run within the limits:</p>
+            <ul>
+              ${issues(plan.errors, "error")}
+            </ul>`
+        : null
+    }
+    ${
+      plan.warnings.length
+        ? html`<p>It may exceed a limit:</p>
+            <ul>
+              ${issues(plan.warnings, "warning")}
+            </ul>`
+        : null
+    }
+    ${!plan.errors.length && !plan.warnings.length ? html`<p class="hint">Within every limit, loops at their largest.</p>` : null}
+  </section>`;
+}
+
 export function FlowPage({ flowId }: { flowId: string }) {
   const flow = useResource(`flow:${flowId}`, () => api<Flow>("GET", `/v1/automation/flows/${seg(flowId)}`));
   useTitle(flow.data ? `Flow ${flow.data.flow_name}` : "Flow");
@@ -185,7 +226,7 @@ export function FlowPage({ flowId }: { flowId: string }) {
       <h2 id="graph-title">Structure</h2>
       <${FlowGraphView} flow=${f} />
     </section>
-    ${hasFlowControl(f) ? html`<${QueuePanel} flow=${f} />` : null}
+    ${hasFlowControl(f) ? html`<${QueuePanel} flow=${f} />` : null} ${f.plan ? html`<${PlanView} plan=${f.plan} />` : null}
     <${RunPanel} flow=${f} />
     <section aria-labelledby="recent-title">
       <h2 id="recent-title">Recent runs</h2>

@@ -14,6 +14,15 @@ import {
   type ExecutionAction,
   type Run,
 } from "../types";
+import {
+  actionLabel,
+  canRerun,
+  effectOrigin,
+  previewSummary,
+  repeatNote,
+  type EffectsLedger,
+  type RerunPreview,
+} from "../reruns";
 import { POLL_ACTIVE_MS } from "./runs";
 
 /** One label per strategy of the engine: a new strategy fails the type check until it has one. */
@@ -27,14 +36,17 @@ interface RunDetail {
   execution: Execution;
   /** The normalized run: request and response of each action's latest attempt (masked by the API). */
   run: Run | null;
+  /** The ledger of side effects (its first page). */
+  ledger: EffectsLedger | null;
 }
 
 async function loadRun(id: string): Promise<RunDetail> {
-  const [execution, run] = await Promise.all([
+  const [execution, run, ledger] = await Promise.all([
     api<Execution>("GET", `/v1/automation/executions/${seg(id)}`),
     api<Run>("GET", `/v1/automation/runs/${seg(id)}`).catch(() => null),
+    api<EffectsLedger>("GET", `/v1/automation/executions/${seg(id)}/effects`).catch(() => null),
   ]);
-  return { execution, run };
+  return { execution, run, ledger };
 }
 
 /** What an action is waiting for, if anything: a schedule or delay, a retry backoff, or a resume. */
@@ -48,15 +60,64 @@ export function waitOf(a: ExecutionAction): string | null {
   return null;
 }
 
+function PreviewView({ preview }: { preview: RerunPreview }) {
+  return html`<div class="preview" data-testid="rerun-preview">
+    <p data-testid="rerun-preview-summary">${previewSummary(preview)}</p>
+    <ul>
+      ${preview.actions.map(
+        (a) =>
+          html`<li data-testid="rerun-decision" data-action-id=${a.action_id} data-decision=${a.decision}>
+            <strong>${a.action_name}</strong>:
+            ${a.decision}${a.calls > 1 ? ` (${a.calls} calls)` : ""}${
+              a.effects ? `, ${a.effects} effect(s)` : ""
+            }${a.reason ? html` <span class="hint">${a.reason}</span>` : null}
+          </li>`,
+      )}
+    </ul>
+    ${
+      preview.totals.by_target.length
+        ? html`<p>Would be sent, per target:</p>
+            <ul data-testid="rerun-targets">
+              ${preview.totals.by_target.map(
+                (t) =>
+                  html`<li>
+                    ${t.kind} <code>${t.target}</code>:
+                    ${t.count}${t.repeated ? ` (${t.repeated} repeating a key already sent)` : ""}
+                  </li>`,
+              )}
+            </ul>`
+        : html`<p>Nothing would be sent.</p>`
+    }
+  </div>`;
+}
+
 function Retrigger({ execution, action, reload }: { execution: Execution; action: ExecutionAction; reload: () => void }) {
   const [strategy, setStrategy] = useState<string>("RETRY_AND_RESUME");
+  const [reuse, setReuse] = useState<string[]>([]);
+  const [preview, setPreview] = useState<RerunPreview | null>(null);
   const id = `strategy-${action.id}`;
-  return html`<div class="retrigger" data-testid="retrigger">
+  const reusable = execution.actions.filter((a) => a.execution_status === "success");
+  const body = () => ({
+    retry_strategy: strategy,
+    ...(strategy === "RETRY_ALL_PARENT_CONDITION_ACTIONS" && action.condition_id ? { condition_id: action.condition_id } : {}),
+    ...(reuse.length ? { reuse_outputs: reuse } : {}),
+  });
+  const toggle = (actionId: string, on: boolean) => {
+    setReuse((r) => (on ? [...r, actionId] : r.filter((x) => x !== actionId)));
+    setPreview(null);
+  };
+  const path = `/v1/automation/executions/${seg(execution.id)}/${seg(action.id)}/retrigger`;
+  // Open where a retry is what the action needs; folded on the steps that ended well (a restart from there).
+  return html`<details class="retrigger" data-testid="retrigger" open=${isRetriable(action.execution_status)}>
+    <summary>${isRetriable(action.execution_status) ? "Retry" : "Rerun from this action"}</summary>
     <label for=${id}>Retrigger strategy</label>
     <select
       id=${id}
       value=${strategy}
-      onChange=${(e: Event) => setStrategy((e.target as HTMLSelectElement).value)}
+      onChange=${(e: Event) => {
+        setStrategy((e.target as HTMLSelectElement).value);
+        setPreview(null);
+      }}
       data-testid="retrigger-strategy"
     >
       ${RETRY_STRATEGIES.map(
@@ -66,18 +127,77 @@ function Retrigger({ execution, action, reload }: { execution: Execution; action
           </option>`,
       )}
     </select>
-    <${ActionButton}
-      label="Retrigger"
-      testid="retrigger-button"
-      run=${() =>
-        api("POST", `/v1/automation/executions/${seg(execution.id)}/${seg(action.id)}/retrigger`, {
-          retry_strategy: strategy,
-          ...(strategy === "RETRY_ALL_PARENT_CONDITION_ACTIONS" && action.condition_id
-            ? { condition_id: action.condition_id }
-            : {}),
-        })}
-      done=${reload}
-    />
+    ${
+      reusable.length
+        ? html`<fieldset>
+            <legend>Reuse the recorded outputs of (not sent again)</legend>
+            ${reusable.map(
+              (a) =>
+                html`<label
+                  ><input
+                    type="checkbox"
+                    checked=${reuse.includes(a.id)}
+                    data-testid="reuse-output"
+                    onChange=${(e: Event) => toggle(a.id, (e.target as HTMLInputElement).checked)}
+                  />
+                  ${actionLabel(a)}</label
+                >`,
+            )}
+          </fieldset>`
+        : null
+    }
+    <div class="buttons">
+      <${ActionButton}
+        label="Preview (sends nothing)"
+        testid="preview-button"
+        run=${() => api<RerunPreview>("POST", `${path}:preview`, body())}
+        done=${(p: unknown) => setPreview(p as RerunPreview)}
+      />
+      <${ActionButton} label="Retrigger" testid="retrigger-button" run=${() => api("POST", path, body())} done=${reload} />
+    </div>
+    ${preview ? html`<${PreviewView} preview=${preview} />` : null}
+  </details>`;
+}
+
+/** The ledger: every side effect of the run, in order, with where it went and whether it repeated a key. */
+function LedgerView({ ledger }: { ledger: EffectsLedger | null }) {
+  if (!ledger) return html`<p class="state empty">The side effects of this run could not be read.</p>`;
+  if (ledger.total === 0)
+    return html`<p class="state empty" data-testid="ledger-empty">This run has sent, written or started nothing.</p>`;
+  return html`<div class="table-wrap">
+    <table class="stack" data-testid="ledger">
+      <caption class="visually-hidden">
+        Side effects of the run${ledger.next_from !== null ? ` (first ${ledger.effects.length} of ${ledger.total})` : ""}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Action</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Target</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">When</th>
+          <th scope="col">Idempotency key</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${ledger.effects.map(
+          (e) =>
+            html`<tr data-testid="ledger-entry" data-action-id=${e.action_id}>
+              <th scope="row" data-label="Action">${effectOrigin(e)}</th>
+              <td data-label="Kind">${e.kind}${e.method ? ` ${e.method}` : ""}${e.operation ? ` (${e.operation})` : ""}</td>
+              <td data-label="Target"><code>${e.target}</code>${e.ref ? html` → <code>${e.ref}</code>` : null}</td>
+              <td data-label="Outcome">
+                ${e.outcome}${e.status ? ` ${e.status}` : ""}${e.tokens ? `, ${e.tokens.total ?? (e.tokens.input ?? 0) + (e.tokens.output ?? 0)} tokens` : ""}
+              </td>
+              <td data-label="When">${formatTime(e.started_at)}</td>
+              <td data-label="Idempotency key">
+                ${e.idempotency_key ? html`<code>${e.idempotency_key}</code>` : "none"}
+                ${e.repeats_idempotency_key ? html`<span class="hint">${repeatNote(e)}</span>` : null}
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
   </div>`;
 }
 
@@ -120,7 +240,7 @@ function ActionEntry({
   const attempts = action.attempts ?? [];
   const ended = isFinal(action.execution_status) ? action.updated_at : undefined;
   return html`<li class=${`event status-${action.execution_status}`} data-testid="timeline-action" data-action-id=${action.id}>
-    <h3>${action.name || action.type} <${StatusBadge} status=${action.execution_status} /></h3>
+    <h3>${actionLabel(action)} <${StatusBadge} status=${action.execution_status} /></h3>
     <dl class="facts small">
       <div>
         <dt>Type</dt>
@@ -159,7 +279,7 @@ function ActionEntry({
     }
     ${
       attempts.length
-        ? html`<ol class="attempts" aria-label=${`Attempts of ${action.name || action.type}`}>
+        ? html`<ol class="attempts" aria-label=${`Attempts of ${actionLabel(action)}`}>
             ${attempts.map(
               (t) =>
                 html`<li data-testid="attempt">
@@ -212,7 +332,7 @@ function ActionEntry({
         : null
     }
     ${
-      isRetriable(action.execution_status) && execution.execution_status !== "cancelled"
+      canRerun(action.execution_status, execution.execution_status)
         ? html`<${Retrigger} execution=${execution} action=${action} reload=${reload} />`
         : null
     }
@@ -237,7 +357,7 @@ export function RunPage({ runId }: { runId: string }) {
       <h1>Run</h1>
       <${Loading} label="Loading run…" />
     </section>`;
-  const { execution: e, run } = detail.data;
+  const { execution: e, run, ledger } = detail.data;
   const results = new Map((run?.action_results ?? []).map((r) => [r.action_id, r]));
   const final = isFinal(e.execution_status);
 
@@ -316,6 +436,10 @@ export function RunPage({ runId }: { runId: string }) {
             </ol>`
           : html`<p class="state empty">This run has no actions.</p>`
       }
+    </section>
+    <section aria-labelledby="ledger-title">
+      <h2 id="ledger-title">Side effects</h2>
+      <${LedgerView} ledger=${ledger} />
     </section>
     <${JsonBlock} label="Trigger event" value=${e.trigger_event} />
   </article>`;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { setThreadFields } from "../services/email-threads";
 import { recordChangeEvents } from "../services/record-events";
-import { requireThread } from "./email-thread-support";
+import { plannedThreadEffect, requireThread, threadEffect } from "./email-thread-support";
 import { automationActor, automationEvent, recordFailure } from "./records";
 import { defineAction, isResult } from "./types";
 
@@ -40,6 +40,8 @@ export const assignThreadAction = defineAction({
         added: assignees.filter((a) => !current.includes(a)),
         removed: current.filter((a) => !assignees.includes(a)),
       },
+      effects: [threadEffect(ctx, tc.thread._id)],
     };
   },
+  effects: (ctx) => plannedThreadEffect(ctx),
 });

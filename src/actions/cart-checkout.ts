@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Mapping, RelationAttributeSpec } from "../engine/mapping";
 import { LIMITS } from "../lib/limits";
 import { MappingConfigRef, MappingList, RelationList, mapToTarget, mappingTarget } from "./entity-mapping";
+import { recordEffect } from "./records";
 import { defineAction, isResult, permanentFailure } from "./types";
 
 /**
@@ -108,5 +109,10 @@ export const cartCheckoutAction = defineAction({
         line_items: priced.line_items.length,
       },
     };
+  },
+  // The order (or the mapping config's target) is upserted by its checkout key or unique attributes.
+  effects: async (ctx, cfg) => {
+    const target = cfg.mapping_config ? await mappingTarget(ctx, cfg.mapping_config) : null;
+    return isResult(target) ? [] : [recordEffect(ctx, target?.target_schema ?? "order", "upsert")];
   },
 });

@@ -6,7 +6,17 @@ import { LIMITS } from "../lib/limits";
 import { deterministicId } from "../services/executions";
 import { storeFile } from "../services/files";
 import { DOCUMENT_TEMPLATES, getResource } from "../store/platform-resources";
-import { defineAction, permanentFailure } from "./types";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { defineAction, permanentFailure, type EffectContext } from "./types";
+
+/** The document a run stores: its file id derives from the action's key, so a repeat replaces it, never adds one. */
+const documentEffect = (ctx: Pick<EffectContext, "idempotencyKey">): SideEffect => ({
+  kind: "file",
+  target: "document",
+  operation: "store",
+  idempotency_key: ctx.idempotencyKey,
+  dedupe: "engine",
+});
 
 /**
  * epilot's create-document (docs/platform.md): the document template `template_id` rendered (Liquid) over the
@@ -96,6 +106,8 @@ export const createDocumentAction = defineAction({
         entity_id: file.entity_id,
         template_id: template.id,
       },
+      effects: [{ ...documentEffect(ctx), ref: file.id, note: file.filename, outcome: "ok" }],
     };
   },
+  effects: (ctx) => [documentEffect(ctx)],
 });

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { LIMITS } from "../lib/limits";
+import { httpEffect } from "../engine/reruns/side-effects";
 import { performHttpCall } from "./http-call";
-import { defineAction, permanentFailure } from "./types";
+import { defineAction, permanentFailure, type ActionResult } from "./types";
 
 /**
  * epilot's custom-action. With `url`, the engine calls it (sending the resume token when it waits for a
@@ -28,6 +29,7 @@ export const customAction = defineAction({
     const token = cfg.wait_for_callback ? await ctx.issueResumeToken() : undefined;
     let request: unknown;
     let response: unknown;
+    let effects: ActionResult["effects"] = [];
     let outputs: Record<string, unknown> = {};
     if (cfg.url) {
       const body = {
@@ -43,9 +45,17 @@ export const customAction = defineAction({
         "CUSTOM_ACTION_ERROR",
       );
       if (result.kind !== "success" || !token) return result;
-      ({ request, response, outputs } = result);
+      ({ request, response, outputs, effects } = result);
     }
     // The token itself is shown only by getExecution (`resume_token`, to who may resume); outputs keep no copy.
-    return { kind: "paused", token_hash: token!.hash, outputs: { ...outputs, waiting_for_callback: true }, request, response };
+    return {
+      kind: "paused",
+      token_hash: token!.hash,
+      outputs: { ...outputs, waiting_for_callback: true },
+      request,
+      response,
+      effects,
+    };
   },
+  effects: (ctx, cfg) => (cfg.url ? [httpEffect(cfg.method, cfg.url, ctx.idempotencyKey)] : []),
 });

@@ -7,8 +7,9 @@ import { documentTypeOf, readFileBytes } from "../services/files";
 import { parseParams, requireAction, type PreparedCall } from "../services/integrations";
 import { connectionSummaries, getConnectionRow, type SealedConnectionRow } from "../store/connections";
 import { getFileRow, getFileRows, listFileRows, type FileRow } from "../store/files";
-import { isOutcome, outcomeToResult, runPrepared } from "./integration";
-import { permanentFailure, type ActionContext, type ActionResult } from "./types";
+import { isOutcome, outcomeToResult, providerEffect, runPrepared } from "./integration";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { permanentFailure, type ActionContext, type ActionResult, type EffectContext } from "./types";
 
 /**
  * Sending e-mail for send-email, reply-email and forward-email: through the organization's e-mail connection
@@ -22,7 +23,10 @@ export const emailPlatforms = () =>
     .map((p) => p.platform);
 
 /** The connection named by `connectionId`, or the org's only e-mail connection. Throws AppError (400/404). */
-export async function emailConnection(ctx: ActionContext, connectionId?: string): Promise<SealedConnectionRow> {
+export async function emailConnection(
+  ctx: Pick<ActionContext, "env" | "orgId">,
+  connectionId?: string,
+): Promise<SealedConnectionRow> {
   const platforms = emailPlatforms();
   if (connectionId) {
     const connection = await getConnectionRow(ctx.env.DB, ctx.orgId, connectionId);
@@ -46,6 +50,12 @@ export async function emailConnection(ctx: ActionContext, connectionId?: string)
   if (candidates.length > 1)
     throw new AppError(400, "CONNECTION_REQUIRED", "Several e-mail connections exist: set config.connection_id");
   return (await getConnectionRow(ctx.env.DB, ctx.orgId, candidates[0].id))!;
+}
+
+/** The e-mail a run would send: through which provider (a read of the connections; refused as the run would be). */
+export async function plannedEmailEffect(ctx: EffectContext, connectionId?: string): Promise<SideEffect[]> {
+  const provider = requireProvider((await emailConnection(ctx, connectionId)).platform);
+  return [providerEffect({ provider, actionName: "send_email", action: requireAction(provider, "send_email") }, ctx)];
 }
 
 /** Prepares the `send_email` call of the connection's provider with `params` (validated against its schema). */

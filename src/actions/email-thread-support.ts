@@ -2,6 +2,7 @@ import type { EmailLanguage } from "../schemas/templates";
 import { renderEmailTemplate, type RenderedEmail } from "../services/email-templates";
 import {
   recordOutboundMessage,
+  THREAD_SCHEMA,
   threadContextOf,
   type Address,
   type OutboundMessage,
@@ -11,8 +12,9 @@ import { deterministicId } from "../services/executions";
 import { recordChangeEvents } from "../services/record-events";
 import { EMAIL_TEMPLATES, INBOXES, getResource } from "../store/platform-resources";
 import { TemplateError } from "../engine/templates";
-import { automationActor, automationEvent } from "./records";
-import { permanentFailure, type ActionContext, type ActionResult } from "./types";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { automationActor, automationEvent, recordEffect } from "./records";
+import { permanentFailure, type ActionContext, type ActionResult, type EffectContext } from "./types";
 
 /**
  * What the e-mail actions on threads share (send-email's replies, reply-email, forward-email, move-thread,
@@ -101,4 +103,16 @@ export function recordSent(ctx: ActionContext, m: OutboundMessage, markDone: boo
     m,
     markDone,
   );
+}
+
+/** The thread record an action updates (move-thread, assign-thread). */
+export const threadEffect = (ctx: Pick<EffectContext, "idempotencyKey">, threadId: string): SideEffect => ({
+  ...recordEffect(ctx, `${THREAD_SCHEMA}/${threadId}`, "updated", threadId),
+  outcome: "ok",
+});
+
+/** The thread a run would update: the execution's (a read; none when it runs on no thread, as the run then fails). */
+export async function plannedThreadEffect(ctx: EffectContext): Promise<SideEffect[]> {
+  const tc = await threadContextOf(ctx.env, ctx.orgId, ctx.entity);
+  return tc ? [recordEffect(ctx, `${THREAD_SCHEMA}/${tc.thread._id}`, "update")] : [];
 }

@@ -13,7 +13,8 @@ import { createRecord, updateRecord } from "../services/records";
 import { MAPPING_CONFIGS, getResource } from "../store/platform-resources";
 import { filterToSql } from "../store/record-sql";
 import { getRecord, getRecordsByIds, searchRecords } from "../store/records";
-import { automationActor, automationEvent, recordFailure } from "./records";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { automationActor, automationEvent, recordEffect, recordFailure } from "./records";
 import { permanentFailure, type ActionContext, type ActionResult } from "./types";
 
 /**
@@ -68,7 +69,7 @@ export interface MappingTarget {
 
 /** The target `ref` names, or a failure saying why it cannot be used. */
 export async function mappingTarget(
-  ctx: ActionContext,
+  ctx: Pick<ActionContext, "env" | "orgId" | "entity">,
   ref: z.output<typeof MappingConfigRef>,
 ): Promise<MappingTarget | ActionResult> {
   const config = await getResource(ctx.env.DB, MAPPING_CONFIGS, ctx.orgId, ref.config_id);
@@ -141,6 +142,8 @@ export async function mapToTarget(ctx: ActionContext, plan: MappingPlan): Promis
   }
   const db = ctx.env.DB;
   const actor = automationActor(ctx);
+  // What was written so far: a failure after the first write still reports it (the ledger).
+  const written: SideEffect[] = [];
   try {
     const targetId = await existingTarget(ctx, plan, attrs);
     if (targetId !== null && typeof targetId !== "string") return targetId;
@@ -161,24 +164,34 @@ export async function mapToTarget(ctx: ActionContext, plan: MappingPlan): Promis
       ? await updateRecord(db, ctx.orgId, actor, plan.targetSchema, targetId, attrs, events)
       : await createRecord(db, ctx.orgId, actor, plan.targetSchema, attrs, events);
     const record = result.record!;
+    const effect: SideEffect = {
+      ...recordEffect(ctx, plan.targetSchema, targetId ? "updated" : "created", record._id),
+      outcome: "ok",
+    };
+    written.push(effect);
     await sendRecordEvent(result);
-    await linkBack(ctx, plan, source, record._id);
+    // The link back is part of this write: noted on it, so a rerun's preview (which cannot know whether the link
+    // exists by then) and the ledger name the same effects.
+    const linked = await linkBack(ctx, plan, source, record._id);
+    if (linked) effect.note = `linked back on ${linked}`;
     return {
       kind: "success",
       outputs: { entity_id: record._id, target_schema: plan.targetSchema, operation: targetId ? "updated" : "created", record },
+      effects: written,
     };
   } catch (err) {
-    return recordFailure(err, "MAPPING_ERROR");
+    const failure = recordFailure(err, "MAPPING_ERROR");
+    return written.length ? { ...failure, effects: written } : failure;
   }
 }
 
-/** Adds the target to the source record's linkback relation attribute (once). */
-async function linkBack(ctx: ActionContext, plan: MappingPlan, source: Attrs, targetId: string): Promise<void> {
+/** Adds the target to the source record's linkback relation attribute (once); returns the record it linked on. */
+async function linkBack(ctx: ActionContext, plan: MappingPlan, source: Attrs, targetId: string): Promise<string | null> {
   const attr = plan.linkback;
   const schema = typeof source._schema === "string" ? source._schema : undefined;
-  if (!attr || !schema || !ctx.entityId) return;
+  if (!attr || !schema || !ctx.entityId) return null;
   const existing = (Array.isArray(source[attr]) ? source[attr] : []) as { entity_id?: string }[];
-  if (existing.some((r) => r?.entity_id === targetId)) return;
+  if (existing.some((r) => r?.entity_id === targetId)) return null;
   const link = { entity_id: targetId, _schema: plan.targetSchema, ...(plan.linkbackTags ? { _tags: plan.linkbackTags } : {}) };
   const linked = await updateRecord(
     ctx.env.DB,
@@ -190,4 +203,5 @@ async function linkBack(ctx: ActionContext, plan: MappingPlan, source: Attrs, ta
     recordChangeEvents(ctx.env, automationEvent(ctx, ":linkback")),
   );
   await sendRecordEvent(linked);
+  return `${schema}/${ctx.entityId}`;
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { threadContextOf, type ThreadContext } from "../services/email-threads";
-import { attachmentFiles, sendEmailThroughConnection, type AttachmentSpec } from "./email-delivery";
+import { attachmentFiles, plannedEmailEffect, sendEmailThroughConnection, type AttachmentSpec } from "./email-delivery";
 import {
   emailHeaders,
   inboxAddress,
@@ -119,4 +119,5 @@ export const epilotSendEmailAction = defineAction({
     // The token itself is shown only by getExecution (`resume_token`, to who may resume); outputs keep no copy.
     return { ...result, kind: "paused", token_hash: token.hash, outputs: { ...outputs, waiting_for_confirmation: true } };
   },
+  effects: (ctx, cfg) => (cfg.notify_portal_user_only ? [] : plannedEmailEffect(ctx, cfg.connection_id)),
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { getFileRows } from "../store/files";
-import { sendEmailThroughConnection } from "./email-delivery";
+import { plannedEmailEffect, sendEmailThroughConnection } from "./email-delivery";
 import { emailHeaders, outboundMessageId, recordSent, requireThread, senderOf } from "./email-thread-support";
 import { defineAction, permanentFailure, isResult } from "./types";
 
@@ -81,4 +81,5 @@ export const forwardEmailAction = defineAction({
       outputs: { ...result.outputs, forwarded_to: to.map((r) => r.email), email_message_id: messageId, ...recorded },
     };
   },
+  effects: (ctx, cfg) => plannedEmailEffect(ctx, cfg.connection_id),
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { LIMITS } from "../lib/limits";
 import { OutboundRefused, OutboundTimeout, captureResponse, redactHeaders, safeFetch } from "../lib/outbound";
 import { outboundPolicy } from "../lib/ssrf";
+import { httpEffect } from "../engine/reruns/side-effects";
 import type { ActionContext, ActionResult } from "./types";
 
 export const HttpCallConfig = z.object({
@@ -43,6 +44,9 @@ export async function performHttpCall(
     if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) headers["content-type"] = "application/json";
   }
   const request = { method: cfg.method, url: cfg.url, headers: redactHeaders(headers), body: cfg.body ?? null };
+  const effect = httpEffect(cfg.method, cfg.url, ctx.idempotencyKey);
+  // Sent, answer not known (a timeout or a broken connection may still have reached the receiver).
+  const unknown = [{ ...effect, outcome: "unknown" as const }];
   const started = Date.now();
   let res: Response;
   try {
@@ -53,25 +57,41 @@ export async function performHttpCall(
     );
   } catch (err) {
     if (err instanceof OutboundRefused) {
-      return { kind: "failed", error: { error_code: "BAD_CONFIG", error_reason: err.message }, retry: "never", request };
+      // Refused before anything left: no effect.
+      return {
+        kind: "failed",
+        error: { error_code: "BAD_CONFIG", error_reason: err.message },
+        retry: "never",
+        request,
+        effects: [],
+      };
     }
     if (err instanceof OutboundTimeout) {
-      return { kind: "failed", error: { error_code: "TIMEOUT_ERROR", error_reason: err.message }, retry: "policy", request };
+      return {
+        kind: "failed",
+        error: { error_code: "TIMEOUT_ERROR", error_reason: err.message },
+        retry: "policy",
+        request,
+        effects: unknown,
+      };
     }
     return {
       kind: "failed",
       error: { error_code: errorCode, error_reason: `Request failed: ${(err as Error).message}` },
       retry: "policy",
       request,
+      effects: unknown,
     };
   }
   const response = { ...(await captureResponse(res)), duration_ms: Date.now() - started };
+  const effects = [{ ...effect, outcome: res.ok ? ("ok" as const) : ("failed" as const), status: res.status }];
   if (res.ok) {
     return {
       kind: "success",
       outputs: { status: response.status, headers: response.headers, body: response.body, truncated: response.truncated },
       request,
       response,
+      effects,
     };
   }
   const error = {
@@ -81,8 +101,8 @@ export async function performHttpCall(
   };
   if (res.status === 429) {
     const after = retryAfterMs(res.headers.get("retry-after"), ctx.now);
-    return { kind: "failed", error, retry: after === null ? "policy" : { after_ms: after }, request, response };
+    return { kind: "failed", error, retry: after === null ? "policy" : { after_ms: after }, request, response, effects };
   }
   const retryable = res.status === 408 || res.status >= 500;
-  return { kind: "failed", error, retry: retryable ? "policy" : "never", request, response };
+  return { kind: "failed", error, retry: retryable ? "policy" : "never", request, response, effects };
 }

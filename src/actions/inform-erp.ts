@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineAction, permanentFailure } from "./types";
-import { deliverToTarget } from "./webhook-target";
+import { deliverToTarget, plannedTargetEffect } from "./webhook-target";
 
 /**
  * epilot's inform-erp: the execution's entity (with its relations of the `entity_sources` schemas) sent to the
@@ -22,4 +22,5 @@ export const informErpAction = defineAction({
       action: "inform-erp",
     });
   },
+  effects: (ctx, cfg) => (cfg.target_webhook_id ? plannedTargetEffect(ctx, cfg.target_webhook_id) : []),
 });

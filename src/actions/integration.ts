@@ -1,9 +1,30 @@
 import { z } from "zod";
 import { CustomFieldError, resolveCustomFields } from "../engine/custom-fields";
+import type { SideEffect, SideEffectKind } from "../engine/reruns/side-effects";
 import { AppError } from "../lib/errors";
+import type { ProviderCategory } from "../providers/types";
 import { performCall, prepareCall, type CallOutcome, type PreparedCall } from "../services/integrations";
-import type { ActionContext, ActionResult } from "./types";
+import type { ActionContext, ActionResult, EffectContext } from "./types";
 import { defineAction, permanentFailure } from "./types";
+
+const KIND_OF_CATEGORY: Partial<Record<ProviderCategory, SideEffectKind>> = { email: "email", sms: "sms", llm: "model" };
+
+/** The provider tool a prepared call would run: e-mail, SMS and model providers are their own kinds. */
+export function providerEffect(
+  prepared: Pick<PreparedCall, "provider" | "actionName" | "action">,
+  ctx: Pick<EffectContext, "idempotencyKey">,
+): SideEffect {
+  const sendsKey = prepared.action.idempotent === true;
+  return {
+    kind: KIND_OF_CATEGORY[prepared.provider.category] ?? "provider",
+    target: `${prepared.provider.platform}.${prepared.actionName}`,
+    idempotency_key: sendsKey ? ctx.idempotencyKey : null,
+    dedupe: sendsKey ? "receiver" : "none",
+  };
+}
+
+/** A call's outcome with the provider tool it ran as its effect. */
+export type EffectedOutcome = CallOutcome & { effect: SideEffect };
 
 /**
  * The `integration` action: any provider action inside a flow. `params` arrive rendered (templates); enabled
@@ -26,16 +47,29 @@ export function callDataOf(ctx: Pick<ActionContext, "triggerEvent" | "entity">):
 }
 
 /** A call's outcome as the engine's result: 429 waits for Retry-After, 5xx/timeouts follow the policy, 4xx fail. */
-export function outcomeToResult(o: CallOutcome, extraOutputs: Record<string, unknown> = {}): ActionResult {
+export function outcomeToResult(o: EffectedOutcome, extraOutputs: Record<string, unknown> = {}): ActionResult {
   const request = o.exchanges.length === 1 ? o.exchanges[0].request : o.exchanges.map((e) => e.request);
   const response = o.exchanges.length === 1 ? o.exchanges[0].response : o.exchanges.map((e) => e.response);
   const where = { platform: o.platform, action: o.action, connection_id: o.connection_id };
+  // A call refused before its first request (the outbound policy) sent nothing; one without an answer may have arrived.
+  const answered = o.exchanges.some((e) => e.response);
+  const effects: SideEffect[] = o.exchanges.length
+    ? [
+        {
+          ...o.effect,
+          outcome: o.success ? "ok" : answered ? "failed" : "unknown",
+          ...(o.http_status !== undefined ? { status: o.http_status } : {}),
+          requests: o.exchanges.length,
+        },
+      ]
+    : [];
   if (o.success) {
     return {
       kind: "success",
       outputs: { success: true, ...where, http_status: o.http_status ?? null, data: o.data ?? null, ...extraOutputs },
       request,
       response,
+      effects,
     };
   }
   const error = {
@@ -51,7 +85,7 @@ export function outcomeToResult(o: CallOutcome, extraOutputs: Record<string, unk
       : o.error_kind === "unavailable" || o.error_kind === "timeout"
         ? ("policy" as const)
         : ("never" as const);
-  return { kind: "failed", error, retry, request, response };
+  return { kind: "failed", error, retry, request, response, effects };
 }
 
 /** An input problem (unknown platform, bad params, missing connection) as a final BAD_CONFIG failure. */
@@ -62,39 +96,53 @@ export function inputFailure(err: unknown): ActionResult {
 }
 
 /** Prepares and performs a call; every input error becomes a final failure. */
-export async function runPrepared(ctx: ActionContext, prepare: () => Promise<PreparedCall>): Promise<ActionResult | CallOutcome> {
+export async function runPrepared(
+  ctx: ActionContext,
+  prepare: () => Promise<PreparedCall>,
+): Promise<ActionResult | EffectedOutcome> {
   let prepared: PreparedCall;
   try {
     prepared = await prepare();
-    return await performCall(ctx.env, prepared, { idempotencyKey: ctx.idempotencyKey, now: ctx.now });
+    const outcome = await performCall(ctx.env, prepared, { idempotencyKey: ctx.idempotencyKey, now: ctx.now });
+    return { ...outcome, effect: providerEffect(prepared, ctx) };
   } catch (err) {
     return inputFailure(err);
   }
 }
 
-export const isOutcome = (v: ActionResult | CallOutcome): v is CallOutcome => "exchanges" in v;
+export const isOutcome = (v: ActionResult | EffectedOutcome): v is EffectedOutcome => "exchanges" in v;
+
+const IntegrationConfig = z.object({
+  platform: z.string().min(1),
+  action: z.string().min(1),
+  connection_id: z.string().min(1).optional(),
+  params: z.record(z.string(), z.unknown()).default({}),
+  customFields: z.array(z.object({ field: z.string(), customFieldEnabled: z.boolean() })).optional(),
+});
+type IntegrationConfig = z.output<typeof IntegrationConfig>;
 
 export const integrationAction = defineAction({
   types: ["integration"],
-  config: z.object({
-    platform: z.string().min(1),
-    action: z.string().min(1),
-    connection_id: z.string().min(1).optional(),
-    params: z.record(z.string(), z.unknown()).default({}),
-    customFields: z.array(z.object({ field: z.string(), customFieldEnabled: z.boolean() })).optional(),
-  }),
+  config: IntegrationConfig,
   async run(ctx, cfg) {
-    const result = await runPrepared(ctx, async () => {
-      const withFields = cfg.customFields ? { ...cfg.params, customFields: cfg.customFields } : cfg.params;
-      const params = resolveCustomFields(withFields, callDataOf(ctx));
-      return prepareCall(ctx.env, {
-        orgId: ctx.orgId,
-        platform: cfg.platform,
-        action: cfg.action,
-        connectionId: cfg.connection_id,
-        params,
-      });
-    });
+    const result = await runPrepared(ctx, () => prepareIntegration(ctx, cfg));
     return isOutcome(result) ? outcomeToResult(result) : result;
   },
+  // Preparing reads the connection and checks the params: what would run, or why it would fail before sending.
+  effects: async (ctx, cfg) => [providerEffect(await prepareIntegration(ctx, cfg), ctx)],
 });
+
+function prepareIntegration(
+  ctx: Pick<ActionContext, "env" | "orgId" | "triggerEvent" | "entity">,
+  cfg: IntegrationConfig,
+): Promise<PreparedCall> {
+  const withFields = cfg.customFields ? { ...cfg.params, customFields: cfg.customFields } : cfg.params;
+  const params = resolveCustomFields(withFields, callDataOf(ctx));
+  return prepareCall(ctx.env, {
+    orgId: ctx.orgId,
+    platform: cfg.platform,
+    action: cfg.action,
+    connectionId: cfg.connection_id,
+    params,
+  });
+}

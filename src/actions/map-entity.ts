@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Mapping, RelationAttributeSpec } from "../engine/mapping";
 import { MappingConfigRef, MappingList, RelationList, mapToTarget, mappingTarget } from "./entity-mapping";
+import { recordEffect } from "./records";
 import { defineAction, permanentFailure, isResult } from "./types";
 
 const MapEntityConfig = z
@@ -42,4 +43,8 @@ export const mapEntityAction = defineAction({
       linkbackTags: cfg.linkback_relation_tags ?? target?.linkback_relation_tags,
     });
   },
+  // A `mapping_config` may set target_unique too: an upsert either way, as far as a preview can tell.
+  effects: (ctx, cfg) => [
+    recordEffect(ctx, cfg.target_schema, cfg.target_unique?.length || cfg.mapping_config ? "upsert" : "create"),
+  ],
 });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { setThreadFields } from "../services/email-threads";
 import { recordChangeEvents } from "../services/record-events";
 import { INBOXES, getResource } from "../store/platform-resources";
-import { requireThread } from "./email-thread-support";
+import { plannedThreadEffect, requireThread, threadEffect } from "./email-thread-support";
 import { automationActor, automationEvent, recordFailure } from "./records";
 import { defineAction, permanentFailure, isResult } from "./types";
 
@@ -34,6 +34,11 @@ export const moveThreadAction = defineAction({
     } catch (err) {
       return recordFailure(err);
     }
-    return { kind: "success", outputs: { thread_id: tc.thread._id, previous_inbox_id: previous, inbox_id: inbox.id } };
+    return {
+      kind: "success",
+      outputs: { thread_id: tc.thread._id, previous_inbox_id: previous, inbox_id: inbox.id },
+      effects: [threadEffect(ctx, tc.thread._id)],
+    };
   },
+  effects: (ctx) => plannedThreadEffect(ctx),
 });

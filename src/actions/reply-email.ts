@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { sendEmailThroughConnection } from "./email-delivery";
+import { plannedEmailEffect, sendEmailThroughConnection } from "./email-delivery";
 import {
   emailHeaders,
   inboxAddress,
@@ -80,4 +80,5 @@ export const replyEmailAction = defineAction({
       },
     };
   },
+  effects: (ctx, cfg) => plannedEmailEffect(ctx, cfg.connection_id),
 });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../lib/errors";
-import { prepareEmail } from "./email-delivery";
+import { plannedEmailEffect, prepareEmail } from "./email-delivery";
 import type { ActionContext } from "./types";
 import { defineAction } from "./types";
 import { isOutcome, outcomeToResult, runPrepared } from "./integration";
@@ -83,4 +83,5 @@ export const sendEmailAction = defineAction({
     // The token itself is shown only by getExecution (`resume_token`, to who may resume); outputs keep no copy.
     return { ...done, kind: "paused", token_hash: token.hash, outputs: { ...done.outputs, waiting_for_confirmation: true } };
   },
+  effects: (ctx, cfg) => plannedEmailEffect(ctx, cfg.connection_id),
 });

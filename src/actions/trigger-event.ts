@@ -1,7 +1,17 @@
 import { z } from "zod";
 import { enqueueEvent } from "../services/event-queue";
 import type { NamedEvent } from "../schemas/events";
-import { defineAction } from "./types";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { defineAction, type EffectContext } from "./types";
+
+/** The event the action emits: its id is the action's key, so the engine's inbox drops a repeat. */
+const eventEffect = (ctx: Pick<EffectContext, "idempotencyKey">, name: string): SideEffect => ({
+  kind: "event",
+  target: `event/${name}`,
+  operation: "emit",
+  idempotency_key: ctx.idempotencyKey,
+  dedupe: "engine",
+});
 
 /**
  * epilot's trigger-event: records an event and hands it to the events queue, where flows with an
@@ -24,6 +34,11 @@ export const triggerEventAction = defineAction({
       at: new Date(ctx.now).toISOString(),
     };
     await enqueueEvent(ctx.env, event);
-    return { kind: "success", outputs: { event_id: event.id, event_name: cfg.event_name } };
+    return {
+      kind: "success",
+      outputs: { event_id: event.id, event_name: cfg.event_name },
+      effects: [{ ...eventEffect(ctx, cfg.event_name), ref: event.id, outcome: "ok" }],
+    };
   },
+  effects: (ctx, cfg) => [eventEffect(ctx, cfg.event_name)],
 });

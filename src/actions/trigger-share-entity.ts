@@ -1,6 +1,16 @@
 import { z } from "zod";
 import { activePartners, shareEntity } from "../store/partners";
-import { defineAction, permanentFailure } from "./types";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { defineAction, permanentFailure, type EffectContext } from "./types";
+
+/** The record shared with a partner organization: sharing again only updates its time (the engine drops the repeat). */
+const shareEffect = (ctx: Pick<EffectContext, "idempotencyKey">, partner: string): SideEffect => ({
+  kind: "record",
+  target: `share/${partner}`,
+  operation: "share",
+  idempotency_key: ctx.idempotencyKey,
+  dedupe: "engine",
+});
 
 /**
  * epilot's trigger-share-entity (docs/platform.md): shares the execution's record read-only with each partner
@@ -27,6 +37,11 @@ export const triggerShareEntityAction = defineAction({
     }
     const at = new Date(ctx.now).toISOString();
     await shareEntity(ctx.env.DB, ctx.orgId, partners, { id: ctx.entityId, schema }, `automation:${ctx.executionId}`, at);
-    return { kind: "success", outputs: { entity_id: ctx.entityId, entity_schema: schema, shared_with: partners, shared_at: at } };
+    return {
+      kind: "success",
+      outputs: { entity_id: ctx.entityId, entity_schema: schema, shared_with: partners, shared_at: at },
+      effects: partners.map((p) => ({ ...shareEffect(ctx, p), ref: `${schema}/${ctx.entityId}`, outcome: "ok" as const })),
+    };
   },
+  effects: (ctx, cfg) => [...new Set(cfg.partner_org_ids)].map((p) => shareEffect(ctx, p)),
 });

@@ -2,7 +2,17 @@ import { z } from "zod";
 import { AdmissionRefused } from "../services/admission";
 import { startExecution } from "../services/executions";
 import { getFlow } from "../store/flows";
-import { defineAction, permanentFailure } from "./types";
+import type { SideEffect } from "../engine/reruns/side-effects";
+import { defineAction, permanentFailure, type EffectContext } from "./types";
+
+/** The execution the action starts: its id derives from the action's key, so the engine drops a repeat. */
+const executionEffect = (ctx: Pick<EffectContext, "idempotencyKey">, flowId: string): SideEffect => ({
+  kind: "execution",
+  target: `flow/${flowId}`,
+  operation: "start",
+  idempotency_key: ctx.idempotencyKey,
+  dedupe: "engine",
+});
 
 /**
  * epilot's trigger-workflow: starts an execution of `target_workflow` with the execution chain in its
@@ -43,11 +53,18 @@ export const triggerWorkflowAction = defineAction({
         // The chain shares one correlation key: the child carries its parent's (when it has one).
         ...(ctx.correlationKey !== undefined ? { correlationKey: ctx.correlationKey } : {}),
       });
-      return { kind: "success", outputs: { execution_id: started.id, flow_id: flow.id, depth } };
+      const effect: SideEffect = {
+        ...executionEffect(ctx, cfg.target_workflow),
+        operation: started.created ? "started" : "existing",
+        ref: started.id,
+        outcome: "ok",
+      };
+      return { kind: "success", outputs: { execution_id: started.id, flow_id: flow.id, depth }, effects: [effect] };
     } catch (err) {
       // Admission's no is final; anything else (D1 unavailable) follows the action's retry policy.
       if (err instanceof AdmissionRefused) return permanentFailure("TRIGGER_WORKFLOW_ERROR", err.message, { depth });
       throw err;
     }
   },
+  effects: (ctx, cfg) => [executionEffect(ctx, cfg.target_workflow)],
 });

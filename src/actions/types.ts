@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ActionOutcome, ApprovalState } from "../engine/execution/types";
+import type { SideEffect } from "../engine/reruns/side-effects";
 import type { TemplateContext } from "../engine/templates";
 import type { Env } from "../env";
 
@@ -46,14 +47,29 @@ export interface AgentDefaults {
   tools?: string[];
 }
 
-/** An action's result: the engine's outcome, plus the request and response kept in the run history. */
-export type ActionResult = ActionOutcome & { request?: unknown; response?: unknown };
+/**
+ * An action's result: the engine's outcome, plus the request and response kept in the run history and the
+ * side effects the attempt caused (the ledger; none when absent: an action that sends or writes says so).
+ */
+export type ActionResult = ActionOutcome & { request?: unknown; response?: unknown; effects?: SideEffect[] };
+
+/** What an action's effects depend on besides its rendered config, known without running it. */
+export type EffectContext = Pick<
+  ActionContext,
+  "env" | "orgId" | "actionId" | "idempotencyKey" | "entityId" | "entity" | "triggerEvent"
+>;
 
 /** One action type: its runtime config schema (validated after templates are rendered) and what it does. */
 export interface ActionHandler<S extends z.ZodType = z.ZodType> {
   types: readonly string[];
   config: S;
   run(ctx: ActionContext, config: z.infer<S>): Promise<ActionResult>;
+  /**
+   * The side effects a run with this config would cause, found without causing them (reads allowed, e.g. which
+   * connection would be used): a rerun's preview and an interrupted attempt's ledger entry. Absent: none.
+   * Throwing an AppError says the run would fail before sending anything.
+   */
+  effects?(ctx: EffectContext, config: z.infer<S>): SideEffect[] | Promise<SideEffect[]>;
 }
 
 export const defineAction = <S extends z.ZodType>(handler: ActionHandler<S>): ActionHandler<S> => handler;
@@ -67,6 +83,7 @@ export const permanentFailure = (
   kind: "failed",
   error: { error_code: code, error_reason: reason, ...(info ? { error_info: info } : {}) },
   retry: "never",
+  effects: [],
 });
 
 /** Tells a helper's early failure from the value it looks up (`const x = await lookup(ctx); if (isResult(x)) return x;`). */

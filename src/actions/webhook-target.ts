@@ -7,7 +7,14 @@ import { openWebhookTarget, type OpenedWebhookTarget } from "../services/webhook
 import { WEBHOOK_TARGETS, getResource } from "../store/platform-resources";
 import { getRecord, getRecordsByIds } from "../store/records";
 import { performHttpCall } from "./http-call";
-import { permanentFailure, type ActionContext, type ActionResult } from "./types";
+import { httpEffect, type SideEffect } from "../engine/reruns/side-effects";
+import { permanentFailure, type ActionContext, type ActionResult, type EffectContext } from "./types";
+
+/** The request a delivery to webhook target `targetId` would send (none when the target is gone: the run fails first). */
+export async function plannedTargetEffect(ctx: EffectContext, targetId: string): Promise<SideEffect[]> {
+  const row = await getResource(ctx.env.DB, WEBHOOK_TARGETS, ctx.orgId, targetId);
+  return row ? [httpEffect("POST", row.url, ctx.idempotencyKey)] : [];
+}
 
 /**
  * Delivery to a webhook target (`target_webhook_id` of trigger-webhook and inform-erp): one POST of the

@@ -2,8 +2,9 @@ import { z } from "zod";
 import { signStandardWebhook } from "../engine/webhook-signatures";
 import { SecretError } from "../lib/secrets";
 import { actionSecretOwner, readFlowSecret } from "../store/flow-secrets";
+import { httpEffect } from "../engine/reruns/side-effects";
 import { HttpCallConfig, performHttpCall } from "./http-call";
-import { deliverToTarget } from "./webhook-target";
+import { deliverToTarget, plannedTargetEffect } from "./webhook-target";
 import { defineAction, permanentFailure, type ActionContext } from "./types";
 
 /**
@@ -34,6 +35,12 @@ export const webhookAction = defineAction({
     if ("error" in signing) return permanentFailure("BAD_CONFIG", signing.error);
     return performHttpCall(ctx, { ...cfg, url: cfg.url }, "TRIGGER_WEBHOOK_ERROR", signing.headers);
   },
+  effects: (ctx, cfg) =>
+    cfg.url
+      ? [httpEffect(cfg.method, cfg.url, ctx.idempotencyKey)]
+      : cfg.target_webhook_id
+        ? plannedTargetEffect(ctx, cfg.target_webhook_id)
+        : [],
 });
 
 /**

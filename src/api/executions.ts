@@ -137,7 +137,8 @@ const retriggerRoute = triggerRoute("automations:trigger", {
   path: "/executions/{execution_id}/{action_id}/retrigger",
   operationId: "retriggerAction",
   tags: TAGS,
-  summary: "Retry a failed or stuck action (RETRY_AND_RESUME by default)",
+  summary:
+    "Rerun from an action: a failed or stuck one at any time, any other once the execution ended (RETRY_AND_RESUME by default); `reuse_outputs` keeps actions' recorded outputs instead of sending them again. Preview it first with retrigger:preview (docs/reruns.md)",
   request: {
     params: ExecParams.extend({ action_id: IdParam("action_id") }),
     ...jsonBody(RetryReqSchema, false),
@@ -229,7 +230,11 @@ export const executionsRouter = createRouter()
     const body = c.req.valid("json") ?? {};
     const strategy = body.retry_strategy ?? "RETRY_AND_RESUME";
     const p = c.get("principal");
-    const snap = unwrap(await executionClient(c.env, execution_id).retrigger(p.orgId, action_id, strategy, body.condition_id));
+    const snap = unwrap(
+      await executionClient(c.env, execution_id).retrigger(p.orgId, action_id, strategy, body.condition_id, {
+        reuse_outputs: body.reuse_outputs,
+      }),
+    );
     return c.json(asResponse(AutomationExecutionSchema, present(snap, p)), 200);
   })
   .openapi(approvalRoute, async (c) => {

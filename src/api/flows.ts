@@ -12,6 +12,7 @@ import {
 import { createFlow, removeFlow, requireFlow, setFlowEnabledBy, updateFlow } from "../services/flows";
 import { getFlowsByIds, searchFlows } from "../store/flows";
 import { createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
+import { withPlan } from "./flow-plans";
 
 const TAGS = ["flows"];
 const FlowParams = z.object({ flow_id: IdParam("flow_id").openapi({ description: "Automation Workflow ID" }) });
@@ -143,18 +144,20 @@ export const flowsRouter = createRouter()
       q.size ?? LIMITS.DEFAULT_PAGE_SIZE,
       q.from ?? 0,
     );
-    return c.json(page, 200);
+    return c.json({ ...page, results: page.results.map(withPlan) }, 200);
   })
-  .openapi(createRoute, async (c) => c.json(await createFlow(c.env, c.get("principal"), c.req.valid("json")), 201))
+  .openapi(createRoute, async (c) => c.json(withPlan(await createFlow(c.env, c.get("principal"), c.req.valid("json"))), 201))
   .openapi(batchGetRoute, async (c) => {
     const results = await getFlowsByIds(c.env.DB, c.get("principal").orgId, c.req.valid("json").ids);
-    return c.json({ total: results.length, results }, 200);
+    return c.json({ total: results.length, results: results.map(withPlan) }, 200);
   })
-  .openapi(getRoute, async (c) => c.json(await requireFlow(c.env, c.get("principal").orgId, c.req.valid("param").flow_id), 200))
+  .openapi(getRoute, async (c) =>
+    c.json(withPlan(await requireFlow(c.env, c.get("principal").orgId, c.req.valid("param").flow_id)), 200),
+  )
   .openapi(putRoute, async (c) => {
     const principal = c.get("principal");
     const existing = await requireFlow(c.env, principal.orgId, c.req.valid("param").flow_id);
-    return c.json(await updateFlow(c.env, principal, existing, c.req.valid("json")), 200);
+    return c.json(withPlan(await updateFlow(c.env, principal, existing, c.req.valid("json"))), 200);
   })
   .openapi(deleteRoute, async (c) => {
     const { flow_id } = c.req.valid("param");
@@ -162,8 +165,8 @@ export const flowsRouter = createRouter()
     return c.json({ id: flow_id, deleted: true as const }, 200);
   })
   .openapi(toggleRoute(true), async (c) =>
-    c.json(await setFlowEnabledBy(c.env, c.get("principal"), c.req.valid("param").flow_id, true), 200),
+    c.json(withPlan(await setFlowEnabledBy(c.env, c.get("principal"), c.req.valid("param").flow_id, true)), 200),
   )
   .openapi(toggleRoute(false), async (c) =>
-    c.json(await setFlowEnabledBy(c.env, c.get("principal"), c.req.valid("param").flow_id, false), 200),
+    c.json(withPlan(await setFlowEnabledBy(c.env, c.get("principal"), c.req.valid("param").flow_id, false)), 200),
   );

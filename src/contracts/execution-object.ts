@@ -1,6 +1,8 @@
 import type { NewExecution } from "../engine/execution/create";
 import type { ApprovalDecision, ExecutionState, LoggedEvent, RetryStrategy } from "../engine/execution/types";
 import type { ExecutionDetail } from "../engine/execution/views";
+import type { EffectsLedger } from "../engine/reruns/ledger";
+import type { RerunPreview } from "../engine/reruns/preview";
 
 /**
  * What an ExecutionObject answers over RPC: the class (objects/execution-object.ts) implements this
@@ -27,6 +29,16 @@ export type ControlResult = { ok: true; snapshot: ExecutionSnapshot } | { ok: fa
 
 /** What a delivered event did: whether it matched the wait (it may still wait for more), and the execution's status after it. */
 export type DeliveryResult = { ok: true; matched: boolean; status: string } | { ok: false; status: 404 | 409; message: string };
+/** What a rerun may say besides its action and strategy (docs/reruns.md). */
+export interface RerunOptions {
+  /** Actions kept as they are: their recorded outputs feed the later steps. */
+  reuse_outputs?: string[];
+  /** A rerun asked for once (a bulk rerun's item): a key the event log already has is not applied again. */
+  rerun_key?: string;
+}
+
+/** A rerun's preview, or why the rerun would be refused (as the retrigger itself would be). */
+export type PreviewResult = { ok: true; preview: RerunPreview } | { ok: false; status: 400 | 404 | 409; message: string };
 
 /** A resume also names the action it resumed. */
 export type ResumeResult = ControlResult & { resumed_action_id?: string };
@@ -54,7 +66,24 @@ export interface ExecutionObjectRpc {
   exportLog(): Promise<ExportedLog | null>;
   /** Control calls name the organization they act for: another organization's execution is not found (404). */
   cancel(orgId: string, reason?: string): Promise<ControlResult>;
-  retrigger(orgId: string, actionId: string, strategy: RetryStrategy, conditionId?: string): Promise<ControlResult>;
+  /** A rerun from the action (docs/reruns.md). */
+  retrigger(
+    orgId: string,
+    actionId: string,
+    strategy: RetryStrategy,
+    conditionId?: string,
+    options?: RerunOptions,
+  ): Promise<ControlResult>;
+  /** What the same retrigger would do, sending nothing. */
+  previewRetrigger(
+    orgId: string,
+    actionId: string,
+    strategy: RetryStrategy,
+    conditionId?: string,
+    options?: RerunOptions,
+  ): Promise<PreviewResult>;
+  /** The ledger of side effects, one page of it; null for an unknown execution or another organization's. */
+  effects(orgId: string, page: { from: number; size: number }): Promise<EffectsLedger | null>;
   /** Resumes a paused execution with its token: single use, this execution only. */
   resume(orgId: string, token: string, payload?: Record<string, unknown>): Promise<ResumeResult>;
   cancelSchedule(orgId: string, scheduleId: string): Promise<ControlResult>;

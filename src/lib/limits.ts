@@ -177,6 +177,10 @@ export const LIMITS = {
   BULK_DEFER_SECONDS: 2,
   /** Bulk jobs: longest wait of an execution page for room in the window, in seconds. */
   BULK_DEFER_MAX_SECONDS: 30,
+  /** Bulk reruns: most executions one job reruns (a larger selection is refused at creation). */
+  MAX_BULK_RERUN_EXECUTIONS: 500,
+  /** Bulk reruns: executions previewed at the same time when a job is created. */
+  BULK_RERUN_PREVIEW_CONCURRENCY: 10,
   /** Bulk jobs: most `entities_refs` in one request (larger selections use a query or a filter). */
   MAX_BULK_ENTITY_REFS: 1000,
   /** Bulk jobs: most records one job may select (a larger selection is refused at creation, or fails the job while loading). */
@@ -247,6 +251,16 @@ export const LIMITS = {
   RATE_LIMIT_PERIOD_SECONDS: 60,
   /** Rate limits: client IPs one isolate remembers as blocked for bad credentials (the oldest are forgotten first). */
   MAX_BLOCKED_AUTH_CLIENTS: 10_000,
+  /** Planner: subrequests (outbound fetches) one Workers invocation may make on the Free plan (developers.cloudflare.com/workers/platform/limits); over it, a warning. */
+  WORKERS_FREE_SUBREQUESTS: 50,
+  /** Planner: subrequests one invocation may make on the Paid plan; one action run needing more is refused on save. */
+  WORKERS_PAID_SUBREQUESTS: 10_000,
+  /** Planner: worst-case action runs of one execution above which a flow is warned about. */
+  PLAN_WARN_ACTION_RUNS: 10_000,
+  /** Planner: worst-case model tokens of one execution above which a flow is warned about. */
+  PLAN_WARN_MODEL_TOKENS: 1_000_000,
+  /** Ledger: most side effects one page of `GET /executions/{id}/effects` returns (and its default). */
+  MAX_LEDGER_PAGE: 1000,
   /** Dry run: most engine steps (one per action call, wake-up or start) simulated; a longer run is previewed as incomplete. */
   MAX_DRY_RUN_STEPS: 10_000,
   /** Agents: shortest `schedule_config.interval`, in seconds (agent crons have minute precision too). */

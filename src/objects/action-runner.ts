@@ -7,6 +7,7 @@ import type { ActionOutcome, EngineEvent, ExecutionData, ExecutionState, RunActi
 import type { Env } from "../env";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import type { AttemptDetail } from "../store/execution-storage";
+import { effectContext, fallbackEffects } from "./action-effects";
 
 /** What one action run produced: the engine's event, the attempt to record, and a resume token to keep. */
 export interface ActionRun {
@@ -29,6 +30,7 @@ const failed = (reason: string, info?: Record<string, unknown>): ActionResult =>
   kind: "failed",
   error: { error_code: "BAD_CONFIG", error_reason: reason, ...(info ? { error_info: info } : {}) },
   retry: "never",
+  effects: [],
 });
 
 /**
@@ -49,6 +51,7 @@ export async function runActionCommand(
   const started = clock();
   const issued: { token?: string; hash?: string } = {};
   let result: ActionResult;
+  let config: unknown = cmd.config;
   if (!handler) {
     result = failed(`Unknown action type ${cmd.action_type}`);
   } else {
@@ -58,6 +61,7 @@ export async function runActionCommand(
         details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
       });
     } else {
+      config = parsed.data;
       try {
         result = await handler.run(
           actionContext(env, state, cmd, started, data, progress, (t) => Object.assign(issued, t)),
@@ -72,7 +76,15 @@ export async function runActionCommand(
       }
     }
   }
-  let { request, response, ...outcome } = result;
+  let { request, response, effects, ...outcome } = result;
+  effects ??= await fallbackEffects(
+    handler,
+    effectContext(env, state, cmd),
+    config,
+    outcome.kind === "failed",
+    request,
+    response,
+  );
   const token = issued.token;
   if (token && issued.hash) {
     // Only the hash is kept anywhere but the object's private resume_token row.
@@ -80,6 +92,7 @@ export async function runActionCommand(
     request = mask(request, token, marker);
     response = mask(response, token, marker);
     outcome = mask(outcome, token, marker);
+    effects = mask(effects, token, marker);
   }
   return {
     event: {
@@ -100,6 +113,7 @@ export async function runActionCommand(
       request,
       response,
       error: outcome.kind === "failed" ? outcome.error : undefined,
+      effects,
     },
     ...(outcome.kind === "success" ? { outputs: outcome.outputs } : {}),
     ...(token && outcome.kind === "paused" ? { resumeToken: token } : {}),

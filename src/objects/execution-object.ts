@@ -15,6 +15,8 @@ import type {
 import { isFinal } from "../engine/execution/types";
 import { upcastState } from "../engine/execution/upcast";
 import { EMPTY_DETAIL } from "../engine/execution/views";
+import { buildLedger, ledgerEntries, type EffectsLedger } from "../engine/reruns/ledger";
+import { previewRerun } from "../engine/reruns/preview";
 import type {
   AlarmCheck,
   ControlResult,
@@ -22,6 +24,8 @@ import type {
   ExecutionObjectRpc,
   ExecutionSnapshot,
   ExportedLog,
+  PreviewResult,
+  RerunOptions,
   ResumeResult,
   StartOutcome,
 } from "../contracts/execution-object";
@@ -38,9 +42,19 @@ import { onBulkItemFinished } from "../services/bulk-jobs";
 import { releaseSlot } from "../services/admission";
 import { clearEventWait, registerEventWait } from "../services/event-waits";
 import { runActionCommand } from "./action-runner";
+import { plannedRun } from "./action-effects";
 import { sendFailureNotification } from "./failure-notification";
 
 const NOT_FOUND = { ok: false, status: 404, message: "Execution not found" } as const;
+
+/** The `retriggered` event's fields, optional ones only when given (the event log keeps what was asked). */
+const retriggerFields = (actionId: string, strategy: RetryStrategy, conditionId?: string, options: RerunOptions = {}) => ({
+  action_id: actionId,
+  strategy,
+  ...(conditionId !== undefined ? { condition_id: conditionId } : {}),
+  ...(options.reuse_outputs?.length ? { reuse_outputs: options.reuse_outputs } : {}),
+  ...(options.rerun_key ? { rerun_key: options.rerun_key } : {}),
+});
 
 /**
  * One execution: stores its state machine and drives it with alarms. The decisions come from the pure
@@ -124,6 +138,12 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     return state && (orgId === undefined || state.org_id === orgId) ? this.snapshotOf(state) : null;
   }
 
+  /** The ledger of side effects (engine/reruns/ledger.ts), one page of it; null for an unknown execution. */
+  async effects(orgId: string, page: { from: number; size: number }): Promise<EffectsLedger | null> {
+    const state = this.load();
+    return state && state.org_id === orgId ? buildLedger(state.id, this.store.ledgerRows(), state.flow.actions, page) : null;
+  }
+
   async eventLog(): Promise<LoggedEvent[]> {
     return this.store.events();
   }
@@ -143,8 +163,41 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     return this.control(orgId, { type: "cancelled", reason: reason ?? "Cancelled by request" });
   }
 
-  async retrigger(orgId: string, actionId: string, strategy: RetryStrategy, conditionId?: string): Promise<ControlResult> {
-    return this.control(orgId, { type: "retriggered", action_id: actionId, strategy, condition_id: conditionId });
+  async retrigger(
+    orgId: string,
+    actionId: string,
+    strategy: RetryStrategy,
+    conditionId?: string,
+    options?: RerunOptions,
+  ): Promise<ControlResult> {
+    const state = this.load();
+    if (options?.rerun_key && state?.org_id === orgId && this.store.hasRerun(options.rerun_key))
+      return { ok: true, snapshot: this.snapshotOf(state) };
+    return this.control(orgId, { type: "retriggered", ...retriggerFields(actionId, strategy, conditionId, options) });
+  }
+
+  /**
+   * What the same retrigger would do, sending nothing: the engine applies it to a copy of the state and
+   * simulates the rest (engine/reruns/preview.ts), the action types say what each run would send. Refused
+   * exactly as the retrigger would be.
+   */
+  async previewRetrigger(
+    orgId: string,
+    actionId: string,
+    strategy: RetryStrategy,
+    conditionId?: string,
+    options?: RerunOptions,
+  ): Promise<PreviewResult> {
+    const state = this.load();
+    if (!state || state.org_id !== orgId) return NOT_FOUND;
+    const event = { type: "retriggered" as const, ...retriggerFields(actionId, strategy, conditionId, options) };
+    const refusal = controlRefusal(state, event);
+    if (refusal) return { ok: false, ...refusal };
+    const sent = new Set<string>();
+    for (const e of ledgerEntries(this.store.ledgerRows(), state.flow.actions))
+      if (e.idempotency_key) sent.add(e.idempotency_key);
+    const plan = (s: ExecutionState, cmd: RunActionCommand) => plannedRun(this.env, s, cmd);
+    return { ok: true, preview: await previewRerun(state, event, this.clock(), this.store, plan, sent) };
   }
 
   /** Resumes a paused execution with its token: single use, this execution only. */
@@ -298,6 +351,7 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     // as interrupted (outcome unknown) and retried with the same idempotency key, within its attempt budget.
     const stale = this.store.pending();
     const c = stale?.dispatched_at !== undefined ? stale.command : null;
+    if (c) await this.recordInterruptedEffects(c, stale!.dispatched_at!);
     let event: EngineEvent = c
       ? { type: "action_interrupted", action_id: c.action_id, iteration: c.iteration, attempt: c.attempt, run: c.run }
       : first;
@@ -424,6 +478,28 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     if (!register) return null;
     const matches = await registerEventWait(this.env, state, register.action_id, register.wait);
     return { type: "wait_registered", action_id: register.action_id, matches };
+  }
+
+  /**
+   * An attempt in flight when the runtime restarted may or may not have had its effects: they are kept on its
+   * row as planned, outcome unknown (the ledger shows them). A failure to plan them loses only that detail.
+   */
+  private async recordInterruptedEffects(cmd: RunActionCommand, dispatchedAt: number): Promise<void> {
+    const state = this.load();
+    if (!state) return;
+    const inFlight = state.actions.find((a) => a.id === cmd.action_id)?.in_flight;
+    if (inFlight?.run !== cmd.run) return;
+    const planned = await plannedRun(this.env, state, cmd).catch(() => null);
+    if (!planned || planned.effects.length === 0) return;
+    this.store.recordPlannedEffects(
+      {
+        action_id: cmd.action_id,
+        iteration: cmd.iteration ?? null,
+        attempt: cmd.number ?? cmd.attempt,
+        started_at: inFlight.started_at ?? dispatchedAt,
+      },
+      planned.effects,
+    );
   }
 
   /** Runs the command (objects/action-runner.ts) and records its attempt; returns the event for the engine. */

@@ -55,6 +55,7 @@ const request = action({
   title: "Call an HTTP API",
   effect: "write",
   description: "Sends one request to a path of the connection's API with its credentials.",
+  idempotent: true,
   params: z.strictObject({
     method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
     path: z.string().startsWith("/").max(2000).default("/"),

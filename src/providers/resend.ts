@@ -66,6 +66,7 @@ const sendEmail = action({
   title: "Send an e-mail",
   effect: "write",
   description: "Sends one e-mail through Resend, idempotently per action attempt key.",
+  idempotent: true,
   params: SendEmailParams,
   result: z.object({ id: z.string() }),
   async run(ctx, p) {

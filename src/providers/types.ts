@@ -75,6 +75,8 @@ export interface ProviderAction<C = unknown, P extends z.ZodType = z.ZodType, R 
   /** What running it does: every vendor call that sends or changes something is `write`. */
   effect: ToolEffect;
   description: string;
+  /** Its requests carry the engine's idempotency key (`idempotent` requests): the vendor may drop a repeat. */
+  idempotent?: boolean;
   params: P;
   result: R;
   run(ctx: ProviderContext<C>, params: z.output<P>): Promise<ProviderResult<z.output<R>>>;

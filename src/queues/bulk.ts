@@ -26,6 +26,8 @@ import { getFlow } from "../store/flows";
 import { recordDeadLetter, recordQueueFailure } from "../store/queue-failures";
 import { getRecordsByIds, queryRecordIds } from "../store/records";
 import { handleDeadLetterBatch } from "./events";
+import { processRerunMessage } from "./bulk-reruns";
+import { endBulkRerun } from "../store/bulk-reruns";
 import type { z } from "@hono/zod-openapi";
 
 /**
@@ -236,6 +238,8 @@ async function cancelStep(env: Env, job: BulkJobRow, afterSeq: number): Promise<
 
 /** Processes one bulk message (idempotent; see above). Exported for tests, which drive jobs page by page. */
 export async function processBulkMessage(env: Env, msg: BulkMessage, attempts = 1): Promise<void> {
+  // Bulk reruns share the queue (queues/bulk-reruns.ts).
+  if (msg.type === "rerun" || msg.type === "rerun_cancel") return processRerunMessage(env, msg, attempts);
   const job = await getBulkJob(env.DB, msg.org_id, msg.job_id);
   if (!job) return;
   switch (msg.type) {
@@ -282,7 +286,9 @@ export async function handleBulkDeadLetters(batch: MessageBatch<unknown>, env: E
     if (!parsed.success) continue;
     const m = parsed.data;
     const reason = `A ${m.type} message of the job gave up after the queue's retries (${m.id})`;
-    await endBulkJob(env.DB, m.org_id, m.job_id, "failed", reason, isoNow());
+    if (m.type === "rerun" || m.type === "rerun_cancel")
+      await endBulkRerun(env.DB, m.org_id, m.job_id, "failed", reason, isoNow());
+    else await endBulkJob(env.DB, m.org_id, m.job_id, "failed", reason, isoNow());
   }
   await handleDeadLetterBatch(batch, env, BULK_QUEUE);
 }

@@ -154,5 +154,8 @@ export const BulkMessageSchema = z.discriminatedUnion("type", [
   }),
   z.object({ ...msgBase, type: z.literal("cancel"), after_seq: z.number().int().min(-1) }),
   z.object({ ...msgBase, type: z.literal("report") }),
+  // Bulk reruns (queues/bulk-reruns.ts): a page of retriggers, and a page of a cancel.
+  z.object({ ...msgBase, type: z.literal("rerun"), page: z.number().int().min(0) }),
+  z.object({ ...msgBase, type: z.literal("rerun_cancel"), after_seq: z.number().int().min(-1) }),
 ]);
 export type BulkMessage = z.infer<typeof BulkMessageSchema>;

@@ -135,7 +135,14 @@ export const GetExecutionsRespSchema = z
   .openapi("GetExecutionsResp");
 
 export const RetryReqSchema = z
-  .object({ condition_id: z.string().max(200).optional(), retry_strategy: z.enum(RETRY_STRATEGIES).optional() })
+  .object({
+    condition_id: z.string().max(200).optional(),
+    retry_strategy: z.enum(RETRY_STRATEGIES).optional(),
+    reuse_outputs: z.array(z.string().min(1).max(200)).max(LIMITS.MAX_ACTIONS_PER_FLOW).optional().openapi({
+      description:
+        "Actions not sent again: their recorded outputs feed the later steps (each must have succeeded). docs/reruns.md",
+    }),
+  })
   .openapi("RetryReq");
 
 export const ApprovalReqSchema = z

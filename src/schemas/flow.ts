@@ -8,6 +8,7 @@ import { FlowConditionSchema, TriggerConditionSchema } from "./conditions";
 import { CorrelationKeySchema, FlowControlSchema, flowControlIssues } from "./flow-control";
 import { ItemIdSchema, RetryPolicySchema, TemplatedUrl } from "./flow-common";
 import { FlowTriggerSchema, TRIGGER_TYPES, type FlowTrigger } from "./triggers";
+import { FlowPlanSchema } from "./flow-plan";
 
 /**
  * The AutomationFlow document of the epilot Automation API (with seed 001's loops), plus the engine's
@@ -208,6 +209,7 @@ export const AutomationFlowSchema = z
     success_rate: readOnly(z.number().min(0).max(1).nullable(), "Share of finished executions that succeeded (null before any)"),
     consecutive_failures: readOnly(z.number().int(), "Failed executions since the last success"),
     disable_details: DisableDetailsSchema.optional(),
+    plan: FlowPlanSchema.optional().openapi({ readOnly: true }),
   })
   .openapi("AutomationFlow", {
     description:

@@ -192,7 +192,7 @@ export async function enqueueStart(
 
   if (request.cancelRequested !== undefined) {
     const holders = results[request.cancelRequested].results as { execution_id: string }[];
-    await Promise.all(holders.map((h) => cancelHolder(env, h.execution_id, plan.singleton?.key ?? "")));
+    await Promise.all(holders.map((h) => cancelHolder(env, input.org_id, h.execution_id, plan.singleton?.key ?? "")));
   }
   if (request.cancelled !== undefined && results[request.cancelled].results.length > 0)
     await arm(env, input.org_id, input.flow.id, now);
@@ -218,10 +218,10 @@ export async function enqueueStart(
 }
 
 /** A singleton `cancel_previous`: the holder is cancelled by its object; a failure is retried by the reconciliation. */
-export async function cancelHolder(env: Env, executionId: string, key: string): Promise<void> {
+export async function cancelHolder(env: Env, orgId: string, executionId: string, key: string): Promise<void> {
   const reason = `Cancelled by a newer start of the same singleton key (${key === "" ? "the flow" : JSON.stringify(key)})`;
   try {
-    await executionClient(env, executionId).cancel(reason);
+    await executionClient(env, executionId).cancel(orgId, reason);
   } catch (err) {
     console.warn(`admission: could not cancel ${executionId} for its singleton key: ${String(err)}`);
   }

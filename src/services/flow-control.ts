@@ -91,7 +91,7 @@ export async function runFlowControl(env: Env, orgId: string, flowId: string, no
     LIMITS.ADMISSION_RECONCILE_BATCH,
     flow,
   )) {
-    await cancelHolder(env, row.execution_id, row.k3 ?? "");
+    await cancelHolder(env, row.org_id, row.execution_id, row.k3 ?? "");
     run.cancelled.push(row.execution_id);
   }
   for (const group of await takeDueGroups(db, orgId, flowId, now, LIMITS.FLOW_CONTROL_FLUSH_GRACE_MS, FLUSH_BATCH)) {

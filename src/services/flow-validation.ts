@@ -6,6 +6,7 @@ import { LIMITS } from "../lib/limits";
 import { outboundRefusal } from "../lib/ssrf";
 import { isTemplate } from "../schemas/flow-common";
 import type { FlowDoc } from "../store/flows";
+import { planFlow, type PlanInput } from "../engine/plan/plan";
 import { platformReferenceProblems } from "./platform-references";
 
 /**
@@ -91,6 +92,16 @@ function templateProblems(doc: FlowDoc): ErrorDetail[] {
   return problems;
 }
 
+/** What the limits planner says no run can stay within (engine/plan/plan.ts); its warnings do not refuse. */
+function planProblems(doc: FlowDoc): ErrorDetail[] {
+  return planFlow(doc as unknown as PlanInput).errors.map((e) => ({
+    ...(e.path ? { path: e.path } : {}),
+    location: "json",
+    message: e.message,
+    code: "over_limits",
+  }));
+}
+
 /** Every problem of the document, each naming its field. */
 export function flowDocumentProblems(env: Env, doc: FlowDoc): ErrorDetail[] {
   return [
@@ -98,12 +109,17 @@ export function flowDocumentProblems(env: Env, doc: FlowDoc): ErrorDetail[] {
     ...filterConfigProblems(doc),
     ...templateProblems(doc),
     ...outboundUrlProblems(env, doc),
+    ...planProblems(doc),
   ];
 }
 
-/** 400 naming every problem, or 413 when the stored document would be too large. */
+/** 400 naming every problem (FLOW_OVER_LIMITS when the planner's are the only ones), or 413 when the stored document would be too large. */
 export function validateFlowDocument(env: Env, doc: FlowDoc): void {
   const problems = flowDocumentProblems(env, doc);
+  if (problems.length > 0 && problems.every((p) => p.code === "over_limits")) {
+    const reasons = problems.map((p) => p.message).join("; ");
+    throw new AppError(400, "FLOW_OVER_LIMITS", `The flow can never run within the engine's limits: ${reasons}`, problems);
+  }
   if (problems.length > 0) throw new AppError(400, "VALIDATION_ERROR", "Invalid request body", problems);
   const bytes = new TextEncoder().encode(JSON.stringify(doc)).length;
   if (bytes > LIMITS.MAX_FLOW_BYTES) {

@@ -94,7 +94,7 @@ export async function reconcileAdmissions(env: Env, now: number): Promise<Admiss
   });
   await step("cancel_requests", async () => {
     for (const row of await listCancelRequested(env.DB, now - grace, batch)) {
-      await cancelHolder(env, row.execution_id, row.k3 ?? "");
+      await cancelHolder(env, row.org_id, row.execution_id, row.k3 ?? "");
       report.cancels_requested.push(row.execution_id);
     }
   });

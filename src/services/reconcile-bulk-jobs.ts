@@ -3,6 +3,13 @@ import type { Env } from "../env";
 import { isoNow } from "../lib/time";
 import { firstUnstartedSeq, getBulkJob, listStaleBulkJobs, touchBulkJob, type StaleBulkJob } from "../store/bulk-jobs";
 import { LIMITS } from "../lib/limits";
+import {
+  finishBulkRerunIfDone,
+  firstPendingRerunSeq,
+  getBulkRerun,
+  listStaleBulkReruns,
+  touchBulkRerun,
+} from "../store/bulk-reruns";
 import { bulkMessage, sendBulk } from "./bulk-jobs";
 import { runStep, type ReconcileError } from "./reconcile-step";
 
@@ -14,7 +21,7 @@ import { runStep, type ReconcileError } from "./reconcile-step";
 export const STALE_BULK_JOB_MS = LIMITS.STALE_BULK_JOB_MS;
 
 export interface BulkReconcileReport {
-  resent: { job_id: string; message: "load" | "execute" | "report" }[];
+  resent: { job_id: string; message: "load" | "execute" | "report" | "rerun" }[];
   /** Jobs whose message could not be sent again (retried next run); the other jobs were handled all the same. */
   errors: ReconcileError[];
 }
@@ -31,7 +38,32 @@ export async function reconcileBulkJobs(env: Env, now: number): Promise<BulkReco
   const report: BulkReconcileReport = { resent: [], errors: [] };
   const stale = await listStaleBulkJobs(env.DB, isoNow(now - STALE_BULK_JOB_MS), LIMITS.BULK_RECONCILE_BATCH);
   for (const row of stale) await runStep(report.errors, "bulk_jobs", () => resendNext(env, now, row, report), row.id);
+  const reruns = await listStaleBulkReruns(env.DB, isoNow(now - STALE_BULK_JOB_MS), LIMITS.BULK_RECONCILE_BATCH);
+  for (const row of reruns) await runStep(report.errors, "bulk_reruns", () => resendRerun(env, now, row, report), row.id);
   return report;
+}
+
+/**
+ * A running bulk rerun that stopped changing lost the message carrying its chain of pages: the page of its
+ * first item not yet retriggered is sent again (retriggers carry their item's key: a repeat applies nothing).
+ */
+async function resendRerun(
+  env: Env,
+  now: number,
+  row: { id: string; org_id: string },
+  report: BulkReconcileReport,
+): Promise<void> {
+  const job = await getBulkRerun(env.DB, row.org_id, row.id);
+  const seq = job ? await firstPendingRerunSeq(env.DB, row.id) : null;
+  if (job && seq !== null) {
+    await sendBulk(env, [
+      bulkMessage({ type: "rerun", org_id: row.org_id, job_id: row.id, page: pageOfSeq(seq, job.page_size) }),
+    ]);
+    report.resent.push({ job_id: row.id, message: "rerun" });
+  } else if (job) {
+    await finishBulkRerunIfDone(env.DB, row.org_id, row.id, isoNow(now));
+  }
+  await touchBulkRerun(env.DB, row.org_id, row.id, isoNow(now));
 }
 
 /** Sends the next message of one stalled job and touches it, so it is looked at again only if it stays stalled. */

@@ -1,4 +1,6 @@
 import type { AttemptView, ExecutionDetail, IterationView } from "../engine/execution/views";
+import type { LedgerRow } from "../engine/reruns/ledger";
+import type { SideEffect } from "../engine/reruns/side-effects";
 import { LIMITS } from "../lib/limits";
 
 /** The attempts table and the rows the execution views read (getExecution, runs), from an object's SQLite. */
@@ -17,10 +19,10 @@ export function writeAttempt(sql: SqlStorage, d: AttemptView, outputs?: Record<s
     }
   }
   sql.exec(
-    `INSERT INTO attempts (action_id, iteration, attempt, started_at, ended_at, outcome, request, response, error)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO attempts (action_id, iteration, attempt, started_at, ended_at, outcome, request, response, error, effects)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (action_id, iteration, attempt) DO UPDATE SET ended_at = excluded.ended_at, outcome = excluded.outcome,
-       request = excluded.request, response = excluded.response, error = excluded.error`,
+       request = excluded.request, response = excluded.response, error = excluded.error, effects = excluded.effects`,
     d.action_id,
     d.iteration ?? -1,
     d.attempt,
@@ -30,7 +32,58 @@ export function writeAttempt(sql: SqlStorage, d: AttemptView, outputs?: Record<s
     d.request === undefined ? null : JSON.stringify(d.request),
     response === undefined ? null : JSON.stringify(response),
     d.error === undefined ? null : JSON.stringify(d.error),
+    JSON.stringify(d.effects ?? []),
   );
+}
+
+/**
+ * The effects an attempt that was in flight when the runtime restarted would have caused (its outcome is
+ * unknown): kept on its row, which the engine's `close_attempt` then closes as interrupted.
+ */
+export function writePlannedEffects(
+  sql: SqlStorage,
+  a: { action_id: string; iteration: number | null; attempt: number; started_at: number },
+  effects: SideEffect[],
+): void {
+  sql.exec(
+    `INSERT INTO attempts (action_id, iteration, attempt, started_at, ended_at, outcome, effects) VALUES (?, ?, ?, ?, ?, 'interrupted', ?)
+     ON CONFLICT (action_id, iteration, attempt) DO UPDATE SET effects = excluded.effects`,
+    a.action_id,
+    a.iteration ?? -1,
+    a.attempt,
+    a.started_at,
+    a.started_at,
+    JSON.stringify(effects.map((e) => ({ ...e, outcome: "unknown" }))),
+  );
+}
+
+/** Every attempt row as the ledger reads it (engine/reruns/ledger.ts); the request only where effects were not recorded. */
+export function readLedgerRows(sql: SqlStorage): LedgerRow[] {
+  return sql
+    .exec<{
+      action_id: string;
+      iteration: number;
+      attempt: number;
+      started_at: number;
+      ended_at: number;
+      outcome: string;
+      effects: string | null;
+      request: string | null;
+      response: string | null;
+    }>(
+      `SELECT action_id, iteration, attempt, started_at, ended_at, outcome, effects,
+              CASE WHEN effects IS NULL THEN request END AS request,
+              CASE WHEN effects IS NULL THEN response END AS response
+         FROM attempts`,
+    )
+    .toArray()
+    .map((r) => ({
+      ...r,
+      iteration: r.iteration < 0 ? null : r.iteration,
+      effects: r.effects === null ? null : (JSON.parse(r.effects) as SideEffect[]),
+      request: r.request === null ? undefined : (JSON.parse(r.request) as unknown),
+      response: r.response === null ? undefined : (JSON.parse(r.response) as unknown),
+    }));
 }
 
 /** The latest MAX_ATTEMPTS_IN_VIEW attempts of each action, oldest first, bodies joined from the outputs. */

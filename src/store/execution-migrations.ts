@@ -20,6 +20,9 @@ export const MIGRATIONS: ObjectMigrations = [
        PRIMARY KEY (action_id, idx))`,
     `CREATE TABLE IF NOT EXISTS loop_items (action_id TEXT NOT NULL, idx INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (action_id, idx))`,
   ],
+  // 3: the side effects each attempt caused (JSON list of engine/reruns/side-effects.ts SideEffect): the
+  // ledger (docs/reruns.md). Rows from before keep NULL; the ledger derives theirs from the request.
+  [`ALTER TABLE attempts ADD COLUMN effects TEXT`],
 ];
 /** Storage from before schema versions: version 1 if it has the first layout's tables. */
 export const LEGACY_VERSION = (has: (table: string) => boolean): number => (has("kv") ? 1 : 0);

@@ -8,8 +8,10 @@ import type {
   RunActionCommand,
 } from "../engine/execution/types";
 import type { AttemptView, ExecutionDetail } from "../engine/execution/views";
+import type { LedgerRow } from "../engine/reruns/ledger";
+import type { SideEffect } from "../engine/reruns/side-effects";
 import { LEGACY_VERSION, MIGRATIONS } from "./execution-migrations";
-import { readAttempts, readDetail, writeAttempt } from "./execution-detail";
+import { readAttempts, readDetail, readLedgerRows, writeAttempt, writePlannedEffects } from "./execution-detail";
 import { migrateStorage, storageVersion } from "./object-schema";
 
 /**
@@ -439,8 +441,30 @@ export class ExecutionStorage implements ExecutionData {
     return readAttempts(this.sql);
   }
 
+  /** The effects an interrupted attempt would have caused, kept on its row (outcome unknown). */
+  recordPlannedEffects(
+    a: { action_id: string; iteration: number | null; attempt: number; started_at: number },
+    effects: SideEffect[],
+  ): void {
+    writePlannedEffects(this.sql, a, effects);
+  }
+
+  /** Every attempt row with its effects: what the ledger is built from. */
+  ledgerRows(): LedgerRow[] {
+    return this.exists() ? readLedgerRows(this.sql) : [];
+  }
+
   detail(): ExecutionDetail {
     return readDetail(this.sql);
+  }
+
+  /** Whether the event log holds a rerun asked for under this key. */
+  hasRerun(key: string): boolean {
+    return (
+      this.sql
+        .exec(`SELECT 1 FROM events WHERE type = 'retriggered' AND json_extract(data, '$.rerun_key') = ? LIMIT 1`, key)
+        .toArray().length > 0
+    );
   }
 
   events(): LoggedEvent[] {

@@ -200,11 +200,21 @@ describe("retrigger", () => {
     expect((await sinkRequests("/ok/a3")).length).toBe(1);
   });
 
-  it("refuses to retrigger a successful action (409) or an unknown one (404)", async () => {
-    const id = await failedRun(`${SINK}/status/500`);
-    expect((await call("POST", `/v1/automation/executions/${id}/a1/retrigger`, { body: {} })).status).toBe(409);
+  it("refuses to rerun a succeeded action while the execution runs (409), an unknown one (404), a bad strategy (400)", async () => {
+    const flow = await createFlow({
+      flow_name: "still running",
+      actions: [
+        { id: "a1", type: "call_webhook", config: { url: `${SINK}/ok/a1` } },
+        { id: "wait", type: "delay", config: { duration: 1, unit: "hours" } },
+      ],
+    });
+    const id = await startExec(flow.id);
+    expect((await drive(id)).execution_status).toBe("scheduled");
+    const res = await call("POST", `/v1/automation/executions/${id}/a1/retrigger`, { body: {} });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/once the execution has ended/);
     expect((await call("POST", `/v1/automation/executions/${id}/zzz/retrigger`, { body: {} })).status).toBe(404);
-    const bad = await call("POST", `/v1/automation/executions/${id}/a2/retrigger`, { body: { retry_strategy: "SOMETIMES" } });
+    const bad = await call("POST", `/v1/automation/executions/${id}/a1/retrigger`, { body: { retry_strategy: "SOMETIMES" } });
     expect(bad.status).toBe(400);
   });
 });

@@ -21,6 +21,7 @@ const MUST_COUNT = [
   "startExecution",
   "bulkTriggerExecutions",
   "retriggerAction",
+  "createBulkRerun",
   "triggerFlow",
   "testFlow",
   "executeFlowAction",

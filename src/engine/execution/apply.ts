@@ -187,14 +187,17 @@ function cancel(state: ExecutionState, now: number, fx: Effects, reason?: string
   state.finished_at = now;
 }
 
-/** Why a retrigger is refused, or null when it may proceed. */
+/**
+ * Why a retrigger is refused, or null when it may proceed. A failed or stuck action can be retried at any
+ * time; an action that ended otherwise (success, skipped) can be rerun from once the execution has ended.
+ */
 export function retriggerRefusal(state: ExecutionState, actionId: string, strategy: string, conditionId?: string): string | null {
   const found = defOf(state, actionId);
   if (!found) return `Action ${actionId} is not part of this execution`;
   if (state.status === "cancelled") return "The execution was cancelled";
   const s = found.action.execution_status;
-  if (!RETRIABLE_STATUSES.has(s)) {
-    return `Action ${actionId} is ${s}; only a failed or stuck action can be retried`;
+  if (!RETRIABLE_STATUSES.has(s) && !isFinal(state.status)) {
+    return `Action ${actionId} is ${s} and the execution is still ${state.status}: a step that ended can be rerun once the execution has ended`;
   }
   if (strategy === "RETRY_ALL_PARENT_CONDITION_ACTIONS") {
     const cid = conditionId ?? found.def.condition_id;
@@ -204,22 +207,48 @@ export function retriggerRefusal(state: ExecutionState, actionId: string, strate
   return null;
 }
 
+/** Why `reuse_outputs` cannot be honoured: an action that is not part of the execution (400), or has no outputs to reuse (409). */
+export function reuseRefusal(state: ExecutionState, reuse: readonly string[] | undefined): ControlRefusal | null {
+  for (const id of reuse ?? []) {
+    const a = state.actions.find((x) => x.id === id);
+    if (!a) return { status: 400, message: `reuse_outputs: action ${id} is not part of this execution` };
+    if (a.execution_status !== "success")
+      return {
+        status: 409,
+        message: `reuse_outputs: action ${id} is ${a.execution_status}; only a succeeded action's outputs can be reused`,
+      };
+  }
+  return null;
+}
+
+/**
+ * The rerun. The target (or every action under the condition) starts over, then: RETRY_AND_STOP stops after
+ * it; otherwise the actions after it come back too: those the failure skipped (or a cancel stopped) when the
+ * target had failed or was stuck, every one when it had ended well (a restart from that step). An action in
+ * `reuse_outputs` is left as it is: not sent again, its recorded outputs feed the steps after it.
+ */
 function retrigger(state: ExecutionState, event: Extract<EngineEvent, { type: "retriggered" }>, now: number, fx: Effects): void {
   if (retriggerRefusal(state, event.action_id, event.strategy, event.condition_id)) return;
+  if (reuseRefusal(state, event.reuse_outputs)) return;
   const found = defOf(state, event.action_id)!;
+  const reuse = new Set(event.reuse_outputs ?? []);
+  const restart = !RETRIABLE_STATUSES.has(found.action.execution_status);
   endAttempt(found.action, now, fx, { outcome: "interrupted" });
+  const reset = (a: ActionState, strategy: ActionState["retry_strategy"]) => {
+    if (!reuse.has(a.id)) resetAction(a, strategy, fx);
+  };
 
   let first = found.index;
   if (event.strategy === "RETRY_ALL_PARENT_CONDITION_ACTIONS") {
     const cid = event.condition_id ?? found.def.condition_id;
     state.flow.actions.forEach((d, i) => {
       if (d.condition_id === cid) {
-        resetAction(state.actions[i], event.strategy, fx);
+        reset(state.actions[i], event.strategy);
         first = Math.min(first, i);
       }
     });
   } else {
-    resetAction(found.action, event.strategy, fx);
+    reset(found.action, event.strategy);
   }
   if (event.strategy === "RETRY_AND_STOP") {
     state.stop_after = found.action.id;
@@ -228,9 +257,9 @@ function retrigger(state: ExecutionState, event: Extract<EngineEvent, { type: "r
     for (let i = first + 1; i < state.actions.length; i++) {
       const a = state.actions[i];
       const code = a.reason?.payload?.code;
-      if ((a.execution_status === "skipped" && code === SKIPPED_AFTER_FAILURE) || a.execution_status === "cancelled") {
-        resetAction(a, undefined, fx);
-        a.retry_strategy = undefined;
+      const skippedByFailure = a.execution_status === "skipped" && code === SKIPPED_AFTER_FAILURE;
+      if ((restart && isFinal(a.execution_status)) || skippedByFailure || a.execution_status === "cancelled") {
+        reset(a, undefined);
       }
     }
   }
@@ -343,7 +372,7 @@ export function controlRefusal(state: ExecutionState, event: EngineEvent): Contr
       if (!state.actions.some((a) => a.id === event.action_id))
         return { status: 404, message: `Action ${event.action_id} not found` };
       const refusal = retriggerRefusal(state, event.action_id, event.strategy, event.condition_id);
-      return refusal ? { status: 409, message: refusal } : null;
+      return refusal ? { status: 409, message: refusal } : reuseRefusal(state, event.reuse_outputs);
     }
     case "approval_decided":
       return approvalRefusal(state, event.action_id);

@@ -215,8 +215,9 @@ export function plan(state: ExecutionState, now: number, fx: Effects): Command[]
     action.attempts_total += 1;
     state.runs += 1;
     // The attempt's number in the run history: counts on across retriggers (which reset the retry budget,
-    // `attempts`), so an earlier attempt's record is never overwritten. Per iteration inside a loop.
-    const number = iteration === undefined ? action.attempts_total : action.attempts;
+    // `attempts`), so an earlier attempt's record is never overwritten. Per iteration inside a loop, on from
+    // the numbers a rerun's earlier loop used (attempt_base).
+    const number = iteration === undefined ? action.attempts_total : (action.attempt_base ?? 0) + action.attempts;
     action.in_flight = { attempt: action.attempts, number, iteration, started_at: now, run: state.runs };
     action.execution_status = "in_progress";
     action.started_at ??= now;

@@ -112,7 +112,10 @@ export function resetAction(action: ActionState, strategy: ActionState["retry_st
   const scheduleDone = action.schedule_done || action.scheduled_for !== undefined;
   // A wait_for_event still waiting leaves the index (the action waits again, afresh, when it runs).
   if (action.event_wait) fx.emit({ type: "clear_wait", action_id: action.id });
-  fx.clearActionData(action, action.loop_state !== undefined);
+  const looped = action.loop_state !== undefined;
+  fx.clearActionData(action, looped);
+  // A loop's iterations number their attempts from 1: a rerun numbers on after every attempt made so far.
+  if (looped && action.attempts_total > 0) action.attempt_base = action.attempts_total;
   // A multi-step action starts over: its progress goes with its outputs.
   if (action.step !== undefined) fx.storeProgress(action.id, null);
   Object.assign(action, {

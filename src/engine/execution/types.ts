@@ -19,7 +19,7 @@ export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export const FINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(["success", "failed", "cancelled", "skipped", "hot"]);
 export const isFinal = (s: ExecutionStatus): boolean => FINAL_STATUSES.has(s);
-/** Action statuses a retrigger may run again: a failed action, or one stuck before it finished. */
+/** Action statuses a retrigger may run again at any time: a failed action, or one stuck before it finished (any other, once the execution ended). */
 export const RETRIABLE_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
   "failed",
   "in_progress",
@@ -172,6 +172,11 @@ export interface ActionState {
   /** Set while the action waits for a resume token. */
   paused_iteration?: number;
   /**
+   * Attempt numbers a looped action used before a rerun reset it: its iterations' attempts are numbered on
+   * from here, so a rerun never overwrites an earlier attempt's record (the ledger keeps every one).
+   */
+  attempt_base?: number;
+  /**
    * A multi-step action (ai_agent): the steps it has finished. Each step is one run (one attempt row); what the
    * action carries from step to step is its progress, a row of its own (command `store_progress`).
    */
@@ -308,7 +313,16 @@ export type EngineEvent =
   | { type: "action_interrupted"; action_id: string; iteration?: number; attempt: number; run: number }
   | { type: "resumed"; action_id: string; payload?: Record<string, unknown> }
   | { type: "cancelled"; reason?: string }
-  | { type: "retriggered"; action_id: string; strategy: RetryStrategy; condition_id?: string }
+  /** A rerun from `action_id`; `reuse_outputs` names actions kept as they are (their recorded outputs feed later steps). */
+  | {
+      type: "retriggered";
+      action_id: string;
+      strategy: RetryStrategy;
+      condition_id?: string;
+      reuse_outputs?: string[];
+      /** Names a rerun asked for once (a bulk rerun's item): the object applies a key it already logged only once. */
+      rerun_key?: string;
+    }
   | { type: "schedule_cancelled"; schedule_id: string }
   /** A wait_for_event wait is in the index; `matches` are the earlier events its lookback found. */
   | { type: "wait_registered"; action_id: string; matches: { spec: number; event: Record<string, unknown> }[] }

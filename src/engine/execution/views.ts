@@ -1,3 +1,4 @@
+import type { SideEffect } from "../reruns/side-effects";
 import type { ActionState, ErrorOutput, ExecutionState, ExecutionStatus } from "./types";
 
 /** Request/response detail of one attempt, as kept by the execution object. */
@@ -11,6 +12,8 @@ export interface AttemptView {
   request: unknown;
   response: unknown;
   error: unknown;
+  /** The side effects the attempt caused (the ledger); written by the runner, not read back by the views. */
+  effects?: SideEffect[];
 }
 
 /** One loop iteration as shown: its record and its (capped) outputs. */
