@@ -74,6 +74,10 @@ describe("rate_limit", () => {
     expect(skipped.admission).toMatchObject({ decision: "skipped", key: "a", waited_ms: 0 });
     expect(skipped.admission.reason).toBe('rate_limit: over key "a"');
     expect(skipped.actions[0].execution_status).toBe("skipped");
+    // A skipped start cannot be rerun into running around the limit (a rerun of any step is otherwise allowed).
+    const rerun = await call("POST", `/v1/automation/executions/${skipped.id}/${skipped.actions[0].id}/retrigger`, { body: {} });
+    expect(rerun.status).toBe(409);
+    expect(rerun.body.error.message).toMatch(/skipped by flow control/);
     // Another key has its own bucket.
     expect((await start(flow.id, "b")).execution_status).toBe("pending");
     const tat = async () =>

@@ -195,6 +195,10 @@ export function retriggerRefusal(state: ExecutionState, actionId: string, strate
   const found = defOf(state, actionId);
   if (!found) return `Action ${actionId} is not part of this execution`;
   if (state.status === "cancelled") return "The execution was cancelled";
+  // Created final without running (a hot flow, a start flow control skipped): rerunning it would go around the
+  // limit that stopped it; a new start is admitted like any other.
+  if (state.status === "hot") return "The execution was not run: its flow was hot (max_executions); start a new execution";
+  if (state.admission?.decision === "skipped") return "The execution was skipped by flow control; start a new execution";
   const s = found.action.execution_status;
   if (!RETRIABLE_STATUSES.has(s) && !isFinal(state.status)) {
     return `Action ${actionId} is ${s} and the execution is still ${state.status}: a step that ended can be rerun once the execution has ended`;
