@@ -1,4 +1,4 @@
-import { planFlow, type FlowPlan, type PlanInput } from "../engine/plan/plan";
+import { planFlow, type FlowPlan } from "../engine/plan/plan";
 import { AutomationFlowInputSchema, type AutomationFlow } from "../schemas/flow";
 import { FlowPlanSchema } from "../schemas/flow-plan";
 import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scopedRoute } from "./router";
@@ -8,7 +8,7 @@ import { asResponse, createRouter, errorResponses, jsonBody, jsonResponse, scope
 /** A flow as the API returns it: with its plan, computed from the definition on each read (it is pure and cheap). */
 export const withPlan = (flow: AutomationFlow): AutomationFlow & { plan: FlowPlan } => ({
   ...flow,
-  plan: planFlow(flow as unknown as PlanInput),
+  plan: planFlow(flow),
 });
 
 const planRoute = scopedRoute("automations:read", {
@@ -26,5 +26,5 @@ const planRoute = scopedRoute("automations:read", {
 });
 
 export const flowPlansRouter = createRouter().openapi(planRoute, async (c) =>
-  c.json(asResponse(FlowPlanSchema, planFlow(c.req.valid("json") as unknown as PlanInput)), 200),
+  c.json(asResponse(FlowPlanSchema, planFlow(c.req.valid("json"))), 200),
 );

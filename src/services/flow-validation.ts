@@ -6,7 +6,7 @@ import { LIMITS } from "../lib/limits";
 import { outboundRefusal } from "../lib/ssrf";
 import { isTemplate } from "../schemas/flow-common";
 import type { FlowDoc } from "../store/flows";
-import { planFlow, type PlanInput } from "../engine/plan/plan";
+import { planFlow } from "../engine/plan/plan";
 import { platformReferenceProblems } from "./platform-references";
 
 /**
@@ -94,7 +94,7 @@ function templateProblems(doc: FlowDoc): ErrorDetail[] {
 
 /** What the limits planner says no run can stay within (engine/plan/plan.ts); its warnings do not refuse. */
 function planProblems(doc: FlowDoc): ErrorDetail[] {
-  return planFlow(doc as unknown as PlanInput).errors.map((e) => ({
+  return planFlow(doc).errors.map((e) => ({
     ...(e.path ? { path: e.path } : {}),
     location: "json",
     message: e.message,

@@ -109,7 +109,8 @@ export function waitsForEventStatement(
     .bind(e.org_id, e.name, e.id, e.at, limit);
 }
 
-export const waitRows = (res: D1Result): WaitRow[] => res.results as unknown as WaitRow[];
+// The batch that reads them (services/event-waits.ts) runs beside a write, so its result comes untyped.
+export const waitRows = (res: D1Result): WaitRow[] => (res as D1Result<WaitRow>).results;
 
 /** Deletes one spec's entry (its execution no longer waits: a stale entry a delivery found). */
 export async function deleteWaitRow(

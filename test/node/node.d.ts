@@ -1,4 +1,4 @@
-// The few Node APIs the Node-side tests of the layering call (test/node/layer-lint.test.ts, import-graph.test.ts):
+// The few Node APIs the Node-side tests call (the layering's, test/node/pdf-text.test.ts):
 // the project installs no @types/node (see test/browser/support/node.d.ts, whose declarations these extend).
 
 declare module "node:fs" {
@@ -6,7 +6,7 @@ declare module "node:fs" {
   export function readdirSync(path: string): string[];
   export function mkdirSync(path: string, options: { recursive: true }): string | undefined;
   export function mkdtempSync(prefix: string): string;
-  export function writeFileSync(path: string, data: string): void;
+  export function writeFileSync(path: string, data: string | Uint8Array): void;
   export function rmSync(path: string, options: { recursive: true; force: true }): void;
 }
 
@@ -19,5 +19,5 @@ declare module "node:child_process" {
     command: string,
     args: readonly string[],
     options: { encoding: "utf8" },
-  ): { status: number | null; stdout: string; stderr: string };
+  ): { status: number | null; stdout: string; stderr: string; error?: Error };
 }

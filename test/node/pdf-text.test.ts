@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,14 +11,14 @@ import { renderPdf } from "../../src/engine/documents/pdf";
  * extracts. test/platform/documents.test.ts checks the same inside workerd with a small decoder; this runs the
  * real tool. CI installs poppler-utils (.ci/run); a machine without it skips here and says so.
  */
-const hasPdftotext = (() => {
-  try {
-    execFileSync("pdftotext", ["-v"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/** Runs a poppler tool; a failure to run it fails the test with the tool's own message. */
+function run(tool: string, args: string[]): string {
+  const res = spawnSync(tool, args, { encoding: "utf8" });
+  if (res.error || res.status !== 0) throw new Error(`${tool} ${args.join(" ")}: ${res.error?.message ?? res.stderr}`);
+  return res.stdout;
+}
+
+const hasPdftotext = !spawnSync("pdftotext", ["-v"], { encoding: "utf8" }).error;
 
 describe("create-document's PDF read by pdftotext", () => {
   it.skipIf(!hasPdftotext && !process.env.CI)("extracts the rendered headings, paragraphs, lists and tables", async () => {
@@ -39,8 +39,8 @@ describe("create-document's PDF read by pdftotext", () => {
     try {
       const file = join(dir, "offer.pdf");
       writeFileSync(file, bytes);
-      const text = execFileSync("pdftotext", ["-layout", file, "-"], { encoding: "utf8" });
-      const info = execFileSync("pdfinfo", [file], { encoding: "utf8" });
+      const text = run("pdftotext", ["-layout", file, "-"]);
+      const info = run("pdfinfo", [file]);
       for (const expected of [
         "Angebot für Ada Lovelace",
         "Lovelace",
