@@ -28,6 +28,13 @@ export const aiAgentAction = defineAction({
         userId: agent ? `agent:${agent.agent_id}` : `flow:${ctx.flowId}`,
         // What the flow's own actions may do (start work, write records); writes still follow the step's approval.
         scopes: FLOW_STEP_SCOPES,
+        // A flow tool's run is this execution's child, one deeper in the chain (admission bounds the depth).
+        parent: {
+          executionId: ctx.executionId,
+          actionId: ctx.actionId,
+          depth: ctx.depth,
+          ...(ctx.correlationKey !== undefined ? { correlationKey: ctx.correlationKey } : {}),
+        },
       },
       config: {
         ...cfg,

@@ -22,7 +22,8 @@ const listRoute = scopedRoute("automations:read", {
   path: "/",
   operationId: "listTools",
   tags: TAGS,
-  summary: "Every provider action and core action as a tool with the JSON Schema of its arguments",
+  summary:
+    "Every provider action, core action, MCP server tool and flow exposed as a tool, with the JSON Schema of its arguments",
   request: { query: ToolListQuery },
   responses: { 200: jsonResponse(ToolListSchema, "Tools"), ...errorResponses(400, 401, 403) },
 });

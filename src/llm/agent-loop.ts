@@ -3,7 +3,7 @@ import type { ApprovalState } from "../engine/execution/types";
 import type { Env } from "../env";
 import { LIMITS } from "../lib/limits";
 import { NO_USAGE, addUsage, type TokenUsage } from "../services/llm-usage";
-import type { Caller } from "../services/tools";
+import type { Caller, ToolDescriptor } from "../services/tools";
 import { agentToolset, type AgentToolset } from "./agent-tools";
 import { AGENT_INSTRUCTIONS } from "./prompts";
 import { budgetRefusal, callStepModel, stepModel, type StepModelFailure, type StepModelSettings } from "./step-model";
@@ -214,7 +214,7 @@ export async function agentStep(input: AgentStepInput): Promise<AgentStepResult>
       answer(p, call, refusedRun(error));
       continue;
     }
-    return runTool(input, p, call, decided, request, response, fail);
+    return runTool(input, p, call, tool, decided, request, response, fail);
   }
   return modelTurn(input, p, toolset, request, response, fail);
 }
@@ -224,6 +224,7 @@ async function runTool(
   input: AgentStepInput,
   p: AgentProgress,
   call: PendingCall,
+  tool: ToolDescriptor,
   decided: ApprovalState | undefined,
   request: Record<string, unknown>,
   response: Record<string, unknown>,
@@ -239,6 +240,8 @@ async function runTool(
     tool_call_id: call.id,
     arguments: call.input,
     idempotency_key: key,
+    // A flow tool starts a run: the ledger lists it as an execution started (engine/reruns/side-effects.ts).
+    ...(tool.kind === "flow" ? { flow_id: tool.action } : {}),
   });
   const modelCall: ModelToolCall = { toolCallId: call.id, toolName: call.name, input: call.input };
   // The step's own key reaches the vendor, so a retried attempt of the step is the same call to it.

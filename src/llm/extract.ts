@@ -41,7 +41,7 @@ function actionOf(tool: ToolDescriptor | undefined, args: unknown): { action: Re
   if (tool.name === "create_record") {
     return { action: { name: tool.title, type: "create_record", config: { module: args.schema, data: args.data } } };
   }
-  return { reason: `the core tool ${tool.name} has no action type` };
+  return { reason: `the ${tool.kind} tool ${tool.name} has no action type` };
 }
 
 export async function listConversationToolCalls(env: Env, orgId: string, conversationId: string) {

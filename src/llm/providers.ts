@@ -80,6 +80,14 @@ export async function resolveProvider(env: Env, orgId: string, requested?: strin
   if (requested) {
     if (requested === WORKERS_AI && env.AI)
       return { ...workersAi(env, false), connectionId: null, apiKey: undefined, timeoutMs: LIMITS.LLM_DEFAULT_TIMEOUT_MS };
+    if (requested === WORKERS_AI)
+      throw new AppError(400, "UNKNOWN_PROVIDER", "Workers AI is not available: this Worker has no AI binding", [
+        {
+          path: "provider",
+          location: "json",
+          message: 'needs wrangler.toml [ai] binding = "AI" (not reachable from a local wrangler dev without an account)',
+        },
+      ]);
     row =
       rows.find((r) => r.id === requested) ??
       rows.find((r) => r.platform === requested && r.public_config.is_default === true) ??

@@ -10,7 +10,7 @@ import { LIMITS } from "../lib/limits";
 import { getRun } from "../services/runs";
 import { listExecutions } from "../store/executions";
 import type { McpContext } from "./context";
-import { executionUri } from "./flow-tools";
+import { executionUri } from "../services/flow-tools";
 
 /**
  * Runs as MCP resources, scoped to the caller's organization: `resources/list` pages through its executions,

@@ -4,11 +4,12 @@ import { isoNow } from "../lib/time";
 import { hasScope } from "../lib/principal";
 import { auditToolCall, callerOf, listTools, prepareToolAudited, runToolAudited } from "../services/tools";
 import type { McpContext } from "./context";
-import { FLOW_TOOL_PREFIX, listFlowTools, startFlowTool } from "./flow-tools";
+import { FLOW_TOOL_PREFIX, findFlowTool, startFlowTool } from "../services/flow-tools";
 
 /**
- * `tools/list` and `tools/call`: the tool catalog (services/tools.ts, the same as /v1/tools) plus the org's flow
- * tools. Every call is audited (`via: mcp.call`), refusals included. Errors follow the MCP split: what the model
+ * `tools/list` and `tools/call`: the tool catalog (services/tools.ts, the same as /v1/tools, the org's flow tools
+ * among them). A flow tool's call answers with the run it started, not the catalog's call result (MCP clients read
+ * `structuredContent.execution_id` and then the run as a resource). Every call is audited (`via: mcp.call`), refusals included. Errors follow the MCP split: what the model
  * can correct (bad arguments, a vendor failure, a flow disabled since the listing) is a tool result with
  * `isError: true`; an unknown tool is a JSON-RPC error (-32602), a missing scope one of MCP_FORBIDDEN.
  */
@@ -29,28 +30,27 @@ const refusal = (code: string, message: string, details: unknown[] = []) =>
   toolResult({ error: { code, message, details } }, true);
 
 export async function listMcpTools(ctx: McpContext): Promise<Tool[]> {
-  const [catalog, flows] = await Promise.all([
-    listTools(ctx.env, ctx.principal.orgId, false),
-    listFlowTools(ctx.env, ctx.principal.orgId),
-  ]);
-  return [
-    ...catalog.map((t) => ({
-      name: t.name,
-      title: t.title,
-      description: t.description,
-      inputSchema: t.inputSchema as Tool["inputSchema"],
-      // MCP's hint of the same thing as the catalog's `effect`: clients may ask before running a write.
-      annotations: { readOnlyHint: t.effect === "read" },
-      _meta: { kind: t.kind, platform: t.platform, effect: t.effect },
-    })),
-    ...flows.map((t) => ({
-      name: t.name,
-      title: t.title,
-      description: t.description,
-      inputSchema: t.inputSchema as Tool["inputSchema"],
-      _meta: { kind: "flow", flow_id: t.flow.id },
-    })),
-  ];
+  // The catalog lists the org's flow tools too (services/flow-tools.ts, shared with GET /v1/tools and ai_agent).
+  const catalog = await listTools(ctx.env, ctx.principal.orgId, false);
+  return catalog.map((t) =>
+    t.kind === "flow"
+      ? {
+          name: t.name,
+          title: t.title,
+          description: t.description,
+          inputSchema: t.inputSchema as Tool["inputSchema"],
+          _meta: { kind: "flow", flow_id: t.action },
+        }
+      : {
+          name: t.name,
+          title: t.title,
+          description: t.description,
+          inputSchema: t.inputSchema as Tool["inputSchema"],
+          // MCP's hint of the same thing as the catalog's `effect`: clients may ask before running a write.
+          annotations: { readOnlyHint: t.effect === "read" },
+          _meta: { kind: t.kind, platform: t.platform, effect: t.effect },
+        },
+  );
 }
 
 export async function callMcpTool(ctx: McpContext, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
@@ -75,7 +75,7 @@ export async function callMcpTool(ctx: McpContext, name: string, args: Record<st
   }
 
   if (name.startsWith(FLOW_TOOL_PREFIX)) {
-    const tool = (await listFlowTools(ctx.env, ctx.principal.orgId)).find((t) => t.name === name);
+    const tool = await findFlowTool(ctx.env, ctx.principal.orgId, name);
     if (!tool) {
       await audit("error", "unknown tool");
       throw unknownTool(name);
@@ -90,7 +90,7 @@ export async function callMcpTool(ctx: McpContext, name: string, args: Record<st
       );
     }
     await audit("success");
-    return toolResult(outcome.execution, false);
+    return toolResult({ ...outcome.execution }, false);
   }
 
   const req = { name, arguments: args, requestId: ctx.requestId, via: VIA, argPath: "arguments" };

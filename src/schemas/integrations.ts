@@ -151,8 +151,9 @@ export const ToolSchema = z
     required_scope: z.string().nullable().openapi({
       description: "A scope the caller needs beyond automations:trigger (create_record: automations:write), or null",
     }),
-    kind: z.enum(["provider", "core", "mcp"]).openapi({
-      description: "`provider`: a platform's action; `core`: the engine's own; `mcp`: a tool of a connected MCP server",
+    kind: z.enum(["provider", "core", "mcp", "flow"]).openapi({
+      description:
+        "`provider`: a platform's action; `core`: the engine's own; `mcp`: a tool of a connected MCP server; `flow`: a flow of the organization exposed as a tool (its `action` is the flow id; calling it starts a run)",
     }),
     platform: z.string().nullable(),
     action: z.string(),

@@ -92,6 +92,31 @@ function templateProblems(doc: FlowDoc): ErrorDetail[] {
   return problems;
 }
 
+/** The AI steps' name of Workers AI as a connection (llm/providers.ts WORKERS_AI; services/ does not import llm/). */
+const WORKERS_AI = "workers-ai";
+const AI_ACTIONS = new Set(["ai_generate", "ai_agent"]);
+
+/**
+ * An AI step naming Workers AI on a Worker without the `AI` binding would fail every run with BAD_CONFIG: a 400 now.
+ * (A templated or omitted connection_id is resolved at run time.)
+ */
+function workersAiProblems(env: Env, doc: FlowDoc): ErrorDetail[] {
+  if (env.AI) return [];
+  return doc.actions.flatMap((action, i) =>
+    AI_ACTIONS.has(action.type) && (action.config as { connection_id?: unknown } | undefined)?.connection_id === WORKERS_AI
+      ? [
+          {
+            path: `actions.${i}.config.connection_id`,
+            location: "json",
+            message:
+              'Workers AI needs the Worker\'s AI binding (wrangler.toml [ai] binding = "AI"), and this Worker has none: name an openai, anthropic or ollama connection instead',
+            code: "workers_ai_unbound",
+          },
+        ]
+      : [],
+  );
+}
+
 /** What the limits planner says no run can stay within (engine/plan/plan.ts); its warnings do not refuse. */
 function planProblems(doc: FlowDoc): ErrorDetail[] {
   return planFlow(doc).errors.map((e) => ({
@@ -109,6 +134,7 @@ export function flowDocumentProblems(env: Env, doc: FlowDoc): ErrorDetail[] {
     ...filterConfigProblems(doc),
     ...templateProblems(doc),
     ...outboundUrlProblems(env, doc),
+    ...workersAiProblems(env, doc),
     ...planProblems(doc),
   ];
 }

@@ -16,10 +16,21 @@ import { parseParams, performCall, prepareCall, requireAction, type CallOutcome 
 import { requireProvider } from "./connections";
 import { NotificationInput, writeNotification } from "./notifications";
 import { callMcpTool, checkMcpArguments, listMcpTools, type McpTool } from "./mcp-client";
+import { checkArguments } from "./flow-input";
+import {
+  FLOW_TOOL_OUTPUT_SCHEMA,
+  FLOW_TOOL_PREFIX,
+  findFlowTool,
+  listFlowTools,
+  startFlowRun,
+  type FlowTool,
+  type ParentStep,
+} from "./flow-tools";
 
 /**
- * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>` and the core
- * actions that need no provider. Each tool's arguments are its action's params (plus `connection_id` for provider
+ * The tool catalog (Arrotech's MCP-style tools): every provider action as `<platform>_<action>`, the core
+ * actions that need no provider, the tools of the organization's MCP servers and its flows exposed as tools
+ * (services/flow-tools.ts). Each tool's arguments are its action's params (plus `connection_id` for provider
  * tools) as JSON Schema 2020-12. Every call is audit-logged without its arguments.
  */
 
@@ -46,6 +57,8 @@ export interface Caller {
   userId: string;
   /** The caller's scopes: a tool needing more (CoreTool.scope) is refused with 403. */
   scopes: ReadonlySet<Scope>;
+  /** The execution step calling (an ai_agent's): a flow tool's run becomes its child. */
+  parent?: Omit<ParentStep, "idempotencyKey">;
 }
 
 /** `admin` implies every scope, as for principals (lib/principal.ts hasScope). */
@@ -127,7 +140,7 @@ export interface ToolDescriptor {
   effect: ToolEffect;
   /** A scope needed beyond automations:trigger. */
   required_scope: Scope | null;
-  kind: "provider" | "core" | "mcp";
+  kind: "provider" | "core" | "mcp" | "flow";
   platform: string | null;
   action: string;
   inputSchema: Record<string, unknown>;
@@ -156,9 +169,27 @@ const mcpDescriptor = (t: McpTool): ToolDescriptor => ({
   effect: t.readOnly ? "read" : "write",
 });
 
+const flowDescriptor = (t: FlowTool): ToolDescriptor => ({
+  name: t.name,
+  title: t.title,
+  description: t.description,
+  // Starting a run changes the world (the flow's actions will): an ai_agent asks a person first under write_tools.
+  effect: "write",
+  required_scope: null,
+  kind: "flow",
+  platform: null,
+  // The flow's id: what the tool runs.
+  action: t.flow.id,
+  inputSchema: t.inputSchema,
+  outputSchema: FLOW_TOOL_OUTPUT_SCHEMA,
+  requires_connection: false,
+  available: true,
+  connections: [],
+});
+
 /**
  * The catalog; without `includeAll`, provider tools whose platform has no connection are left out. The tools of
- * the organization's MCP servers (services/mcp-client.ts) come last.
+ * the organization's MCP servers (services/mcp-client.ts) and its flows exposed as tools come last.
  */
 export async function listTools(env: Env, orgId: string, includeAll: boolean): Promise<ToolDescriptor[]> {
   const connections = await connectionSummaries(env.DB, orgId);
@@ -202,6 +233,7 @@ export async function listTools(env: Env, orgId: string, includeAll: boolean): P
     });
   }
   if (connections.some((c) => c.platform === "mcp")) tools.push(...(await listMcpTools(env, orgId)).map(mcpDescriptor));
+  tools.push(...(await listFlowTools(env, orgId)).map(flowDescriptor));
   return tools;
 }
 
@@ -295,6 +327,10 @@ export async function prepareTool(
       },
     };
   }
+  if (name.startsWith(FLOW_TOOL_PREFIX)) {
+    const tool = await findFlowTool(env, who.orgId, name);
+    if (tool) return prepareFlowTool(env, who, tool, args, requestId, argPath, key);
+  }
   const split = name.startsWith(MCP_TOOL_PREFIX) ? null : splitProviderName(name);
   if (name.startsWith(MCP_TOOL_PREFIX)) {
     const tool = (await listMcpTools(env, who.orgId)).find((t) => t.name === name);
@@ -368,6 +404,55 @@ function prepareMcpTool(
           duration_ms: Date.now() - started,
         };
       }
+    },
+  };
+}
+
+/**
+ * A flow tool call: the arguments checked against the flow's declared variables (400 naming each), then the run
+ * started through the one start path; admission's refusal (the flow disabled since, a chain too deep) is its 409.
+ */
+function prepareFlowTool(
+  env: Env,
+  who: Caller,
+  tool: FlowTool,
+  args: Record<string, unknown>,
+  requestId: string,
+  argPath: string,
+  idempotencyKey: string,
+): PreparedTool {
+  const checked = checkArguments(tool.variables, args);
+  if (!checked.ok)
+    throw new AppError(
+      400,
+      "VALIDATION_ERROR",
+      "Invalid arguments",
+      checked.issues.map((i) => ({ path: `${argPath}.${i.path}`, location: "json", message: i.message })),
+    );
+  const caller = {
+    orgId: who.orgId,
+    actor: who.actor,
+    user: { id: who.userId },
+    via: who.parent ? "ai_agent" : "tools",
+    ...(who.parent ? { parent: { ...who.parent, idempotencyKey } } : {}),
+  };
+  return {
+    name: tool.name,
+    async run() {
+      const started = Date.now();
+      const data = await startFlowRun(env, caller, tool, checked.variables);
+      return {
+        request_id: requestId,
+        name: tool.name,
+        success: true,
+        data,
+        error: null,
+        error_kind: null,
+        http_status: null,
+        retry_after_ms: null,
+        connection_id: null,
+        duration_ms: Date.now() - started,
+      };
     },
   };
 }

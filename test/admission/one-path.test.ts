@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { Principal } from "../../src/lib/principal";
-import { listFlowTools, startFlowTool } from "../../src/mcp/flow-tools";
+import { listFlowTools, startFlowTool } from "../../src/services/flow-tools";
 import { call } from "../helpers";
 import { agentRuns, createAgent, fireAgentAt, scheduledAgent } from "../dialects/arrotech/agents-support";
 import { adminHeaders, mcpClient } from "../mcp/support";

@@ -177,6 +177,12 @@ export function script(name: string, t: Transcript): Turn {
       if (t.results.length === 1 && weather) return { calls: [{ id: "call_weather", name: weather, args: { city: "Berlin" } }] };
       return { text: `MCP said: ${t.results.join(" / ")}` };
     }
+    case "flow-agent": {
+      // Starts the flow exposed as a tool it was given (flow_…), then reports the run it started.
+      const flow = t.tools.find((n) => n.startsWith("flow_"));
+      if (t.results.length === 0 && flow) return { calls: [{ id: "call_flow", name: flow, args: { channel: "#sales" } }] };
+      return { text: `Flow: ${t.results.join(" / ").slice(0, 300)}` };
+    }
     case "chat-agent":
       // "Create Chat Agent": first asked to design the agent (one unknown tool among its picks), then answering messages.
       if (t.system.includes("Design a chat agent"))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkArguments, variablesJsonSchema } from "../../src/mcp/flow-input";
-import { flowToolNames } from "../../src/mcp/flow-tools";
+import { checkArguments, variablesJsonSchema } from "../../src/services/flow-input";
+import { flowToolNames } from "../../src/services/flow-tools";
 import { FlowVariablesSchema } from "../../src/schemas/flow-variables";
 
 const vars = FlowVariablesSchema.parse({

@@ -75,11 +75,11 @@ describe("one start path", () => {
       "src/actions/trigger-workflow.ts", // a flow's trigger-workflow action
       "src/api/executions.ts", // POST /v1/automation/executions
       "src/dialects/arrotech/workflows-runs.ts", // POST /v1/workflows/{id}/execute
-      "src/mcp/flow-tools.ts", // an MCP flow tool
       "src/queues/bulk.ts", // a bulk job's pages
       "src/queues/events.ts", // webhooks, record changes, cron fires, trigger-event, API submissions
       "src/services/agent-runs.ts", // an agent, by hand or by its schedule
       "src/services/flow-control.ts", // a debounce or batch group, when it is due
+      "src/services/flow-tools.ts", // a flow tool (MCP, POST /v1/tools/call, an ai_agent's call)
       "src/services/runs.ts", // the manual trigger and single-action runs (API, Coherence, TrustPager)
     ]);
   });

@@ -72,10 +72,11 @@ describe("a flow that may exceed the limits", () => {
     expect(flow.plan.warnings[1].message).toMatch(/1000 items may collect .* an action keeps at most 256 KB/);
   });
 
-  it("warns of subrequests over the Free plan and of model tokens, from an AI step's max_steps and max_total_tokens (the default contribution)", () => {
+  it("warns of subrequests over the Free plan and of model tokens, from a step's max_steps and max_total_tokens (the default contribution)", () => {
     const plan = planFlow({
       loops: [{ id: "l", source_path: "entity.rows", length: 20 }],
-      actions: [{ id: "agent", type: "ai_agent", loop_id: "l", config: { max_steps: 8, max_total_tokens: 60_000 } }],
+      // A type without an entry of its own: the default reads the fields a model-calling step carries.
+      actions: [{ id: "step", type: "some_model_step", loop_id: "l", config: { max_steps: 8, max_total_tokens: 60_000 } }],
     });
     expect(plan).toMatchObject({
       max_actions: 20,
@@ -98,6 +99,83 @@ describe("a flow that may exceed the limits", () => {
     });
     expect(plan.warnings.map((w) => [w.code, w.path])).toEqual([["DELAY_UNKNOWN", "actions.0.config"]]);
     expect(plan).toMatchObject({ total_delay_seconds: 0, max_outbound_requests: 2 });
+  });
+});
+
+describe("the AI steps", () => {
+  const prompt = "Classify this ticket: ".padEnd(400, "x"); // 100 tokens as written
+
+  it("ai_generate: one call of its prompt and max_output_tokens; repairs with an output_schema; max_total_tokens caps it", () => {
+    const one = planFlow({ actions: [{ id: "gen", type: "ai_generate", config: { prompt, max_output_tokens: 200 } }] });
+    expect(one).toMatchObject({ max_model_tokens: 100 + 200, max_outbound_requests: 1, max_attempts: 4 });
+    // Unset, max_output_tokens is the largest a call may ask for.
+    const unset = planFlow({ actions: [{ type: "ai_generate", config: { prompt } }] });
+    expect(unset.max_model_tokens).toBe(100 + LIMITS.AI_MAX_OUTPUT_TOKENS);
+
+    const schema = { type: "object", properties: { category: { type: "string" } } };
+    const schemaTokens = Math.ceil(JSON.stringify(schema).length / 4);
+    const calls = 1 + LIMITS.LLM_MAX_REPAIR_ATTEMPTS;
+    const structured = planFlow({
+      actions: [{ type: "ai_generate", config: { system: "abcd", prompt, max_output_tokens: 200, output_schema: schema } }],
+    });
+    // Each repair carries the answers before it.
+    expect(structured.max_model_tokens).toBe(calls * (1 + 100 + schemaTokens + 200) + (200 * calls * (calls - 1)) / 2);
+    expect(structured.max_outbound_requests).toBe(calls);
+
+    const capped = planFlow({
+      loops: [{ id: "l", source_path: "entity.rows", length: 5 }],
+      actions: [{ type: "ai_generate", loop_id: "l", config: { prompt, output_schema: schema, max_total_tokens: 1_000 } }],
+    });
+    expect(capped).toMatchObject({ max_model_tokens: 5 * 1_000, max_outbound_requests: 5 * calls });
+  });
+
+  it("ai_agent: max_total_tokens per action; max_steps model calls and their tool calls, one request a step", () => {
+    // An ai_agent cannot loop (refused on save): two of them add up.
+    const agent = (id: string) => ({ id, type: "ai_agent", config: { input: "x", max_steps: 8, max_total_tokens: 600_000 } });
+    const plan = planFlow({ actions: [agent("a"), agent("b")] });
+    const perRun = 8 + 8 * LIMITS.LLM_MAX_TOOL_CALLS_PER_STEP;
+    expect(plan).toMatchObject({
+      max_actions: 2,
+      max_attempts: 2 * perRun * 4,
+      max_outbound_requests: 2 * perRun,
+      // Each step is its own run of the object, one request each: an invocation runs at most 10 of them.
+      max_outbound_requests_per_invocation: LIMITS.MAX_RUNS_PER_INVOCATION,
+      max_model_tokens: 2 * 600_000,
+    });
+    expect(plan.warnings.map((w) => w.code)).toEqual(["MODEL_TOKENS"]);
+    expect(plan.errors).toEqual([]);
+
+    // Without tools only its model calls; without max_steps the default number of them.
+    const noTools = planFlow({ actions: [{ type: "ai_agent", config: { input: "x", tools: [], max_total_tokens: 5_000 } }] });
+    expect(noTools).toMatchObject({ max_outbound_requests: LIMITS.AI_AGENT_DEFAULT_STEPS, max_model_tokens: 5_000 });
+  });
+
+  it("ai_agent without max_total_tokens: its prompt and max_output_tokens per model call, and a warning to set it", () => {
+    const plan = planFlow({
+      actions: [
+        {
+          id: "agent",
+          type: "ai_agent",
+          config: { instructions: "abcd", input: prompt, tools: [], max_output_tokens: 500, max_steps: 3 },
+        },
+      ],
+    });
+    expect(plan.max_model_tokens).toBe(3 * (1 + 100 + 500));
+    expect(plan.warnings).toEqual([
+      expect.objectContaining({ code: "ACTION_WARNING", path: "actions.0.config.max_total_tokens" }),
+    ]);
+    expect(plan.warnings[0].message).toMatch(/no max_total_tokens/);
+  });
+
+  it("the plan of a saved flow counts its AI steps", async () => {
+    const flow = await createFlow({
+      flow_name: "ai plan",
+      actions: [
+        { id: "gen", type: "ai_generate", config: { prompt, max_output_tokens: 100 } },
+        { id: "agent", type: "ai_agent", config: { input: "x", tools: [], max_steps: 2, max_total_tokens: 3_000 } },
+      ],
+    });
+    expect(flow.plan).toMatchObject({ max_model_tokens: 200 + 3_000, max_outbound_requests: 1 + 2 });
   });
 });
 
@@ -149,7 +227,7 @@ describe("a flow that can never run within the limits", () => {
     const plan = planFlow({
       actions: [
         { id: "rec", type: "create_record", config: { module: "m", data: { big } } },
-        { id: "agent", type: "ai_agent", config: { max_steps: 20_000 } },
+        { id: "step", type: "some_model_step", config: { max_steps: 20_000 } },
       ],
     });
     expect(plan.errors.map((e) => [e.code, e.path])).toEqual([

@@ -3,12 +3,17 @@ import { DelayRunConfig } from "../delay";
 
 /**
  * What one run of an action costs, for the limits planner (plan.ts): asked of each action type, from its
- * definition alone. A type without an entry gets the default, which reads the fields every model-calling
- * step carries (`max_total_tokens`, `max_steps`), so a new AI step is planned without an entry of its own.
+ * definition alone. The AI steps have their own (model calls, tool calls, prompt and output tokens); a type without
+ * an entry gets the default, which reads the fields a model-calling step carries (`max_total_tokens`, `max_steps`).
  */
 export interface ActionCost {
-  /** Outbound requests (fetch subrequests) one run makes. */
+  /** Outbound requests (fetch subrequests) one run makes (all its steps'). */
   outbound_requests: number;
+  /**
+   * Runs the action takes, each its own run of the object with its own attempts (an ai_agent: one per model call
+   * and per tool call); its outbound requests are spread over them. 1 for every other type.
+   */
+  steps: number;
   /** Model tokens one run may spend at most. */
   model_tokens: number;
   /** Largest outputs one run may produce, in bytes, before the stored-output caps cut them. */
@@ -61,8 +66,59 @@ const recordWrite =
 
 const small: CostOf = () => ({ max_output_bytes: 1024 });
 
+/** About four characters a token: the planner's estimate of a prompt as written (a template counts as written). */
+const CHARS_PER_TOKEN = 4;
+const tokensOf = (...texts: unknown[]): number =>
+  texts.reduce<number>(
+    (n, t) => n + (t === undefined ? 0 : Math.ceil((typeof t === "string" ? t : JSON.stringify(t)).length / CHARS_PER_TOKEN)),
+    0,
+  );
+const outTokens = (c: Record<string, unknown>): number => num(c.max_output_tokens) ?? LIMITS.AI_MAX_OUTPUT_TOKENS;
+const cap = (estimate: number, budget: number | undefined) => (budget === undefined ? estimate : Math.min(estimate, budget));
+
+/**
+ * ai_generate: one model call, and with an `output_schema` up to LLM_MAX_REPAIR_ATTEMPTS repairs, each carrying
+ * the answers before it; every call up to `max_output_tokens` out and its prompt in. `max_total_tokens` caps it.
+ */
+const aiGenerate: CostOf = (c) => {
+  const calls = 1 + (c.output_schema === undefined ? 0 : LIMITS.LLM_MAX_REPAIR_ATTEMPTS);
+  const prompt = tokensOf(c.system, c.prompt, c.output_schema);
+  const out = outTokens(c);
+  const estimate = calls * (prompt + out) + (out * calls * (calls - 1)) / 2;
+  return { outbound_requests: calls, model_tokens: cap(estimate, num(c.max_total_tokens)), max_output_bytes: 1024 + out * 4 };
+};
+
+/**
+ * ai_agent: `max_steps` model calls (AI_AGENT_DEFAULT_STEPS unset, repairs among them), each turn asking for up to
+ * LLM_MAX_TOOL_CALLS_PER_STEP tool calls (none with `tools: []`), every call its own step with one request.
+ * Tokens: `max_total_tokens`; without it, each model call's prompt and `max_output_tokens`, and a warning, since
+ * the transcript every turn carries is not counted.
+ */
+const aiAgent: CostOf = (c) => {
+  const modelCalls = num(c.max_steps) ?? LIMITS.AI_AGENT_DEFAULT_STEPS;
+  const noTools = Array.isArray(c.tools) && c.tools.length === 0;
+  const toolCalls = noTools ? 0 : modelCalls * LIMITS.LLM_MAX_TOOL_CALLS_PER_STEP;
+  const budget = num(c.max_total_tokens);
+  return {
+    outbound_requests: modelCalls + toolCalls,
+    steps: modelCalls + toolCalls,
+    model_tokens: budget ?? modelCalls * (tokensOf(c.instructions, c.input, c.output_schema) + outTokens(c)),
+    max_output_bytes: LIMITS.MAX_ACTION_OUTPUT_BYTES,
+    ...(budget === undefined
+      ? {
+          warning: {
+            message: `no max_total_tokens: its tokens are counted as ${modelCalls} model calls of its prompt and max_output_tokens, without the transcript each turn carries; set max_total_tokens to bound them`,
+            path: "config.max_total_tokens",
+          },
+        }
+      : {}),
+  };
+};
+
 /** Each action type's contribution; absent types get `defaultCost`. */
 export const ACTION_COSTS: Record<string, CostOf> = {
+  ai_generate: aiGenerate,
+  ai_agent: aiAgent,
   "trigger-webhook": http,
   call_webhook: http,
   "custom-action": http,
@@ -112,6 +168,7 @@ export function actionCost(action: PlannedAction): ActionCost {
   const tokens = partial.model_tokens ?? num(config.max_total_tokens) ?? 0;
   return {
     outbound_requests: partial.outbound_requests ?? 0,
+    steps: Math.max(1, partial.steps ?? 1),
     model_tokens: tokens,
     max_output_bytes: partial.max_output_bytes ?? 1024,
     // The engine's step (state, templates, one commit) and the handler: about a millisecond, more for large configs.

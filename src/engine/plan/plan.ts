@@ -82,12 +82,14 @@ export function planFlow(flow: PlanInput, costOf: (a: PlannedAction) => ActionCo
     const loop = action.loop_id ? loops.get(action.loop_id)?.loop : undefined;
     const runs = loop ? Math.min(loop.length ?? LIMITS.MAX_LOOP_ITEMS, LIMITS.MAX_LOOP_ITEMS) : 1;
     const attempts = action.retry_policy?.max_attempts ?? flow.retry_policy?.max_attempts ?? DEFAULT_RETRY_POLICY.max_attempts;
+    // A multi-step action (ai_agent) is `steps` runs of the object, each with its attempts and its share of requests.
+    const perStep = Math.ceil(cost.outbound_requests / cost.steps);
     maxActions += runs;
-    maxAttempts += runs * attempts;
+    maxAttempts += runs * cost.steps * attempts;
     outbound += runs * cost.outbound_requests;
     tokens += runs * cost.model_tokens;
-    cpu += runs * cost.cpu_ms;
-    for (let k = 0; k < Math.min(runs, LIMITS.MAX_RUNS_PER_INVOCATION); k++) perRun.push(cost.outbound_requests);
+    cpu += runs * cost.steps * cost.cpu_ms;
+    for (let k = 0; k < Math.min(runs * cost.steps, LIMITS.MAX_RUNS_PER_INVOCATION); k++) perRun.push(perStep);
     if (cost.delay_seconds === null) {
       warnings.push({
         code: "DELAY_UNKNOWN",
@@ -107,10 +109,10 @@ export function planFlow(flow: PlanInput, costOf: (a: PlannedAction) => ActionCo
         message: `Action ${name}: ${cost.warning.message}`,
         path: cost.warning.path ? `${where}.${cost.warning.path}` : where,
       });
-    if (cost.outbound_requests > LIMITS.WORKERS_PAID_SUBREQUESTS) {
+    if (perStep > LIMITS.WORKERS_PAID_SUBREQUESTS) {
       errors.push({
         code: "SUBREQUESTS",
-        message: `Action ${name} sends up to ${cost.outbound_requests} requests in one run; one invocation may send at most ${LIMITS.WORKERS_PAID_SUBREQUESTS} (Workers Paid)`,
+        message: `Action ${name} sends up to ${perStep} requests in one run; one invocation may send at most ${LIMITS.WORKERS_PAID_SUBREQUESTS} (Workers Paid)`,
         path: where,
       });
     }

@@ -99,7 +99,7 @@ function tokensOf(usage: unknown): TokenUsage | undefined {
  * The effects an attempt's recorded request and response show, for an attempt whose action did not list them
  * (rows from before effects were recorded, or an action type that says nothing): a model call of an AI step
  * (`request.kind: "model_call"`, one effect per call in `response.calls`, with its tokens), a tool call of an
- * agent step (`request.kind: "tool_call"`), or a request with a `url` (a list of them: a provider call's exchanges).
+ * agent step (`request.kind: "tool_call"`; an execution started when the tool is a flow), or a request with a `url` (a list of them: a provider call's exchanges).
  */
 export function effectsFromRequest(request: unknown, response?: unknown): SideEffect[] {
   const req = obj(request);
@@ -116,6 +116,21 @@ export function effectsFromRequest(request: unknown, response?: unknown): SideEf
       ...(tokensOf(usage) ? { tokens: tokensOf(usage) } : {}),
     });
     return calls ? calls.map((c) => one(str(c.idempotency_key), c.usage)) : [one(str(req.idempotency_key), res?.usage)];
+  }
+  if (req?.kind === "tool_call" && typeof req.flow_id === "string") {
+    // A flow tool: the run it started, its id derived from the step's key (a repeated step finds the same run).
+    const data = obj(res?.data);
+    return [
+      {
+        kind: "execution",
+        target: `flow/${req.flow_id}`,
+        operation: "start",
+        idempotency_key: str(req.idempotency_key) ?? null,
+        dedupe: "engine",
+        ...(str(data?.execution_id) ? { ref: str(data?.execution_id) } : {}),
+        ...(res && typeof res.success === "boolean" ? { outcome: res.success ? ("ok" as const) : ("failed" as const) } : {}),
+      },
+    ];
   }
   if (req?.kind === "tool_call") {
     return [
