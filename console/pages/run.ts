@@ -60,6 +60,50 @@ export function waitOf(a: ExecutionAction): string | null {
   return null;
 }
 
+/** Each effect the rerun would send: where from, where to, and whether it repeats a key already sent. */
+function PreviewEffects({ preview }: { preview: RerunPreview }) {
+  return html`<div class="table-wrap">
+    <table class="stack" data-testid="rerun-effects">
+      <caption>
+        Effects the rerun would send
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Action</th>
+          <th scope="col">Kind</th>
+          <th scope="col">Target</th>
+          <th scope="col">Idempotency key</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${preview.effects.map(
+          (e) =>
+            html`<tr data-testid="rerun-effect" data-action-id=${e.action_id}>
+              <th scope="row" data-label="Action">${effectOrigin(e)}</th>
+              <td data-label="Kind">${e.kind}${e.method ? ` ${e.method}` : ""}</td>
+              <td data-label="Target"><code>${e.target}</code></td>
+              <td data-label="Idempotency key">
+                ${e.idempotency_key ? html`<code>${e.idempotency_key}</code>` : "none"}
+                ${
+                  e.repeats_idempotency_key
+                    ? html` <strong data-testid="repeats-key">repeats key</strong> <span class="hint">${repeatNote(e)}</span>`
+                    : null
+                }
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+/**
+ * ": re-execute (3 calls), 3 effect(s)": one string, because HTM drops whitespace that spans a line break
+ * between an element and an expression ("Fetch items:reuse-output").
+ */
+const decisionText = (a: RerunPreview["actions"][number]): string =>
+  `: ${a.decision}${a.calls > 1 ? ` (${a.calls} calls)` : ""}${a.effects ? `, ${a.effects} effect(s)` : ""}`;
+
 function PreviewView({ preview }: { preview: RerunPreview }) {
   return html`<div class="preview" data-testid="rerun-preview">
     <p data-testid="rerun-preview-summary">${previewSummary(preview)}</p>
@@ -67,13 +111,13 @@ function PreviewView({ preview }: { preview: RerunPreview }) {
       ${preview.actions.map(
         (a) =>
           html`<li data-testid="rerun-decision" data-action-id=${a.action_id} data-decision=${a.decision}>
-            <strong>${a.action_name}</strong>:
-            ${a.decision}${a.calls > 1 ? ` (${a.calls} calls)` : ""}${
-              a.effects ? `, ${a.effects} effect(s)` : ""
-            }${a.reason ? html` <span class="hint">${a.reason}</span>` : null}
+            <strong>${a.action_name}</strong>${decisionText(a)}${
+              a.reason ? html`<span class="hint">${` (${a.reason})`}</span>` : null
+            }
           </li>`,
       )}
     </ul>
+    ${preview.effects.length ? html`<${PreviewEffects} preview=${preview} />` : null}
     ${
       preview.totals.by_target.length
         ? html`<p>Would be sent, per target:</p>
@@ -81,8 +125,9 @@ function PreviewView({ preview }: { preview: RerunPreview }) {
               ${preview.totals.by_target.map(
                 (t) =>
                   html`<li>
-                    ${t.kind} <code>${t.target}</code>:
-                    ${t.count}${t.repeated ? ` (${t.repeated} repeating a key already sent)` : ""}
+                    ${`${t.kind} `}<code>${t.target}</code>${`: ${t.count}`}${
+                      t.repeated ? ` (${t.repeated} repeating a key already sent)` : ""
+                    }
                   </li>`,
               )}
             </ul>`
@@ -192,7 +237,11 @@ function LedgerView({ ledger }: { ledger: EffectsLedger | null }) {
               <td data-label="When">${formatTime(e.started_at)}</td>
               <td data-label="Idempotency key">
                 ${e.idempotency_key ? html`<code>${e.idempotency_key}</code>` : "none"}
-                ${e.repeats_idempotency_key ? html`<span class="hint">${repeatNote(e)}</span>` : null}
+                ${
+                  e.repeats_idempotency_key
+                    ? html` <strong data-testid="repeats-key">repeats key</strong> <span class="hint">${repeatNote(e)}</span>`
+                    : null
+                }
               </td>
             </tr>`,
         )}
@@ -295,8 +344,9 @@ function ActionEntry({
       action.iterations?.length
         ? html`<details class="iterations">
             <summary>
-              Loop: ${action.loop_state?.current_index ?? action.iterations.length} of
-              ${action.iterations_total ?? action.loop_state?.total} items
+              ${`Loop: ${action.loop_state?.current_index ?? action.iterations.length} of ${
+                action.iterations_total ?? action.loop_state?.total
+              } items`}
             </summary>
             <ol>
               ${action.iterations.map(

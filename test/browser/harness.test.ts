@@ -60,6 +60,28 @@ describe("sink", () => {
   });
 });
 
+describe("sink: flaky endpoints and the parsed echo", () => {
+  it("fails /flaky/<n>/<key> n times per key, then answers 200; echoes the JSON body as received", async () => {
+    const sink = await startSink();
+    try {
+      const status = async (path: string) => (await fetch(`${sink.url}${path}`)).status;
+      expect([await status("/flaky/1/a"), await status("/flaky/2/b"), await status("/flaky/1/a")]).toEqual([500, 500, 200]);
+      expect([await status("/flaky/2/b"), await status("/flaky/2/b")]).toEqual([500, 200]);
+      sink.reset();
+      expect(await status("/flaky/1/a")).toBe(500);
+
+      const echo = await fetch(`${sink.url}/list`, { method: "POST", body: JSON.stringify({ items: ["x", "y"] }) });
+      expect(await echo.json()).toMatchObject({ received: { items: ["x", "y"] } });
+      expect(await (await fetch(`${sink.url}/text`, { method: "POST", body: "not json" })).json()).toMatchObject({
+        body: "not json",
+        received: null,
+      });
+    } finally {
+      await sink.close();
+    }
+  });
+});
+
 describe("isLocalUrl", () => {
   it.each([
     ["http://127.0.0.1:8787/docs", true],

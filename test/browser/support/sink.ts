@@ -3,9 +3,11 @@
  * point at `sink.url`, tests read what arrived and make the next calls fail on purpose. It listens on a free
  * loopback port, which the engine is allowed to reach (startEngine passes ALLOWED_OUTBOUND_HOSTS).
  *
- * Answers: the next `failNext` statuses first; `/status/<code>` that status; `/ai/…` the scripted model of the AI
- * steps' tests (test/ai/scripted-model.ts); `/hubspot/…`, `/slack/…` the vendor fakes (test/integrations/vendors.ts);
- * anything else 200 echoing the request as JSON.
+ * Answers: the next `failNext` statuses first; `/status/<code>` that status; `/flaky/<n>/<key>` 500 for the first n
+ * calls with that key, then 200 (as the Workers tests' sink: one step of a loop failing once); `/ai/…` the
+ * scripted model of the AI steps' tests (test/ai/scripted-model.ts); `/hubspot/…`, `/slack/…` the vendor fakes
+ * (test/integrations/vendors.ts); anything else 200 echoing the request as JSON (`received`: the body parsed,
+ * so a flow can loop over what it sent).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { scriptedModelAnswer } from "../../ai/scripted-model.ts";
@@ -29,7 +31,7 @@ export interface Sink {
   requests(): SinkRequest[];
   /** Answers the next `n` requests with `status` (500 unless told), whatever their path. */
   failNext(n: number, status?: number): void;
-  /** Forgets the recorded requests and any pending failures. */
+  /** Forgets the recorded requests, any pending failures and the `/flaky/` counters. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -63,6 +65,15 @@ async function fakeAnswer(req: IncomingMessage, path: string, body: string): Pro
   return null;
 }
 
+/** The body as JSON, or null when it is empty or not JSON. */
+function parseJson(body: string): unknown {
+  try {
+    return body ? (JSON.parse(body) as unknown) : null;
+  } catch {
+    return null;
+  }
+}
+
 async function send(res: ServerResponse, answer: Response): Promise<number> {
   res.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
   res.end(await answer.text());
@@ -72,6 +83,7 @@ async function send(res: ServerResponse, answer: Response): Promise<number> {
 export async function startSink(): Promise<Sink> {
   let recorded: SinkRequest[] = [];
   let failures: number[] = [];
+  const flakyCounts = new Map<string, number>();
 
   const server = createServer((req, res) => {
     void readBody(req).then(async (body) => {
@@ -83,10 +95,17 @@ export async function startSink(): Promise<Sink> {
         return;
       }
       const forced = /^\/status\/(\d{3})(?:[/?]|$)/.exec(path);
-      const status = failures.shift() ?? (forced ? Number(forced[1]) : 200);
+      const flaky = /^\/flaky\/(\d+)\/([^?]+)/.exec(path);
+      let flakyStatus: number | undefined;
+      if (flaky && failures.length === 0) {
+        const calls = (flakyCounts.get(flaky[2]) ?? 0) + 1;
+        flakyCounts.set(flaky[2], calls);
+        flakyStatus = calls <= Number(flaky[1]) ? 500 : 200;
+      }
+      const status = failures.shift() ?? flakyStatus ?? (forced ? Number(forced[1]) : 200);
       recorded.push({ method: req.method ?? "GET", path, headers: flatHeaders(req.headers), body, status, at: Date.now() });
       res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify({ ok: status < 400, method: req.method, path, body }));
+      res.end(JSON.stringify({ ok: status < 400, method: req.method, path, body, received: parseJson(body) }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -102,6 +121,7 @@ export async function startSink(): Promise<Sink> {
     reset() {
       recorded = [];
       failures = [];
+      flakyCounts.clear();
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
