@@ -101,7 +101,7 @@ function DryRunResult({ dry }: { dry: DryRun }) {
   return html`<div data-testid="dry-run-result">
     <h3>Dry run</h3>
     <p>
-      ${dry.would_execute ? "The flow would run" : "The flow would not run"}; conditions
+      ${dry.would_execute ? "The flow would run" : "The flow would not run"}; conditions${" "}
       ${dry.conditions_passed ? "pass" : "fail"}; it would end <${StatusBadge} status=${dry.status} />
       ${dry.finishes_at ? ` at ${formatTime(dry.finishes_at)}` : ""}${dry.complete ? "" : " (stopped at the step limit)"}.
     </p>
