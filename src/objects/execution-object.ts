@@ -114,8 +114,7 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     }
     const now = this.clock();
     const { state, commands } = createExecution(input, now);
-    this.store.migrate(empty);
-    this.store.create(state, { type: "created", input }, now, commands);
+    this.store.create(state, { type: "created", input }, now, commands, empty);
     this.cached = state;
     const inline = this.env.EXECUTION_INLINE_START !== "0" && this.wakeDue(now);
     if (inline) {

@@ -106,7 +106,12 @@ export class ExecutionStorage implements ExecutionData {
     if (this.migrated) return; // once per instance: only this code writes the layout
     const fresh = knownEmpty || !this.exists();
     // No kv table: empty storage (every layout has it, and migrations are atomic), version 0 without probing.
-    migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION, fresh ? 0 : undefined, CURRENT_LAYOUT);
+    migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION, {
+      knownFrom: fresh ? 0 : undefined,
+      layout: CURRENT_LAYOUT,
+      // Inside create()'s transaction: the layout and the first writes are one commit.
+      inTransaction: this.kvWrites !== null,
+    });
     this.migrated = true;
     if (fresh) {
       // Fresh storage: nothing in it yet, so the mirrors start out complete.
@@ -211,9 +216,13 @@ export class ExecutionStorage implements ExecutionData {
     return { ...state, ...this.immutable.input, flow: this.immutable.flow };
   }
 
-  /** Creates the execution: flow, input, initial state, the `created` event and its commands' effects. */
-  create(state: ExecutionState, event: EngineEvent, now: number, commands: readonly Command[]): void {
+  /**
+   * Creates the execution: flow, input, initial state, the `created` event and its commands' effects, with
+   * the layout (migrate) in the same transaction. `knownEmpty`: as for migrate().
+   */
+  create(state: ExecutionState, event: EngineEvent, now: number, commands: readonly Command[], knownEmpty = false): void {
     this.transaction(() => {
+      this.migrate(knownEmpty);
       this.put("flow", state.flow);
       this.put("input", Object.fromEntries(INPUT_KEYS.map((k) => [k, state[k]])));
       this.immutable = null;

@@ -19,6 +19,7 @@ export function storageVersion(sql: SqlStorage, legacyVersion: (has: (table: str
  * Runs the migrations the storage has not had yet; returns the version it is now at. `knownFrom` is the
  * version when the caller already knows it (0 for storage it just found empty), which saves the probes.
  * `layout`, when given, is what all the migrations lead to: empty storage gets it instead of the history.
+ * `inTransaction`: the caller runs this inside its own transaction (one commit with its first writes).
  * The statements go to SQLite in one call (a new object's whole layout is a dozen DDL statements: one
  * call instead of a dozen, and one trace span), inside one transaction.
  */
@@ -26,8 +27,7 @@ export function migrateStorage(
   storage: DurableObjectStorage,
   migrations: ObjectMigrations,
   legacyVersion: (has: (table: string) => boolean) => number,
-  knownFrom?: number,
-  layout?: readonly string[],
+  { knownFrom, layout, inTransaction = false }: { knownFrom?: number; layout?: readonly string[]; inTransaction?: boolean } = {},
 ): number {
   const sql = storage.sql;
   const from = knownFrom ?? storageVersion(sql, legacyVersion);
@@ -38,8 +38,8 @@ export function migrateStorage(
     // The last statement: the only one of a multi-statement call that may take parameters.
     `INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version`,
   ];
-  storage.transactionSync(() => {
-    sql.exec(statements.join(";\n"), migrations.length);
-  });
+  const run = () => sql.exec(statements.join(";\n"), migrations.length);
+  if (inTransaction) run();
+  else storage.transactionSync(run);
   return migrations.length;
 }

@@ -94,7 +94,7 @@ describe("versioned execution storage", () => {
         }));
     const layoutOf = (history: boolean) =>
       runInDurableObject(executionStub(crypto.randomUUID()), (_o: ExecutionObject, ctx) => {
-        migrateStorage(ctx.storage, MIGRATIONS, LEGACY_VERSION, 0, history ? undefined : CURRENT_LAYOUT);
+        migrateStorage(ctx.storage, MIGRATIONS, LEGACY_VERSION, { knownFrom: 0, layout: history ? undefined : CURRENT_LAYOUT });
         return describe(ctx.storage.sql);
       });
     const migrated = await layoutOf(true);
