@@ -2,11 +2,16 @@
 // peer-bench workload (a manual flow with two GETs to a local sink) N times with C in flight while
 // workerd's V8 profiler samples, then prints the functions with the most self time, grouped by source
 // file, and writes the raw .cpuprofile (open it in Chrome DevTools) to bench/out/.
-// Usage: npx node bench/profile.mjs [N=400] [C=20] [workload=executions|webhooks]
+// Usage: npx node bench/profile.mjs [N=400] [C=20] [workload=executions|webhooks|floor]
 // `webhooks`: N signed webhook calls (Standard Webhooks) with C in flight; the profile covers the accept
 // phase only (the events consumer runs alongside, as it does in production).
+// `floor`: the same N starts against bench/floor (the design's durable I/O without the engine), so the two
+// isolates' profiles compare (issue 29).
+import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { createServer } from "node:net";
 import { api, pool, startEngine, startSink } from "./lib.mjs";
 
@@ -73,9 +78,52 @@ async function inspector(port) {
   return { send, close: () => ws.close() };
 }
 
+/** bench/floor under `wrangler dev` with the inspector on (the engine's startEngine runs `npm run dev`). */
+async function startFloor(port, inspectorPort) {
+  const root = resolve(import.meta.dirname, "..");
+  const dir = mkdtempSync(join(tmpdir(), "floor-profile-"));
+  const child = spawn(
+    join(root, "node_modules/.bin/wrangler"),
+    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", dir],
+    {
+      cwd: join(root, "bench/floor"),
+      detached: true,
+      stdio: "ignore",
+      env: { ...process.env, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}`, WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  const base = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(root, "bench/floor/.wrangler"), { recursive: true, force: true });
+  };
+  for (let i = 0; ; i++) {
+    const up = await fetch(`${base}/`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (i > 180) {
+      stop();
+      throw new Error("the floor Worker did not start");
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await fetch(`${base}/setup`);
+  return { base, stop };
+}
+
 const sink = await startSink();
 const inspectorPort = await freePort();
-const engine = await startEngine(await freePort(), ["--inspector-port", String(inspectorPort)]);
+const engine =
+  WORKLOAD === "floor"
+    ? await startFloor(await freePort(), inspectorPort)
+    : await startEngine(await freePort(), ["--inspector-port", String(inspectorPort)]);
 try {
   const step = (s) => ({
     id: `s_${s}`,
@@ -108,6 +156,19 @@ try {
     };
     await pool(40, 5, call); // warm-up
     work = () => pool(N, C, call);
+  } else if (WORKLOAD === "floor") {
+    const start = (i) =>
+      fetch(`${engine.base}/create`, { method: "POST", body: JSON.stringify({ id: `p-${i}`, sink: sink.url }) }).then((r) =>
+        r.text(),
+      );
+    await pool(40, 5, start); // warm-up
+    const doneBefore = () => sink.hits.filter((h) => h.path.includes("step=done")).length;
+    const before = doneBefore();
+    work = async () => {
+      await pool(N, C, (i) => start(1000 + i));
+      const deadline = Date.now() + 120_000;
+      while (doneBefore() < before + N && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    };
   } else {
     const flow = await api(engine.base, "POST", "/v1/automation/flows", {
       flow_name: "profile two steps",

@@ -4,11 +4,14 @@
 // Two phases: a burst (WEBHOOKS calls, CONCURRENCY at a time: throughput, and latency with a backlog), then
 // paced calls (PACED calls at PACED_RATE per second: latency without a backlog).
 // Options (environment): WEBHOOKS=1000 CONCURRENCY=20 PACED=100 PACED_RATE=5 PORT=0 (0 = a free port).
+// HOLD=1 measures the intake alone (issue 29): the engine runs from a copy of wrangler.toml without the events
+// queue's consumer, so accepted events wait in the queue and no execution shares workerd with the endpoint;
+// only the 202s are measured.
 // Bounded in count and time; it starts its own engine (npm run dev, with a throwaway --persist-to
 // directory) and stops it when done.
 import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -20,6 +23,7 @@ const PER_FLOW = 250;
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 20);
 const PACED = Math.min(Number(process.env.PACED ?? 100), PER_FLOW);
 const PACED_RATE = Number(process.env.PACED_RATE ?? 5);
+const HOLD = process.env.HOLD === "1";
 const START_TIMEOUT_MS = 180_000;
 const DRAIN_TIMEOUT_MS = 180_000;
 const ADMIN_KEY = `bench-${randomUUID()}`;
@@ -68,6 +72,15 @@ const logPath = join(dir, "dev.log");
 const log = createWriteStream(logPath);
 const args = ["run", "dev", "--", "--port", String(port), "--ip", "127.0.0.1", "--var", `ADMIN_API_KEY:${ADMIN_KEY}`];
 args.push("--var", "ALLOWED_OUTBOUND_HOSTS:127.0.0.1", "--persist-to", join(dir, "state"));
+// Next to wrangler.toml (its paths are relative to it); removed when the run ends.
+const holdConfig = HOLD ? join(root, `.bench-hold-${process.pid}.wrangler.toml`) : null;
+if (holdConfig) {
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8");
+  const held = toml.replace(/\[\[queues\.consumers\]\]\nqueue = "automation-events"\n(?:\w+ = .*\n)*/, "");
+  if (held === toml) throw new Error("HOLD=1: the events queue's consumer is not in wrangler.toml");
+  writeFileSync(holdConfig, held);
+  args.push("--config", holdConfig);
+}
 // Its own process group, so stopping it stops wrangler and workerd with it.
 const dev = spawn("npm", args, {
   cwd: root,
@@ -114,6 +127,7 @@ try {
     if (ok) break;
     await sleep(500);
   }
+  if (HOLD) console.log("HOLD=1: the events queue has no consumer; the intake alone is measured");
   console.log(`engine up on ${base} after ${((Date.now() - startedAt) / 1000).toFixed(1)} s; sink on 127.0.0.1:${sinkPort}`);
 
   const flowBody = {
@@ -208,7 +222,7 @@ try {
   );
   const fireSeconds = (performance.now() - fireStart) / 1000;
   const accepted = burst.get(202) ?? 0;
-  const burstLatencies = await drain("b", accepted);
+  const burstLatencies = HOLD ? [] : await drain("b", accepted);
   console.log(
     `\nburst: ${N} webhooks to ${urls.length} endpoints, ${CONCURRENCY} at a time; statuses ${JSON.stringify(Object.fromEntries(burst))}`,
   );
@@ -228,7 +242,7 @@ try {
     await sleep(1000 / PACED_RATE);
   }
   await Promise.all(inflight);
-  const pacedLatencies = await drain("p", paced.get(202) ?? 0);
+  const pacedLatencies = HOLD ? [] : await drain("p", paced.get(202) ?? 0);
   console.log(`\npaced: ${PACED} webhooks at ${PACED_RATE}/s; statuses ${JSON.stringify(Object.fromEntries(paced))}`);
   const pacc = acceptMs.p.sort((a, b) => a - b);
   if (pacc.length)
@@ -243,4 +257,5 @@ try {
   stop();
   await sleep(1000);
   rmSync(dir, { recursive: true, force: true });
+  if (holdConfig) rmSync(holdConfig, { force: true });
 }

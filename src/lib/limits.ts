@@ -233,6 +233,8 @@ export const LIMITS = {
   WATCHDOG_MS: 60_000,
   /** How long a running execution's status change may wait to be written to D1 (a short run writes once, when it finishes). */
   SUMMARY_DEFER_MS: 1_000,
+  /** How long a start reuses this isolate's last hot-flow count while far under the limit (services/hot-flows.ts), in ms. */
+  HOT_COUNT_CACHE_MS: 1_000,
   /** Outbound calls: timeout of a call that sets none, in ms (MAX_WEBHOOK_TIMEOUT_MS bounds the ones that do). */
   OUTBOUND_DEFAULT_TIMEOUT_MS: 10_000,
   /** Outbound calls: redirects followed, each hop checked against the outbound policy again. */

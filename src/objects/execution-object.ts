@@ -33,7 +33,7 @@ import type { Env } from "../env";
 import { sha256Hex, timingSafeEqual } from "../lib/crypto";
 import { withD1Meter } from "../lib/d1-meter";
 import { LIMITS } from "../lib/limits";
-import { ExecutionStorage } from "../store/execution-storage";
+import { ExecutionStorage, type PendingRun } from "../store/execution-storage";
 import { summaryStatement } from "../store/executions";
 import { finishBatch } from "../store/flow-stats";
 import { invalidateFlow } from "../store/flow-invalidation";
@@ -104,7 +104,9 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
    * alarm and writes the row before answering.
    */
   async start(input: NewExecution): Promise<StartOutcome> {
-    const existing = this.load();
+    // Usually a new object: found empty once, not asked again by migrate().
+    const empty = this.cached === undefined && !this.store.exists();
+    const existing = empty ? null : this.load();
     if (existing) {
       await this.flushOutbox();
       if ((await this.ctx.storage.getAlarm()) === null && this.store.earliestTimer() !== null) await this.syncAlarm();
@@ -112,8 +114,7 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     }
     const now = this.clock();
     const { state, commands } = createExecution(input, now);
-    this.store.migrate();
-    this.store.create(state, { type: "created", input }, now, commands);
+    this.store.create(state, { type: "created", input }, now, commands, empty);
     this.cached = state;
     const inline = this.env.EXECUTION_INLINE_START !== "0" && this.wakeDue(now);
     if (inline) {
@@ -361,24 +362,30 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     let yielded = false;
     try {
       for (;;) {
-        const commands = await this.apply(event, consumeWake, true);
+        const mayRun = runs < LIMITS.MAX_RUNS_PER_INVOCATION && Date.now() - began <= LIMITS.INVOCATION_BUDGET_MS;
+        // A run this drive performs right after the commit is committed as dispatched in it (one write before
+        // the side effect, not two); not when a stale summary is written to D1 between them (flushIfStale).
+        const { commands, dispatched } = await this.apply(event, consumeWake, true, mayRun && !this.summaryStale());
         consumeWake = false;
-        // A wait to index answers with its lookback: applied as the next event of this drive.
-        const follow = await this.carryOut(commands);
-        if (follow) {
-          event = follow;
-          continue;
+        let pending = dispatched;
+        if (!pending) {
+          // A wait to index answers with its lookback: applied as the next event of this drive.
+          const follow = await this.carryOut(commands);
+          if (follow) {
+            event = follow;
+            continue;
+          }
+          pending = this.store.pending();
+          if (!pending || pending.dispatched_at !== undefined) return;
+          if (!mayRun) {
+            // Yield: the next alarm runs the pending command (and keeps deferring the summary).
+            this.store.setTimer("wake", this.clock());
+            yielded = true;
+            return;
+          }
+          await this.flushIfStale();
+          pending = this.store.markDispatched(pending, this.clock());
         }
-        const pending = this.store.pending();
-        if (!pending || pending.dispatched_at !== undefined) return;
-        if (runs >= LIMITS.MAX_RUNS_PER_INVOCATION || Date.now() - began > LIMITS.INVOCATION_BUDGET_MS) {
-          // Yield: the next alarm runs the pending command (and keeps deferring the summary).
-          this.store.setTimer("wake", this.clock());
-          yielded = true;
-          return;
-        }
-        await this.flushIfStale();
-        this.store.markDispatched(pending, this.clock());
         event = await this.flushingWhenLate(this.runAction(pending.command));
         runs++;
       }
@@ -394,8 +401,11 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
    * before the next action, so lists follow a long run. The outbox keeps a deferred summary durable.
    */
   private async flushIfStale(): Promise<void> {
-    if (this.summaryDeferredAt !== null && this.clock() - this.summaryDeferredAt >= LIMITS.SUMMARY_DEFER_MS)
-      await this.flushOutbox();
+    if (this.summaryStale()) await this.flushOutbox();
+  }
+
+  private summaryStale(): boolean {
+    return this.summaryDeferredAt !== null && this.clock() - this.summaryDeferredAt >= LIMITS.SUMMARY_DEFER_MS;
   }
 
   /**
@@ -422,15 +432,26 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
   /**
    * advance() + one atomic commit of the state, the event and every command's storage effect; then D1:
    * at once, or (`deferSummary`, inside a drive) a summary is left in the outbox for the drive to write.
+   * `dispatch`: the drive performs a new run right after this commit, so it is committed as dispatched
+   * (returned as `dispatched`); not when the commands ask for D1 work first (an event-wait index write).
    */
-  private async apply(event: EngineEvent, consumeWake = false, deferSummary = false): Promise<Command[]> {
+  private async apply(
+    event: EngineEvent,
+    consumeWake = false,
+    deferSummary = false,
+    dispatch = false,
+  ): Promise<{ commands: Command[]; dispatched: PendingRun | null }> {
     const now = this.clock();
     const prev = this.load();
-    if (!prev) return [];
+    if (!prev) return { commands: [], dispatched: null };
     const { state, commands } = advance(prev, event, now, this.store);
     const run = commands.find((c): c is RunActionCommand => c.type === "run_action") ?? null;
     const stillInFlight = state.actions.some((a) => a.in_flight);
-    this.store.commit(state, event, now, run ?? (stillInFlight ? "keep" : null), commands, consumeWake);
+    const dispatched: PendingRun | null =
+      run && dispatch && !commands.some((c) => c.type === "register_wait" || c.type === "clear_wait")
+        ? { command: run, dispatched_at: now }
+        : null;
+    this.store.commit(state, event, now, dispatched ?? run ?? (stillInFlight ? "keep" : null), commands, consumeWake);
     this.cached = state;
     if (commands.some((c) => c.type === "finished")) await this.flushOutbox();
     else if (commands.some((c) => c.type === "write_summary")) {
@@ -438,7 +459,7 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
       else this.summaryDeferredAt ??= this.clock();
     }
     if (state.status !== prev.status) this.notifySettled();
-    return commands;
+    return { commands, dispatched };
   }
 
   /** A control call: the engine says whether it applies; if so it is applied and the execution woken. */
@@ -459,7 +480,7 @@ export class ExecutionObject extends DurableObject<Env> implements ExecutionObje
     let event: EngineEvent | null = first;
     let commands: Command[] = [];
     while (event) {
-      commands = await this.apply(event);
+      ({ commands } = await this.apply(event));
       event = await this.carryOut(commands);
     }
     return commands;

@@ -13,7 +13,8 @@ export function writeAttempt(sql: SqlStorage, d: AttemptView, outputs?: Record<s
   let response = d.response;
   if (outputs && response && typeof response === "object" && "body" in response) {
     const body = (response as { body: unknown }).body;
-    if (body !== undefined && JSON.stringify(body) === JSON.stringify(outputs.body)) {
+    // Usually the very same value (an HTTP action's outputs carry its response body): no serialising to compare.
+    if (body !== undefined && (body === outputs.body || JSON.stringify(body) === JSON.stringify(outputs.body))) {
       const { body: _body, ...rest } = response as Record<string, unknown>;
       response = { ...rest, body_in_outputs: true };
     }

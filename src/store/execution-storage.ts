@@ -10,7 +10,7 @@ import type {
 import type { AttemptView, ExecutionDetail } from "../engine/execution/views";
 import type { LedgerRow } from "../engine/reruns/ledger";
 import type { SideEffect } from "../engine/reruns/side-effects";
-import { LEGACY_VERSION, MIGRATIONS } from "./execution-migrations";
+import { CURRENT_LAYOUT, LEGACY_VERSION, MIGRATIONS } from "./execution-migrations";
 import { readAttempts, readDetail, readLedgerRows, writeAttempt, writePlannedEffects } from "./execution-detail";
 import { migrateStorage, storageVersion } from "./object-schema";
 
@@ -20,11 +20,12 @@ import { migrateStorage, storageVersion } from "./object-schema";
  * - `kv`: `flow` (the snapshot) and `input` (entity, trigger event, context, variables, user), both
  *   written once; `state` (the machine's mutable state); `pending` (the run_action command about to be
  *   performed, with `dispatched_at` once it started); `outbox` (the D1 write still due); `resume_token`;
- *   `progress:<action_id>` (what a multi-step action, ai_agent, carries from one step to the next).
+ *   `progress:<action_id>` (what a multi-step action, ai_agent, carries from one step to the next);
+ *   `timer:<kind>`: pending wake-ups (`wake`, `prune`), their due time; the object's single alarm is set to
+ *   the earliest. A commit writes them with its other kv rows, in one statement.
  * - `events`: the append-only event log; its first entry (`created`) carries the creation input.
  * - `attempts`: request/response detail of each attempt.
  * - `outputs`, `iterations`, `loop_items`: what the engine emits as `store_*` commands, a row each.
- * - `timers`: pending wake-ups (`wake`, `prune`); the object's single alarm is set to the earliest.
  */
 export interface PendingRun {
   command: RunActionCommand;
@@ -49,6 +50,7 @@ export const STORAGE_VERSION = MIGRATIONS.length;
 const MIRRORED_KEYS = new Set(["pending", "outbox", "resume_token"]);
 
 const progressKey = (actionId: string) => `progress:${actionId}`;
+const TIMER = "timer:";
 
 export class ExecutionStorage implements ExecutionData {
   /** The flow snapshot and input never change after creation: read once per instance. */
@@ -96,12 +98,20 @@ export class ExecutionStorage implements ExecutionData {
     return storageVersion(this.sql, LEGACY_VERSION);
   }
 
-  /** Runs the migrations this storage has not had yet, in order, atomically. */
-  migrate(): void {
+  /**
+   * Runs the migrations this storage has not had yet, in order, atomically; empty storage gets the current
+   * layout in one call. `knownEmpty`: the caller just found no storage (exists() false), so it is not asked again.
+   */
+  migrate(knownEmpty = false): void {
     if (this.migrated) return; // once per instance: only this code writes the layout
-    const fresh = !this.exists();
+    const fresh = knownEmpty || !this.exists();
     // No kv table: empty storage (every layout has it, and migrations are atomic), version 0 without probing.
-    migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION, fresh ? 0 : undefined);
+    migrateStorage(this.storage, MIGRATIONS, LEGACY_VERSION, {
+      knownFrom: fresh ? 0 : undefined,
+      layout: CURRENT_LAYOUT,
+      // Inside create()'s transaction: the layout and the first writes are one commit.
+      inTransaction: this.kvWrites !== null,
+    });
     this.migrated = true;
     if (fresh) {
       // Fresh storage: nothing in it yet, so the mirrors start out complete.
@@ -149,18 +159,19 @@ export class ExecutionStorage implements ExecutionData {
     }
   }
 
-  /** The open transaction's kv writes: one upsert of every key written, one delete of every key removed. */
+  /**
+   * The open transaction's kv writes in one upsert. A key removed is written as JSON `null`, which reads as
+   * no row (get() answers null for both), so a commit that removes keys (the pending run, a timer) costs no
+   * second statement; the keys are a small fixed set per execution, so the null rows stay few.
+   */
   private writeKv(): void {
     const writes = [...(this.kvWrites ?? [])];
-    const puts = writes.filter((w): w is [string, string] => w[1] !== null);
-    const deletes = writes.filter(([, v]) => v === null).map(([k]) => k);
-    if (puts.length)
+    if (writes.length)
       this.sql.exec(
-        `INSERT INTO kv (key, value) VALUES ${puts.map(() => "(?, ?)").join(", ")}
+        `INSERT INTO kv (key, value) VALUES ${writes.map(() => "(?, ?)").join(", ")}
          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        ...puts.flat(),
+        ...writes.flatMap(([k, v]) => [k, v ?? "null"]),
       );
-    if (deletes.length) this.sql.exec(`DELETE FROM kv WHERE key IN (${deletes.map(() => "?").join(", ")})`, ...deletes);
   }
 
   private get<T>(key: string): T | null {
@@ -205,9 +216,13 @@ export class ExecutionStorage implements ExecutionData {
     return { ...state, ...this.immutable.input, flow: this.immutable.flow };
   }
 
-  /** Creates the execution: flow, input, initial state, the `created` event and its commands' effects. */
-  create(state: ExecutionState, event: EngineEvent, now: number, commands: readonly Command[]): void {
+  /**
+   * Creates the execution: flow, input, initial state, the `created` event and its commands' effects, with
+   * the layout (migrate) in the same transaction. `knownEmpty`: as for migrate().
+   */
+  create(state: ExecutionState, event: EngineEvent, now: number, commands: readonly Command[], knownEmpty = false): void {
     this.transaction(() => {
+      this.migrate(knownEmpty);
       this.put("flow", state.flow);
       this.put("input", Object.fromEntries(INPUT_KEYS.map((k) => [k, state[k]])));
       this.immutable = null;
@@ -216,15 +231,15 @@ export class ExecutionStorage implements ExecutionData {
   }
 
   /**
-   * Stores the new state, the event that produced it (null for an upcast), the next run (a new command,
-   * `"keep"` while an earlier run is still in flight, or null) and the effects of the commands that are
+   * Stores the new state, the event that produced it (null for an upcast), the next run (a new command, or
+   * one already marked dispatched; `"keep"` while an earlier run is still in flight, or null) and the effects of the commands that are
    * storage (outputs, iterations, items, attempts closed, timers, the D1 outbox), atomically.
    */
   commit(
     state: ExecutionState,
     event: EngineEvent | null,
     now: number,
-    pending: RunActionCommand | "keep" | null,
+    pending: RunActionCommand | PendingRun | "keep" | null,
     commands: readonly Command[],
     consumeWake = false,
   ): void {
@@ -239,7 +254,7 @@ export class ExecutionStorage implements ExecutionData {
     state: ExecutionState,
     event: EngineEvent | null,
     now: number,
-    pending: RunActionCommand | "keep" | null,
+    pending: RunActionCommand | PendingRun | "keep" | null,
     commands: readonly Command[],
   ): void {
     const {
@@ -255,7 +270,7 @@ export class ExecutionStorage implements ExecutionData {
     this.put("state", rest);
     if (event) this.sql.exec(`INSERT INTO events (at, type, data) VALUES (?, ?, ?)`, now, event.type, JSON.stringify(event));
     if (pending === null) this.delete("pending");
-    else if (pending !== "keep") this.put("pending", { command: pending } satisfies PendingRun);
+    else if (pending !== "keep") this.put("pending", "type" in pending ? ({ command: pending } satisfies PendingRun) : pending);
     if (!state.resume) this.delete("resume_token");
     for (const c of commands) this.applyCommand(c, now);
   }
@@ -412,8 +427,10 @@ export class ExecutionStorage implements ExecutionData {
   }
 
   /** Written just before the side effect starts: after a crash, a dispatched run is known to have been in flight. */
-  markDispatched(pending: PendingRun, now: number): void {
-    this.put("pending", { ...pending, dispatched_at: now });
+  markDispatched(pending: PendingRun, now: number): PendingRun {
+    const dispatched = { ...pending, dispatched_at: now };
+    this.put("pending", dispatched);
+    return dispatched;
   }
 
   /** A multi-step action's progress (null before its first step and after it ended). */
@@ -478,30 +495,32 @@ export class ExecutionStorage implements ExecutionData {
   // ---- timers ---------------------------------------------------------------------------------
 
   private timerMap(): Map<string, number> {
+    // The `timer:` keys are a range of kv's primary key (`;` sorts right after `:`).
     this.timerMirror ??= new Map(
       this.sql
-        .exec<{ kind: string; due_at: number }>(`SELECT kind, due_at FROM timers`)
+        .exec<{ key: string; value: string }>(
+          `SELECT key, value FROM kv WHERE key > ? AND key < ? AND value <> 'null'`,
+          TIMER,
+          "timer;",
+        )
         .toArray()
-        .map((t) => [t.kind, t.due_at]),
+        .map((t) => [t.key.slice(TIMER.length), Number(t.value)]),
     );
     return this.timerMirror;
   }
 
+  /** Inside a commit, written with its other kv rows (one statement); outside, one statement of its own. */
   setTimer(kind: string, dueAt: number): void {
     const timers = this.timerMap();
     if (timers.get(kind) === dueAt) return;
-    this.sql.exec(
-      `INSERT INTO timers (kind, due_at) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET due_at = excluded.due_at`,
-      kind,
-      dueAt,
-    );
+    this.put(TIMER + kind, dueAt);
     timers.set(kind, dueAt);
   }
 
   clearTimer(kind: string): void {
     const timers = this.timerMap();
     if (!timers.has(kind)) return;
-    this.sql.exec(`DELETE FROM timers WHERE kind = ?`, kind);
+    this.delete(TIMER + kind);
     timers.delete(kind);
   }
 

@@ -20,7 +20,10 @@ async function flowStats(id: string) {
 
 async function timers(id: string): Promise<{ kind: string; due_at: number }[]> {
   return runInDurableObject(executionStub(id), (_o: ExecutionObject, ctx) =>
-    ctx.storage.sql.exec<{ kind: string; due_at: number }>(`SELECT kind, due_at FROM timers ORDER BY kind`).toArray(),
+    ctx.storage.sql
+      .exec<{ key: string; value: string }>(`SELECT key, value FROM kv WHERE key LIKE 'timer:%' AND value <> 'null' ORDER BY key`)
+      .toArray()
+      .map((t) => ({ kind: t.key.slice("timer:".length), due_at: Number(t.value) })),
   );
 }
 

@@ -27,29 +27,47 @@ async function recordCalls(id: string): Promise<string[]> {
       calls.push(query.replace(/\s+/g, " ").trim());
       return exec(query, ...bindings);
     };
+    const storage = state.storage;
+    const transactionSync = storage.transactionSync.bind(storage);
+    (storage as { transactionSync: unknown }).transactionSync = <T>(fn: () => T): T => {
+      calls.push("transactionSync");
+      return transactionSync(fn);
+    };
   });
   return calls;
 }
 
 describe("storage calls of one execution", () => {
-  it("a two-action run: the layout in one call, each commit's kv rows in one statement, 22 calls in all", async () => {
+  it("a two-action run: the layout in one call, each commit's kv rows (timers included) in one statement, 15 calls in all", async () => {
     const flow = await createFlow({
       flow_name: "storage calls",
       actions: ["one", "two"].map((a) => ({ id: a, type: "call_webhook", config: { url: `${SINK}/calls/${a}` } })),
     });
     const id = crypto.randomUUID();
-    const calls = await recordCalls(id);
+    const all = await recordCalls(id);
     const f = (await getFlow(env.DB, "org-a", flow.id))!;
     await startExecution(env, { orgId: "org-a", flow: f, triggerEvent: { type: "manual" }, executionId: id, entity: null });
     expect(await executionStub(id).waitUntilSettled(10_000)).toBe("success");
+    const calls = all.filter((q) => q !== "transactionSync");
 
     const ddl = calls.filter((q) => q.includes("CREATE TABLE"));
     expect(ddl).toHaveLength(1); // every table and the version row, one call
-    // Creation writes flow, input, state and outbox together.
+    // Creation writes flow, input, state, outbox and the wake-up timer together.
     expect(calls.find((q) => q.startsWith("INSERT INTO kv"))).toMatch(
-      /VALUES \(\?, \?\), \(\?, \?\), \(\?, \?\), \(\?, \?\) ON CONFLICT/,
+      /VALUES \(\?, \?\), \(\?, \?\), \(\?, \?\), \(\?, \?\), \(\?, \?\) ON CONFLICT/,
     );
-    expect(calls).toHaveLength(22); // 38 before the layout and the kv rows were batched
+    // 38 before the layout and the kv rows were batched, 22 before issue 29: the timers are kv rows, a removed
+    // kv row is written as null in the same upsert, a run is committed as dispatched with the step that plans
+    // it, and a new object is found empty once.
+    expect(calls).toHaveLength(15);
+    expect(calls.filter((q) => q.includes("sqlite_master"))).toHaveLength(1);
+    expect(calls.filter((q) => q.startsWith("DELETE"))).toEqual(["DELETE FROM kv WHERE key = ?"]); // the outbox, after D1
+    // Per action: the commit before the call (state and pending run, dispatched) and the three after it.
+    expect(calls.filter((q) => q.startsWith("INSERT INTO attempts"))).toHaveLength(2);
+    expect(calls.filter((q) => q.startsWith("INSERT INTO events"))).toHaveLength(4);
+    // One transaction per commit: the creation (with the layout), the first step, each result.
+    expect(all.filter((q) => q === "transactionSync")).toHaveLength(4);
+    expect(all.indexOf("transactionSync")).toBe(all.findIndex((q) => q.includes("CREATE TABLE")) - 1);
     // The version row went in with the layout (the one parameter of that call).
     const version = await runInDurableObject(executionStub(id), (_o: ExecutionObject, state: DurableObjectState) =>
       state.storage.sql.exec<{ version: number }>(`SELECT version FROM schema_version`).one(),

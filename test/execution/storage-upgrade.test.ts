@@ -4,6 +4,8 @@ import type { ExecutionObject } from "../../src/objects/execution-object";
 import { STORAGE_VERSION } from "../../src/store/execution-storage";
 import { STATE_VERSION } from "../../src/engine/execution/types";
 import { executionStub, setClock, sinkRequests, sinkReset } from "../support/engine";
+import { CURRENT_LAYOUT, LEGACY_VERSION, MIGRATIONS } from "../../src/store/execution-migrations";
+import { migrateStorage } from "../../src/store/object-schema";
 import v1 from "../fixtures/storage/v1-scheduled-delay.json";
 
 beforeEach(sinkReset);
@@ -71,6 +73,35 @@ describe("versioned execution storage", () => {
     expect(layout.version).toBe(STORAGE_VERSION);
     expect(layout.stateRow.v).toBe(STATE_VERSION);
     expect(layout.stateRow).not.toHaveProperty("entity");
+    // The version-1 timers became kv rows, and their table is gone.
+    const tables = await runInDurableObject(executionStub(id), (_o: ExecutionObject, ctx) =>
+      ctx.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE name = 'timers'`).toArray(),
+    );
+    expect(tables).toEqual([]);
+  });
+
+  it("a new object's layout (CURRENT_LAYOUT, one call) is the one the migrations lead to, column for column", async () => {
+    const describe = (sql: SqlStorage) =>
+      sql
+        .exec<{ name: string; type: string }>(
+          `SELECT name, type FROM sqlite_master WHERE name NOT LIKE '_cf_%' AND name <> 'sqlite_sequence' ORDER BY name`,
+        )
+        .toArray()
+        .map((t) => ({
+          ...t,
+          columns: sql.exec(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)`, t.name).toArray(),
+          indexes: sql.exec(`SELECT name, "unique", origin FROM pragma_index_list(?) ORDER BY name`, t.name).toArray(),
+        }));
+    const layoutOf = (history: boolean) =>
+      runInDurableObject(executionStub(crypto.randomUUID()), (_o: ExecutionObject, ctx) => {
+        migrateStorage(ctx.storage, MIGRATIONS, LEGACY_VERSION, { knownFrom: 0, layout: history ? undefined : CURRENT_LAYOUT });
+        return describe(ctx.storage.sql);
+      });
+    const migrated = await layoutOf(true);
+    expect(migrated.map((t) => t.name)).toContain("attempts");
+    expect(migrated.map((t) => t.name)).not.toContain("timers");
+    expect(migrated.find((t) => t.name === "attempts")?.columns.map((c) => c.name)).toContain("effects");
+    expect(await layoutOf(false)).toEqual(migrated);
   });
 
   it("a new execution is created at the current storage version", async () => {

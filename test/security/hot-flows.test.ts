@@ -4,6 +4,7 @@ import { hotFlowLimit, hotFlowVerdict, isoDurationMs } from "../../src/engine/ho
 import { LIMITS } from "../../src/lib/limits";
 import type { ExecutionObject } from "../../src/objects/execution-object";
 import { startExecution } from "../../src/services/executions";
+import { hotFlowQuery } from "../../src/services/hot-flows";
 import { getFlow } from "../../src/store/flows";
 import { call } from "../helpers";
 import { SINK, createFlow, drive, executionStub, getExecution, sinkRequests } from "../support/engine";
@@ -198,6 +199,37 @@ describe("executions over the limit are created hot and not run", () => {
       dedupeKey: "k2",
     });
     expect(other.status).toBe("hot");
+  });
+
+  it("far under the limit a start reuses its isolate's recent count (no D1 count); near it, or later, it counts again", async () => {
+    const flow = { id: `hot-cache-${crypto.randomUUID()}`, max_executions: { count: 10, window: "PT1M" } };
+    const t0 = Date.now();
+    const ask = async (at: number, f = flow) => {
+      const q = hotFlowQuery(env, "org-a", f, { type: "manual" }, at);
+      if (!q) return "cached";
+      const [res] = await env.DB.batch([q.statement]);
+      return q.verdict(res) ? "hot" : "counted";
+    };
+    // Counted once (0 in the window); then 2 × (0 + starts since) < 10 for four more starts.
+    const seen = [];
+    for (let i = 0; i < 6; i++) seen.push(await ask(t0));
+    expect(seen).toEqual(["counted", "cached", "cached", "cached", "cached", "counted"]);
+    // An older count is not reused, nor one read for another limit (the flow was edited).
+    expect(await ask(t0 + LIMITS.HOT_COUNT_CACHE_MS)).toBe("counted");
+    expect(await ask(t0 + LIMITS.HOT_COUNT_CACHE_MS, { ...flow, max_executions: { count: 12, window: "PT1M" } })).toBe("counted");
+
+    // Near the limit every start counts: with 4 of 10 in the window, none is cached.
+    const near = { id: `hot-near-${crypto.randomUUID()}`, max_executions: { count: 10, window: "PT1M" } };
+    const now = new Date(t0).toISOString();
+    await env.DB.batch(
+      Array.from({ length: 4 }, () =>
+        env.DB.prepare(
+          `INSERT INTO executions (id, org_id, flow_id, flow_name, flow_version, entity_id, status, created_at, updated_at)
+           VALUES (?, 'org-a', ?, 'near', 1, '', 'success', ?, ?)`,
+        ).bind(crypto.randomUUID(), near.id, now, now),
+      ),
+    );
+    expect([await ask(t0, near), await ask(t0, near)]).toEqual(["counted", "counted"]);
   });
 
   it("refuses an invalid max_executions with 400 when the flow is saved", async () => {

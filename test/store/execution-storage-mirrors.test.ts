@@ -43,7 +43,9 @@ describe("ExecutionStorage memory mirrors", () => {
       expect(store.pending()).toBeNull();
       expect(store.timers()).toEqual([{ kind: "wake", due_at: 1_000 }]);
       expect(store.earliestTimer()).toBe(1_000);
-      expect(ctx.storage.sql.exec(`SELECT kind, due_at FROM timers`).toArray()).toEqual([{ kind: "wake", due_at: 1_000 }]);
+      expect(ctx.storage.sql.exec(`SELECT key, value FROM kv WHERE key LIKE 'timer:%'`).toArray()).toEqual([
+        { key: "timer:wake", value: "1000" },
+      ]);
       expect(ctx.storage.sql.exec(`SELECT key FROM kv WHERE key = 'pending'`).toArray()).toEqual([]);
 
       // A good commit afterwards is mirrored again.
@@ -80,13 +82,18 @@ describe("ExecutionStorage memory mirrors", () => {
         expect(writes).toEqual([]);
         expect(store.outbox()).toBeNull();
       });
-      expect(writes).toHaveLength(2); // one upsert of a and b, one delete of the outbox
+      // One upsert of a and b and of the outbox removed (JSON null: read as no row).
+      expect(writes).toHaveLength(1);
       (sql as { exec: unknown }).exec = exec;
       const rows = sql.exec<{ key: string; value: string }>(`SELECT key, value FROM kv ORDER BY key`).toArray();
       expect(rows).toEqual([
         { key: "a", value: "3" },
         { key: "b", value: '{"x":2}' },
+        { key: "outbox", value: "null" },
       ]);
+      expect(store.outbox()).toBeNull();
+      // A fresh instance reads the same from SQLite (no mirror).
+      expect(new ExecutionStorage(ctx.storage, 86_400_000).outbox()).toBeNull();
     });
   });
 });

@@ -6,6 +6,8 @@ import { DurableObject } from "cloudflare:workers";
  * this runtime. Per start: one D1 read (the record), a new object, a commit of the creation and the
  * watchdog alarm; per action a commit before (dispatched) and after (result) the call; then the D1
  * finish (statistics and summary in one batch), the outbox cleared and the alarm moved to retention.
+ * Folded as the engine folds them (issue 29): a commit writes its kv rows in one statement, and the
+ * result of one call and the dispatch of the next are one commit.
  */
 
 interface Env {
@@ -26,8 +28,7 @@ export class Run extends DurableObject<Env> {
        CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, data TEXT NOT NULL)`,
     );
     if (this.sql.exec(`SELECT 1 FROM kv WHERE key = 'state'`).toArray().length) return { created: false };
-    this.put("state", { id: p.id, status: "pending", step: 0 });
-    this.put("outbox", { finished: false });
+    this.put({ state: { id: p.id, status: "pending", step: 0 }, outbox: { finished: false } });
     this.event({ type: "created", input: p });
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     // Like the engine's inline start: the run goes on after the answer.
@@ -36,14 +37,19 @@ export class Run extends DurableObject<Env> {
   }
 
   private async run(p: Params): Promise<void> {
-    for (const [i, step] of ["1", "done"].entries()) {
-      this.put("pending", { step, dispatched_at: Date.now() });
+    const steps = ["1", "done"];
+    this.put({ state: { id: p.id, status: "in_progress", step: 0 }, pending: { step: steps[0], dispatched_at: Date.now() } });
+    for (const [i, step] of steps.entries()) {
       const res = await fetch(`${p.sink}/?id=${encodeURIComponent(p.id)}&step=${step}`);
       const body = await res.text();
-      this.put("state", { id: p.id, status: i === 1 ? "success" : "in_progress", step: i + 1 });
+      // The result, and the next call dispatched (or the finish's outbox), in one commit.
+      const next = steps[i + 1];
+      this.put({
+        state: { id: p.id, status: next ? "in_progress" : "success", step: i + 1 },
+        ...(next ? { pending: { step: next, dispatched_at: Date.now() } } : { outbox: { finished: true } }),
+      });
       this.event({ type: "action_result", step, status: res.status, body: body.slice(0, 200) });
     }
-    this.put("outbox", { finished: true });
     const db = this.env.DB;
     await db.batch([
       db.prepare(`INSERT INTO flows (id, runs) VALUES ('f', 1) ON CONFLICT (id) DO UPDATE SET runs = runs + 1`),
@@ -57,11 +63,12 @@ export class Run extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
   }
 
-  private put(key: string, value: unknown): void {
+  /** The rows of one commit, in one statement. */
+  private put(rows: Record<string, unknown>): void {
+    const entries = Object.entries(rows);
     this.sql.exec(
-      `INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      key,
-      JSON.stringify(value),
+      `INSERT INTO kv (key, value) VALUES ${entries.map(() => "(?, ?)").join(", ")} ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ...entries.flatMap(([k, v]) => [k, JSON.stringify(v)]),
     );
   }
 
