@@ -22,7 +22,7 @@ const BINDING_TYPES = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".wrangler/", "bench/out/", "dist/"] },
+  { ignores: ["node_modules/", "**/.wrangler/", "bench/out/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
