@@ -52,7 +52,8 @@ export const createDocumentAction = defineAction({
     }
     let content: string;
     try {
-      content = String(renderValue(template.content, ctx.templateContext()).value ?? "");
+      // Markdown and HTML documents both end as HTML or PDF text: values are escaped (`| raw` opts out).
+      content = String(renderValue(template.content, ctx.templateContext(), { mode: "html" }).value ?? "");
     } catch (err) {
       if (err instanceof TemplateError)
         return permanentFailure("TEMPLATE_ERROR", `Document template ${template.id}: ${err.message}`);

@@ -118,9 +118,8 @@ export function renderEmailTemplate(
   const chosen = order.find((l) => row.languages[l] !== undefined);
   if (!chosen) throw new AppError(400, "BAD_CONFIG", `E-mail template ${row.id} has no language`);
   const content = row.languages[chosen]!;
-  const rendered = renderValue({ subject: content.subject, html: content.body_html }, context).value as {
-    subject: unknown;
-    html: unknown;
-  };
-  return { subject: String(rendered.subject ?? ""), html: String(rendered.html ?? ""), language: chosen };
+  // The body is HTML: values are escaped in it (`| raw` inserts markup on purpose); the subject is plain text.
+  const subject = renderValue(content.subject, context).value;
+  const html = renderValue(content.body_html, context, { mode: "html" }).value;
+  return { subject: String(subject ?? ""), html: String(html ?? ""), language: chosen };
 }

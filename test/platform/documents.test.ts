@@ -160,6 +160,33 @@ describe("create-document", () => {
     expect(text).not.toContain("ignored");
   });
 
+  it("escapes the record's values in HTML and Markdown documents (| raw opts out), and the PDF shows them as text", async () => {
+    const org = freshOrg();
+    const rec = await createRecord("contact", { name: `<script>steal()</script>Ann & "B"`, note: "<b>kept</b>" }, org);
+    const html = await create(org, "/v1/document-templates", {
+      name: "Escaped",
+      format: "html",
+      content: "<p>For {{ entity.name }}</p><p>{{ entity.note | raw }}</p>",
+    });
+    const md = await create(org, "/v1/document-templates", { name: "Escaped md", content: "# For {{ entity.name }}" });
+    const flow = await flowIn(org, [
+      { id: "h", type: "create-document", config: { template_id: html.id, filename: "escaped.html" } },
+      { id: "m", type: "create-document", config: { template_id: md.id, filename: "escaped-md.html" } },
+      { id: "p", type: "create-document", config: { template_id: md.id } },
+    ]);
+    const exec = await runFlow(org, flow.id, rec._id);
+    expect(exec.execution_status, JSON.stringify(exec.actions.map((a: any) => a.error_output))).toBe("success");
+    const page = async (i: number) =>
+      new TextDecoder().decode((await fetchRaw(org, `/v1/files/${exec.actions[i].outputs.file_id}`)).bytes);
+    const htmlPage = await page(0);
+    expect(htmlPage).toContain("<p>For &lt;script&gt;steal()&lt;/script&gt;Ann &amp; &#34;B&#34;</p>");
+    expect(htmlPage).toContain("<p><b>kept</b></p>");
+    expect(htmlPage).not.toContain("<script>");
+    expect(await page(1)).not.toContain("<script>");
+    const text = (await pdfTextRuns((await fetchRaw(org, `/v1/files/${exec.actions[2].outputs.file_id}`)).bytes)).join(" ");
+    expect(text).toContain(`<script>steal()</script>Ann & "B"`);
+  });
+
   it("fails with DOCUMENT_GENERATION_ERROR past the page limit, and with a clear code when the template was deleted", async () => {
     const org = freshOrg();
     const long = await create(org, "/v1/document-templates", {

@@ -128,6 +128,28 @@ describe("send-email with an e-mail template", () => {
     expect((await call("GET", "/v1/entities/email_message", { org })).body.total).toBe(0);
   });
 
+  it("escapes the record's values in the HTML body (| raw opts out); the subject is plain text", async () => {
+    const org = freshOrg();
+    await connect("resend", CONFIGS.resend, org);
+    const rec = await createRecord(
+      "contact",
+      { first_name: `<a href="https://evil.example">Bo</a> & Co`, offer_number: "<B-1>", sig: "<i>Team</i>" },
+      org,
+    );
+    const t = await create(org, "/v1/email-templates", {
+      name: "escaping",
+      en: { subject: "Offer {{ entity.offer_number }}", body_html: "<p>Hello {{ entity.first_name }}</p>{{ entity.sig | raw }}" },
+    });
+    const flow = await flowIn(org, [
+      { id: "m", type: "send-email", config: { email_template_id: t.id, to: ["bo@example.com"], skip_creating_entities: true } },
+    ]);
+    const exec = await runFlow(org, flow.id, rec._id);
+    expect(exec.execution_status, JSON.stringify(exec.actions[0].error_output)).toBe("success");
+    const sent = (await sinkJson("/resend/emails"))[0].json;
+    expect(sent.html).toBe("<p>Hello &lt;a href=&#34;https://evil.example&#34;&gt;Bo&lt;/a&gt; &amp; Co</p><i>Team</i>");
+    expect(sent.subject).toBe("Offer <B-1>");
+  });
+
   it("fails runs whose template or attached file was deleted later, with a clear code", async () => {
     const org = freshOrg();
     await connect("resend", CONFIGS.resend, org);

@@ -93,8 +93,13 @@ function dateFormat(this: FilterThis, value: unknown, format: unknown = "YYYY-MM
 
 const text = (v: unknown) => (nil(v) ? "" : textOf(v));
 
-export function createEngine(): Liquid {
+/**
+ * The Liquid engine of every template. `escapeOutput` makes every `{{ … }}` HTML-escaped unless its last filter is
+ * `raw` (liquidjs's `outputEscape`): the engine of templates whose output is HTML (e-mail and document templates).
+ */
+export function createEngine({ escapeOutput = false }: { escapeOutput?: boolean } = {}): Liquid {
   const engine = new Liquid({
+    ...(escapeOutput ? { outputEscape: "escape" as const } : {}),
     strictFilters: true,
     strictVariables: false,
     // In strict mode, `{% if x %}` and `| default:` still work on missing variables.

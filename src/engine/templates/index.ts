@@ -1,4 +1,6 @@
-import { RenderFailure, compile, renderCompiled } from "./render";
+import { RenderFailure, type TemplateMode, compile, renderCompiled } from "./render";
+
+export type { TemplateMode } from "./render";
 import { setOwn, walkStrings } from "./walk";
 
 /**
@@ -69,19 +71,20 @@ function scopeOf(ctx: TemplateContext): Record<string, unknown> {
 
 /**
  * Renders every template string in `value`. Missing variables render empty unless `strict`, where each is an issue.
- * Throws TemplateError listing every string that failed; the input is never modified.
+ * `mode: "html"` HTML-escapes every output (`| raw` opts out): for templates whose result is HTML, so a record's
+ * value cannot inject markup. Throws TemplateError listing every string that failed; the input is never modified.
  */
 export function renderValue(
   value: unknown,
   ctx: TemplateContext,
-  opts: { strict?: boolean } = {},
+  opts: { strict?: boolean; mode?: TemplateMode } = {},
 ): { value: unknown; substitutions: Substitution[] } {
   if (!Number.isFinite(ctx.now)) throw new TypeError("TemplateContext.now must be a finite number of milliseconds");
   const substitutions: Substitution[] = [];
   const issues: TemplateIssueAt[] = [];
   let scope: Record<string, unknown> | undefined;
   const walked = walkStrings(value, (source, { path }) => {
-    const compiled = compile(source);
+    const compiled = compile(source, opts.mode);
     if (compiled.kind === "literal") return source;
     if (compiled.kind === "invalid") {
       issues.push({ path, ...compiled.issue });
@@ -89,7 +92,7 @@ export function renderValue(
     }
     scope ??= scopeOf(ctx);
     try {
-      const rendered = renderCompiled(compiled, scope, opts.strict === true, ctx.now);
+      const rendered = renderCompiled(compiled, scope, opts.strict === true, ctx.now, opts.mode);
       substitutions.push({ path, template: source, value: rendered === undefined ? "" : rendered });
       return rendered === undefined ? "" : rendered;
     } catch (e) {

@@ -1,4 +1,4 @@
-import { Context, LiquidError, Output, type Template, toValue, toValueSync } from "liquidjs";
+import { Context, type Liquid, LiquidError, Output, type Template, toValue, toValueSync } from "liquidjs";
 import { LIMITS } from "../../lib/limits";
 import { BUDGET_REGISTER, BoundedEmitter, NOW_REGISTER, OutputLimitError, type OutputBudget, createEngine } from "./engine";
 import { danglingFilter } from "./lint";
@@ -27,27 +27,33 @@ const LITERAL: Compiled = { kind: "literal" };
 /** liquidjs TokenKind.HTML (the enum is declared, not exported as a value). */
 const HTML_TOKEN = 16;
 
-const engine = createEngine();
-const cache = new Map<string, Compiled>();
+/** `text`: values inserted as they are; `html`: every output HTML-escaped unless it ends in `| raw`. */
+export type TemplateMode = "text" | "html";
+
+const modes: Record<TemplateMode, { engine: Liquid; cache: Map<string, Compiled> }> = {
+  text: { engine: createEngine(), cache: new Map() },
+  html: { engine: createEngine({ escapeOutput: true }), cache: new Map() },
+};
 
 /** Only strings with a Liquid delimiter are templates; everything else is copied as is, without parsing. */
 export const isTemplate = (s: string): boolean => s.includes("{{") || s.includes("{%");
 
-export function compile(source: string): Compiled {
+export function compile(source: string, mode: TemplateMode = "text"): Compiled {
   if (!isTemplate(source)) return LITERAL;
+  const { engine, cache } = modes[mode];
   const hit = cache.get(source);
   if (hit) {
     cache.delete(source);
     cache.set(source, hit);
     return hit;
   }
-  const compiled = compileUncached(source);
+  const compiled = compileUncached(source, engine);
   if (cache.size >= LIMITS.TEMPLATE_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   cache.set(source, compiled);
   return compiled;
 }
 
-function compileUncached(source: string): Compiled {
+function compileUncached(source: string, engine: Liquid): Compiled {
   if (source.length > LIMITS.MAX_TEMPLATE_LENGTH) {
     return {
       kind: "invalid",
@@ -75,8 +81,9 @@ export class RenderFailure extends Error {
 }
 
 /** Renders a compiled template; throws RenderFailure. `literal` and `invalid` are the caller's business. */
-export function renderCompiled(c: Compiled, scope: object, strict: boolean, nowMs: number): unknown {
+export function renderCompiled(c: Compiled, scope: object, strict: boolean, nowMs: number, mode: TemplateMode = "text"): unknown {
   if (c.kind === "literal" || c.kind === "invalid") throw new Error("not a renderable template");
+  const { engine } = modes[mode];
   const budget: OutputBudget = { left: LIMITS.MAX_TEMPLATE_OUTPUT_CHARS };
   const ctx = new Context(
     scope,

@@ -338,3 +338,30 @@ describe("bounds", () => {
     for (let i = 0; i < 200; i++) expect(render(`{{ record.value | plus: ${i % 3} }}`)).toBe(50000 + (i % 3));
   });
 });
+
+describe("html mode (e-mail and document templates)", () => {
+  const hostile: TemplateContext = {
+    ...ctx,
+    record: { name: `<img src=x onerror="alert(1)"> & 'Co'`, n: 5, html: "<b>bold</b>" },
+  };
+  const html = (value: unknown) => renderValue(value, hostile, { mode: "html" }).value;
+
+  it("escapes every output, in text and as a single expression, so a value cannot inject markup", () => {
+    expect(html("<p>Hi {{ record.name }}</p>")).toBe("<p>Hi &lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &#39;Co&#39;</p>");
+    expect(html("{{ record.name }}")).toBe("&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &#39;Co&#39;");
+    // The template's own markup is the author's: it stays.
+    expect(html("<b>{{ record.n | plus: 1 }}</b>")).toBe("<b>6</b>");
+  });
+
+  it("`| raw` inserts a value as markup on purpose; text mode is unchanged", () => {
+    expect(html("<div>{{ record.html | raw }}</div>")).toBe("<div><b>bold</b></div>");
+    expect(renderValue("<p>{{ record.name }}</p>", hostile).value).toBe(`<p><img src=x onerror="alert(1)"> & 'Co'</p>`);
+  });
+
+  it("keeps the two modes' parsed templates apart (the same source renders per its mode)", () => {
+    const source = "x {{ record.html }}";
+    expect(html(source)).toBe("x &lt;b&gt;bold&lt;/b&gt;");
+    expect(renderValue(source, hostile).value).toBe("x <b>bold</b>");
+    expect(html(source)).toBe("x &lt;b&gt;bold&lt;/b&gt;");
+  });
+});
