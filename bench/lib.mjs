@@ -6,6 +6,7 @@ import { createServer } from "node:http";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const ADMIN_KEY = "bench-admin-key";
 
@@ -15,26 +16,35 @@ export function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
 /** Starts the engine with `npm run dev` on `port`; resolves once it answers. */
 export async function startEngine(port, extraVars = []) {
-  const dir = mkdtempSync(join(tmpdir(), "engine-bench-"));
-  const args = [
-    "run",
-    "dev",
-    "--",
-    "--port",
-    String(port),
-    "--ip",
-    "127.0.0.1",
-    "--persist-to",
-    dir,
-    "--var",
-    `ADMIN_API_KEY:${ADMIN_KEY}`,
-    "--var",
-    "ALLOWED_OUTBOUND_HOSTS:127.0.0.1",
-    ...extraVars,
-  ];
-  const child = spawn("npm", args, {
+  const vars = ["--var", `ADMIN_API_KEY:${ADMIN_KEY}`, "--var", "ALLOWED_OUTBOUND_HOSTS:127.0.0.1", ...extraVars];
+  return startDev("npm", ["run", "dev", "--"], port, vars, "engine");
+}
+
+/** Starts bench/ceiling (one new Durable Object per request) with the project's wrangler on `port`. */
+export async function startCeiling(port) {
+  const config = fileURLToPath(new URL("./ceiling/wrangler.toml", import.meta.url));
+  return startDev("npx", ["wrangler", "dev", "--config", config], port, [], "ceiling");
+}
+
+/**
+ * `command ...args --port --ip --persist-to <scratch> ...extra` in its own process group (its pid is the
+ * group id `workerdPids` takes); resolves once `/` answers 200. `stop()` kills the group, removes the scratch.
+ */
+async function startDev(command, args, port, extra, what) {
+  const dir = mkdtempSync(join(tmpdir(), `${what}-bench-`));
+  args = [...args, "--port", String(port), "--ip", "127.0.0.1", "--persist-to", dir, ...extra];
+  const child = spawn(command, args, {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
@@ -53,7 +63,7 @@ export async function startEngine(port, extraVars = []) {
     }
     if (Date.now() > deadline) {
       stop();
-      throw new Error(`engine did not start:\n${log.slice(-3000)}`);
+      throw new Error(`${what} did not start:\n${log.slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -125,7 +135,7 @@ export async function pool(n, concurrency, fn) {
   await Promise.all(workers);
 }
 
-/** The workerd processes started by the engine (same process group as `npm run dev`). */
+/** The workerd processes started by `startDev` (same process group as `npm run dev` / `npx wrangler dev`). */
 export function workerdPids(pgid) {
   const pids = [];
   for (const name of readdirSync("/proc")) {
