@@ -9,6 +9,8 @@
  * characters a token), so usage figures are deterministic.
  */
 
+import { type AnthropicBlock, anthropicSse } from "../support/anthropic-sse";
+
 type Json = Record<string, any>;
 
 export interface Call {
@@ -286,51 +288,15 @@ function anthropic(name: string, rest: string[], req: Request, body: Json): Resp
       stop_sequence: null,
       usage: { input_tokens: u.input, output_tokens: u.output },
     });
-  const events: [string, Json][] = [
-    [
-      "message_start",
-      {
-        type: "message_start",
-        message: {
-          id: "msg_scripted",
-          type: "message",
-          role: "assistant",
-          model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: { input_tokens: u.input, output_tokens: 1 },
-        },
-      },
-    ],
-  ];
-  blocks.forEach((b, index) => {
-    if (b.type === "text") {
-      events.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }]);
-      for (let i = 0; i < b.text.length; i += 7)
-        events.push([
-          "content_block_delta",
-          { type: "content_block_delta", index, delta: { type: "text_delta", text: b.text.slice(i, i + 7) } },
-        ]);
-    } else {
-      events.push([
-        "content_block_start",
-        { type: "content_block_start", index, content_block: { type: "tool_use", id: b.id, name: b.name, input: {} } },
-      ]);
-      events.push([
-        "content_block_delta",
-        { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(b.input) } },
-      ]);
-    }
-    events.push(["content_block_stop", { type: "content_block_stop", index }]);
+  return anthropicSse({
+    id: "msg_scripted",
+    model,
+    blocks: blocks as AnthropicBlock[],
+    stop,
+    inputTokens: u.input,
+    outputTokens: u.output,
+    chunk: 7,
   });
-  events.push([
-    "message_delta",
-    { type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: u.output } },
-  ]);
-  events.push(["message_stop", { type: "message_stop" }]);
-  const sse = events.map(([e, d]) => `event: ${e}\ndata: ${JSON.stringify(d)}\n\n`).join("");
-  return new Response(sse, { status: 200, headers: { "content-type": "text/event-stream" } });
 }
 
 /** The scripted model's answer for /ai/<wire>/<script>/<tag>/…, or null for another path. */

@@ -9,6 +9,8 @@
  * <tag> is free: tests use it to find their own requests in the sink's log.
  */
 
+import { type AnthropicBlock, anthropicSse } from "../support/anthropic-sse";
+
 type Json = Record<string, any>;
 
 const json = (status: number, body: unknown) =>
@@ -223,51 +225,8 @@ function anthropicContent(t: Turn): Json[] {
 const anthropicStop = (t: Turn) => (t.refusal ? "refusal" : t.calls ? "tool_use" : "end_turn");
 
 function anthropicStream(t: Turn, model: string): Response {
-  const events: [string, Json][] = [
-    [
-      "message_start",
-      {
-        type: "message_start",
-        message: {
-          id: "msg_fake",
-          type: "message",
-          role: "assistant",
-          model,
-          content: [],
-          stop_reason: null,
-          stop_sequence: null,
-          usage: { input_tokens: 11, output_tokens: 1 },
-        },
-      },
-    ],
-  ];
-  anthropicContent(t).forEach((b, index) => {
-    if (b.type === "text") {
-      events.push(["content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }]);
-      for (let i = 0; i < b.text.length; i += 5)
-        events.push([
-          "content_block_delta",
-          { type: "content_block_delta", index, delta: { type: "text_delta", text: b.text.slice(i, i + 5) } },
-        ]);
-    } else {
-      events.push([
-        "content_block_start",
-        { type: "content_block_start", index, content_block: { type: "tool_use", id: b.id, name: b.name, input: {} } },
-      ]);
-      events.push([
-        "content_block_delta",
-        { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: JSON.stringify(b.input) } },
-      ]);
-    }
-    events.push(["content_block_stop", { type: "content_block_stop", index }]);
-  });
-  events.push([
-    "message_delta",
-    { type: "message_delta", delta: { stop_reason: anthropicStop(t), stop_sequence: null }, usage: { output_tokens: 7 } },
-  ]);
-  events.push(["message_stop", { type: "message_stop" }]);
-  const body = events.map(([e, d]) => `event: ${e}\ndata: ${JSON.stringify(d)}\n\n`).join("");
-  return new Response(body, { status: 200, headers: { "content-type": "text/event-stream" } });
+  const blocks = anthropicContent(t) as AnthropicBlock[];
+  return anthropicSse({ id: "msg_fake", model, blocks, stop: anthropicStop(t), inputTokens: 11, outputTokens: 7, chunk: 5 });
 }
 
 function anthropic(scenario: string, rest: string[], req: Request, body: Json): Response {
